@@ -1,0 +1,65 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CredgateError } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
+import type { CliIO } from './types.js';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with usage errors that name the option and point at --help. */
+export function parse<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.replace(/\. To specify a positional.*$/s, '') : String(e);
+    throw new CredgateError(`${msg}; see "credgate ${command} --help".`, { code: 'USAGE', cause: e });
+  }
+}
+
+export function usageError(message: string): CredgateError {
+  return new CredgateError(message, { code: 'USAGE' });
+}
+
+/** Integer option with bounds, e.g. --timeout. */
+export function intOption(name: string, value: string | undefined, def: number, min = 1, max = 86_400_000): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw usageError(`--${name} must be a whole number from ${min} to ${max}, got "${value}".`);
+  }
+  return n;
+}
+
+/** Read all of stdin (for --password-stdin). A single trailing newline is removed. */
+export async function readStdinSecret(io: CliIO, what = 'password'): Promise<Secret> {
+  if (io.stdin.isTTY) {
+    throw usageError(`--${what}-stdin expects the ${what} on standard input (pipe it: printf %s "$PW" | credgate ...).`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of io.stdin) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > 64 * 1024) throw usageError(`standard input is too large for a ${what} (over 64 KiB).`);
+    chunks.push(b);
+  }
+  let text = Buffer.concat(chunks).toString('utf8');
+  if (text.endsWith('\r\n')) text = text.slice(0, -2);
+  else if (text.endsWith('\n')) text = text.slice(0, -1);
+  if (text.length === 0) throw usageError(`standard input was empty; pipe the ${what} to --${what}-stdin.`);
+  return new Secret(text);
+}
+
+/** Read a secret from a named environment variable (for --password-env VAR). */
+export function envSecret(io: CliIO, variable: string, option: string): Secret {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+    throw usageError(`--${option} takes the NAME of an environment variable, not a value; got an invalid name.`);
+  }
+  const v = io.env[variable];
+  if (v === undefined || v === '') {
+    throw new CredgateError(`Environment variable ${variable} (from --${option}) is not set or empty; export it first.`, {
+      code: 'CONFIG_INVALID',
+      details: { variable },
+    });
+  }
+  return new Secret(v);
+}

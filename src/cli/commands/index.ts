@@ -1,0 +1,5 @@
+import type { Command } from '../types.js';
+
+/** The CLI's commands. A new command is one file in this folder and one line here. */
+export const COMMANDS: Command[] = [
+];

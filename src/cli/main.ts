@@ -1,0 +1,94 @@
+import { COMMANDS } from './commands/index.js';
+import type { CliIO } from './types.js';
+import { CredgateError } from '../core/errors.js';
+import { EXIT_CODES } from '../diagnose.js';
+import { readFileSync } from 'node:fs';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'credgate — will this credential work on that RDP host, and if not, exactly why?',
+    '',
+    'Usage: credgate <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run "credgate <command> --help" for a command\'s options.',
+    'Exit codes: 0 valid, 1 rejected, 2 usage/config, 3 account unusable, 4 unreachable/TLS,',
+    '            5 provider failure, 6 stale cached credential, 70 internal error.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io?: Partial<CliIO>): Promise<number> {
+  const full: CliIO = {
+    stdout: io?.stdout ?? process.stdout,
+    stderr: io?.stderr ?? process.stderr,
+    stdin: io?.stdin ?? process.stdin,
+    env: io?.env ?? process.env,
+    cwd: io?.cwd ?? process.cwd(),
+  };
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    full.stdout.write(helpText());
+    return name ? EXIT_CODES.ok : EXIT_CODES.usage;
+  }
+  if (name === '--version' || name === '-v') {
+    full.stdout.write(`credgate ${version()}\n`);
+    return EXIT_CODES.ok;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    full.stderr.write(`credgate: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
+    return EXIT_CODES.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    full.stdout.write(cmd.usage.endsWith('\n') ? cmd.usage : cmd.usage + '\n');
+    return EXIT_CODES.ok;
+  }
+  try {
+    return await cmd.run(rest, full);
+  } catch (e) {
+    return reportError(e, full);
+  }
+}
+
+/** Map a fault to its exit code and a one-line message. */
+export function reportError(e: unknown, io: CliIO): number {
+  if (e instanceof CredgateError) {
+    io.stderr.write(`credgate: ${e.message} [${e.code}]\n`);
+    switch (e.code) {
+      case 'USAGE':
+      case 'CONFIG_INVALID':
+      case 'INPUT_INVALID':
+        return EXIT_CODES.usage;
+      case 'CONNECTION_FAILED':
+      case 'TIMEOUT':
+      case 'TLS_FAILED':
+      case 'PROTOCOL_ERROR':
+        return EXIT_CODES.unreachable;
+      case 'UNSUPPORTED_PLATFORM':
+        return EXIT_CODES.usage;
+      case 'INTERNAL':
+      case 'LAB_FAILED':
+        return EXIT_CODES.internal;
+      case 'ABORTED':
+        return 130;
+      default:
+        if (e.code.startsWith('PROVIDER_')) return EXIT_CODES.provider;
+        return EXIT_CODES.internal;
+    }
+  }
+  io.stderr.write(`credgate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  return EXIT_CODES.internal;
+}

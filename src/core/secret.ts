@@ -1,0 +1,87 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+
+const REDACTED = '[REDACTED]';
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+const values = new WeakMap<Secret, string>();
+const SECRET_MARK = Symbol.for('credgate.Secret');
+
+/**
+ * A string that never prints. `toString`, `toJSON`, template literals, `util.inspect` and
+ * `console.log` all show `[REDACTED]`; the value is only reachable through `reveal()`.
+ * The value lives in a module-private WeakMap, so even enumerating the object's own keys
+ * or structured-cloning it cannot leak it.
+ */
+export class Secret {
+  readonly [SECRET_MARK] = true;
+
+  constructor(value: string) {
+    if (typeof value !== 'string') {
+      throw new TypeError('Secret expects a string value');
+    }
+    values.set(this, value);
+    Object.freeze(this);
+  }
+
+  static from(value: string | Secret): Secret {
+    return value instanceof Secret ? value : new Secret(value);
+  }
+
+  static [Symbol.hasInstance](obj: unknown): boolean {
+    return typeof obj === 'object' && obj !== null && (obj as Record<symbol, unknown>)[SECRET_MARK] === true;
+  }
+
+  /** The plain value. Call it only where the value leaves for its destination (a bind, a hash). */
+  reveal(): string {
+    const v = values.get(this);
+    if (v === undefined) throw new TypeError('Secret value is not available (foreign Secret instance)');
+    return v;
+  }
+
+  get length(): number {
+    return this.reveal().length;
+  }
+
+  get isEmpty(): boolean {
+    return this.reveal().length === 0;
+  }
+
+  /** Constant-time comparison (hashes both sides first so lengths do not leak). */
+  equals(other: Secret | string): boolean {
+    const a = createHash('sha256').update(this.reveal(), 'utf8').digest();
+    const b = createHash('sha256').update(typeof other === 'string' ? other : other.reveal(), 'utf8').digest();
+    return timingSafeEqual(a, b);
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [Symbol.toPrimitive](): string {
+    return REDACTED;
+  }
+
+  [inspectSymbol](): string {
+    return `Secret(${REDACTED})`;
+  }
+}
+
+export const REDACTED_TEXT = REDACTED;
+
+/**
+ * Replace every occurrence of the given secret values in a string. Used as a last line of
+ * defence on text that came from elsewhere (server diagnostics, child process output).
+ */
+export function scrub(text: string, secrets: Iterable<Secret | string | undefined>): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s === undefined) continue;
+    const v = typeof s === 'string' ? s : s.reveal();
+    if (v.length < 1) continue;
+    out = out.split(v).join(REDACTED);
+  }
+  return out;
+}

@@ -1,0 +1,11 @@
+// credgate's public SDK surface: re-exports only. Each module adds its line here.
+export { Secret, scrub, REDACTED_TEXT } from './core/secret.js';
+export {
+  CredgateError, ConfigError, ProviderError, ConnectionError, UnsupportedPlatformError,
+  ERROR_CODES, isCredgateError, type ErrorCode, type CredgateErrorOptions,
+} from './core/errors.js';
+export { finding, worstSeverity, type Finding, type Severity, type Verdict, type Remediation } from './core/findings.js';
+export { parseAccountName, CredentialRefSchema, type FetchedCredential, type CredentialRef, type AccountName, type AccountForm } from './core/credential.js';
+export { diagnose, causeOf, exitCodeFor, CAUSES, EXIT_CODES, type CauseRow, type Category } from './diagnose.js';
+export { defineProvider, isProvider, type Provider, type ResolveOptions } from './providers/types.js';
+export { fromEnv, type EnvProviderOptions } from './providers/env.js';

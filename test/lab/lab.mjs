@@ -1,0 +1,133 @@
+// The lab: real servers on loopback, started by the project. Each part is a module in this
+// folder exporting { name, start({ dir, log }), stop(state), healthy?(state) }. State is JSON in
+// <labDir>/<part>/state.json, so tests, the demo and `npm run lab:down` find what is running.
+//
+// A part already running (its PIDs alive and healthy) is reused, not restarted: `npm run lab:up`
+// once, then run tests many times. `up()` returns the names of the parts it started itself, so a
+// caller (vitest global setup) stops only those.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { alive, stopPid } from './proc.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const projectRoot = path.resolve(here, '..', '..');
+export const labDir = process.env.CREDGATE_LAB_DIR ? path.resolve(process.env.CREDGATE_LAB_DIR) : path.join(projectRoot, '.lab');
+
+/** Part modules, in start order. A new lab server is one file here plus one line in this list. */
+export const PARTS = ['samba', 'slapd'];
+
+async function loadPart(name) {
+  const mod = await import(`./${name}.mjs`);
+  return mod;
+}
+
+function statePath(name) {
+  return path.join(labDir, name, 'state.json');
+}
+
+export function readState(name) {
+  try {
+    return JSON.parse(fs.readFileSync(statePath(name), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export function readAllStates() {
+  const out = {};
+  for (const name of PARTS) {
+    const s = readState(name);
+    if (s) out[name] = s;
+  }
+  return out;
+}
+
+function isRunning(state) {
+  return !!state && Array.isArray(state.pids) && state.pids.length > 0 && state.pids.every(alive);
+}
+
+export async function up(names = PARTS, { log = (m) => process.stderr.write(m + '\n') } = {}) {
+  const started = [];
+  const timings = {};
+  fs.mkdirSync(labDir, { recursive: true });
+  // parts are independent; start them in parallel (samba dominates the wall time)
+  await Promise.all(
+    names.map(async (name) => {
+      const mod = await loadPart(name);
+      const prev = readState(name);
+      if (isRunning(prev) && (!mod.healthy || (await mod.healthy(prev).catch(() => false)))) {
+        log(`lab: ${name} already running (pids ${prev.pids.join(',')}), reusing it`);
+        return;
+      }
+      if (prev) await stopState(prev);
+      const dir = path.join(labDir, name);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      const t0 = Date.now();
+      let state;
+      try {
+        state = await mod.start({ dir, log: (m) => log(`lab: ${name}: ${m}`) });
+      } catch (e) {
+        // a half-started part records its pids in partial-pids.json; stop them
+        await stopPartial(dir);
+        throw e;
+      }
+      state.startedAt = new Date().toISOString();
+      state.startMs = Date.now() - t0;
+      timings[name] = state.startMs;
+      fs.writeFileSync(statePath(name), JSON.stringify(state, null, 2));
+      started.push(name);
+      log(`lab: ${name} up in ${state.startMs} ms`);
+    }),
+  );
+  return { started, timings };
+}
+
+async function stopPartial(dir) {
+  try {
+    const pids = JSON.parse(fs.readFileSync(path.join(dir, 'partial-pids.json'), 'utf8'));
+    for (const pid of pids.reverse()) await stopPid(pid);
+  } catch {}
+}
+
+/** Record a PID the moment it is spawned, so a failed start can still stop it. */
+export function recordPid(dir, pid) {
+  const f = path.join(dir, 'partial-pids.json');
+  let pids = [];
+  try {
+    pids = JSON.parse(fs.readFileSync(f, 'utf8'));
+  } catch {}
+  pids.push(pid);
+  fs.writeFileSync(f, JSON.stringify(pids));
+}
+
+async function stopState(state) {
+  for (const pid of [...(state.pids ?? [])].reverse()) await stopPid(pid);
+}
+
+export async function down(names = PARTS, { log = (m) => process.stderr.write(m + '\n') } = {}) {
+  for (const name of [...names].reverse()) {
+    const s = readState(name);
+    if (!s) continue;
+    let mod;
+    try {
+      mod = await loadPart(name);
+    } catch {}
+    if (mod?.stop) await mod.stop(s);
+    await stopState(s);
+    try {
+      fs.rmSync(statePath(name));
+    } catch {}
+    log(`lab: ${name} stopped (pids ${(s.pids ?? []).join(',')})`);
+  }
+}
+
+export function status() {
+  const out = {};
+  for (const name of PARTS) {
+    const s = readState(name);
+    out[name] = s ? { running: isRunning(s), pids: s.pids, startMs: s.startMs } : { running: false };
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+// Process helpers for the lab: start detached children with their output in a log file, record
+// their PIDs, wait for readiness, and stop exactly the PIDs we started (TERM, then KILL).
+import { spawn, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { promisify } from 'node:util';
+
+export const execFileP = promisify(execFile);
+
+export function alive(pid) {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // a zombie is not alive for our purposes
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** Start a long-running child detached (own process group), output to logFile. Returns its PID. */
+export function startDaemon(cmd, args, { logFile, env, cwd, stdin } = {}) {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(cmd, args, {
+    detached: true,
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', out, out],
+    env: { ...process.env, ...env },
+    cwd,
+  });
+  if (stdin !== undefined) {
+    child.stdin.end(stdin);
+  }
+  fs.closeSync(out);
+  child.unref();
+  if (!child.pid) throw new Error(`could not start ${cmd}`);
+  return child.pid;
+}
+
+export async function stopPid(pid, { graceMs = 5000 } = {}) {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const t0 = Date.now();
+  while (alive(pid) && Date.now() - t0 < graceMs) await sleep(25);
+  if (alive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+    const t1 = Date.now();
+    while (alive(pid) && Date.now() - t1 < 2000) await sleep(25);
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(desc, fn, { timeoutMs = 30000, intervalMs = 50, logFile } = {}) {
+  const t0 = Date.now();
+  let lastErr;
+  while (Date.now() - t0 < timeoutMs) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      lastErr = e;
+    }
+    await sleep(intervalMs);
+  }
+  let tail = '';
+  if (logFile) {
+    try {
+      tail = '\n--- ' + logFile + ' (last lines)\n' + fs.readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
+    } catch {}
+  }
+  throw new Error(`lab: timed out after ${timeoutMs} ms waiting for ${desc}${lastErr ? ` (last error: ${lastErr.message})` : ''}${tail}`);
+}
+
+export function portOpen(port, host = '127.0.0.1', timeoutMs = 500) {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host });
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
+  });
+}
+
+/** A free TCP port on 127.0.0.1 chosen by the kernel. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function which(cmd) {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin'])) {
+    if (dir && fs.existsSync(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
+  }
+  return null;
+}

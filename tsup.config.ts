@@ -1,0 +1,20 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: [
+    'src/index.ts',
+    'src/cli/main.ts',
+    'src/providers/*.ts',
+    'src/validators/*.ts',
+    'src/cache/*.ts',
+  ],
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  splitting: true,
+  target: 'node20',
+  platform: 'node',
+  shims: false,
+  outDir: 'dist',
+});
