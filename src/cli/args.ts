@@ -6,9 +6,14 @@ import type { CliIO } from './types.js';
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs with usage errors that name the option and point at --help. */
-export function parse<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+export function parse(command: string, argv: string[], options: Options, allowPositionals = false): Parsed {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as Parsed;
   } catch (e) {
     const msg = e instanceof Error ? e.message.replace(/\. To specify a positional.*$/s, '') : String(e);
     throw new CredgateError(`${msg}; see "credgate ${command} --help".`, { code: 'USAGE', cause: e });
