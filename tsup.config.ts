@@ -11,7 +11,7 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
+  clean: false,
   splitting: true,
   target: 'node20',
   platform: 'node',
