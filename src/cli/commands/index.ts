@@ -1,5 +1,7 @@
 import type { Command } from '../types.js';
+import { checkCommand } from './check.js';
 
 /** The CLI's commands. A new command is one file in this folder and one line here. */
 export const COMMANDS: Command[] = [
+  checkCommand,
 ];

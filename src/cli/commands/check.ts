@@ -1,0 +1,167 @@
+import { checkCredential } from '../../validators/credential-check.js';
+import { diagnose } from '../../diagnose.js';
+import { CredgateError } from '../../core/errors.js';
+import type { Secret } from '../../core/secret.js';
+import type { Finding } from '../../core/findings.js';
+import type { Command, CliIO } from '../types.js';
+import { envSecret, intOption, parse, readStdinSecret, usageError } from '../args.js';
+import { verdictHuman, verdictJson } from '../render.js';
+import { checkExtensions } from './check-extensions.js';
+
+const USAGE = `Usage: credgate check --ldap <url>[,<url>...] --user <name>
+         (--password-stdin | --password-env <VAR> | --provider <name> --ref <ref>)
+         [--service-user <name> --service-password-env <VAR>] [--ca-file <pem>] [--starttls]
+         [--default-domain <domain>] [--rdp <host>[:port]] [--timeout <ms>] [--json]
+
+Proves a credential against the directory with one LDAP simple bind (LDAPS or StartTLS) and
+explains the answer. With a read-only service account it first reads the account's state and
+does not bind when one more failure could lock the account out.
+
+  --ldap <urls>               ldaps://dc1,ldaps://dc2 (failover in order); ldap:// needs --starttls
+  --user <name>               alice@corp.example, CORP\\alice, a DN, or alice with --default-domain
+  --password-stdin            read the password from standard input (never pass it as an argument)
+  --password-env <VAR>        read the password from environment variable VAR
+  --provider <name> --ref <r> take the credential from a configured provider (credgate.config.json)
+  --config <file>             provider configuration file (default ./credgate.config.{json,mjs})
+  --service-user <name>       read-only account for the account-state read and the lockout guard
+  --service-password-env <V>  its password, from environment variable V
+  --ca-file <pem>             CA bundle that issued the directory's certificate
+  --starttls                  upgrade ldap:// with StartTLS before binding
+  --servername <name>         verify the certificate against this name instead of the URL host
+  --rdp <host>[:port]         also prove the credential at the RDP host's NLA step
+  --timeout <ms>              deadline for each step (default 10000)
+  --json                      print one JSON object
+  --insecure-plain-bind       allow a plain ldap:// bind without TLS (the password travels in clear)
+  --insecure-skip-tls-verify  do not verify the directory's certificate
+
+Exit codes: 0 valid, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS, 5 provider, 70 internal.
+`;
+
+const OPTIONS = {
+  ldap: { type: 'string' },
+  user: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  'password-env': { type: 'string' },
+  provider: { type: 'string' },
+  ref: { type: 'string' },
+  config: { type: 'string' },
+  'service-user': { type: 'string' },
+  'service-password-env': { type: 'string' },
+  'ca-file': { type: 'string', multiple: true },
+  starttls: { type: 'boolean' },
+  servername: { type: 'string' },
+  'default-domain': { type: 'string' },
+  rdp: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  'insecure-plain-bind': { type: 'boolean' },
+  'insecure-skip-tls-verify': { type: 'boolean' },
+  password: { type: 'string' },
+} as const;
+
+export interface CheckCredentialInput {
+  username: string;
+  password: Secret;
+  domain?: string;
+  changedAt?: Date;
+  source: string;
+}
+
+async function credentialFrom(v: Record<string, unknown>, io: CliIO): Promise<CheckCredentialInput> {
+  const sources = [v['password-stdin'] ? 'stdin' : '', v['password-env'] ? 'env' : '', v.provider ? 'provider' : ''].filter(Boolean);
+  if (sources.length !== 1) {
+    throw usageError('Give exactly one password source: --password-stdin, --password-env <VAR>, or --provider <name> --ref <ref>.');
+  }
+  const user = typeof v.user === 'string' ? v.user : undefined;
+  if (sources[0] === 'provider') {
+    const fetched = await checkExtensions.resolveProvider?.({
+      provider: String(v.provider),
+      ref: typeof v.ref === 'string' ? v.ref : undefined,
+      config: typeof v.config === 'string' ? v.config : undefined,
+      cwd: io.cwd,
+    });
+    if (!fetched) throw usageError('--provider is not available in this build.');
+    const username = user ?? fetched.username;
+    if (!username) throw usageError('The provider returned no user name; pass --user.');
+    return { username, password: fetched.secret, ...(fetched.domain ? { domain: fetched.domain } : {}), ...(fetched.changedAt ? { changedAt: fetched.changedAt } : {}), source: fetched.source };
+  }
+  if (!user) throw usageError('--user <name> is required (alice@corp.example, CORP\\alice or a DN).');
+  if (sources[0] === 'stdin') return { username: user, password: await readStdinSecret(io), source: 'stdin' };
+  return { username: user, password: envSecret(io, String(v['password-env']), 'password-env'), source: `env ${String(v['password-env'])}` };
+}
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'prove a credential against the directory (and optionally the RDP host) and explain the answer',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values: v } = parse('check', argv, OPTIONS);
+    if (v.password !== undefined) {
+      throw usageError('Passwords are never taken on the command line (they end up in shell history and ps); use --password-stdin or --password-env <VAR>.');
+    }
+    if (!v.ldap && !v.rdp) throw usageError('--ldap <url> is required (or --rdp <host> for an NLA-only check).');
+    const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
+    const t0 = performance.now();
+    const timingsMs: Record<string, number> = {};
+    let cred: CheckCredentialInput;
+    try {
+      const tp = performance.now();
+      cred = await credentialFrom(v, io);
+      timingsMs.credential = performance.now() - tp;
+    } catch (e) {
+      if (e instanceof CredgateError && e.code.startsWith('PROVIDER_') && v.json) {
+        io.stdout.write(JSON.stringify({ ok: false, code: 'provider.error', error: e.toJSON(), findings: [], timingsMs }, null, 2) + '\n');
+        return 5;
+      }
+      throw e;
+    }
+    let service: { username: string; password: Secret } | undefined;
+    if (v['service-user']) {
+      if (!v['service-password-env']) throw usageError('--service-user needs --service-password-env <VAR>.');
+      service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
+    } else if (v['service-password-env']) {
+      throw usageError('--service-password-env needs --service-user <name>.');
+    }
+    const findings: Finding[] = [];
+    const tasks: Array<Promise<void>> = [];
+    if (v.ldap) {
+      tasks.push(
+        checkCredential({
+          urls: String(v.ldap),
+          username: cred.username,
+          password: cred.password,
+          ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : cred.domain ? { defaultDomain: cred.domain } : {}),
+          ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
+          ...(v.servername ? { servername: String(v.servername) } : {}),
+          starttls: !!v.starttls,
+          allowPlainBind: !!v['insecure-plain-bind'],
+          insecureSkipTlsVerify: !!v['insecure-skip-tls-verify'],
+          timeoutMs,
+          ...(service ? { service } : {}),
+        }).then((r) => {
+          findings.push(...r.findings);
+          Object.assign(timingsMs, r.timingsMs);
+        }),
+      );
+    }
+    if (v.rdp) {
+      if (!checkExtensions.rdpNla) throw usageError('--rdp is not available in this build.');
+      const rdpNla = checkExtensions.rdpNla;
+      tasks.push((async () => {
+        const tr = performance.now();
+        const r = await rdpNla({ target: String(v.rdp), username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs, ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}) });
+        timingsMs.rdpNla = performance.now() - tr;
+        findings.push(...r);
+      })());
+    }
+    await Promise.all(tasks);
+    timingsMs.total = performance.now() - t0;
+    const verdict = diagnose(findings, timingsMs);
+    if (v.json) {
+      io.stdout.write(verdictJson(verdict, { account: cred.username, credentialSource: cred.source }));
+    } else {
+      io.stdout.write(verdictHuman(verdict, io, cred.username));
+    }
+    return verdict.exitCode;
+  },
+};

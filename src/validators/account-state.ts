@@ -1,0 +1,314 @@
+/**
+ * Read an AD account's state with a read-only service account — without binding as the target,
+ * so it costs the target nothing (no bad-password count) — and report it as findings: disabled,
+ * locked, expired, must change, password expired/expiring, logon hours, and the lockout risk
+ * (badPwdCount one short of the effective lockout threshold, PSO-aware).
+ */
+import type { Client, Entry } from 'ldapts';
+import { CredgateError, abortError } from '../core/errors.js';
+import { finding, type Finding } from '../core/findings.js';
+import { parseAccountName } from '../core/credential.js';
+import { scrub, type Secret } from '../core/secret.js';
+import { adSubCode } from './ad-codes.js';
+import {
+  assertBindTransport, closeClient, connectionFinding, deadline, loadCa, newClient, parseLdapUrls,
+  tlsOptionsFor, withSignal, type LdapTransportOptions,
+} from './ldap-common.js';
+
+export interface AccountStateOptions extends LdapTransportOptions {
+  /** The read-only service account. */
+  serviceUser: string;
+  servicePassword: Secret;
+  /** The account to read, in any form (UPN, DOMAIN\user, DN, bare + defaultDomain). */
+  target: string;
+  defaultDomain?: string;
+  /** Search base; default: the directory's defaultNamingContext. */
+  baseDn?: string;
+  /** For deterministic tests. */
+  now?: Date;
+  /** Warn when the password expires within this many days. Default 14. */
+  expiryWarningDays?: number;
+}
+
+export interface AccountState {
+  dn: string;
+  sAMAccountName?: string;
+  userPrincipalName?: string;
+  userAccountControl: number;
+  computedFlags: number;
+  disabled: boolean;
+  locked: boolean;
+  lockoutTime?: Date;
+  accountExpires?: Date;
+  pwdLastSet?: Date;
+  mustChangePassword: boolean;
+  passwordExpires?: Date;
+  passwordNeverExpires: boolean;
+  badPwdCount?: number;
+  lockoutThreshold: number;
+  lockoutThresholdSource: 'domain' | 'pso' | 'unknown';
+  resultantPso?: string;
+  userWorkstations?: string;
+  logonHoursDenyAll?: boolean;
+  logonHoursAllowedNow?: boolean;
+}
+
+const SOURCE = 'account-state';
+const UAC_ACCOUNTDISABLE = 0x2;
+const UAC_DONT_EXPIRE_PASSWD = 0x10000;
+const COMPUTED_LOCKOUT = 0x10;
+const COMPUTED_PASSWORD_EXPIRED = 0x800000;
+const NEVER = 0x7fffffffffffffffn;
+const FT_EPOCH = 116444736000000000n;
+
+/** Windows FILETIME (100 ns since 1601) → Date; 0 and "never" → undefined. */
+export function filetimeToDate(v: string | bigint | undefined): Date | undefined {
+  if (v === undefined || v === '') return undefined;
+  let n: bigint;
+  try {
+    n = BigInt(v);
+  } catch {
+    return undefined;
+  }
+  if (n <= 0n || n >= NEVER) return undefined;
+  return new Date(Number((n - FT_EPOCH) / 10000n));
+}
+
+export function dateToFiletime(d: Date): bigint {
+  return BigInt(d.getTime()) * 10000n + FT_EPOCH;
+}
+
+const ATTRS = [
+  'sAMAccountName', 'userPrincipalName', 'userAccountControl', 'lockoutTime', 'accountExpires', 'pwdLastSet',
+  'badPwdCount', 'msDS-User-Account-Control-Computed', 'msDS-UserPasswordExpiryTimeComputed', 'msDS-ResultantPSO',
+  'userWorkstations', 'logonHours',
+];
+
+function str(e: Entry, a: string): string | undefined {
+  const v = e[a];
+  if (Array.isArray(v)) return v.length ? String(v[0]) : undefined;
+  if (v === undefined) return undefined;
+  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+function escapeFilter(v: string): string {
+  return v.replace(/[\\*()\0]/g, (c) => '\\' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}
+
+export interface AccountStateResult {
+  state?: AccountState;
+  findings: Finding[];
+}
+
+export async function readAccountState(opts: AccountStateOptions): Promise<AccountStateResult> {
+  const urls = parseLdapUrls(opts.urls);
+  assertBindTransport(urls, opts);
+  const ca = loadCa(opts);
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const signal = deadline(opts.signal, timeoutMs);
+  const target = parseAccountName(opts.target, opts.defaultDomain);
+  const service = parseAccountName(opts.serviceUser, opts.defaultDomain);
+  const spw = opts.servicePassword.reveal();
+  const unreachable: Finding[] = [];
+  for (const u of urls) {
+    const client = newClient(u, opts, ca);
+    let phase = 'connect';
+    try {
+      if (u.scheme === 'ldap' && opts.starttls) {
+        phase = 'starttls';
+        await withSignal(client.startTLS(tlsOptionsFor(u, opts, ca)), signal, () => closeClient(client));
+      }
+      phase = 'service bind';
+      try {
+        await withSignal(client.bind(service.bindName, spw), signal, () => closeClient(client));
+      } catch (e) {
+        if ((e as { code?: unknown }).code === 49) {
+          throw new CredgateError(
+            `The service account ${service.bindName} was rejected by ${u.url}; check --service-user and its password (the target account was not touched).`,
+            { code: 'CONFIG_INVALID', details: { url: u.url, serviceUser: service.bindName, diagnosticMessage: scrub((e as Error).message, [spw]) } },
+          );
+        }
+        throw e;
+      }
+      phase = 'search';
+      return await withSignal(readWithClient(client, target, opts), signal, () => closeClient(client));
+    } catch (e) {
+      if (e instanceof CredgateError) throw e;
+      if (opts.signal?.aborted) throw abortError(opts.signal, 'Reading the account state');
+      const f = connectionFinding(e, u, SOURCE, phase, signal.aborted);
+      if (f) {
+        unreachable.push(f);
+        if (signal.aborted) break;
+        continue;
+      }
+      throw new CredgateError(`Reading the account state from ${u.url} failed during ${phase}: ${scrub(e instanceof Error ? e.message : String(e), [spw])}`, {
+        code: 'CONNECTION_FAILED',
+        details: { url: u.url, phase },
+      });
+    } finally {
+      closeClient(client);
+    }
+  }
+  return { findings: unreachable };
+}
+
+async function readWithClient(client: Client, target: ReturnType<typeof parseAccountName>, opts: AccountStateOptions): Promise<AccountStateResult> {
+  let baseDn = opts.baseDn;
+  if (!baseDn) {
+    const root = await client.search('', { scope: 'base', attributes: ['defaultNamingContext'] });
+    baseDn = root.searchEntries[0] ? str(root.searchEntries[0], 'defaultNamingContext') : undefined;
+    if (!baseDn) {
+      throw new CredgateError('The directory did not announce a defaultNamingContext; pass the search base explicitly.', { code: 'PROTOCOL_ERROR' });
+    }
+  }
+  let entry: Entry | undefined;
+  if (target.form === 'dn') {
+    const r = await client.search(target.bindName, { scope: 'base', attributes: ATTRS }).catch((e: unknown) => {
+      if ((e as { code?: unknown }).code === 32) return { searchEntries: [] as Entry[] };
+      throw e;
+    });
+    entry = r.searchEntries[0];
+  } else {
+    const filter = target.form === 'upn'
+      ? `(&(objectClass=user)(|(userPrincipalName=${escapeFilter(target.bindName)})(sAMAccountName=${escapeFilter(target.user)})))`
+      : `(&(objectClass=user)(sAMAccountName=${escapeFilter(target.user)}))`;
+    const r = await client.search(baseDn, { scope: 'sub', filter, attributes: ATTRS, sizeLimit: 2 });
+    // with a UPN, prefer the exact UPN match
+    entry = r.searchEntries.find((x) => str(x, 'userPrincipalName')?.toLowerCase() === target.bindName.toLowerCase()) ?? r.searchEntries[0];
+  }
+  if (!entry) {
+    const row = adSubCode('525')!;
+    return {
+      findings: [finding(SOURCE, 'ldap.user-not-found', 'error', `The directory has no account ${target.input}.`, { target: target.input, baseDn }, row.remediation)],
+    };
+  }
+  const domain = await client.search(baseDn, { scope: 'base', attributes: ['lockoutThreshold', 'lockoutDuration', 'maxPwdAge'] });
+  const domainEntry = domain.searchEntries[0];
+  let threshold = domainEntry ? Number(str(domainEntry, 'lockoutThreshold') ?? 0) : 0;
+  let thresholdSource: AccountState['lockoutThresholdSource'] = domainEntry ? 'domain' : 'unknown';
+  const pso = str(entry, 'msDS-ResultantPSO');
+  if (pso) {
+    const p = await client.search(pso, { scope: 'base', attributes: ['msDS-LockoutThreshold'] }).catch(() => undefined);
+    const t = p?.searchEntries[0] ? str(p.searchEntries[0], 'msDS-LockoutThreshold') : undefined;
+    if (t !== undefined) {
+      threshold = Number(t);
+      thresholdSource = 'pso';
+    } else {
+      // cannot read the PSO: keep the domain's threshold (the safer guess is "may lock")
+      thresholdSource = domainEntry ? 'domain' : 'unknown';
+    }
+  }
+  const now = opts.now ?? new Date();
+  const state = buildState(entry, threshold, thresholdSource, pso, now);
+  return { state, findings: stateFindings(state, now, opts.expiryWarningDays ?? 14) };
+}
+
+function buildState(e: Entry, threshold: number, thresholdSource: AccountState['lockoutThresholdSource'], pso: string | undefined, now: Date): AccountState {
+  const uac = Number(str(e, 'userAccountControl') ?? 0);
+  const computed = Number(str(e, 'msDS-User-Account-Control-Computed') ?? 0);
+  const pwdLastSetRaw = str(e, 'pwdLastSet');
+  const lockoutTime = filetimeToDate(str(e, 'lockoutTime'));
+  const hours = e.logonHours;
+  let logonHoursDenyAll: boolean | undefined;
+  let logonHoursAllowedNow: boolean | undefined;
+  const hb = Array.isArray(hours) ? hours[0] : hours;
+  if (hb !== undefined) {
+    const buf = Buffer.isBuffer(hb) ? hb : Buffer.from(String(hb), 'latin1');
+    if (buf.length === 21) {
+      logonHoursDenyAll = buf.every((b) => b === 0);
+      // bit i of the 168-bit map = hour i of the week, Sunday 00:00 UTC first
+      const hour = now.getUTCDay() * 24 + now.getUTCHours();
+      logonHoursAllowedNow = ((buf[hour >> 3]! >> (hour & 7)) & 1) === 1;
+    }
+  }
+  const badPwd = str(e, 'badPwdCount');
+  const state: AccountState = {
+    dn: e.dn,
+    userAccountControl: uac,
+    computedFlags: computed,
+    disabled: (uac & UAC_ACCOUNTDISABLE) !== 0,
+    locked: (computed & COMPUTED_LOCKOUT) !== 0,
+    mustChangePassword: pwdLastSetRaw === '0',
+    passwordNeverExpires: (uac & UAC_DONT_EXPIRE_PASSWD) !== 0,
+    lockoutThreshold: threshold,
+    lockoutThresholdSource: thresholdSource,
+  };
+  const sam = str(e, 'sAMAccountName');
+  if (sam) state.sAMAccountName = sam;
+  const upn = str(e, 'userPrincipalName');
+  if (upn) state.userPrincipalName = upn;
+  if (lockoutTime) state.lockoutTime = lockoutTime;
+  const exp = filetimeToDate(str(e, 'accountExpires'));
+  if (exp) state.accountExpires = exp;
+  const pls = filetimeToDate(pwdLastSetRaw);
+  if (pls) state.pwdLastSet = pls;
+  const pexp = filetimeToDate(str(e, 'msDS-UserPasswordExpiryTimeComputed'));
+  if (pexp) state.passwordExpires = pexp;
+  if (badPwd !== undefined) state.badPwdCount = Number(badPwd);
+  if (pso) state.resultantPso = pso;
+  const ws = str(e, 'userWorkstations');
+  if (ws) state.userWorkstations = ws;
+  if (logonHoursDenyAll !== undefined) state.logonHoursDenyAll = logonHoursDenyAll;
+  if (logonHoursAllowedNow !== undefined) state.logonHoursAllowedNow = logonHoursAllowedNow;
+  void now;
+  return state;
+}
+
+function evidenceOf(s: AccountState): Record<string, unknown> {
+  return {
+    dn: s.dn,
+    userAccountControl: `0x${s.userAccountControl.toString(16)}`,
+    'msDS-User-Account-Control-Computed': `0x${s.computedFlags.toString(16)}`,
+    ...(s.pwdLastSet ? { pwdLastSet: s.pwdLastSet.toISOString() } : { pwdLastSet: s.mustChangePassword ? '0 (must change)' : 'never set' }),
+    ...(s.lockoutTime ? { lockoutTime: s.lockoutTime.toISOString() } : {}),
+    ...(s.accountExpires ? { accountExpires: s.accountExpires.toISOString() } : {}),
+    ...(s.passwordExpires ? { passwordExpires: s.passwordExpires.toISOString() } : {}),
+    ...(s.badPwdCount !== undefined ? { badPwdCount: s.badPwdCount } : {}),
+    lockoutThreshold: s.lockoutThreshold,
+    lockoutThresholdSource: s.lockoutThresholdSource,
+    ...(s.resultantPso ? { resultantPso: s.resultantPso } : {}),
+    ...(s.userWorkstations ? { userWorkstations: s.userWorkstations } : {}),
+  };
+}
+
+function fromSubcode(hex: string, message: string, ev: Record<string, unknown>): Finding {
+  const row = adSubCode(hex)!;
+  return finding(SOURCE, row.finding, 'error', message, ev, row.remediation);
+}
+
+export function stateFindings(s: AccountState, now: Date, warnDays: number): Finding[] {
+  const ev = evidenceOf(s);
+  const out: Finding[] = [];
+  if (s.disabled) out.push(fromSubcode('533', 'The account is disabled (userAccountControl ACCOUNTDISABLE).', ev));
+  if (s.locked) out.push(fromSubcode('775', `The account is locked out${s.lockoutTime ? ` since ${s.lockoutTime.toISOString()}` : ''}.`, ev));
+  if (s.accountExpires && s.accountExpires.getTime() <= now.getTime()) {
+    out.push(fromSubcode('701', `The account expired on ${s.accountExpires.toISOString()}.`, ev));
+  }
+  if (s.mustChangePassword) out.push(fromSubcode('773', 'The account must change its password at next logon (pwdLastSet = 0).', ev));
+  else if ((s.computedFlags & COMPUTED_PASSWORD_EXPIRED) !== 0 || (s.passwordExpires && s.passwordExpires.getTime() <= now.getTime())) {
+    out.push(fromSubcode('532', `The password expired${s.passwordExpires ? ` on ${s.passwordExpires.toISOString()}` : ''}.`, ev));
+  } else if (s.passwordExpires && s.passwordExpires.getTime() - now.getTime() < warnDays * 86400e3) {
+    const days = Math.floor((s.passwordExpires.getTime() - now.getTime()) / 86400e3);
+    out.push(finding(SOURCE, 'ldap.password-expiring', 'warning', `The password expires in ${days} day(s), on ${s.passwordExpires.toISOString()}.`, ev, [
+      { action: 'Rotate the password from the vault before it expires.', owner: 'vault' },
+    ]));
+  }
+  if (s.logonHoursDenyAll) out.push(fromSubcode('530', 'The account\'s logon hours allow no logon at any time.', ev));
+  else if (s.logonHoursAllowedNow === false) out.push(fromSubcode('530', 'The account\'s logon hours do not allow a logon at this hour.', ev));
+  if (s.userWorkstations) {
+    out.push(finding(SOURCE, 'ldap.workstation-list', 'info', `The account may log on only from: ${s.userWorkstations}.`, ev, [
+      { action: 'Make sure the RDP target host is in the account\'s "Log On To" list.', owner: 'directory' },
+    ]));
+  }
+  if (!s.locked && s.lockoutThreshold > 0 && s.badPwdCount !== undefined && s.badPwdCount >= s.lockoutThreshold - 1) {
+    out.push(finding(SOURCE, 'ldap.lockout-risk', 'error',
+      `The account has ${s.badPwdCount} recent bad password(s) and locks at ${s.lockoutThreshold}; credgate did not try the password so as not to lock it.`, ev, [
+        { action: 'Wait for the lockout observation window to reset badPwdCount, then check again.', owner: 'caller' },
+        { action: 'Find what is sending bad passwords for this account (a stale cached credential, a service, a script).', owner: 'client' },
+      ]));
+  }
+  if (out.filter((f) => f.severity === 'error').length === 0) {
+    out.unshift(finding(SOURCE, 'account.ok', 'ok', 'The account is enabled, unlocked, not expired and its password is current.', ev));
+  }
+  return out;
+}

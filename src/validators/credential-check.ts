@@ -1,0 +1,52 @@
+/**
+ * The lockout-safe LDAP check: read the account's state with a service account first (when one
+ * is given), and bind as the target only when that cannot make things worse. Then one bind,
+ * never retried.
+ */
+import type { Finding } from '../core/findings.js';
+import type { Secret } from '../core/secret.js';
+import { readAccountState, type AccountState } from './account-state.js';
+import { validateLdapBind, type LdapBindOptions } from './ldap-bind.js';
+
+export interface CredentialCheckOptions extends LdapBindOptions {
+  /** Read-only service account for the account-state read and the lockout guard. */
+  service?: { username: string; password: Secret };
+}
+
+export interface CredentialCheckResult {
+  findings: Finding[];
+  state?: AccountState;
+  /** Whether credgate bound as the target (false when the lockout guard or a fatal state stopped it). */
+  bound: boolean;
+  timingsMs: Record<string, number>;
+}
+
+/** States in which a bind as the target cannot succeed and could only add a bad-password count. */
+const NO_BIND = new Set(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);
+
+export async function checkCredential(opts: CredentialCheckOptions): Promise<CredentialCheckResult> {
+  const timingsMs: Record<string, number> = {};
+  const findings: Finding[] = [];
+  let state: AccountState | undefined;
+  if (opts.service) {
+    const t0 = performance.now();
+    const r = await readAccountState({
+      ...opts,
+      serviceUser: opts.service.username,
+      servicePassword: opts.service.password,
+      target: opts.username,
+    });
+    timingsMs.accountState = performance.now() - t0;
+    state = r.state;
+    findings.push(...r.findings);
+    const stop = r.findings.some((f) => NO_BIND.has(f.code) || f.code.startsWith('net.') || f.code.startsWith('tls.'));
+    if (stop) {
+      return { findings, ...(state ? { state } : {}), bound: false, timingsMs };
+    }
+  }
+  const t1 = performance.now();
+  const bind = await validateLdapBind(opts);
+  timingsMs.bind = performance.now() - t1;
+  // the bind's answer first: it is the direct evidence
+  return { findings: [...bind, ...findings], ...(state ? { state } : {}), bound: true, timingsMs };
+}

@@ -1,0 +1,242 @@
+/**
+ * What the LDAP validators share: URL and TLS option handling, classification of connection
+ * failures into findings, and a client wrapper with an overall deadline.
+ */
+import fs from 'node:fs';
+import { checkServerIdentity as tlsCheck, type ConnectionOptions } from 'node:tls';
+import net from 'node:net';
+import { Client } from 'ldapts';
+import { ConfigError, CredgateError } from '../core/errors.js';
+import { finding, type Finding } from '../core/findings.js';
+
+export interface LdapTransportOptions {
+  /** One URL or several (failover in order): ldaps://dc1:636, ldap://dc2 (with starttls). */
+  urls: string | string[];
+  /** PEM CA bundle file(s) to trust for the directory's certificate. */
+  caFile?: string | string[];
+  /** PEM CA certificates given directly. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Upgrade ldap:// URLs with StartTLS before binding. */
+  starttls?: boolean;
+  /** Name to verify the certificate against when it differs from the URL host. */
+  servername?: string;
+  /**
+   * Do not verify the server certificate. Loud: every result carries a `tls.verification-disabled`
+   * warning finding. Never the default.
+   */
+  insecureSkipTlsVerify?: boolean;
+  /** Allow a simple bind over plain ldap:// without StartTLS (the password travels in clear). */
+  allowPlainBind?: boolean;
+  /** Per step (connect, TLS, each operation) and overall deadline in ms. Default 10,000. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ParsedUrl {
+  url: string;
+  scheme: 'ldap' | 'ldaps';
+  host: string;
+  port: number;
+}
+
+export function parseLdapUrls(urls: string | string[]): ParsedUrl[] {
+  const list = (Array.isArray(urls) ? urls : urls.split(',')).map((u) => u.trim()).filter(Boolean);
+  if (list.length === 0) {
+    throw new ConfigError('No directory URL given; pass --ldap ldaps://dc.example.com (several, comma-separated, fail over in order).', {
+      code: 'CONFIG_INVALID',
+      details: { option: 'ldap' },
+    });
+  }
+  return list.map((u) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new ConfigError(`"${u}" is not a valid LDAP URL; write ldaps://host[:port] or ldap://host[:port].`, {
+        code: 'CONFIG_INVALID',
+        details: { option: 'ldap', url: u },
+      });
+    }
+    const scheme = parsed.protocol.replace(/:$/, '');
+    if (scheme !== 'ldap' && scheme !== 'ldaps') {
+      throw new ConfigError(`"${u}" is not an LDAP URL (scheme ${scheme}:); write ldaps://host or ldap://host.`, {
+        code: 'CONFIG_INVALID',
+        details: { option: 'ldap', url: u },
+      });
+    }
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    if (!host) {
+      throw new ConfigError(`"${u}" has no host name.`, { code: 'CONFIG_INVALID', details: { option: 'ldap', url: u } });
+    }
+    const port = parsed.port ? Number(parsed.port) : scheme === 'ldaps' ? 636 : 389;
+    return { url: `${scheme}://${net.isIPv6(host) ? `[${host}]` : host}:${port}`, scheme, host, port };
+  });
+}
+
+/** Refuse plain simple binds unless StartTLS is used or the caller opted in loudly. */
+export function assertBindTransport(urls: ParsedUrl[], opts: LdapTransportOptions): void {
+  for (const u of urls) {
+    if (u.scheme === 'ldap' && !opts.starttls && !opts.allowPlainBind) {
+      throw new ConfigError(
+        `Refusing to send a password over plain ${u.url}: use ldaps:// or --starttls (or, if you really must, the explicit insecure opt-in).`,
+        { code: 'CONFIG_INVALID', details: { option: 'ldap', url: u.url } },
+      );
+    }
+  }
+}
+
+export function loadCa(opts: LdapTransportOptions): Array<string | Buffer> | undefined {
+  const out: Array<string | Buffer> = [];
+  const files = opts.caFile === undefined ? [] : Array.isArray(opts.caFile) ? opts.caFile : [opts.caFile];
+  for (const f of files) {
+    try {
+      out.push(fs.readFileSync(f));
+    } catch (e) {
+      throw new ConfigError(`Cannot read the CA file ${f} (${(e as NodeJS.ErrnoException).code ?? 'error'}); pass a readable PEM file to --ca-file.`, {
+        code: 'CONFIG_INVALID',
+        cause: e,
+        details: { option: 'ca-file', path: f },
+      });
+    }
+  }
+  if (opts.ca !== undefined) out.push(...(Array.isArray(opts.ca) ? opts.ca : [opts.ca]));
+  return out.length ? out : undefined;
+}
+
+export function tlsOptionsFor(u: ParsedUrl, opts: LdapTransportOptions, ca: Array<string | Buffer> | undefined): ConnectionOptions {
+  const o: ConnectionOptions = { rejectUnauthorized: !opts.insecureSkipTlsVerify, minVersion: 'TLSv1.2' };
+  if (ca) o.ca = ca;
+  const sni = opts.servername ?? u.host;
+  if (!net.isIP(sni)) o.servername = sni;
+  if (opts.servername) {
+    const name = opts.servername;
+    // verify against the given name rather than the URL host
+    o.checkServerIdentity = (_host, cert) => tlsCheck(name, cert);
+  }
+  return o;
+}
+
+
+/** A signal that fires on the caller's abort or after timeoutMs. */
+export function deadline(signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
+  const t = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([signal, t]) : t;
+}
+
+/** Race a promise against a signal; on abort, run onAbort (close the socket) and reject. */
+export function withSignal<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
+  if (signal.aborted) {
+    onAbort();
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      onAbort();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', abort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', abort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function newClient(u: ParsedUrl, opts: LdapTransportOptions, ca: Array<string | Buffer> | undefined): Client {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  return new Client({
+    url: u.url,
+    timeout: timeoutMs,
+    connectTimeout: timeoutMs,
+    // ldapts speaks TLS from the first byte whenever tlsOptions is set, so only for ldaps://
+    ...(u.scheme === 'ldaps' ? { tlsOptions: tlsOptionsFor(u, opts, ca) } : {}),
+    strictDN: false,
+  });
+}
+
+/** Close a client without waiting on a dead peer. */
+export function closeClient(c: Client): void {
+  const sock = (c as unknown as { socket?: net.Socket }).socket;
+  if (sock) sock.destroy();
+  c.unbind().catch(() => {});
+}
+
+const TLS_UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'CERT_REVOKED', 'INVALID_CA', 'CERT_CHAIN_TOO_LONG', 'PATH_LENGTH_EXCEEDED',
+]);
+
+function errnoOf(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && cur; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  const msg = e instanceof Error ? e.message : '';
+  const m = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EPIPE)\b/.exec(msg);
+  return m?.[1];
+}
+
+/**
+ * Turn a failure to connect / upgrade to TLS into a finding (an answer about the network), or
+ * undefined when the error is something else.
+ */
+export function connectionFinding(e: unknown, u: ParsedUrl, source: string, phase: string, timedOut: boolean): Finding | undefined {
+  const code = errnoOf(e);
+  const msg = e instanceof Error ? e.message : String(e);
+  const ev = { url: u.url, host: u.host, port: u.port, phase, error: code ?? msg.slice(0, 300) };
+  if (timedOut || code === 'ETIMEDOUT' || /timed? ?out/i.test(msg)) {
+    return finding(source, 'net.timeout', 'error', `${u.url} did not answer within the deadline (${phase}).`, ev, [
+      { action: `Check that ${u.host} is up and that port ${u.port} is not silently dropped by a firewall.`, owner: 'network' },
+      { action: 'Raise --timeout if the directory is known to be slow.', owner: 'caller' },
+    ]);
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+    return finding(source, 'net.dns-failure', 'error', `The host name ${u.host} does not resolve.`, ev, [
+      { action: `Check the spelling of ${u.host} and the client's DNS servers (nslookup ${u.host}).`, owner: 'network' },
+    ]);
+  }
+  if (code === 'ECONNREFUSED') {
+    return finding(source, 'net.refused', 'error', `Nothing accepts connections on ${u.host} port ${u.port}.`, ev, [
+      { action: `Check that the directory service is running on ${u.host} and listening on port ${u.port} (${u.scheme === 'ldaps' ? 'LDAPS needs a DC certificate' : 'LDAP'}).`, owner: 'directory' },
+    ]);
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return finding(source, 'net.unreachable', 'error', `There is no route to ${u.host}.`, ev, [
+      { action: 'Check routing / VPN between this machine and the directory.', owner: 'network' },
+    ]);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return finding(source, 'tls.name-mismatch', 'error', `The directory's certificate is not issued for ${u.host}.`, ev, [
+      { action: `Connect with the name the certificate is issued for (its CN/SAN), or reissue the DC certificate with ${u.host} in its subjectAltName.`, owner: 'directory' },
+    ]);
+  }
+  if (code === 'CERT_HAS_EXPIRED') {
+    return finding(source, 'tls.expired', 'error', `The directory's certificate at ${u.url} has expired.`, ev, [
+      { action: 'Renew the domain controller certificate (autoenrollment or the Kerberos/Domain Controller template) and restart the service.', owner: 'directory' },
+    ]);
+  }
+  if (code && TLS_UNTRUSTED.has(code)) {
+    return finding(source, 'tls.untrusted', 'error', `The directory's certificate at ${u.url} is not trusted (${code}).`, ev, [
+      { action: 'Pass the issuing CA with --ca-file <pem> (your enterprise root CA), or install it in the system trust store.', owner: 'caller' },
+    ]);
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /ssl|tls|handshake|secure/i.test(msg)) {
+    return finding(source, 'tls.handshake-failed', 'error', `The TLS handshake with ${u.url} failed.`, ev, [
+      { action: 'Check that the port speaks the protocol of the URL (ldaps:// on 636, ldap:// + --starttls on 389) and that the server has a certificate.', owner: 'directory' },
+    ]);
+  }
+  return undefined;
+}
+
+export function isFault(e: unknown): e is CredgateError {
+  return e instanceof CredgateError;
+}
