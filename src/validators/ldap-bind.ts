@@ -5,7 +5,7 @@
  * too (net.*, tls.*), each URL tried in order; a bind answer from one server is final — credgate
  * never retries a failed bind, so it never costs the account a second bad-password count.
  */
-import { InvalidCredentialsError, StrongAuthRequiredError, type Client } from 'ldapts';
+import { InvalidCredentialsError, ResultCodeError, StrongAuthRequiredError, type Client } from 'ldapts';
 import { ConfigError, CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../core/findings.js';
 import { parseAccountName } from '../core/credential.js';
@@ -117,14 +117,15 @@ async function bindOnce(
           ],
         };
       }
-      const rc = (e as { code?: unknown }).code;
-      if (typeof rc === 'number') {
+      if (signal.aborted) throw e;
+      if (e instanceof ResultCodeError) {
+        const rc = e.code;
         return {
           kind: 'answer',
           findings: [
-            finding(SOURCE, 'ldap.bind-error', 'error', `The directory answered the bind with LDAP result ${rc} (${(e as Error).name}).`, {
+            finding(SOURCE, 'ldap.bind-error', 'error', `The directory answered the bind with LDAP result ${rc} (${e.name}).`, {
               resultCode: rc,
-              diagnosticMessage: scrub(diagnosticOf(e as Error), [pw]),
+              diagnosticMessage: scrub(diagnosticOf(e), [pw]),
             }, [{ action: 'Read the server\'s diagnostic message above; check the directory\'s logs for this bind.', owner: 'directory' }]),
           ],
         };

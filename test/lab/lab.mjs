@@ -18,7 +18,7 @@ export const labDir = process.env.CREDGATE_LAB_DIR ? path.resolve(process.env.CR
 export const PARTS = ['samba', 'slapd'];
 
 async function loadPart(name) {
-  const mod = await import(`./${name}.mjs`);
+  const mod = await import(/* @vite-ignore */ `./${name}.mjs`);
   return mod;
 }
 

@@ -93,7 +93,7 @@ ppolicy_use_lockout
   out.write(`dn: ou=policies,${SUFFIX}\nobjectClass: organizationalUnit\nou: policies\n\n`);
   const strict = ['pwdMaxAge: 7776000', 'pwdExpireWarning: 1209600', 'pwdLockout: TRUE', 'pwdMaxFailure: 3', 'pwdLockoutDuration: 900', 'pwdMustChange: TRUE', 'pwdAllowUserChange: TRUE'];
   out.write(policy('default', [...strict, 'pwdGraceAuthNLimit: 0']));
-  out.write(policy('grace', [...strict, 'pwdGraceAuthNLimit: 3']));
+  out.write(policy('grace', [...strict, 'pwdGraceAuthNLimit: 1000'])); // many, so a reused lab does not run out
   out.write(policy('nolockout', ['pwdLockout: FALSE']));
   const scen = scenarios(now);
   for (const s of scen) out.write(user(s.uid, hGood, s.lines));
