@@ -9,3 +9,9 @@ export { parseAccountName, CredentialRefSchema, type FetchedCredential, type Cre
 export { diagnose, causeOf, exitCodeFor, CAUSES, EXIT_CODES, type CauseRow, type Category } from './diagnose.js';
 export { defineProvider, isProvider, type Provider, type ResolveOptions } from './providers/types.js';
 export { fromEnv, type EnvProviderOptions } from './providers/env.js';
+export { validateLdapBind, type LdapBindOptions } from './validators/ldap-bind.js';
+export { readAccountState, stateFindings, filetimeToDate, dateToFiletime, type AccountState, type AccountStateOptions, type AccountStateResult } from './validators/account-state.js';
+export { checkCredential, type CredentialCheckOptions, type CredentialCheckResult } from './validators/credential-check.js';
+export { AD_SUBCODES, adSubCode, adSubCodeByNtStatus, parseAdDiagnostic, type AdSubCode } from './validators/ad-codes.js';
+export { decodePasswordPolicyValue, PasswordPolicyControl, PPOLICY_OID, type PasswordPolicyResponse } from './validators/ppolicy.js';
+export { parseLdapUrls, type LdapTransportOptions } from './validators/ldap-common.js';
