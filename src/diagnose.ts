@@ -59,6 +59,9 @@ export const CAUSES: Record<string, CauseRow> = {
   'ldap.lockout-risk': { category: 'unusable', priority: 41, cause: 'One more failed logon would lock the account out, so credgate did not try.' },
   'ldap.password-expiring': { category: 'info', priority: 80, cause: 'The password expires soon.' },
   'ldap.grace-logins': { category: 'info', priority: 80, cause: 'The password has expired; only grace logins remain.' },
+  'ldap.workstation-list': { category: 'info', priority: 86, cause: 'The account may log on only from listed computers.' },
+  'ldap.plain-bind': { category: 'info', priority: 87, cause: 'The password was sent over plain LDAP without TLS.' },
+  'tls.verification-disabled': { category: 'info', priority: 87, cause: 'TLS certificate verification was switched off for this check.' },
 
   // --- directory transport
   'ldap.strong-auth-required': { category: 'unreachable', priority: 30, cause: 'The directory refuses simple binds without TLS.' },
