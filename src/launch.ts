@@ -1,0 +1,143 @@
+/**
+ * Start an RDP session once the preflight passed: write a .rdp file and start the platform's
+ * client with the password handed over out of band — through stdin for xfreerdp (`/from-stdin`),
+ * never on argv where `ps` and shell history would see it. On Windows, mstsc reads the password
+ * from Credential Manager (TERMSRV/<host>), which credgate writes through CredWriteW just
+ * before starting it (not exercised here: there is no Windows runner).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CredgateError, UnsupportedPlatformError } from './core/errors.js';
+import type { Secret } from './core/secret.js';
+
+export interface RdpFileOptions {
+  host: string;
+  port?: number;
+  username: string;
+  domain?: string;
+  /** Extra `key:type:value` lines, e.g. `screen mode id:i:2`. */
+  extra?: string[];
+}
+
+/** The .rdp file content (mstsc and xfreerdp both read it). */
+export function buildRdpFile(o: RdpFileOptions): string {
+  for (const [k, v] of [['host', o.host], ['username', o.username], ['domain', o.domain ?? '']] as const) {
+    if (/[\r\n]/.test(v)) {
+      throw new CredgateError(`The ${k} contains a line break, which would inject settings into the .rdp file; fix the ${k}.`, { code: 'CONFIG_INVALID', details: { field: k } });
+    }
+  }
+  const address = o.port && o.port !== 3389 ? `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}` : o.host;
+  const user = o.domain && !o.username.includes('\\') && !o.username.includes('@') ? `${o.domain}\\${o.username}` : o.username;
+  const lines = [
+    `full address:s:${address}`,
+    `username:s:${user}`,
+    'prompt for credentials:i:0',
+    'enablecredsspsupport:i:1',
+    'authentication level:i:2',
+    'negotiate security layer:i:1',
+    'screen mode id:i:2',
+    'redirectclipboard:i:1',
+    ...(o.extra ?? []),
+  ];
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** UTF-16LE with a BOM, as mstsc writes .rdp files (xfreerdp reads it too). */
+export function encodeRdpFile(text: string): Buffer {
+  return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+}
+
+export interface LaunchPlan {
+  platform: NodeJS.Platform;
+  rdpFile: string;
+  command: string;
+  args: string[];
+  /** How the password reaches the client. */
+  passwordVia: 'stdin' | 'credential-manager';
+  /** What a human sees for --dry-run (no secret). */
+  display: string;
+}
+
+export interface LaunchOptions extends RdpFileOptions {
+  password: Secret;
+  /** Where to write the .rdp file; default a private temp dir. */
+  rdpFile?: string;
+  platform?: NodeJS.Platform;
+  /** Extra client arguments (e.g. /cert:tofu, /size:1280x800). Never put a password here. */
+  clientArgs?: string[];
+  /** xfreerdp binary (default `xfreerdp`). */
+  client?: string;
+}
+
+export function planLaunch(o: Omit<LaunchOptions, 'password'>): LaunchPlan {
+  const platform = o.platform ?? process.platform;
+  const rdpFile = o.rdpFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-rdp-')), `${o.host.replace(/[^\w.-]/g, '_')}.rdp`);
+  for (const a of o.clientArgs ?? []) {
+    if (/^[/-]p(assword)?[:=]/i.test(a)) {
+      throw new CredgateError('A password was passed among the client arguments; credgate hands the password over through stdin or Credential Manager only.', { code: 'USAGE' });
+    }
+  }
+  if (platform === 'win32') {
+    return { platform, rdpFile, command: 'mstsc.exe', args: [rdpFile, ...(o.clientArgs ?? [])], passwordVia: 'credential-manager', display: `mstsc.exe ${rdpFile}  (password stored for TERMSRV/${o.host} in Credential Manager first)` };
+  }
+  if (platform === 'linux' || platform === 'freebsd' || platform === 'openbsd') {
+    const client = o.client ?? 'xfreerdp';
+    const args = [rdpFile, '/from-stdin:force', ...(o.clientArgs ?? [])];
+    return { platform, rdpFile, command: client, args, passwordVia: 'stdin', display: `${client} ${args.join(' ')}  (password on stdin)` };
+  }
+  throw new UnsupportedPlatformError(`Launching an RDP client is not supported on ${platform}; open the .rdp file with your client.`, { code: 'UNSUPPORTED_PLATFORM', details: { platform } });
+}
+
+/** Write the .rdp file (mode 0600) and start the client. Returns the child; the caller owns it. */
+export async function launch(o: LaunchOptions, plan: LaunchPlan = planLaunch(o)): Promise<ChildProcess> {
+  fs.writeFileSync(plan.rdpFile, encodeRdpFile(buildRdpFile(o)), { mode: 0o600 });
+  if (plan.passwordVia === 'credential-manager') {
+    await storeTermsrvCredential(o.host, o.domain && !o.username.includes('\\') ? `${o.domain}\\${o.username}` : o.username, o.password);
+    return spawn(plan.command, plan.args, { stdio: 'ignore', detached: true });
+  }
+  const child = spawn(plan.command, plan.args, { stdio: ['pipe', 'inherit', 'inherit'], env: process.env });
+  // xfreerdp /from-stdin:force asks for what the .rdp file lacks: only the password
+  child.stdin?.on('error', () => {});
+  child.stdin?.end(o.password.reveal() + '\n');
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', (e) =>
+      reject(new CredgateError(`Could not start ${plan.command} (${(e as NodeJS.ErrnoException).code ?? e.message}); install FreeRDP (apt-get install freerdp2-x11) or pass --client.`, { code: 'CONFIG_INVALID', cause: e })),
+    );
+  });
+  return child;
+}
+
+/** Windows only: CredWriteW a domain-password credential for TERMSRV/<host>, persisted for the logon session. */
+async function storeTermsrvCredential(host: string, user: string, password: Secret): Promise<void> {
+  if (process.platform !== 'win32') {
+    throw new UnsupportedPlatformError('Writing to Windows Credential Manager is only possible on Windows.', { code: 'UNSUPPORTED_PLATFORM' });
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let koffi: any;
+  const koffiName = 'koffi';
+  try {
+    const mod = await import(koffiName);
+    koffi = mod.default ?? mod;
+  } catch (e) {
+    throw new CredgateError('The optional package "koffi" is needed to write to Credential Manager; run npm install koffi.', { code: 'PROVIDER_MISSING_DEPENDENCY', cause: e });
+  }
+  const advapi = koffi.load('advapi32.dll');
+  const FILETIME = koffi.struct('FILETIME_W', { dwLowDateTime: 'uint32', dwHighDateTime: 'uint32' });
+  const CREDENTIALW = koffi.struct('CREDENTIALW_W', {
+    Flags: 'uint32', Type: 'uint32', TargetName: 'str16', Comment: 'str16', LastWritten: FILETIME,
+    CredentialBlobSize: 'uint32', CredentialBlob: 'void *', Persist: 'uint32', AttributeCount: 'uint32',
+    Attributes: 'void *', TargetAlias: 'str16', UserName: 'str16',
+  });
+  const CredWriteW = advapi.func('bool __stdcall CredWriteW(CREDENTIALW_W *cred, uint32 flags)');
+  const blob = Buffer.from(password.reveal(), 'utf16le');
+  const ok = CredWriteW({
+    Flags: 0, Type: 2 /* CRED_TYPE_DOMAIN_PASSWORD */, TargetName: `TERMSRV/${host}`, Comment: 'written by credgate launch',
+    LastWritten: { dwLowDateTime: 0, dwHighDateTime: 0 }, CredentialBlobSize: blob.length, CredentialBlob: blob,
+    Persist: 1 /* CRED_PERSIST_SESSION */, AttributeCount: 0, Attributes: null, TargetAlias: null, UserName: user,
+  }, 0);
+  blob.fill(0);
+  if (!ok) throw new CredgateError(`CredWriteW failed for TERMSRV/${host}; check that Credential Manager is available for this user.`, { code: 'INTERNAL' });
+}
