@@ -1,0 +1,91 @@
+// preflight() against the lab's Samba DC: one verdict, steps reported, missing parts "not checked".
+import { describe, it, expect, beforeAll } from 'vitest';
+import { preflight, parseHostPort, createPreflight } from '../../src/preflight.js';
+import { Secret } from '../../src/core/secret.js';
+import { defineProvider } from '../../src/providers/types.js';
+import { CredgateError } from '../../src/core/errors.js';
+import { samba, sambaScenario, type SambaState } from '../lab/state.js';
+
+let lab: SambaState;
+beforeAll(() => {
+  lab = samba();
+});
+const directory = () => ({
+  urls: lab.ldapsUrl,
+  caFile: lab.caFile,
+  service: { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) },
+});
+
+describe('parseHostPort', () => {
+  it.each([
+    ['web01', 'web01', 3389],
+    ['web01:3390', 'web01', 3390],
+    ['[::1]:3389', '::1', 3389],
+    ['[::1]', '::1', 3389],
+    ['2001:db8::1', '2001:db8::1', 3389],
+    ['10.0.0.5:13389', '10.0.0.5', 13389],
+  ])('%s', (input, host, port) => expect(parseHostPort(input)).toEqual({ host, port }));
+  it('rejects bad ports', () => expect(() => parseHostPort('web01:99999')).toThrow(/not a host\[:port\]/));
+});
+
+describe('preflight', () => {
+  it('a good account: ok, and every part it could not check is named', async () => {
+    const s = sambaScenario('good');
+    const seen: string[] = [];
+    const r = await preflight({ host: '127.0.0.1', account: s.upn, password: new Secret(s.password) }, { directory: directory(), onFinding: (f) => seen.push(f.code) });
+    expect(r.ok).toBe(true);
+    expect(r.verdict.exitCode).toBe(0);
+    expect(r.steps.find((x) => x.name === 'ldap-bind')?.status).toBe('passed');
+    expect(r.steps.find((x) => x.name === 'account-state')?.status).toBe('passed');
+    expect(r.steps.find((x) => x.name === 'provider')?.status).toBe('not-checked');
+    expect(seen).toEqual(expect.arrayContaining(['ldap.ok', 'account.ok']));
+    expect(r.headline).toContain('can log on');
+  });
+
+  it('a wrong vault password: names the vault and says not to purge the cache', async () => {
+    const s = sambaScenario('wrong-password');
+    const vault = defineProvider({
+      name: 'test-vault',
+      async resolve() {
+        return { username: s.upn, secret: new Secret(s.tryPassword), source: 'test-vault rdp/bob', changedAt: new Date('2026-01-01T00:00:00Z') };
+      },
+    });
+    const r = await preflight({ host: 'web01', provider: 'v', ref: 'rdp/bob' }, { providers: { v: vault }, directory: directory() });
+    expect(r.ok).toBe(false);
+    expect(r.verdict.code).toBe('ldap.invalid-credentials');
+    expect(r.verdict.exitCode).toBe(1);
+    expect(r.headline).toBe(`The vault's password for ${s.upn} is wrong (AD 52e) — rotate or reconcile it in the vault; do not purge the client cache.`);
+    expect(r.target.changedAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(JSON.stringify(r)).not.toContain(s.tryPassword);
+  });
+
+  it('one failure from lockout: does not bind, says why', async () => {
+    const r = await preflight({ host: 'web01', account: `${lab.nearLocked.user}@pamtest.local`, password: new Secret('would-lock-it') }, { directory: directory() });
+    expect(r.verdict.code).toBe('ldap.lockout-risk');
+    expect(r.steps.find((x) => x.name === 'ldap-bind')).toMatchObject({ status: 'not-checked', note: expect.stringContaining('ldap.lockout-risk') });
+  });
+
+  it('a provider fault is a provider verdict (exit 5), not a crash', async () => {
+    const broken = defineProvider({
+      name: 'broken',
+      async resolve() {
+        throw new CredgateError('The vault at https://127.0.0.1:1 is unavailable.', { code: 'PROVIDER_UNAVAILABLE' });
+      },
+    });
+    const r = await preflight({ host: 'web01', provider: broken, ref: 'x' }, { directory: directory() });
+    expect(r.verdict).toMatchObject({ code: 'provider.unavailable', exitCode: 5 });
+    expect(r.steps.find((x) => x.name === 'ldap-bind')?.status).toBe('not-checked');
+  });
+
+  it('createPreflight: check many targets, dispose the providers once', async () => {
+    let disposed = 0;
+    const p = createPreflight({ directory: directory(), providers: { x: defineProvider({ name: 'x', resolve: async () => { throw new Error('unused'); }, dispose: () => { disposed++; } }) } });
+    const s = sambaScenario('disabled');
+    const r = await p.check({ host: 'web01', account: s.upn, password: new Secret(s.password) });
+    expect(r.verdict.code).toBe('ldap.account-disabled');
+    await p.dispose();
+    await p.dispose();
+    expect(disposed).toBe(1);
+    await expect(p.check({ host: 'h', account: 'a', password: new Secret('p') })).rejects.toThrow(/disposed/);
+  });
+});
