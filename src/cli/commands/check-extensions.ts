@@ -5,9 +5,11 @@
 import type { FetchedCredential } from '../../core/credential.js';
 import type { Finding } from '../../core/findings.js';
 import type { Secret } from '../../core/secret.js';
+import type { Provider } from '../../providers/types.js';
 
 export interface CheckExtensions {
   resolveProvider?: (o: { provider: string; ref: string | undefined; config: string | undefined; cwd: string }) => Promise<FetchedCredential>;
+  loadProvider?: (o: { provider: string; config: string | undefined; cwd: string }) => Promise<Provider>;
   rdpNla?: (o: { target: string; username: string; password: Secret; domain?: string; timeoutMs: number; caFile?: string[] }) => Promise<Finding[]>;
 }
 

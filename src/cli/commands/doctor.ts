@@ -1,0 +1,162 @@
+import { preflight, type PreflightReport, type PreflightOptions, type PreflightTarget } from '../../preflight.js';
+import type { Secret } from '../../core/secret.js';
+import type { Provider } from '../../providers/types.js';
+import type { Command, CliIO } from '../types.js';
+import { envSecret, intOption, parse, readStdinSecret, usageError } from '../args.js';
+import { style, findingJson } from '../render.js';
+import { checkExtensions } from './check-extensions.js';
+
+const USAGE = `Usage: credgate doctor --host <host>[:port] [--account <name>]
+         [--provider <name> --ref <ref> [--config <file>] | --password-stdin | --password-env <VAR>]
+         [--ldap <url>[,<url>...] [--ca-file <pem>] [--starttls] [--default-domain <d>]
+          [--service-user <name> --service-password-env <VAR>]]
+         [--rdp-ca-file <pem>] [--no-nla] [--cache-from <file>...] [--inventory <file>]
+         [--deadline <ms>] [--json]
+
+Explains a failing RDP launch (0x904 / extended 0x7) in one verdict: fetches the credential,
+reads the account's state, binds (lockout-safe), probes the RDP host (TLS certificate, NLA),
+proves the credential at the NLA step, inspects cached client credentials — in parallel, under
+one deadline — and names the single most likely cause with the evidence and ranked fixes.
+Parts that cannot run are reported as "not checked", never as passing.
+
+Exit codes: 0 will work, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS,
+            5 provider failure, 6 stale cached credential, 70 internal.
+`;
+
+const OPTIONS = {
+  host: { type: 'string' },
+  account: { type: 'string' },
+  provider: { type: 'string' },
+  ref: { type: 'string' },
+  config: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  'password-env': { type: 'string' },
+  ldap: { type: 'string' },
+  'ca-file': { type: 'string', multiple: true },
+  starttls: { type: 'boolean' },
+  'default-domain': { type: 'string' },
+  'service-user': { type: 'string' },
+  'service-password-env': { type: 'string' },
+  'rdp-ca-file': { type: 'string', multiple: true },
+  'no-nla': { type: 'boolean' },
+  'cache-from': { type: 'string', multiple: true },
+  inventory: { type: 'string' },
+  deadline: { type: 'string' },
+  json: { type: 'boolean' },
+  password: { type: 'string' },
+} as const;
+
+export interface DoctorArgs {
+  target: PreflightTarget;
+  options: PreflightOptions;
+  json: boolean;
+}
+
+/** Shared by doctor and launch: turn the command line into a preflight target + options. */
+export async function doctorInputs(command: string, argv: string[], io: CliIO, extraOptions: Record<string, unknown> = {}): Promise<DoctorArgs & { values: Record<string, unknown>; positionals: string[] }> {
+  const { values: v, positionals } = parse(command, argv, { ...OPTIONS, ...extraOptions } as typeof OPTIONS, command === 'launch');
+  if (v.password !== undefined) throw usageError('Passwords are never taken on the command line; use --password-stdin, --password-env <VAR> or --provider.');
+  const host = (v.host as string | undefined) ?? positionals[0];
+  if (!host) throw usageError(`--host <host>[:port] is required; see "credgate ${command} --help".`);
+  const target: PreflightTarget = { host, ...(v.account ? { account: String(v.account) } : {}) };
+  const sources = [v['password-stdin'], v['password-env'], v.provider].filter(Boolean).length;
+  if (sources > 1) throw usageError('Give one credential source: --provider, --password-stdin or --password-env.');
+  const options: PreflightOptions = {};
+  if (v['password-stdin']) target.password = await readStdinSecret(io);
+  if (v['password-env']) target.password = envSecret(io, String(v['password-env']), 'password-env');
+  if (target.password && !target.account) throw usageError('--account <name> is required with --password-stdin / --password-env.');
+  if (v.provider) {
+    if (!checkExtensions.loadProvider) throw usageError('--provider is not available in this build.');
+    const provider: Provider = await checkExtensions.loadProvider({ provider: String(v.provider), config: v.config as string | undefined, cwd: io.cwd });
+    if (v.ref === undefined) throw usageError('--provider needs --ref <ref>.');
+    target.provider = provider;
+    target.ref = String(v.ref);
+  }
+  if (v.ldap) {
+    let service: { username: string; password: Secret } | undefined;
+    if (v['service-user']) {
+      if (!v['service-password-env']) throw usageError('--service-user needs --service-password-env <VAR>.');
+      service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
+    }
+    options.directory = {
+      urls: String(v.ldap),
+      ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
+      starttls: !!v.starttls,
+      ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}),
+      ...(service ? { service } : {}),
+    };
+  }
+  options.rdp = { ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}), nla: !v['no-nla'] };
+  if (v['cache-from'] || v.inventory) {
+    options.cache = { ...(v['cache-from'] ? { files: v['cache-from'] as string[] } : {}), ...(v.inventory ? { inventory: String(v.inventory) } : {}) };
+  }
+  options.deadlineMs = intOption('deadline', v.deadline as string | undefined, 20_000, 100, 600_000);
+  return { target, options, json: !!v.json, values: v, positionals };
+}
+
+const STATUS_MARK: Record<string, [string, 'green' | 'red' | 'yellow' | 'dim']> = {
+  passed: ['✔ passed', 'green'],
+  failed: ['✖ failed', 'red'],
+  error: ['✖ error', 'red'],
+  'not-checked': ['· not checked', 'dim'],
+};
+
+export function renderDoctor(r: PreflightReport, io: CliIO): string {
+  const s = style(io);
+  const out: string[] = [];
+  const who = `${r.target.account ?? '(account unknown)'} → ${r.target.host}${r.target.port !== 3389 ? `:${r.target.port}` : ''}`;
+  out.push(`${r.ok ? s.green(s.bold('WILL WORK')) : s.red(s.bold('WILL FAIL'))}  ${s.bold(who)}  ${s.dim(`[${r.verdict.code}, exit ${r.verdict.exitCode}]`)}`);
+  out.push('');
+  out.push(`  ${r.headline}`);
+  out.push('');
+  out.push(s.bold('  Steps'));
+  for (const st of r.steps) {
+    const [label, color] = STATUS_MARK[st.status] ?? [st.status, 'dim'];
+    const main = st.findings.find((f) => f.severity === 'error') ?? st.findings[0];
+    const detail = st.status === 'not-checked' ? st.note ?? '' : main ? `${main.message} ${s.dim(`[${main.code}]`)}` : '';
+    out.push(`    ${st.name.padEnd(14)} ${s[color](label.padEnd(14))} ${detail}${st.status !== 'not-checked' ? s.dim(`  ${Math.round(st.ms)} ms`) : ''}`);
+  }
+  const decider = r.verdict.findings.find((f) => f.code === r.verdict.code);
+  if (decider && !r.ok) {
+    out.push('');
+    out.push(s.bold('  Evidence'));
+    for (const [k, val] of Object.entries(decider.evidence)) {
+      out.push(`    ${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`);
+    }
+  }
+  if (r.verdict.remediation.length) {
+    out.push('');
+    out.push(s.bold(r.ok ? '  Notes' : '  Fix, in this order'));
+    r.verdict.remediation.slice(0, 6).forEach((x, i) => out.push(`    ${i + 1}. ${x.action}${x.owner ? s.dim(` (${x.owner})`) : ''}`));
+  }
+  out.push('');
+  out.push(s.dim(`  total ${Math.round(r.timingsMs.total ?? 0)} ms`));
+  return out.join('\n') + '\n';
+}
+
+export function doctorJson(r: PreflightReport): string {
+  return JSON.stringify({
+    ok: r.ok,
+    code: r.verdict.code,
+    cause: r.verdict.cause,
+    headline: r.headline,
+    exitCode: r.verdict.exitCode,
+    target: r.target,
+    steps: r.steps.map((s) => ({ name: s.name, status: s.status, ms: Math.round(s.ms * 10) / 10, ...(s.note ? { note: s.note } : {}), findings: s.findings.map((f) => f.code) })),
+    findings: r.verdict.findings.map(findingJson),
+    remediation: r.verdict.remediation,
+    timingsMs: r.timingsMs,
+  }, null, 2) + '\n';
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'explain a failing RDP launch (0x904/0x7): one verdict over vault, directory, host and client cache',
+  usage: USAGE,
+  async run(argv, io) {
+    const { target, options, json } = await doctorInputs('doctor', argv, io);
+    const report = await preflight(target, options);
+    io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
+    return report.verdict.exitCode;
+  },
+};
