@@ -15,3 +15,5 @@ export { checkCredential, type CredentialCheckOptions, type CredentialCheckResul
 export { AD_SUBCODES, adSubCode, adSubCodeByNtStatus, parseAdDiagnostic, type AdSubCode } from './validators/ad-codes.js';
 export { decodePasswordPolicyValue, PasswordPolicyControl, PPOLICY_OID, type PasswordPolicyResponse } from './validators/ppolicy.js';
 export { parseLdapUrls, type LdapTransportOptions } from './validators/ldap-common.js';
+export { preflight, createPreflight, parseHostPort, headline, type PreflightTarget, type PreflightOptions, type PreflightReport, type StepReport, type StepName, type StepStatus, type DirectoryConfig } from './preflight.js';
+export { buildRdpFile, encodeRdpFile, planLaunch, launch, type LaunchOptions, type LaunchPlan, type RdpFileOptions } from './launch.js';
