@@ -109,6 +109,8 @@ export const CAUSES: Record<string, CauseRow> = {
   'provider.error': { category: 'provider', priority: 12, cause: 'The vault answered with an error or something unusable.' },
 };
 
+const OK_PREFERENCE = ['rdp.nla-ok', 'ldap.ok', 'account.ok', 'rdp.reachable', 'cache.clean', 'provider.ok'];
+
 export function causeOf(code: string): CauseRow {
   return CAUSES[code] ?? { category: 'info', priority: 90, cause: code };
 }
@@ -143,7 +145,9 @@ export function diagnose(findings: readonly Finding[], timingsMs: Record<string,
     }
   }
   if (!decider) {
-    const okFinding = findings.find((f) => causeOf(f.code).category === 'ok');
+    // the strongest proof names an ok verdict: the host itself accepting the credential, then the directory
+    const okFinding = OK_PREFERENCE.map((c) => findings.find((f) => f.code === c)).find(Boolean)
+      ?? findings.find((f) => causeOf(f.code).category === 'ok');
     const remediation = rankRemediation(findings.filter((f) => f.severity === 'warning' || f.severity === 'info'));
     return {
       ok: true,

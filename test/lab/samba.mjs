@@ -40,6 +40,8 @@ export const SUPPORT = {
   nearLocked: { user: 'judy', password: 'Judy!Lab-2026' },
 };
 export const LOCKOUT_THRESHOLD = 3;
+/** 10 days in 100 ns units */
+const LOCKOUT_SPAN = 10n * 86400n * 10000000n;
 
 function ldapsClient(state, url = state.ldapsUrl) {
   return new Client({ url, timeout: 10000, connectTimeout: 5000, tlsOptions: { ca: fs.readFileSync(state.caFile) } });
@@ -125,8 +127,8 @@ async function createPso(c, cn, attrs, appliesTo) {
     'msDS-MinimumPasswordAge': '0',
     'msDS-MaximumPasswordAge': String(-42n * 864000000000n),
     'msDS-LockoutThreshold': '0',
-    'msDS-LockoutObservationWindow': String(-18000000000),
-    'msDS-LockoutDuration': String(-18000000000),
+    'msDS-LockoutObservationWindow': String(-LOCKOUT_SPAN),
+    'msDS-LockoutDuration': String(-LOCKOUT_SPAN),
     ...attrs,
     'msDS-PSOAppliesTo': appliesTo.map(userDn),
   });
@@ -188,14 +190,15 @@ export async function start({ dir, log }) {
   }, { timeoutMs: 60000, intervalMs: 100, logFile });
   state.readyMs = Date.now() - t0;
   try {
-    // domain policy: easy lab passwords, lockout after 3 bad passwords for 30 minutes
+    // domain policy: easy lab passwords, lockout after 3 bad passwords; lockout duration and
+    // observation window of 10 days, so a lab left running keeps its locked / near-locked states
     await c.modify(BASE_DN, [
       new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdProperties', values: ['0'] }) }),
       new Change({ operation: 'replace', modification: new Attribute({ type: 'minPwdAge', values: ['0'] }) }),
       new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdHistoryLength', values: ['0'] }) }),
       new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutThreshold', values: [String(LOCKOUT_THRESHOLD)] }) }),
-      new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutDuration', values: [String(-30n * 60n * 10000000n)] }) }),
-      new Change({ operation: 'replace', modification: new Attribute({ type: 'lockOutObservationWindow', values: [String(-30n * 60n * 10000000n)] }) }),
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutDuration', values: [String(-LOCKOUT_SPAN)] }) }),
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'lockOutObservationWindow', values: [String(-LOCKOUT_SPAN)] }) }),
     ]);
     // let authenticated users read fine-grained password policies (PSOs), as a read-only
     // service account needs them to know an account's effective lockout threshold
