@@ -14,6 +14,7 @@ export const DEBIAN_PACKAGES = [
   'samba', 'samba-ad-dc', 'winbind', 'krb5-user', 'python3-ldb',
   'slapd', 'ldap-utils',
   'openssl',
+  'xvfb', 'freerdp2-shadow-x11', 'freerdp2-x11',
 ];
 
 function log(m) {

@@ -92,6 +92,7 @@ export const CAUSES: Record<string, CauseRow> = {
   'rdp.cert-self-signed': { category: 'info', priority: 82, cause: 'The host presents a self-signed RDP certificate.' },
   'rdp.cert-untrusted': { category: 'info', priority: 81, cause: 'The host\'s RDP certificate does not chain to a trusted CA.' },
   'rdp.cert-name-mismatch': { category: 'info', priority: 81, cause: 'The host\'s RDP certificate is not issued for this host name.' },
+  'rdp.legacy-security': { category: 'info', priority: 83, cause: 'The host offers only legacy RDP security (no TLS, no NLA).' },
   'rdp.cert-weak': { category: 'info', priority: 83, cause: 'The host\'s RDP certificate uses a weak key or signature.' },
 
   // --- client credential cache

@@ -17,3 +17,6 @@ export { decodePasswordPolicyValue, PasswordPolicyControl, PPOLICY_OID, type Pas
 export { parseLdapUrls, type LdapTransportOptions } from './validators/ldap-common.js';
 export { preflight, createPreflight, parseHostPort, headline, type PreflightTarget, type PreflightOptions, type PreflightReport, type StepReport, type StepName, type StepStatus, type DirectoryConfig } from './preflight.js';
 export { buildRdpFile, encodeRdpFile, planLaunch, launch, type LaunchOptions, type LaunchPlan, type RdpFileOptions } from './launch.js';
+export { probeRdp, probeRdpEndpoint, type ProbeOptions, type ProbeResult } from './validators/rdp-endpoint.js';
+export { analyseCertificate, certInfo, certMatchesHost, chainTrusted, type CertInfo, type CertAnalysisOptions } from './validators/rdp-cert.js';
+export { connectRdp, buildConnectionRequest, parseConnectionConfirm, protocolNames, PROTOCOL_RDP, PROTOCOL_SSL, PROTOCOL_HYBRID, PROTOCOL_HYBRID_EX, NEG_FAILURE, type Negotiation, type RdpConnection, type ConnectRdpOptions } from './validators/rdp-x224.js';

@@ -1,0 +1,71 @@
+import { probeRdp } from '../../validators/rdp-endpoint.js';
+import { parseHostPort } from '../../preflight.js';
+import { diagnose } from '../../diagnose.js';
+import type { Command } from '../types.js';
+import { intOption, parse, usageError } from '../args.js';
+import { style, verdictJson } from '../render.js';
+
+const USAGE = `Usage: credgate probe <host>[:port] [--ca-file <pem>] [--expiring-days <n>] [--timeout <ms>] [--json]
+
+Probes an RDP host without any credential: DNS (every address), TCP, the X.224 security
+negotiation (TLS / NLA offered, required, refused), then the TLS certificate: expired, not yet
+valid, expiring soon, self-signed, untrusted against --ca-file, name mismatch, weak key or SHA-1.
+Prints the SHA-1 thumbprint Windows shows (certlm.msc, the client's CertHash) and the SHA-256.
+
+  <host>[:port]          web01.corp.example, web01:3390, [2001:db8::5]:3389 (default port 3389)
+  --ca-file <pem>        CA bundle the RDP certificate should chain to
+  --expiring-days <n>    warn when the certificate expires within n days (default 30)
+  --timeout <ms>         deadline for the whole probe (default 10000)
+  --json                 one JSON object
+
+Exit codes: 0 reachable and healthy, 2 usage, 4 unreachable / not RDP / TLS or certificate failure.
+`;
+
+export const probeCommand: Command = {
+  name: 'probe',
+  summary: 'probe an RDP host: reachability, negotiation (TLS/NLA), the TLS certificate',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values: v, positionals } = parse('probe', argv, {
+      'ca-file': { type: 'string', multiple: true },
+      'expiring-days': { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+    }, true);
+    if (positionals.length !== 1) throw usageError('Give exactly one host: credgate probe <host>[:port].');
+    const { host, port } = parseHostPort(positionals[0]!);
+    const r = await probeRdp({
+      host, port,
+      ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
+      expiringDays: intOption('expiring-days', v['expiring-days'] as string | undefined, 30, 0, 3650),
+      timeoutMs: intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000),
+    });
+    const verdict = diagnose(r.findings, r.timings);
+    if (v.json) {
+      io.stdout.write(verdictJson(verdict, { host, port, ...(r.sha1Thumbprint ? { sha1Thumbprint: r.sha1Thumbprint } : {}), nlaRequired: r.nlaRequired ?? null }));
+      return verdict.exitCode;
+    }
+    const s = style(io);
+    const lines: string[] = [];
+    lines.push(`${verdict.ok ? s.green(s.bold('OK')) : s.red(s.bold('FAIL'))}  ${s.bold(`${host}:${port}`)} — ${verdict.cause} ${s.dim(`[${verdict.code}]`)}`);
+    for (const f of r.findings) {
+      const mark = f.severity === 'error' ? s.red('✖') : f.severity === 'warning' ? s.yellow('!') : f.severity === 'ok' ? s.green('✔') : s.dim('·');
+      lines.push(`  ${mark} ${f.message} ${s.dim(`[${f.code}]`)}`);
+    }
+    const reach = r.findings.find((f) => f.code === 'rdp.reachable');
+    const cert = reach?.evidence.certificate as Record<string, string> | undefined;
+    if (reach) lines.push(s.dim(`  addresses: ${(reach.evidence.addresses as string[]).join(', ')}; selected ${String(reach.evidence.selectedProtocol)}${reach.evidence.tlsProtocol ? ` (${String(reach.evidence.tlsProtocol)})` : ''}`));
+    if (cert) {
+      lines.push(`  certificate: ${cert.subject}, issued by ${cert.issuer}, valid until ${cert.notAfter}`);
+      lines.push(`  thumbprint (SHA-1): ${cert.sha1Thumbprint}`);
+      lines.push(`  SHA-256: ${cert.sha256Fingerprint}`);
+    }
+    if (verdict.remediation.length) {
+      lines.push(`  ${s.bold(verdict.ok ? 'notes:' : 'fix:')}`);
+      verdict.remediation.slice(0, 5).forEach((x, i) => lines.push(`    ${i + 1}. ${x.action}`));
+    }
+    lines.push(s.dim(`  timings: ${Object.entries(r.timings).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`));
+    io.stdout.write(lines.join('\n') + '\n');
+    return verdict.exitCode;
+  },
+};

@@ -1,0 +1,169 @@
+/**
+ * Probe an RDP host the way a client starts: DNS (every address), TCP, X.224 negotiation, TLS on
+ * the same socket, the certificate. Every outcome is a finding with evidence and the concrete fix;
+ * nothing here needs a credential.
+ */
+import fs from 'node:fs';
+import { CredgateError, ConfigError } from '../core/errors.js';
+import { finding, type Finding } from '../core/findings.js';
+import { analyseCertificate } from './rdp-cert.js';
+import {
+  connectRdp, protocolNames, PROTOCOL_HYBRID, PROTOCOL_HYBRID_EX, PROTOCOL_SSL, type RdpConnection,
+} from './rdp-x224.js';
+
+export interface ProbeOptions {
+  host: string;
+  port?: number;
+  /** CA bundle file(s) that should have issued the host's certificate. */
+  caFile?: string | string[];
+  /** Warn when the certificate expires within this many days. Default 30. */
+  expiringDays?: number;
+  /** One deadline for the whole probe. Default 10,000 ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  now?: Date;
+}
+
+export interface ProbeResult {
+  findings: Finding[];
+  /** SHA-1 thumbprint of the presented certificate (for the cache's CertHash rule). */
+  sha1Thumbprint?: string;
+  selectedProtocol?: number;
+  nlaRequired?: boolean;
+  timings: Record<string, number>;
+}
+
+const SRC = 'rdp-endpoint';
+
+function failureFinding(e: CredgateError, host: string, port: number): Finding {
+  const kind = String(e.details?.kind ?? '');
+  const ev = { host, port, error: e.message, ...(e.details ?? {}) };
+  switch (kind) {
+    case 'dns':
+      return finding(SRC, 'net.dns-failure', 'error', `The host name ${host} does not resolve.`, ev, [
+        { action: `Check the name and the client's DNS (Resolve-DnsName ${host}); use the FQDN the host is registered under.`, owner: 'network' },
+      ]);
+    case 'refused':
+      return finding(SRC, 'net.refused', 'error', `Nothing accepts connections on ${host} port ${port}: Remote Desktop is off or listens elsewhere.`, ev, [
+        { action: 'On the host: enable Remote Desktop (System → Remote Desktop) and check that TermService is running.', owner: 'host' },
+        { action: `Check the port: HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber (you asked for ${port}).`, owner: 'host' },
+      ]);
+    case 'timeout':
+      return finding(SRC, 'net.timeout', 'error', `${host} port ${port} did not answer in time${e.details?.phase && e.details.phase !== 'tcp' ? ` (during ${String(e.details.phase)})` : ''}: a firewall drops the packets, a port forward is missing, or the service hangs.`, ev, [
+        { action: `Check firewalls and port forwards on the path to ${host}:${port} (Windows Defender Firewall rule "Remote Desktop - User Mode (TCP-In)").`, owner: 'network' },
+        { action: 'If the TCP connection opens but nothing answers, restart Remote Desktop Services (TermService) on the host.', owner: 'host' },
+      ]);
+    case 'unreachable':
+      return finding(SRC, 'net.unreachable', 'error', `There is no route to ${host}.`, ev, [
+        { action: 'Check routing / VPN between this machine and the host.', owner: 'network' },
+      ]);
+    case 'not-rdp':
+    case 'reset':
+      return finding(SRC, 'rdp.not-rdp', 'error', `Something answers on ${host}:${port}, but it is not an RDP server (${e.message})`, ev, [
+        { action: `Check that port ${port} is the Remote Desktop port on this host, and that no proxy or other service took it.`, owner: 'host' },
+      ]);
+    case 'tls':
+      return finding(SRC, 'tls.handshake-failed', 'error', `The TLS handshake with the RDP host failed (${String(e.details?.errno ?? e.message)}).`, ev, [
+        { action: 'Check the host\'s TLS settings (SCHANNEL protocols enabled, a usable RDP certificate with its private key).', owner: 'host' },
+        { action: 'Restart Remote Desktop Services (TermService) after fixing the certificate.', owner: 'host' },
+      ]);
+    default:
+      return finding(SRC, 'net.unreachable', 'error', `Connecting to ${host}:${port} failed: ${e.message}`, ev, [{ action: 'Check the host and the network path.', owner: 'network' }]);
+  }
+}
+
+const NEG_FINDINGS: Record<number, { code: string; message: string; action: string }> = {
+  1: { code: 'rdp.ssl-required', message: 'The host requires TLS security (SSL_REQUIRED_BY_SERVER).', action: 'Use a client that offers TLS; do not force legacy RDP security (negotiate security layer:i:1).' },
+  2: { code: 'rdp.ssl-not-allowed', message: 'The host only allows legacy RDP security (SSL_NOT_ALLOWED_BY_SERVER); NLA and TLS are switched off.', action: 'On the host set the security layer to Negotiate or SSL (GPO: Require use of specific security layer for remote (RDP) connections).' },
+  3: { code: 'rdp.ssl-cert-missing', message: 'The host has no certificate for TLS (SSL_CERT_NOT_ON_SERVER).', action: 'Give the host an RDP certificate (or delete the broken one so Windows regenerates it) and restart TermService.' },
+  4: { code: 'rdp.neg-failure', message: 'The host rejected the negotiation flags as inconsistent (INCONSISTENT_FLAGS).', action: 'Report the client/host pair; check for an RDP proxy rewriting the negotiation.' },
+  5: { code: 'rdp.hybrid-required', message: 'The host requires Network Level Authentication (HYBRID_REQUIRED_BY_SERVER).', action: 'Use a client with NLA (CredSSP) enabled: enablecredsspsupport:i:1.' },
+  6: { code: 'rdp.neg-failure', message: 'The host requires TLS with user authentication (SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER).', action: 'Use a client that supports CredSSP with early user authorization.' },
+};
+
+function loadCa(caFile: string | string[] | undefined): Array<string | Buffer> | undefined {
+  if (!caFile) return undefined;
+  const files = Array.isArray(caFile) ? caFile : [caFile];
+  return files.map((f) => {
+    try {
+      return fs.readFileSync(f);
+    } catch (e) {
+      throw new ConfigError(`Cannot read the CA file ${f} (${(e as NodeJS.ErrnoException).code ?? 'error'}); pass a readable PEM file.`, { code: 'CONFIG_INVALID', cause: e, details: { path: f } });
+    }
+  });
+}
+
+export async function probeRdp(o: ProbeOptions): Promise<ProbeResult> {
+  const port = o.port ?? 3389;
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const ca = loadCa(o.caFile);
+  const t = AbortSignal.timeout(timeoutMs);
+  const signal = o.signal ? AbortSignal.any([o.signal, t]) : t;
+  const findings: Finding[] = [];
+  const result: ProbeResult = { findings, timings: {} };
+  // the full offer (what mstsc sends) and, in parallel, a TLS-only offer to learn whether NLA is required
+  const [full, tlsOnly] = await Promise.allSettled([
+    connectRdp({ host: o.host, port, requestedProtocols: PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX, timeoutMs, signal, ...(ca ? { ca } : {}) }),
+    connectRdp({ host: o.host, port, requestedProtocols: PROTOCOL_SSL, timeoutMs, signal, ...(ca ? { ca } : {}) }).then((c) => {
+      c.close();
+      return c.negotiation;
+    }),
+  ]);
+  if (o.signal?.aborted) {
+    if (full.status === 'fulfilled') full.value.close();
+    throw new CredgateError('The RDP probe was aborted by the caller.', { code: 'ABORTED' });
+  }
+  if (full.status === 'rejected') {
+    const e = full.reason;
+    if (!(e instanceof CredgateError)) throw e;
+    findings.push(failureFinding(e, o.host, port));
+    return result;
+  }
+  const conn: RdpConnection = full.value;
+  try {
+    result.timings = conn.timings;
+    const ev: Record<string, unknown> = { host: o.host, port, addresses: conn.addresses, address: conn.address, timingsMs: Object.fromEntries(Object.entries(conn.timings).map(([k, v]) => [k, Math.round(v * 10) / 10])) };
+    const neg = conn.negotiation;
+    if (neg.kind === 'failure') {
+      const nf = NEG_FINDINGS[neg.failureCode] ?? { code: 'rdp.neg-failure', message: `The host refused the negotiation (${neg.failureName}).`, action: 'Check the host\'s security layer settings.' };
+      findings.push(finding(SRC, nf.code, 'error', nf.message, { ...ev, failureCode: neg.failureCode, failureName: neg.failureName }, [{ action: nf.action, owner: 'host' }]));
+      return result;
+    }
+    if (neg.kind === 'legacy') {
+      findings.push(finding(SRC, 'rdp.reachable', 'ok', `${o.host}:${port} answers RDP, with legacy RDP security only (no TLS, no NLA).`, { ...ev, selectedProtocol: 'RDP' }));
+      findings.push(finding(SRC, 'rdp.legacy-security', 'warning', 'The host offers only legacy RDP security: no TLS, no NLA, no server authentication.', ev, [
+        { action: 'Enable TLS and NLA on the host (security layer Negotiate/SSL, "Allow connections only from computers running Remote Desktop with Network Level Authentication").', owner: 'host' },
+      ]));
+      return result;
+    }
+    result.selectedProtocol = neg.selectedProtocol;
+    const selected = protocolNames(neg.selectedProtocol).join('|');
+    const tlsOnlyNeg = tlsOnly.status === 'fulfilled' ? tlsOnly.value : undefined;
+    result.nlaRequired = tlsOnlyNeg?.kind === 'failure' && tlsOnlyNeg.failureCode === 5;
+    findings.push(finding(SRC, 'rdp.reachable', 'ok', `${o.host}:${port} answers RDP and selected ${selected}${conn.tlsProtocol ? ` over ${conn.tlsProtocol}` : ''}.`, {
+      ...ev, selectedProtocol: selected, flags: neg.flagNames, ...(conn.tlsProtocol ? { tlsProtocol: conn.tlsProtocol, tlsCipher: conn.tlsCipher } : {}),
+    }));
+    if (result.nlaRequired) {
+      findings.push(finding(SRC, 'rdp.nla-required', 'info', 'The host requires Network Level Authentication: the credential is checked before the session starts (a wrong or stale password fails as 0x904 / 0x7 style errors).', { ...ev, tlsOnlyOffer: 'HYBRID_REQUIRED_BY_SERVER' }, [
+        { action: 'Keep NLA; make sure clients have CredSSP enabled and a current password.', owner: 'client' },
+      ]));
+    }
+    if (conn.peerCertificate) {
+      const a = analyseCertificate(conn.peerCertificate, {
+        host: o.host, ...(ca ? { ca } : {}), ...(conn.tlsAuthorizationError ? { tlsAuthorizationError: conn.tlsAuthorizationError } : {}),
+        ...(o.expiringDays !== undefined ? { expiringDays: o.expiringDays } : {}), ...(o.now ? { now: o.now } : {}),
+      });
+      result.sha1Thumbprint = a.info.sha1Thumbprint;
+      findings[0]!.evidence.certificate = { subject: a.info.subject, issuer: a.info.issuer, notAfter: a.info.notAfter.toISOString(), sha1Thumbprint: a.info.sha1Thumbprint, sha256Fingerprint: a.info.sha256Fingerprint };
+      findings.push(...a.findings);
+    }
+    return result;
+  } finally {
+    conn.close();
+  }
+}
+
+/** The validator shape: `(input, { signal }) → Finding[]`. */
+export async function probeRdpEndpoint(o: ProbeOptions): Promise<Finding[]> {
+  return (await probeRdp(o)).findings;
+}
