@@ -7,6 +7,7 @@ import type { Finding } from './core/findings.js';
 import type { PreflightOptions, PreflightTarget, StepName } from './preflight.js';
 import type { FetchedCredential } from './core/credential.js';
 import type { AccountState } from './validators/account-state.js';
+import { probeRdp } from './validators/rdp-endpoint.js';
 
 export interface StepDeps {
   host: string;
@@ -32,4 +33,20 @@ export interface PreflightStep {
   run(d: StepDeps): Promise<{ findings: Finding[]; note?: string } | { notChecked: string }>;
 }
 
-export const PREFLIGHT_STEPS: PreflightStep[] = [];
+export const PREFLIGHT_STEPS: PreflightStep[] = [
+  {
+    name: 'rdp-endpoint',
+    after: [],
+    async run(d) {
+      const r = await probeRdp({
+        host: d.host, port: d.port, timeoutMs: d.stepTimeoutMs, signal: d.overall,
+        ...(d.options.rdp?.caFile ? { caFile: d.options.rdp.caFile } : {}),
+        ...(d.options.rdp?.expiringDays !== undefined ? { expiringDays: d.options.rdp.expiringDays } : {}),
+      });
+      d.ctx.reachableRdp = r.findings.some((f) => f.code === 'rdp.reachable');
+      d.ctx.nlaOffered = r.selectedProtocol !== undefined && (r.selectedProtocol & 0xa) !== 0;
+      if (r.sha1Thumbprint) d.ctx.presentedThumbprints = [r.sha1Thumbprint];
+      return { findings: r.findings };
+    },
+  },
+];

@@ -270,7 +270,7 @@ export function headline(v: Verdict, t: PreflightReport['target'], steps: StepRe
       return `${bindOk ? `The vault's password for ${acct} is right; t` : 'T'}he client caches an older one for ${target}, written before the password last changed — purge ${target}.`;
     }
     default:
-      return `${v.cause}${fix ? ` — ${fix.charAt(0).toLowerCase()}${fix.slice(1)}` : ''}`;
+      return `${v.cause.replace(/\.$/, '')}${fix ? ` — ${fix.charAt(0).toLowerCase()}${fix.slice(1)}` : '.'}`;
   }
 }
 
