@@ -15,6 +15,7 @@ export const DEBIAN_PACKAGES = [
   'slapd', 'ldap-utils',
   'openssl',
   'xvfb', 'freerdp2-shadow-x11', 'freerdp2-x11',
+  'gnome-keyring', 'dbus-x11', 'libsecret-1-dev', 'libsecret-tools', 'dbus',
 ];
 
 function log(m) {

@@ -15,7 +15,7 @@ export const projectRoot = path.resolve(here, '..', '..');
 export const labDir = process.env.CREDGATE_LAB_DIR ? path.resolve(process.env.CREDGATE_LAB_DIR) : path.join(projectRoot, '.lab');
 
 /** Part modules, in start order. A new lab server is one file here plus one line in this list. */
-export const PARTS = ['samba', 'slapd', 'rdp'];
+export const PARTS = ['samba', 'slapd', 'rdp', 'keyring'];
 
 async function loadPart(name) {
   const mod = await import(/* @vite-ignore */ `./${name}.mjs`);
