@@ -20,3 +20,12 @@ export { buildRdpFile, encodeRdpFile, planLaunch, launch, type LaunchOptions, ty
 export { probeRdp, probeRdpEndpoint, type ProbeOptions, type ProbeResult } from './validators/rdp-endpoint.js';
 export { analyseCertificate, certInfo, certMatchesHost, chainTrusted, type CertInfo, type CertAnalysisOptions } from './validators/rdp-cert.js';
 export { connectRdp, buildConnectionRequest, parseConnectionConfirm, protocolNames, PROTOCOL_RDP, PROTOCOL_SSL, PROTOCOL_HYBRID, PROTOCOL_HYBRID_EX, NEG_FAILURE, type Negotiation, type RdpConnection, type ConnectRdpOptions } from './validators/rdp-x224.js';
+export { inspectCache, sameAccount, type InspectInput, type InspectResult } from './cache/staleness.js';
+export { planPurge, cmdkeyCommands, powershellScript, executePurge, type PurgePlan, type PurgeItem, type AuditRecord } from './cache/purge.js';
+export { parseCmdkeyList } from './cache/cmdkey.js';
+export { parseRdpRegistryExport } from './cache/rdp-registry.js';
+export { readCollectorFile, COLLECTOR_PS1, COLLECTOR_SCHEMA } from './cache/collector.js';
+export { loadCacheFile, mergeSnapshots } from './cache/load.js';
+export { windowsCredentialManager } from './cache/windows-credman.js';
+export { hostKey, sameHost } from './cache/hosts.js';
+export { normalizeTarget, termsrvHost, type CachedCredential, type RdpServerHint, type CacheSnapshot, type CacheSource } from './cache/types.js';

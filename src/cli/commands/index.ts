@@ -2,10 +2,12 @@ import type { Command } from '../types.js';
 import { checkCommand } from './check.js';
 import { doctorCommand } from './doctor.js';
 import { probeCommand } from './probe.js';
+import { cacheCommand } from './cache.js';
 
 /** The CLI's commands. A new command is one file in this folder and one line here. */
 export const COMMANDS: Command[] = [
   checkCommand,
   doctorCommand,
   probeCommand,
+  cacheCommand,
 ];

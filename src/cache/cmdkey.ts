@@ -1,0 +1,111 @@
+/**
+ * Parse `cmdkey /list` output captured on any Windows machine, in any display language.
+ * Known labels (English, German, French, Spanish, Italian, Portuguese, Dutch) are read by name;
+ * an unknown language is read by structure: an entry is a block of `label: value` lines whose
+ * first value holds the target (`...target=...` or `TERMSRV/...`), then the type, then the user,
+ * then bare lines such as the persistence note.
+ */
+import { decodeWindowsText } from './text.js';
+import { normalizeTarget, type CachedCredential } from './types.js';
+
+const LABELS: Record<'target' | 'type' | 'user', string[]> = {
+  target: ['target', 'ziel', 'cible', 'destino', 'destinazione', 'doel', 'alvo'],
+  type: ['type', 'typ', 'tipo', 'soort'],
+  user: ['user', 'benutzer', 'utilisateur', 'usuario', 'utente', 'gebruiker', 'usuário', 'utilizador'],
+};
+
+const TYPE_WORDS: Array<[RegExp, string]> = [
+  [/domain\s*password|domänenkennwort|mot de passe de domaine|contraseña de dominio|password di dominio|domeinwachtwoord|senha de domínio/i, 'domain-password'],
+  [/domain\s*certificate|domänenzertifikat|certificat de domaine|certificado de dominio|certificato di dominio/i, 'domain-certificate'],
+  [/domain\s*extended|domänenerweitert/i, 'domain-extended'],
+  [/generic\s*certificate|generisches zertifikat|certificat générique/i, 'generic-certificate'],
+  [/generic|generisch|générique|genérico|generico|algemeen/i, 'generic'],
+];
+
+const PERSIST_WORDS: Array<[RegExp, CachedCredential['persist']]> = [
+  [/local machine persistence|lokale computerpersistenz|persistance de l.ordinateur local|persistencia de equipo local|persistenza computer locale/i, 'local-machine'],
+  [/enterprise persistence|unternehmenspersistenz|persistance d.entreprise|persistencia de empresa/i, 'enterprise'],
+  [/saved for this logon only|nur für diese anmeldung|enregistré pour cette ouverture de session uniquement|guardado solo para este inicio de sesión/i, 'session'],
+];
+
+function classifyType(v: string): string {
+  for (const [re, t] of TYPE_WORDS) if (re.test(v)) return t;
+  return v.trim().toLowerCase().replace(/\s+/g, '-') || 'unknown';
+}
+
+/** "Label: value" or "Label : value" (French spacing). */
+function splitLabel(line: string): [string, string] | undefined {
+  const m = /^\s*([^:]{1,40}?)\s*:\s?(.*)$/.exec(line);
+  if (!m) return undefined;
+  // a value like "Domain:target=..." must not be split at its own colon: the label has no '='
+  if (m[1]!.includes('=')) return undefined;
+  return [m[1]!.trim().toLowerCase(), m[2]!.trim()];
+}
+
+export interface CmdkeyParseResult {
+  entries: CachedCredential[];
+  warnings: string[];
+}
+
+export function parseCmdkeyList(input: Buffer | string, file = 'cmdkey output', machine?: string): CmdkeyParseResult {
+  const dec = typeof input === 'string' ? { text: input.replace(/\r\n?/g, '\n'), warnings: [] as string[] } : decodeWindowsText(input, file);
+  const warnings = [...dec.warnings];
+  const lines = dec.text.split('\n');
+  const entries: CachedCredential[] = [];
+  let cur: { start: number; fields: Array<[string, string]>; bare: string[] } | undefined;
+  const flush = () => {
+    if (!cur) return;
+    const e = toEntry(cur.fields, cur.bare, file, machine);
+    if (e) entries.push(e);
+    else warnings.push(`${file}:${cur.start}: a block without a target was skipped`);
+    cur = undefined;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.length > 4096) {
+      warnings.push(`${file}:${i + 1}: line longer than 4096 characters skipped`);
+      continue;
+    }
+    if (line.trim() === '') {
+      flush();
+      continue;
+    }
+    const kv = splitLabel(line);
+    const indented = /^\s+/.test(line);
+    if (kv && isTargetLine(kv)) {
+      flush();
+      cur = { start: i + 1, fields: [kv], bare: [] };
+      continue;
+    }
+    if (!cur) continue; // header lines ("Currently stored credentials:") and anything before the first entry
+    if (kv && indented) cur.fields.push(kv);
+    else if (kv) cur.fields.push(kv);
+    else cur.bare.push(line.trim());
+  }
+  flush();
+  return { entries, warnings };
+}
+
+function isTargetLine([label, value]: [string, string]): boolean {
+  return LABELS.target.includes(label) || /(^|:)target=/i.test(value) || /^TERMSRV\//i.test(value);
+}
+
+function toEntry(fields: Array<[string, string]>, bare: string[], file: string, machine?: string): CachedCredential | undefined {
+  const get = (k: keyof typeof LABELS, pos: number) => fields.find(([l]) => LABELS[k].includes(l))?.[1] ?? fields[pos]?.[1];
+  const raw = fields[0]?.[1];
+  if (!raw) return undefined;
+  const typeText = get('type', 1);
+  let user = get('user', 2);
+  if (user && /^<.*>$/.test(user)) user = undefined; // "<none>" style placeholders
+  let persist: CachedCredential['persist'];
+  for (const b of bare) for (const [re, p] of PERSIST_WORDS) if (re.test(b)) persist = p;
+  return {
+    target: normalizeTarget(raw),
+    rawTarget: raw,
+    type: typeText ? classifyType(typeText) : 'unknown',
+    ...(user ? { username: user } : {}),
+    ...(persist ? { persist } : {}),
+    source: `cmdkey:${file}`,
+    ...(machine ? { machine } : {}),
+  };
+}

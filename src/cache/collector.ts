@@ -1,0 +1,234 @@
+/**
+ * The fleet collector: a PowerShell script admins run on each Windows client (GPO, Intune, any
+ * remote shell). It writes JSON with Credential Manager metadata — target, type, user,
+ * LastWritten, persistence — and the RDP client's registry hints. It never reads a password:
+ * CredEnumerateW returns the blob, and the script drops it without looking (and zeroes nothing
+ * it does not own). `credgate cache collector` prints it; credgate reads one file or many.
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import { CredgateError } from '../core/errors.js';
+import { decodeWindowsText } from './text.js';
+import { normalizeTarget, type CacheSnapshot, type CachedCredential } from './types.js';
+
+export const COLLECTOR_SCHEMA = 'credgate-collector/1';
+
+export const COLLECTOR_PS1 = String.raw`# credgate fleet collector (schema ${COLLECTOR_SCHEMA})
+# Exports Windows Credential Manager METADATA (never passwords) and the RDP client's registry
+# hints for the current user, as JSON. Run as the user whose cache you want:
+#   powershell -NoProfile -ExecutionPolicy Bypass -File credgate-collector.ps1 -Out \\share\cache\%COMPUTERNAME%-%USERNAME%.json
+param([string]$Out = "$env:COMPUTERNAME-$env:USERNAME.credgate.json")
+$ErrorActionPreference = 'Stop'
+Add-Type -TypeDefinition @'
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+public static class CredgateCredMan {
+  [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+  struct CREDENTIAL {
+    public UInt32 Flags; public UInt32 Type; public string TargetName; public string Comment;
+    public System.Runtime.InteropServices.ComTypes.FILETIME LastWritten;
+    public UInt32 CredentialBlobSize; public IntPtr CredentialBlob; public UInt32 Persist;
+    public UInt32 AttributeCount; public IntPtr Attributes; public string TargetAlias; public string UserName;
+  }
+  [DllImport("advapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
+  static extern bool CredEnumerateW(string filter, UInt32 flags, out UInt32 count, out IntPtr creds);
+  [DllImport("advapi32.dll")] static extern void CredFree(IntPtr buffer);
+  public static List<object[]> List() {
+    var result = new List<object[]>();
+    UInt32 count; IntPtr p;
+    if (!CredEnumerateW(null, 1 /* CRED_ENUMERATE_ALL_CREDENTIALS */, out count, out p)) return result;
+    try {
+      for (int i = 0; i < count; i++) {
+        var c = (CREDENTIAL)Marshal.PtrToStructure(Marshal.ReadIntPtr(p, i * IntPtr.Size), typeof(CREDENTIAL));
+        long ft = ((long)c.LastWritten.dwHighDateTime << 32) | (uint)c.LastWritten.dwLowDateTime;
+        // CredentialBlob is deliberately never read
+        result.Add(new object[] { c.TargetName, c.Type, c.UserName, DateTime.FromFileTimeUtc(ft).ToString("o"), c.Persist, c.Comment });
+      }
+    } finally { CredFree(p); }
+    return result;
+  }
+}
+'@
+$types = @{ 1 = 'generic'; 2 = 'domain-password'; 3 = 'domain-certificate'; 4 = 'domain-visible-password'; 5 = 'generic-certificate'; 6 = 'domain-extended' }
+$persist = @{ 1 = 'session'; 2 = 'local-machine'; 3 = 'enterprise' }
+$creds = foreach ($c in [CredgateCredMan]::List()) {
+  [ordered]@{ target = $c[0]; type = $types[[int]$c[1]]; userName = $c[2]; lastWritten = $c[3]; persist = $persist[[int]$c[4]]; comment = $c[5] }
+}
+$base = 'HKCU:\Software\Microsoft\Terminal Server Client'
+$servers = @()
+if (Test-Path "$base\Servers") {
+  $servers = foreach ($k in Get-ChildItem "$base\Servers") {
+    $hint = (Get-ItemProperty $k.PSPath -Name UsernameHint -ErrorAction SilentlyContinue).UsernameHint
+    $hash = (Get-ItemProperty $k.PSPath -Name CertHash -ErrorAction SilentlyContinue).CertHash
+    [ordered]@{ server = $k.PSChildName; usernameHint = $hint; certHash = if ($hash) { ($hash | ForEach-Object { $_.ToString('X2') }) -join '' } else { $null } }
+  }
+}
+$mru = @()
+if (Test-Path "$base\Default") {
+  $d = Get-ItemProperty "$base\Default"
+  $mru = 0..9 | ForEach-Object { $d."MRU$_" } | Where-Object { $_ }
+}
+[ordered]@{
+  schema = '${COLLECTOR_SCHEMA}'; machine = $env:COMPUTERNAME; user = "$env:USERDOMAIN\$env:USERNAME"
+  collectedAt = (Get-Date).ToUniversalTime().ToString('o'); credentials = @($creds); rdpServers = @($servers); mru = @($mru)
+} | ConvertTo-Json -Depth 4 | Out-File -Encoding utf8 $Out
+Write-Host "credgate collector: $(@($creds).Count) credential(s), $(@($servers).Count) RDP server hint(s) -> $Out"
+`;
+
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
+
+const CollectorFile = z.object({
+  schema: z.literal(COLLECTOR_SCHEMA),
+  machine: z.string().min(1).max(255),
+  user: z.string().max(512).optional(),
+  collectedAt: isoDate.optional(),
+  credentials: z.array(z.object({
+    target: z.string().min(1).max(32767),
+    type: z.string().max(64).nullish(),
+    userName: z.string().max(512).nullish(),
+    lastWritten: isoDate.nullish(),
+    persist: z.enum(['session', 'local-machine', 'enterprise']).nullish(),
+    comment: z.string().max(4096).nullish(),
+  }).passthrough()).max(100_000),
+  rdpServers: z.array(z.object({
+    server: z.string().min(1).max(1024),
+    usernameHint: z.string().max(512).nullish(),
+    certHash: z.string().regex(/^[0-9A-Fa-f]*$/).max(128).nullish(),
+  })).max(100_000).default([]),
+  mru: z.array(z.string().max(1024)).max(100).default([]),
+});
+
+/** Offset of the first JSON syntax error (Node 20's JSON.parse message carries no position). */
+export function jsonErrorOffset(t: string): number | undefined {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = () => {
+    while (i < t.length && ' \t\n\r'.includes(t[i]!)) i++;
+  };
+  const lit = (w: string) => {
+    if (t.startsWith(w, i)) i += w.length;
+    else fail();
+  };
+  const str = () => {
+    if (t[i] !== '"') fail();
+    i++;
+    while (i < t.length && t[i] !== '"') {
+      if (t.charCodeAt(i) < 0x20) fail();
+      if (t[i] === '\\') {
+        i++;
+        if (t[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(t.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(t[i] ?? '')) fail();
+      }
+      i++;
+    }
+    if (t[i] !== '"') fail();
+    i++;
+  };
+  const num = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(t.slice(i, i + 400));
+    if (!m || !m[0]) fail();
+    i += m![0].length;
+  };
+  const val = (depth: number): void => {
+    if (depth > 512) fail();
+    ws();
+    const c = t[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (t[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (t[i] !== ':') fail();
+        i++;
+        val(depth + 1);
+        ws();
+        if (t[i] === ',') i++;
+        else if (t[i] === '}') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (t[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        val(depth + 1);
+        ws();
+        if (t[i] === ',') i++;
+        else if (t[i] === ']') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '"') str();
+    else if (c === 't') lit('true');
+    else if (c === 'f') lit('false');
+    else if (c === 'n') lit('null');
+    else num();
+  };
+  try {
+    val(0);
+    ws();
+    return i < t.length ? i : undefined;
+  } catch (e) {
+    return typeof e === 'number' ? e : undefined;
+  }
+}
+
+/** Read one collector JSON file into a snapshot; a bad file is an INPUT_INVALID error naming the path and field. */
+export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
+  let buf: Buffer;
+  try {
+    buf = data ?? fs.readFileSync(file);
+  } catch (e) {
+    throw new CredgateError(`Cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { file } });
+  }
+  const dec = decodeWindowsText(buf, file);
+  let json: unknown;
+  try {
+    json = JSON.parse(dec.text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    const pos = jsonErrorOffset(dec.text);
+    const line = pos !== undefined ? dec.text.slice(0, pos).split('\n').length : undefined;
+    throw new CredgateError(`${file}${line ? `:${line}` : ''} is not valid JSON (${(e as Error).message.replace(/^.*?: /, '').slice(0, 120)}); re-run the collector or fix the file.`, { code: 'INPUT_INVALID', details: { file, ...(line ? { line } : {}) } });
+  }
+  const r = CollectorFile.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new CredgateError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}; this is not a credgate collector file (schema ${COLLECTOR_SCHEMA}).`, { code: 'INPUT_INVALID', details: { file, path: i.path.join('.') } });
+  }
+  const f = r.data;
+  const entries: CachedCredential[] = f.credentials.map((c) => ({
+    target: normalizeTarget(c.target),
+    rawTarget: c.target,
+    type: c.type ?? 'unknown',
+    ...(c.userName ? { username: c.userName } : {}),
+    ...(c.lastWritten ? { lastWritten: new Date(c.lastWritten) } : {}),
+    ...(c.persist ? { persist: c.persist } : {}),
+    ...(c.comment ? { comment: c.comment } : {}),
+    source: `collector:${file}`,
+    machine: f.machine,
+    ...(f.user ? { windowsUser: f.user } : {}),
+  }));
+  return {
+    entries,
+    hints: f.rdpServers.map((s) => ({ server: s.server, ...(s.usernameHint ? { usernameHint: s.usernameHint } : {}), ...(s.certHash ? { certHash: s.certHash.toUpperCase() } : {}), source: `collector:${file}`, machine: f.machine })),
+    mru: f.mru,
+    warnings: dec.warnings,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The rules that find the cached credentials behind 0x904 / extended 0x7, each a finding with
+ * evidence and a fix:
+ *   cache.stale-password          written before the account's password last changed (the 0x904/0x7 case)
+ *   cache.wrong-user              cached for another user than the vault's target account
+ *   cache.conflicting-entries     the same host cached under several names with different users or times
+ *   cache.username-hint-mismatch  the RDP client remembers another user name for the host
+ *   cache.cert-changed            the remembered CertHash differs from the certificate the host presents now
+ *   cache.orphan                  a cached RDP host that is not in the inventory
+ * Linear in the number of entries: grouped by machine, then by host.
+ */
+import { finding, type Finding } from '../core/findings.js';
+import { parseAccountName } from '../core/credential.js';
+import { groupKey, hostKey, sameHost } from './hosts.js';
+import { termsrvHost, type CachedCredential, type RdpServerHint } from './types.js';
+
+export interface InspectInput {
+  entries: readonly CachedCredential[];
+  hints?: readonly RdpServerHint[];
+  /** The target account the vault says to use (any form). */
+  account?: string;
+  /** Only entries for this RDP host (any form). */
+  host?: string;
+  /** Other names/addresses of the host (e.g. what DNS returned). */
+  hostAliases?: readonly string[];
+  /** The directory's pwdLastSet for the account. */
+  pwdLastSet?: Date;
+  /** The vault's record of the last password change. */
+  changedAt?: Date;
+  /** Hosts that should exist; RDP entries for others are orphans. */
+  inventory?: readonly string[];
+  /** SHA-1 thumbprints the host presents now (from the RDP probe). */
+  presentedThumbprints?: readonly string[];
+  /** Clock slack: entries written within this many ms after the change still count as stale. Default 0. */
+  slackMs?: number;
+}
+
+export interface InspectResult {
+  findings: Finding[];
+  /** Entries the rules looked at (RDP targets for the host, or all RDP targets). */
+  considered: number;
+  /** The entries behind the findings that a purge would remove. */
+  stale: CachedCredential[];
+}
+
+const SRC = 'cache';
+
+/** Same account? Compares user parts case-insensitively and domains when both sides name one. */
+export function sameAccount(a: string, b: string): boolean {
+  const pa = parseAccountName(a);
+  const pb = parseAccountName(b);
+  if (pa.user.toLowerCase() !== pb.user.toLowerCase()) return false;
+  if (!pa.domain || !pb.domain) return true;
+  const da = pa.domain.toLowerCase();
+  const db = pb.domain.toLowerCase();
+  // NETBIOS vs DNS domain: compare the first label
+  return da === db || da.split('.')[0] === db.split('.')[0];
+}
+
+function entryEvidence(e: CachedCredential): Record<string, unknown> {
+  return {
+    target: e.target, rawTarget: e.rawTarget, ...(e.username ? { username: e.username } : {}),
+    ...(e.lastWritten ? { lastWritten: e.lastWritten.toISOString() } : {}), ...(e.machine ? { machine: e.machine } : {}),
+    ...(e.windowsUser ? { windowsUser: e.windowsUser } : {}), source: e.source,
+  };
+}
+
+export function inspectCache(input: InspectInput): InspectResult {
+  const findings: Finding[] = [];
+  const stale: CachedCredential[] = [];
+  const aliases = input.hostAliases ?? [];
+  const hostFilter = input.host;
+  const changedAt = [input.pwdLastSet, input.changedAt].filter((d): d is Date => d instanceof Date).sort((a, b) => b.getTime() - a.getTime())[0];
+  const changeSource = changedAt ? (changedAt === input.pwdLastSet ? 'the directory (pwdLastSet)' : 'the vault (last rotation)') : undefined;
+  const slack = input.slackMs ?? 0;
+  // group RDP entries by machine, then by host group
+  const byMachine = new Map<string, Map<string, Array<{ e: CachedCredential; host: string }>>>();
+  let considered = 0;
+  const inInventory = input.inventory ? inventoryMatcher(input.inventory) : undefined;
+  for (const e of input.entries) {
+    const h = termsrvHost(e.target);
+    if (!h) continue;
+    if (hostFilter && !sameHost(h, hostFilter, aliases)) {
+      if (inInventory && !inInventory(h)) orphan(e, h);
+      continue;
+    }
+    considered++;
+    if (inInventory && !inInventory(h)) orphan(e, h);
+    const m = e.machine ?? '';
+    let g = byMachine.get(m);
+    if (!g) byMachine.set(m, (g = new Map()));
+    const key = hostFilter ? 'target' : groupKey(h);
+    let list = g.get(key);
+    if (!list) g.set(key, (list = []));
+    list.push({ e, host: h });
+  }
+  function orphan(e: CachedCredential, h: string) {
+    findings.push(finding(SRC, 'cache.orphan', 'info', `${e.machine ? `${e.machine}: ` : ''}a credential is cached for ${h}, which is not in the inventory.`, entryEvidence(e), [
+      { action: `Remove it if ${h} was decommissioned: cmdkey /delete:${e.rawTarget.includes('=') ? e.rawTarget : `TERMSRV/${h}`}`, owner: 'client' },
+    ]));
+  }
+  for (const [machine, groups] of byMachine) {
+    const where = machine ? `${machine}: ` : '';
+    for (const list of groups.values()) {
+      for (const { e, host } of list) {
+        const wrongUser = input.account && e.username && !sameAccount(e.username, input.account);
+        if (wrongUser) {
+          findings.push(finding(SRC, 'cache.wrong-user', 'error', `${where}${e.target} is cached for ${e.username}, but the vault's account for ${host} is ${input.account}.`, { ...entryEvidence(e), expectedAccount: input.account }, [
+            { action: `Delete it so the client uses the vault's account: cmdkey /delete:${e.target}`, owner: 'client' },
+          ]));
+          stale.push(e);
+          continue;
+        }
+        if (changedAt && e.lastWritten && e.lastWritten.getTime() < changedAt.getTime() + slack) {
+          findings.push(finding(SRC, 'cache.stale-password', 'error',
+            `${where}${e.target} holds a password written ${e.lastWritten.toISOString()}, before the password last changed at ${changedAt.toISOString()} (${changeSource}): the next launch fails with 0x904 / extended 0x7.`,
+            { ...entryEvidence(e), passwordChangedAt: changedAt.toISOString(), changeSource, ...(input.pwdLastSet ? { pwdLastSet: input.pwdLastSet.toISOString() } : {}), ...(input.changedAt ? { vaultChangedAt: input.changedAt.toISOString() } : {}) },
+            [
+              { action: `Purge the stale entry: cmdkey /delete:${e.target} (or credgate cache purge --yes)`, owner: 'client', priority: 1 },
+              { action: 'Let the PAM client write the current password at the next launch; do not re-save it by hand.', owner: 'client', priority: 2 },
+            ]));
+          stale.push(e);
+        }
+      }
+      if (list.length > 1) {
+        const users = new Set(list.map((x) => (x.e.username ?? '').toLowerCase()));
+        const times = list.map((x) => x.e.lastWritten?.getTime()).filter((t): t is number => t !== undefined);
+        const spread = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
+        const distinctTargets = new Set(list.map((x) => x.e.target.toLowerCase()));
+        if (distinctTargets.size > 1 && (users.size > 1 || spread > 60_000)) {
+          findings.push(finding(SRC, 'cache.conflicting-entries', 'warning',
+            `${where}the host is cached under ${distinctTargets.size} names (${[...distinctTargets].join(', ')}) with ${users.size > 1 ? 'different users' : 'different times'}; which one the client uses depends on how the user types the host name.`,
+            { targets: list.map((x) => entryEvidence(x.e)), ...(machine ? { machine } : {}) },
+            [{ action: `Keep one entry per host; delete the others (${list.map((x) => `cmdkey /delete:${x.e.target}`).join(', ')}).`, owner: 'client' }]));
+        }
+      }
+    }
+  }
+  for (const h of input.hints ?? []) {
+    if (hostFilter && !sameHost(h.server, hostFilter, aliases)) continue;
+    const where = h.machine ? `${h.machine}: ` : '';
+    if (input.account && h.usernameHint && !sameAccount(h.usernameHint, input.account)) {
+      findings.push(finding(SRC, 'cache.username-hint-mismatch', 'warning', `${where}the RDP client remembers ${h.usernameHint} for ${h.server}, not ${input.account}; users will be offered the wrong account.`, { server: h.server, usernameHint: h.usernameHint, expectedAccount: input.account, source: h.source, ...(h.machine ? { machine: h.machine } : {}) }, [
+        { action: `Clear the hint: reg delete "HKCU\\Software\\Microsoft\\Terminal Server Client\\Servers\\${h.server}" /v UsernameHint /f`, owner: 'client' },
+      ]));
+    }
+    if (h.certHash && input.presentedThumbprints?.length && !input.presentedThumbprints.some((t) => t.toUpperCase() === h.certHash)) {
+      findings.push(finding(SRC, 'cache.cert-changed', 'info', `${where}the certificate ${h.server} presents now (${input.presentedThumbprints[0]}) is not the one the client accepted before (${h.certHash}).`, { server: h.server, rememberedCertHash: h.certHash, presented: input.presentedThumbprints, ...(h.machine ? { machine: h.machine } : {}) }, [
+        { action: 'If the host\'s certificate was renewed on purpose, clear the old CertHash so users are not trained to click through warnings; otherwise investigate.', owner: 'client' },
+      ]));
+    }
+  }
+  if (findings.length === 0) {
+    findings.push(finding(SRC, 'cache.clean', 'ok', `No cached credential conflicts with ${input.account ?? 'the account'}${hostFilter ? ` for ${hostFilter}` : ''} (${considered} RDP entr${considered === 1 ? 'y' : 'ies'} checked).`, {
+      considered, ...(changedAt ? { passwordChangedAt: changedAt.toISOString() } : { note: 'no password change time known: the stale-password rule needs pwdLastSet (--ldap) or the vault\'s changedAt' }),
+    }));
+  }
+  return { findings, considered, stale };
+}
+
+/** O(1) inventory membership with the same matching rules as sameHost (case, dots, short vs FQDN, IP forms). */
+function inventoryMatcher(inventory: readonly string[]): (h: string) => boolean {
+  const canon = new Set<string>();
+  const shortOfShort = new Set<string>();
+  const shortOfFqdn = new Set<string>();
+  for (const i of inventory) {
+    const k = hostKey(i);
+    canon.add(k.canonical);
+    if (k.kind === 'name') (k.canonical.includes('.') ? shortOfFqdn : shortOfShort).add(k.short!);
+  }
+  return (h) => {
+    const k = hostKey(h);
+    if (canon.has(k.canonical)) return true;
+    if (k.kind !== 'name') return false;
+    return k.canonical.includes('.') ? shortOfShort.has(k.short!) : shortOfFqdn.has(k.short!);
+  };
+}

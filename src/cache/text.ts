@@ -1,0 +1,53 @@
+/**
+ * Decode text files captured on Windows: UTF-16LE with or without a BOM (reg export, PowerShell
+ * Out-File), UTF-16BE with a BOM, UTF-8 with or without a BOM; CRLF, LF or CR line ends.
+ */
+import { CredgateError } from '../core/errors.js';
+
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+export function decodeWindowsText(buf: Buffer, file: string): { text: string; encoding: string; warnings: string[] } {
+  const warnings: string[] = [];
+  if (buf.length > MAX_INPUT_BYTES) {
+    throw new CredgateError(`${file} is ${buf.length} bytes, over the ${MAX_INPUT_BYTES}-byte limit for one input file; split it.`, { code: 'INPUT_INVALID', details: { file } });
+  }
+  let text: string;
+  let encoding: string;
+  if (buf[0] === 0xff && buf[1] === 0xfe) {
+    encoding = 'utf-16le (BOM)';
+    text = buf.subarray(2, 2 + ((buf.length - 2) & ~1)).toString('utf16le');
+    if ((buf.length - 2) % 2) warnings.push(`${file}: odd byte count for UTF-16; the last byte was dropped (truncated file?)`);
+  } else if (buf[0] === 0xfe && buf[1] === 0xff) {
+    encoding = 'utf-16be (BOM)';
+    const sw = Buffer.from(buf.subarray(2, 2 + ((buf.length - 2) & ~1)));
+    sw.swap16();
+    text = sw.toString('utf16le');
+  } else if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+    encoding = 'utf-8 (BOM)';
+    text = buf.subarray(3).toString('utf8');
+  } else if (looksUtf16le(buf)) {
+    encoding = 'utf-16le';
+    text = buf.subarray(0, buf.length & ~1).toString('utf16le');
+  } else {
+    encoding = 'utf-8';
+    text = buf.toString('utf8');
+  }
+  if (text.includes('\uFFFD')) warnings.push(`${file}: contains bytes that are not valid ${encoding}; they were replaced`);
+  if (text.includes('\u0000')) {
+    warnings.push(`${file}: contains NUL characters (mixed encodings?); they were removed`);
+    text = text.replace(/\u0000/g, '');
+  }
+  return { text: text.replace(/\r\n?/g, '\n'), encoding, warnings };
+}
+
+function looksUtf16le(buf: Buffer): boolean {
+  const n = Math.min(buf.length, 512) & ~1;
+  if (n < 4) return false;
+  let zeroOdd = 0;
+  let zeroEven = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (buf[i] === 0) zeroEven++;
+    if (buf[i + 1] === 0) zeroOdd++;
+  }
+  return zeroOdd > n / 4 && zeroEven < n / 16;
+}

@@ -1,0 +1,64 @@
+/** A credential cached on a client, as metadata only: credgate never reads the secret blob. */
+export interface CachedCredential {
+  /** Normalised target: `TERMSRV/web01.corp.example`, `git:https://example.com`. */
+  target: string;
+  /** As the source wrote it: `Domain:target=TERMSRV/web01`, `LegacyGeneric:target=...`. */
+  rawTarget: string;
+  /** `domain-password`, `generic`, `domain-certificate`, `domain-visible-password`, ... */
+  type: string;
+  username?: string;
+  lastWritten?: Date;
+  persist?: 'session' | 'local-machine' | 'enterprise';
+  comment?: string;
+  /** Which source listed it: `credman`, `cmdkey:<file>`, `collector:<file>`, `keychain`. */
+  source: string;
+  /** The machine it was collected from (fleet input). */
+  machine?: string;
+  /** The Windows user whose vault it is (fleet input). */
+  windowsUser?: string;
+}
+
+/** Per-server hints from the RDP client's registry (HKCU\Software\Microsoft\Terminal Server Client). */
+export interface RdpServerHint {
+  server: string;
+  usernameHint?: string;
+  /** SHA-1 thumbprint of the certificate the user accepted, uppercase hex. */
+  certHash?: string;
+  source: string;
+  machine?: string;
+}
+
+export interface CacheSnapshot {
+  entries: CachedCredential[];
+  hints: RdpServerHint[];
+  /** The client's most-recently-used server list (Default\MRU0..9). */
+  mru: string[];
+  warnings: string[];
+}
+
+export interface CacheSource {
+  readonly name: string;
+  list(): Promise<CachedCredential[]>;
+  /** Delete one entry by its raw target; resolves false when it was already gone. */
+  remove?(rawTarget: string): Promise<boolean>;
+}
+
+export function emptySnapshot(): CacheSnapshot {
+  return { entries: [], hints: [], mru: [], warnings: [] };
+}
+
+/** `TERMSRV/host` → `host`, else undefined. */
+export function termsrvHost(target: string): string | undefined {
+  const m = /^TERMSRV\/(.+)$/i.exec(target);
+  return m?.[1];
+}
+
+/** Strip cmdkey/credman prefixes: `Domain:target=TERMSRV/x` → `TERMSRV/x`. */
+export function normalizeTarget(raw: string): string {
+  let t = raw.trim();
+  const m = /^[A-Za-z]{1,40}\s*:\s*target\s*=\s*(.*)$/i.exec(t);
+  if (m) t = m[1]!.trim();
+  else if (/^target\s*=/i.test(t)) t = t.replace(/^target\s*=\s*/i, '');
+  if (/^termsrv\//i.test(t)) t = 'TERMSRV/' + t.slice(8);
+  return t;
+}
