@@ -58,12 +58,25 @@ export function sameAccount(a: string, b: string): boolean {
 }
 
 function entryEvidence(e: CachedCredential): Record<string, unknown> {
-  return {
-    target: e.target, rawTarget: e.rawTarget, ...(e.username ? { username: e.username } : {}),
-    ...(e.lastWritten ? { lastWritten: e.lastWritten.toISOString() } : {}), ...(e.machine ? { machine: e.machine } : {}),
-    ...(e.windowsUser ? { windowsUser: e.windowsUser } : {}), source: e.source,
-  };
+  const ev: Record<string, unknown> = { target: e.target, rawTarget: e.rawTarget, source: e.source };
+  if (e.username) ev.username = e.username;
+  if (e.lastWritten) ev.lastWritten = e.lastWritten;
+  if (e.machine) ev.machine = e.machine;
+  if (e.windowsUser) ev.windowsUser = e.windowsUser;
+  return ev;
 }
+
+// fixes shared by every finding of a rule (one object, not one per finding: fleets have 100k entries)
+const FIX_STALE = Object.freeze([
+  Object.freeze({ action: 'Purge the stale entries: credgate cache purge --yes (or cmdkey /delete:TERMSRV/<host> on the machine).', owner: 'client' as const, priority: 1 }),
+  Object.freeze({ action: 'Let the PAM client write the current password at the next launch; do not re-save it by hand.', owner: 'client' as const, priority: 2 }),
+]) as unknown as Finding['remediation'];
+const FIX_WRONG_USER = Object.freeze([
+  Object.freeze({ action: 'Delete the entries cached for another user so the client uses the vault\'s account: credgate cache purge --yes.', owner: 'client' as const }),
+]) as unknown as Finding['remediation'];
+const FIX_ORPHAN = Object.freeze([
+  Object.freeze({ action: 'Remove credentials cached for decommissioned hosts (cmdkey /delete:TERMSRV/<host>).', owner: 'client' as const }),
+]) as unknown as Finding['remediation'];
 
 export function inspectCache(input: InspectInput): InspectResult {
   const findings: Finding[] = [];
@@ -95,9 +108,7 @@ export function inspectCache(input: InspectInput): InspectResult {
     list.push({ e, host: h });
   }
   function orphan(e: CachedCredential, h: string) {
-    findings.push(finding(SRC, 'cache.orphan', 'info', `${e.machine ? `${e.machine}: ` : ''}a credential is cached for ${h}, which is not in the inventory.`, entryEvidence(e), [
-      { action: `Remove it if ${h} was decommissioned: cmdkey /delete:${e.rawTarget.includes('=') ? e.rawTarget : `TERMSRV/${h}`}`, owner: 'client' },
-    ]));
+    findings.push(finding(SRC, 'cache.orphan', 'info', `${e.machine ? `${e.machine}: ` : ''}${e.target} is cached, but ${h} is not in the inventory.`, entryEvidence(e), FIX_ORPHAN));
   }
   for (const [machine, groups] of byMachine) {
     const where = machine ? `${machine}: ` : '';
@@ -105,20 +116,21 @@ export function inspectCache(input: InspectInput): InspectResult {
       for (const { e, host } of list) {
         const wrongUser = input.account && e.username && !sameAccount(e.username, input.account);
         if (wrongUser) {
-          findings.push(finding(SRC, 'cache.wrong-user', 'error', `${where}${e.target} is cached for ${e.username}, but the vault's account for ${host} is ${input.account}.`, { ...entryEvidence(e), expectedAccount: input.account }, [
-            { action: `Delete it so the client uses the vault's account: cmdkey /delete:${e.target}`, owner: 'client' },
-          ]));
+          const ev = entryEvidence(e);
+          ev.expectedAccount = input.account;
+          findings.push(finding(SRC, 'cache.wrong-user', 'error', `${where}${e.target} is cached for ${e.username}, but the vault's account for ${host} is ${input.account}.`, ev, FIX_WRONG_USER));
           stale.push(e);
           continue;
         }
         if (changedAt && e.lastWritten && e.lastWritten.getTime() < changedAt.getTime() + slack) {
+          const ev = entryEvidence(e);
+          ev.passwordChangedAt = changedAt;
+          ev.changeSource = changeSource;
+          if (input.pwdLastSet) ev.pwdLastSet = input.pwdLastSet;
+          if (input.changedAt) ev.vaultChangedAt = input.changedAt;
           findings.push(finding(SRC, 'cache.stale-password', 'error',
-            `${where}${e.target} holds a password written ${e.lastWritten.toISOString()}, before the password last changed at ${changedAt.toISOString()} (${changeSource}): the next launch fails with 0x904 / extended 0x7.`,
-            { ...entryEvidence(e), passwordChangedAt: changedAt.toISOString(), changeSource, ...(input.pwdLastSet ? { pwdLastSet: input.pwdLastSet.toISOString() } : {}), ...(input.changedAt ? { vaultChangedAt: input.changedAt.toISOString() } : {}) },
-            [
-              { action: `Purge the stale entry: cmdkey /delete:${e.target} (or credgate cache purge --yes)`, owner: 'client', priority: 1 },
-              { action: 'Let the PAM client write the current password at the next launch; do not re-save it by hand.', owner: 'client', priority: 2 },
-            ]));
+            `${where}${e.target} holds a password written before the password last changed (${changeSource}): the next launch fails with 0x904 / extended 0x7.`,
+            ev, FIX_STALE));
           stale.push(e);
         }
       }

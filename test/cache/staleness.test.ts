@@ -19,8 +19,8 @@ describe('rules', () => {
     const entries = [e('web01.pamtest.local', 'PAMTEST\\alice', '2026-11-01T00:00:00Z'), e('web02', 'alice@pamtest.local', '2026-11-12T00:00:00Z')];
     const r = inspectCache({ entries, account: 'alice@pamtest.local', pwdLastSet: changed });
     expect(codes(r)).toEqual(['cache.stale-password']);
-    expect(r.findings[0]!.evidence).toMatchObject({ target: 'TERMSRV/web01.pamtest.local', lastWritten: '2026-11-01T00:00:00.000Z', passwordChangedAt: '2026-11-10T00:00:00.000Z', changeSource: 'the directory (pwdLastSet)' });
-    expect(r.findings[0]!.remediation[0]!.action).toContain('cmdkey /delete:TERMSRV/web01.pamtest.local');
+    expect(JSON.parse(JSON.stringify(r.findings[0]!.evidence))).toMatchObject({ target: 'TERMSRV/web01.pamtest.local', lastWritten: '2026-11-01T00:00:00.000Z', passwordChangedAt: '2026-11-10T00:00:00.000Z', changeSource: 'the directory (pwdLastSet)' });
+    expect(r.findings[0]!.remediation[0]!.action).toContain('credgate cache purge --yes');
     const r2 = inspectCache({ entries, account: 'alice', pwdLastSet: changed, changedAt: new Date('2026-11-15T00:00:00Z') });
     expect(codes(r2)).toEqual(['cache.stale-password', 'cache.stale-password']);
     expect(r2.findings[0]!.evidence.changeSource).toBe('the vault (last rotation)');
