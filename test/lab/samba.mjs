@@ -236,6 +236,7 @@ export async function start({ dir, log }) {
     describe: s.describe,
   }));
   state.accountsMs = Date.now() - t0 - state.readyMs;
+  state.laps = await (await import('./samba-laps.mjs')).setupLaps(state); // LAPS schema + lab computers (samba-laps.mjs)
   log(`ready (LDAPS) after ${state.readyMs} ms, scenario accounts in ${state.accountsMs} ms`);
   return state;
 }
