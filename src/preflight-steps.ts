@@ -8,6 +8,10 @@ import type { PreflightOptions, PreflightTarget, StepName } from './preflight.js
 import type { FetchedCredential } from './core/credential.js';
 import type { AccountState } from './validators/account-state.js';
 import { probeRdp } from './validators/rdp-endpoint.js';
+import { loadCacheFile, mergeSnapshots } from './cache/load.js';
+import { inspectCache } from './cache/staleness.js';
+import type { CacheSnapshot } from './cache/types.js';
+import fs from 'node:fs';
 
 export interface StepDeps {
   host: string;
@@ -22,8 +26,16 @@ export interface StepDeps {
     reachableRdp?: boolean;
     nlaOffered?: boolean;
     presentedThumbprints?: string[];
+    hostAliases?: string[];
   };
-  cacheConfig?: Record<string, unknown>;
+  cacheConfig?: {
+    /** Collector JSON, reg exports, cmdkey /list captures. */
+    files?: string[];
+    /** Or a snapshot already read (SDK callers, live sources). */
+    snapshot?: CacheSnapshot;
+    /** Inventory file (one host per line) or list. */
+    inventory?: string | string[];
+  };
 }
 
 export interface PreflightStep {
@@ -38,6 +50,7 @@ export const PREFLIGHT_STEPS: PreflightStep[] = [
     name: 'rdp-endpoint',
     after: [],
     async run(d) {
+      if (d.options.rdp?.probe === false) return { notChecked: 'RDP host checks switched off' };
       const r = await probeRdp({
         host: d.host, port: d.port, timeoutMs: d.stepTimeoutMs, signal: d.overall,
         ...(d.options.rdp?.caFile ? { caFile: d.options.rdp.caFile } : {}),
@@ -46,7 +59,34 @@ export const PREFLIGHT_STEPS: PreflightStep[] = [
       d.ctx.reachableRdp = r.findings.some((f) => f.code === 'rdp.reachable');
       d.ctx.nlaOffered = r.selectedProtocol !== undefined && (r.selectedProtocol & 0xa) !== 0;
       if (r.sha1Thumbprint) d.ctx.presentedThumbprints = [r.sha1Thumbprint];
+      const reach = r.findings.find((f) => f.code === 'rdp.reachable');
+      if (reach && Array.isArray(reach.evidence.addresses)) d.ctx.hostAliases = reach.evidence.addresses as string[];
       return { findings: r.findings };
+    },
+  },
+  {
+    name: 'cache',
+    after: ['provider', 'account-state'],
+    afterExtra: ['rdp-endpoint'],
+    async run(d) {
+      const c = d.options.cache;
+      if (!c || (!c.files?.length && !c.snapshot)) return { notChecked: 'no client cache given (--cache-from collector JSON / reg export / cmdkey capture)' };
+      const snap = c.snapshot ?? mergeSnapshots(c.files!.map(loadCacheFile));
+      const inventory = typeof c.inventory === 'string'
+        ? fs.readFileSync(c.inventory, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
+        : c.inventory;
+      const account = d.ctx.credential?.username ?? d.target.account;
+      const r = inspectCache({
+        entries: snap.entries, hints: snap.hints, host: d.host,
+        ...(account ? { account } : {}),
+        ...(d.ctx.state?.pwdLastSet ? { pwdLastSet: d.ctx.state.pwdLastSet } : {}),
+        ...(d.ctx.credential?.changedAt ? { changedAt: d.ctx.credential.changedAt } : {}),
+        ...(d.ctx.presentedThumbprints ? { presentedThumbprints: d.ctx.presentedThumbprints } : {}),
+        ...(d.ctx.hostAliases ? { hostAliases: d.ctx.hostAliases } : {}),
+        ...(inventory ? { inventory } : {}),
+      });
+      const note = d.ctx.state?.pwdLastSet || d.ctx.credential?.changedAt ? undefined : 'no password change time known (no service account, no vault changedAt): the stale-password rule could not run';
+      return { findings: r.findings, ...(note ? { note } : {}) };
     },
   },
 ];

@@ -56,7 +56,8 @@ export interface PreflightOptions {
   /** Named providers a target can refer to. */
   providers?: Record<string, Provider>;
   directory?: DirectoryConfig;
-  rdp?: { port?: number; caFile?: string | string[]; expiringDays?: number; nla?: boolean; domain?: string };
+  /** The RDP host checks. `probe: false` skips them (reported as not checked). */
+  rdp?: { port?: number; caFile?: string | string[]; expiringDays?: number; nla?: boolean; domain?: string; probe?: boolean };
   cache?: StepDeps['cacheConfig'];
   /** One deadline over the whole preflight. Default 20,000 ms. */
   deadlineMs?: number;
@@ -104,6 +105,7 @@ interface Ctx {
   reachableRdp?: boolean;
   nlaOffered?: boolean;
   presentedThumbprints?: string[];
+  hostAliases?: string[];
 }
 
 export async function preflight(target: PreflightTarget, options: PreflightOptions = {}): Promise<PreflightReport> {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { samba, sambaScenario, type SambaState } from './lab/state.js';
 import { assertNoLeak } from './helpers/cli.js';
-import { allLabPasswords } from './lab/state.js';
+import { allLabPasswords, labPart } from './lab/state.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -39,7 +39,8 @@ describe('examples/pam-prelaunch-hook.mjs', () => {
       'rdp/alice': { user: good.upn, password: good.password, rotatedAt: '2026-11-01T00:00:00Z' },
       'rdp/bob': { user: bad.upn, password: bad.tryPassword, rotatedAt: '2026-11-01T00:00:00Z' },
     }));
-    const env = { LDAP_URL: lab.ldapsUrl, LDAP_CA: lab.caFile, READER_USER: `${lab.reader.user}@pamtest.local`, READER_PW: lab.reader.password, STORE: store };
+    const rdp = labPart<{ valid: { port: number } }>('rdp');
+    const env = { LDAP_URL: lab.ldapsUrl, LDAP_CA: lab.caFile, READER_USER: `${lab.reader.user}@pamtest.local`, READER_PW: lab.reader.password, STORE: store, TARGET_HOST: `127.0.0.1:${rdp.valid.port}` };
     const ok = await node('examples/pam-prelaunch-hook.mjs', { ...env, TARGET_REF: 'rdp/alice' });
     expect(ok.code, ok.stderr).toBe(0);
     const okJson = JSON.parse(ok.stdout);

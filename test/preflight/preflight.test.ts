@@ -32,7 +32,7 @@ describe('preflight', () => {
   it('a good account: ok, and every part it could not check is named', async () => {
     const s = sambaScenario('good');
     const seen: string[] = [];
-    const r = await preflight({ host: '127.0.0.1', account: s.upn, password: new Secret(s.password) }, { directory: directory(), onFinding: (f) => seen.push(f.code) });
+    const r = await preflight({ host: '127.0.0.1', account: s.upn, password: new Secret(s.password) }, { directory: directory(), rdp: { probe: false }, onFinding: (f) => seen.push(f.code) });
     expect(r.ok).toBe(true);
     expect(r.verdict.exitCode).toBe(0);
     expect(r.steps.find((x) => x.name === 'ldap-bind')?.status).toBe('passed');
@@ -50,7 +50,7 @@ describe('preflight', () => {
         return { username: s.upn, secret: new Secret(s.tryPassword), source: 'test-vault rdp/bob', changedAt: new Date('2026-01-01T00:00:00Z') };
       },
     });
-    const r = await preflight({ host: 'web01', provider: 'v', ref: 'rdp/bob' }, { providers: { v: vault }, directory: directory() });
+    const r = await preflight({ host: 'web01', provider: 'v', ref: 'rdp/bob' }, { providers: { v: vault }, directory: directory(), rdp: { probe: false } });
     expect(r.ok).toBe(false);
     expect(r.verdict.code).toBe('ldap.invalid-credentials');
     expect(r.verdict.exitCode).toBe(1);
@@ -60,7 +60,7 @@ describe('preflight', () => {
   });
 
   it('one failure from lockout: does not bind, says why', async () => {
-    const r = await preflight({ host: 'web01', account: `${lab.nearLocked.user}@pamtest.local`, password: new Secret('would-lock-it') }, { directory: directory() });
+    const r = await preflight({ host: 'web01', account: `${lab.nearLocked.user}@pamtest.local`, password: new Secret('would-lock-it') }, { directory: directory(), rdp: { probe: false } });
     expect(r.verdict.code).toBe('ldap.lockout-risk');
     expect(r.steps.find((x) => x.name === 'ldap-bind')).toMatchObject({ status: 'not-checked', note: expect.stringContaining('ldap.lockout-risk') });
   });
@@ -79,7 +79,7 @@ describe('preflight', () => {
 
   it('createPreflight: check many targets, dispose the providers once', async () => {
     let disposed = 0;
-    const p = createPreflight({ directory: directory(), providers: { x: defineProvider({ name: 'x', resolve: async () => { throw new Error('unused'); }, dispose: () => { disposed++; } }) } });
+    const p = createPreflight({ directory: directory(), rdp: { probe: false }, providers: { x: defineProvider({ name: 'x', resolve: async () => { throw new Error('unused'); }, dispose: () => { disposed++; } }) } });
     const s = sambaScenario('disabled');
     const r = await p.check({ host: 'web01', account: s.upn, password: new Secret(s.password) });
     expect(r.verdict.code).toBe('ldap.account-disabled');
@@ -87,5 +87,30 @@ describe('preflight', () => {
     await p.dispose();
     expect(disposed).toBe(1);
     await expect(p.check({ host: 'h', account: 'a', password: new Secret('p') })).rejects.toThrow(/disposed/);
+  });
+});
+
+describe('preflight with the RDP host and the client cache', () => {
+  it('password right, client cache stale: exit 6 and the purge headline', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { labPart } = await import('../lab/state.js');
+    const rdp = labPart<{ valid: { port: number }; caFile: string }>('rdp');
+    const s = sambaScenario('good');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-pf-'));
+    const file = path.join(dir, 'ws.json');
+    fs.writeFileSync(file, JSON.stringify({
+      schema: 'credgate-collector/1', machine: 'WS-1',
+      credentials: [{ target: 'Domain:target=TERMSRV/127.0.0.1', type: 'domain-password', userName: 'PAMTEST\\alice', lastWritten: '2020-01-01T00:00:00Z' }],
+    }));
+    const r = await preflight({ host: `127.0.0.1:${rdp.valid.port}`, account: s.upn, password: new Secret(s.password) }, {
+      directory: directory(), rdp: { caFile: rdp.caFile }, cache: { files: [file] },
+    });
+    expect(r.steps.map((x) => [x.name, x.status])).toEqual([
+      ['provider', 'not-checked'], ['account-state', 'passed'], ['ldap-bind', 'passed'], ['rdp-endpoint', 'passed'], ['rdp-nla', 'not-checked'], ['cache', 'failed'],
+    ]);
+    expect(r.verdict).toMatchObject({ code: 'cache.stale-password', exitCode: 6 });
+    expect(r.headline).toBe(`The vault's password for ${s.upn} is right; the client caches an older one for TERMSRV/127.0.0.1, written before the password last changed — purge TERMSRV/127.0.0.1.`);
   });
 });
