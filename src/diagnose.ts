@@ -73,6 +73,7 @@ export const CAUSES: Record<string, CauseRow> = {
   'net.refused': { category: 'unreachable', priority: 21, cause: 'Nothing accepts connections on that port (service stopped or wrong port).' },
   'net.timeout': { category: 'unreachable', priority: 22, cause: 'The host did not answer in time (firewall, port forward or a hung service).' },
   'net.unreachable': { category: 'unreachable', priority: 22, cause: 'There is no route to the host.' },
+  'net.connection-lost': { category: 'unreachable', priority: 22, cause: 'The connection to the server was lost before it answered.' },
   'tls.untrusted': { category: 'unreachable', priority: 30, cause: 'The server\'s certificate is not trusted.' },
   'tls.name-mismatch': { category: 'unreachable', priority: 30, cause: 'The server\'s certificate is not for this host name.' },
   'tls.expired': { category: 'unreachable', priority: 30, cause: 'The server\'s certificate has expired.' },
@@ -108,6 +109,9 @@ export const CAUSES: Record<string, CauseRow> = {
   'provider.auth-failed': { category: 'provider', priority: 10, cause: 'credgate could not authenticate to the vault.' },
   'provider.unavailable': { category: 'provider', priority: 11, cause: 'The vault could not be reached.' },
   'provider.error': { category: 'provider', priority: 12, cause: 'The vault answered with an error or something unusable.' },
+
+  // --- bulk input
+  'input.invalid': { category: 'usage', priority: 15, cause: 'The account line could not be used (no user name or an empty password), so it was not checked.' },
 };
 
 const OK_PREFERENCE = ['rdp.nla-ok', 'ldap.ok', 'account.ok', 'rdp.reachable', 'cache.clean', 'provider.ok'];

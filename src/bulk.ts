@@ -1,0 +1,812 @@
+/**
+ * Verify many accounts against one directory, fast and without making any account worse.
+ *
+ * - A pool of persistent LDAPS (or StartTLS) connections, `concurrency` of them (default 8), each
+ *   re-binding once per account: a TLS handshake per account costs ~50× a re-bind here.
+ * - A rate limit in binds per second, shared by the pool.
+ * - DC failover: the URLs are replicas of one directory, tried in order. A connection that dies
+ *   makes its worker reconnect starting at the next URL. When a whole round of URLs refuses,
+ *   every remaining account is reported with the connection finding (net.* / tls.*): none is
+ *   lost, none is reported valid.
+ * - Never a second bind for an account: a bind whose connection dies before the answer is
+ *   reported as `net.connection-lost`, not retried. A bind is only re-sent on another connection
+ *   when it provably never left (the socket was already closed).
+ * - With a read-only service account, a lockout guard for every account: batched reads of the
+ *   AD account-state attributes before binding, judged by account-state's `stateFindings`; an
+ *   account one failure short of lockout, locked or unknown is not bound.
+ * - Results stream out as soon as each account is answered (not in input order; each carries
+ *   its `line`/`id`). Input is pulled only as fast as the pool works, so memory stays flat.
+ *
+ * Findings use the same codes as validateLdapBind (AD sub-codes, ppolicy).
+ */
+import type { Client, Entry } from 'ldapts';
+import { ConfigError, CredgateError } from './core/errors.js';
+import { finding, type Finding, type Remediation } from './core/findings.js';
+import { parseAccountName, type AccountName } from './core/credential.js';
+import { scrub, type Secret } from './core/secret.js';
+import { causeOf, exitCodeFor, type Category } from './diagnose.js';
+import { adSubCode, parseAdDiagnostic } from './validators/ad-codes.js';
+import { filetimeToDate, stateFindings, type AccountState } from './validators/account-state.js';
+import {
+  assertBindTransport, closeClient, connectionFinding, loadCa, newClient, parseLdapUrls, tlsOptionsFor,
+  withSignal, deadline, type LdapTransportOptions, type ParsedUrl,
+} from './validators/ldap-common.js';
+import { LdapWireConnection, WireConnectionError, type LdapResponse } from './validators/ldap-wire.js';
+import type { PasswordPolicyResponse } from './validators/ppolicy.js';
+
+/** One account to verify. */
+export interface AccountLine {
+  /** alice@corp.example, CORP\alice, a DN, or alice with `defaultDomain`. */
+  username: string;
+  password: Secret;
+  /** The input line number, echoed in the result. */
+  line?: number;
+  /** The caller's own identifier, echoed in the result. */
+  id?: string;
+}
+
+/** The answer for one account. */
+export interface VerifyResult {
+  line?: number;
+  id?: string;
+  /** The account as given. */
+  account: string;
+  /** True when the directory accepted the credential and nothing blocks its use. */
+  ok: boolean;
+  /** The deciding finding's code (ldap.ok, ldap.invalid-credentials, net.refused, ...). */
+  code: string;
+  category: Category;
+  /** The exit code this account alone would give (src/diagnose.ts). */
+  exitCode: number;
+  /** Whether credgate sent a bind as this account. */
+  bound: boolean;
+  /** The directory URL that answered (or was last tried). */
+  url?: string;
+  findings: Finding[];
+  /** Wall time for this account, from taking it to its answer. */
+  ms: number;
+}
+
+export interface VerifyManyOptions extends LdapTransportOptions {
+  /** Persistent connections (= binds in flight) to the directory. Default 8. */
+  concurrency?: number;
+  /** At most this many binds per second over the whole pool. 0 / undefined = no limit. */
+  rate?: number;
+  /** Read-only service account: enables the lockout guard (batched account-state reads, AD). */
+  service?: { username: string; password: Secret };
+  defaultDomain?: string;
+  /** Search base for the guard; default the directory's defaultNamingContext. */
+  baseDn?: string;
+  /** Send the ppolicy request control with each bind. Default true. */
+  passwordPolicy?: boolean;
+  /** Warn when a password expires within this many days. Default 14. */
+  expiryWarningDays?: number;
+  /** Accounts per guard read. Default 50. */
+  guardBatchSize?: number;
+  /**
+   * Aborting `signal` stops taking accounts from the input; binds already in flight finish (each
+   * bounded by timeoutMs) and their results are still yielded; then the iteration ends.
+   */
+  signal?: AbortSignal;
+}
+
+const SOURCE = 'ldap-bind';
+const GUARD_SOURCE = 'account-state';
+/** States in which a bind as the target cannot succeed and could only add a bad-password count. */
+const NO_BIND = new Set(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);
+
+// ---------------------------------------------------------------- findings (same codes as ldap-bind)
+
+const R_INVALID: Remediation[] = [
+  { action: 'Reconcile the password in the vault with the directory (rotate it from the vault, or set it and update the vault).', owner: 'vault' },
+  { action: 'Check that the account name (DN / UPN / DOMAIN\\user) in the vault entry is right.', owner: 'vault' },
+];
+const R_LOCKED_PP: Remediation[] = [
+  { action: 'Unlock the account (remove pwdAccountLockedTime) or wait for pwdLockoutDuration; find what sent the bad passwords first.', owner: 'directory' },
+];
+const R_EXPIRED_PP: Remediation[] = [{ action: 'Rotate the password from the vault (an administrator reset clears the expiry).', owner: 'vault' }];
+const R_MUST_CHANGE_PP: Remediation[] = [{ action: 'Rotate the password from the vault (an administrator reset set "must change").', owner: 'vault' }];
+const R_EXPIRING: Remediation[] = [{ action: 'Rotate the password from the vault before it expires.', owner: 'vault' }];
+const R_GRACE: Remediation[] = [{ action: 'Rotate the password from the vault now, before the grace logins run out.', owner: 'vault' }];
+const R_STRONG: Remediation[] = [{ action: 'Use ldaps:// (port 636) or --starttls; this is the directory working as intended.', owner: 'caller' }];
+const R_BIND_ERROR: Remediation[] = [{ action: 'Read the server\'s diagnostic message above; check the directory\'s logs for this bind.', owner: 'directory' }];
+const R_LOST: Remediation[] = [
+  { action: 'Check the directory server\'s health and logs; rerun with the same --output to verify the remaining accounts (credgate does not resend a bind whose answer was lost).', owner: 'directory' },
+];
+const R_INPUT: Remediation[] = [{ action: 'Fix the account line (a user name and a non-empty password are required).', owner: 'caller' }];
+
+function answerFindings(r: LdapResponse, pw: string, warnDays: number): Finding[] {
+  const pp = r.ppolicy;
+  if (r.resultCode === 0) return successFindings(pp, warnDays);
+  const diag = r.diagnosticMessage.length ? scrub(r.diagnosticMessage, [pw]) : '';
+  if (r.resultCode === 49) return [rejectedFinding(diag, pp)];
+  if (r.resultCode === 8) {
+    return [finding(SOURCE, 'ldap.strong-auth-required', 'error', 'The directory refuses simple binds without transport encryption (LDAP signing / channel binding policy).', {
+      resultCode: 8, diagnosticMessage: diag,
+    }, R_STRONG)];
+  }
+  return [finding(SOURCE, 'ldap.bind-error', 'error', `The directory answered the bind with LDAP result ${r.resultCode}.`, {
+    resultCode: r.resultCode, diagnosticMessage: diag,
+  }, R_BIND_ERROR)];
+}
+
+function successFindings(pp: PasswordPolicyResponse | undefined, warnDays: number): Finding[] {
+  const ev: Record<string, unknown> = { resultCode: 0 };
+  if (pp?.received) ev.passwordPolicy = { ...pp };
+  if (pp?.error === 2) {
+    return [finding(SOURCE, 'ldap.password-must-change', 'error', 'The password was accepted, but the directory requires it to be changed before any other operation (ppolicy changeAfterReset).', ev, R_MUST_CHANGE_PP)];
+  }
+  const out = [finding(SOURCE, 'ldap.ok', 'ok', 'The directory accepted the credential.', ev)];
+  if (pp?.timeBeforeExpiration !== undefined && pp.timeBeforeExpiration <= warnDays * 86400) {
+    const days = Math.floor(pp.timeBeforeExpiration / 86400);
+    out.push(finding(SOURCE, 'ldap.password-expiring', 'warning', `The password expires in ${days} day(s) (${pp.timeBeforeExpiration} s).`, { timeBeforeExpiration: pp.timeBeforeExpiration }, R_EXPIRING));
+  }
+  if (pp?.graceAuthNsRemaining !== undefined) {
+    out.push(finding(SOURCE, 'ldap.grace-logins', 'warning', `The password has expired; the bind used a grace login and ${pp.graceAuthNsRemaining} remain.`, { graceAuthNsRemaining: pp.graceAuthNsRemaining }, R_GRACE));
+  }
+  return out;
+}
+
+function rejectedFinding(diag: string, pp: PasswordPolicyResponse | undefined): Finding {
+  const ev: Record<string, unknown> = { resultCode: 49, diagnosticMessage: diag };
+  const ad = diag ? parseAdDiagnostic(diag) : undefined;
+  if (ad) {
+    const row = adSubCode(ad.hex);
+    ev.adSubCode = ad.hex;
+    if (ad.dsid) ev.dsid = ad.dsid;
+    if (row) {
+      ev.win32 = `${row.win32Name} (${row.win32})`;
+      ev.ntstatus = `${row.ntstatusName} (0x${row.ntstatus.toString(16).toUpperCase()})`;
+      return finding(SOURCE, row.finding, 'error', row.message, ev, row.remediation);
+    }
+    return finding(SOURCE, 'ldap.bind-error', 'error', `The directory rejected the bind with an unknown AD sub-code ${ad.hex}.`, ev, [
+      { action: `Look up Win32 error 0x${ad.hex} and check the account in Active Directory.`, owner: 'directory' },
+    ]);
+  }
+  if (pp?.received) {
+    ev.passwordPolicy = { ...pp };
+    if (pp.error === 1) return finding(SOURCE, 'ldap.account-locked', 'error', 'The account is locked (ppolicy accountLocked).', ev, R_LOCKED_PP);
+    if (pp.error === 0) return finding(SOURCE, 'ldap.password-expired', 'error', 'The password has expired (ppolicy passwordExpired) and no grace logins remain.', ev, R_EXPIRED_PP);
+  }
+  return finding(SOURCE, 'ldap.invalid-credentials', 'error', 'The directory rejected the user name or password.', ev, R_INVALID);
+}
+
+/** The deciding finding, as diagnose() picks it: the lowest-priority non-ok, non-info finding. */
+function decide(findings: Finding[]): { ok: boolean; code: string; category: Category; exitCode: number } {
+  let best: Finding | undefined;
+  let bestP = Infinity;
+  for (const f of findings) {
+    if (f.severity === 'ok' || f.severity === 'info') continue;
+    const row = causeOf(f.code);
+    if (row.category === 'ok' || row.category === 'info' || row.category === 'not-checked') continue;
+    if (row.priority < bestP) {
+      bestP = row.priority;
+      best = f;
+    }
+  }
+  if (!best) {
+    const okF = findings.find((f) => f.code === 'ldap.ok') ?? findings.find((f) => causeOf(f.code).category === 'ok');
+    return { ok: true, code: okF?.code ?? 'ldap.ok', category: 'ok', exitCode: 0 };
+  }
+  return { ok: false, code: best.code, category: causeOf(best.code).category, exitCode: exitCodeFor(best.code) };
+}
+
+// ---------------------------------------------------------------- the lockout guard (AD account state)
+
+const GUARD_ATTRS = [
+  'sAMAccountName', 'userPrincipalName', 'userAccountControl', 'lockoutTime', 'accountExpires', 'pwdLastSet',
+  'badPwdCount', 'msDS-User-Account-Control-Computed', 'msDS-UserPasswordExpiryTimeComputed', 'msDS-ResultantPSO',
+  'userWorkstations', 'logonHours',
+];
+
+function attr(e: Entry, a: string): string | undefined {
+  const v = e[a];
+  const x = Array.isArray(v) ? v[0] : v;
+  if (x === undefined) return undefined;
+  return Buffer.isBuffer(x) ? x.toString('utf8') : String(x);
+}
+
+function escapeFilter(v: string): string {
+  return v.replace(/[\\*()\0]/g, (c) => '\\' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}
+
+const normDn = (dn: string) => dn.replace(/\s*,\s*/g, ',').replace(/\s*=\s*/g, '=').toLowerCase();
+
+/** The same mapping account-state.ts applies to one entry (kept in step with it; tested on Samba). */
+function stateFromEntry(e: Entry, threshold: number, source: AccountState['lockoutThresholdSource'], pso: string | undefined, now: Date): AccountState {
+  const uac = Number(attr(e, 'userAccountControl') ?? 0);
+  const computed = Number(attr(e, 'msDS-User-Account-Control-Computed') ?? 0);
+  const pls = attr(e, 'pwdLastSet');
+  const s: AccountState = {
+    dn: e.dn,
+    userAccountControl: uac,
+    computedFlags: computed,
+    disabled: (uac & 0x2) !== 0,
+    locked: (computed & 0x10) !== 0,
+    mustChangePassword: pls === '0',
+    passwordNeverExpires: (uac & 0x10000) !== 0,
+    lockoutThreshold: threshold,
+    lockoutThresholdSource: source,
+  };
+  const set = <K extends keyof AccountState>(k: K, v: AccountState[K] | undefined) => {
+    if (v !== undefined) s[k] = v;
+  };
+  set('sAMAccountName', attr(e, 'sAMAccountName'));
+  set('userPrincipalName', attr(e, 'userPrincipalName'));
+  set('lockoutTime', filetimeToDate(attr(e, 'lockoutTime')));
+  set('accountExpires', filetimeToDate(attr(e, 'accountExpires')));
+  set('pwdLastSet', filetimeToDate(pls));
+  set('passwordExpires', filetimeToDate(attr(e, 'msDS-UserPasswordExpiryTimeComputed')));
+  const bad = attr(e, 'badPwdCount');
+  if (bad !== undefined) s.badPwdCount = Number(bad);
+  set('resultantPso', pso);
+  set('userWorkstations', attr(e, 'userWorkstations'));
+  const raw = e.logonHours;
+  const hb = Array.isArray(raw) ? raw[0] : raw;
+  if (hb !== undefined) {
+    const buf = Buffer.isBuffer(hb) ? hb : Buffer.from(String(hb), 'latin1');
+    if (buf.length === 21) {
+      s.logonHoursDenyAll = buf.every((b) => b === 0);
+      const hour = now.getUTCDay() * 24 + now.getUTCHours();
+      s.logonHoursAllowedNow = ((buf[hour >> 3]! >> (hour & 7)) & 1) === 1;
+    }
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------- the run
+
+interface Item {
+  acct: AccountLine;
+  name?: AccountName;
+  t0: number;
+  /** Decided before any bind (bad input, guard): the findings, and no bind. */
+  decided?: Finding[];
+  /** Guard findings to add to the bind's answer. */
+  state?: Finding[];
+}
+
+class RateLimiter {
+  private nextAt = 0;
+  constructor(private readonly perSecond: number) {}
+  async take(signal?: AbortSignal): Promise<void> {
+    if (!this.perSecond) return;
+    const now = performance.now();
+    const at = Math.max(now, this.nextAt);
+    this.nextAt = at + 1000 / this.perSecond;
+    const wait = at - now;
+    if (wait >= 1) await sleep(wait, signal);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+class BulkRun {
+  private readonly urls: ParsedUrl[];
+  private readonly ca: Array<string | Buffer> | undefined;
+  private readonly concurrency: number;
+  private readonly timeoutMs: number;
+  private readonly warnDays: number;
+  private readonly ppolicy: boolean;
+  private readonly rate: RateLimiter;
+  private readonly warnings: Finding[] = [];
+  private readonly it: AsyncIterator<AccountLine>;
+  private inputDone = false;
+  private readonly prepared: Item[] = [];
+  private filling: Promise<void> | undefined;
+  private readonly batch: number;
+  // failover
+  private urlIndex = 0;
+  private down: { findings: Finding[]; url: string } | undefined;
+  // output
+  private readonly out: VerifyResult[] = [];
+  private readonly highWater: number;
+  private wakeConsumer: (() => void) | undefined;
+  private wakeProducers: Array<() => void> = [];
+  private fatal: unknown;
+  private stopped = false;
+  private readonly conns = new Set<LdapWireConnection>();
+  // guard
+  private svc: Client | undefined;
+  private svcUrl: ParsedUrl | undefined;
+  private baseDn: string | undefined;
+  private domainThreshold: number | undefined;
+  private readonly psoThreshold = new Map<string, number | undefined>();
+
+  constructor(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, private readonly opts: VerifyManyOptions) {
+    this.urls = parseLdapUrls(opts.urls);
+    assertBindTransport(this.urls, opts);
+    this.ca = loadCa(opts);
+    const c = opts.concurrency ?? 8;
+    if (!Number.isInteger(c) || c < 1 || c > 1024) {
+      throw new ConfigError(`concurrency must be a whole number from 1 to 1024, got ${c}.`, { code: 'CONFIG_INVALID', details: { option: 'concurrency' } });
+    }
+    const rate = opts.rate ?? 0;
+    if (!(rate >= 0) || !Number.isFinite(rate)) {
+      throw new ConfigError(`rate must be a non-negative number of binds per second, got ${rate}.`, { code: 'CONFIG_INVALID', details: { option: 'rate' } });
+    }
+    this.concurrency = c;
+    this.rate = new RateLimiter(rate);
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.warnDays = opts.expiryWarningDays ?? 14;
+    this.ppolicy = opts.passwordPolicy !== false;
+    this.batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(16, c * 2);
+    this.highWater = Math.max(64, c * 16);
+    this.it = Symbol.asyncIterator in input ? (input as AsyncIterable<AccountLine>)[Symbol.asyncIterator]() : toAsync(input as Iterable<AccountLine>);
+    if (opts.insecureSkipTlsVerify) {
+      this.warnings.push(finding(SOURCE, 'tls.verification-disabled', 'warning', 'TLS certificate verification was switched off for this run; the server was not authenticated.', {}, [
+        { action: 'Pass the directory\'s CA with --ca-file instead of disabling verification.', owner: 'caller' },
+      ]));
+    }
+    if (opts.allowPlainBind && !opts.starttls && this.urls.some((u) => u.scheme === 'ldap')) {
+      this.warnings.push(finding(SOURCE, 'ldap.plain-bind', 'warning', 'The password was sent over plain LDAP without TLS, readable by anyone on the path.', {}, [
+        { action: 'Use ldaps:// or --starttls.', owner: 'caller' },
+      ]));
+    }
+  }
+
+  async *results(): AsyncGenerator<VerifyResult> {
+    const workers = Array.from({ length: this.concurrency }, () => this.worker());
+    let running = workers.length;
+    for (const w of workers) {
+      w.catch((e) => {
+        if (this.fatal === undefined) this.fatal = e;
+        this.stopped = true;
+      }).finally(() => {
+        running--;
+        this.wake();
+      });
+    }
+    for (;;) {
+      while (this.out.length) {
+        const r = this.out.shift()!;
+        if (this.out.length < this.highWater / 2) this.releaseProducers();
+        yield r;
+      }
+      if (this.fatal !== undefined) throw this.fatal;
+      if (running === 0) break;
+      await new Promise<void>((r) => (this.wakeConsumer = r));
+      this.wakeConsumer = undefined;
+    }
+  }
+
+  private wake(): void {
+    this.wakeConsumer?.();
+  }
+
+  private releaseProducers(): void {
+    const w = this.wakeProducers;
+    this.wakeProducers = [];
+    for (const f of w) f();
+  }
+
+  private async emit(item: Item, findings: Finding[], bound: boolean, url: string | undefined): Promise<void> {
+    const all = this.warnings.length ? [...findings, ...this.warnings] : findings;
+    const d = decide(all);
+    const r: VerifyResult = {
+      account: item.acct.username,
+      ok: d.ok,
+      code: d.code,
+      category: d.category,
+      exitCode: d.exitCode,
+      bound,
+      findings: all,
+      ms: Math.round((performance.now() - item.t0) * 100) / 100,
+    };
+    if (item.acct.line !== undefined) r.line = item.acct.line;
+    if (item.acct.id !== undefined) r.id = item.acct.id;
+    if (url !== undefined) r.url = url;
+    this.out.push(r);
+    this.wake();
+    if (this.out.length >= this.highWater && !this.stopped) await new Promise<void>((res) => this.wakeProducers.push(res));
+  }
+
+  // ---- input
+
+  private async next(): Promise<Item | undefined> {
+    for (;;) {
+      if (this.stopped || this.opts.signal?.aborted) return undefined;
+      const item = this.prepared.shift();
+      if (item) {
+        if (this.prepared.length < this.batch / 2 && !this.inputDone && !this.filling) this.startFill();
+        return item;
+      }
+      if (this.inputDone && !this.filling) return undefined;
+      if (!this.filling) this.startFill();
+      await this.filling;
+    }
+  }
+
+  private startFill(): void {
+    this.filling = this.fill().finally(() => {
+      this.filling = undefined;
+    });
+  }
+
+  private async fill(): Promise<void> {
+    const raw: Item[] = [];
+    while (raw.length < this.batch && !this.inputDone) {
+      if (this.opts.signal?.aborted) return;
+      const n = await this.it.next();
+      if (n.done) {
+        this.inputDone = true;
+        break;
+      }
+      raw.push(this.prepare(n.value));
+    }
+    if (this.opts.service) await this.guard(raw.filter((i) => !i.decided));
+    this.prepared.push(...raw);
+  }
+
+  private prepare(acct: AccountLine): Item {
+    const item: Item = { acct, t0: performance.now() };
+    let problem: string | undefined;
+    try {
+      if (typeof acct.username !== 'string' || !acct.username.trim()) problem = 'the user name is empty';
+      else if (!acct.password || typeof acct.password.reveal !== 'function') problem = 'the password is missing';
+      else if (acct.password.reveal().length === 0) problem = 'the password is empty (an empty simple bind is anonymous and proves nothing)';
+      else item.name = parseAccountName(acct.username, this.opts.defaultDomain);
+    } catch (e) {
+      problem = e instanceof Error ? e.message : String(e);
+    }
+    if (problem) {
+      item.decided = [finding('bulk', 'input.invalid', 'error', `This account was not checked: ${problem}.`, { ...(acct.line !== undefined ? { line: acct.line } : {}) }, R_INPUT)];
+    }
+    return item;
+  }
+
+  // ---- workers
+
+  private async worker(): Promise<void> {
+    let conn: LdapWireConnection | undefined;
+    let connUrl = -1;
+    try {
+      for (;;) {
+        const item = await this.next();
+        if (!item) break;
+        item.t0 = performance.now();
+        if (item.decided) {
+          await this.emit(item, item.decided, false, undefined);
+          continue;
+        }
+        const name = item.name!;
+        const pw = item.acct.password.reveal();
+        await this.rate.take(this.opts.signal);
+        let findings: Finding[] | undefined;
+        let bound = false;
+        let url: string | undefined;
+        // a bind is re-sent on another connection only when it provably never left
+        for (let attempt = 0; findings === undefined; attempt++) {
+          if (!conn || !conn.alive) {
+            if (conn) this.release(conn);
+            conn = undefined;
+            const c = await this.connect();
+            if (!c) {
+              const d = this.down!;
+              findings = d.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: name.bindName } }));
+              url = d.url;
+              break;
+            }
+            conn = c.conn;
+            connUrl = c.index;
+          }
+          url = this.urls[connUrl]!.url;
+          try {
+            const r = await conn.bind(name.bindName, pw, { ppolicy: this.ppolicy, timeoutMs: this.timeoutMs });
+            bound = true;
+            findings = answerFindings(r, pw, this.warnDays);
+            if (findings[0]) findings[0].evidence.account = name.bindName;
+          } catch (e) {
+            if (e instanceof WireConnectionError && !e.sent && attempt < this.urls.length + 2) continue;
+            bound = !(e instanceof WireConnectionError) || e.sent;
+            findings = [this.lostFinding(e, this.urls[connUrl]!, name.bindName)];
+            this.release(conn);
+            conn = undefined;
+            this.advancePast(connUrl);
+          }
+        }
+        if (item.state) findings = [...findings, ...item.state];
+        await this.emit(item, findings, bound, url);
+      }
+    } finally {
+      if (conn) this.release(conn);
+    }
+  }
+
+  private release(c: LdapWireConnection): void {
+    this.conns.delete(c);
+    c.dispose();
+  }
+
+  private lostFinding(e: unknown, u: ParsedUrl, account: string): Finding {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ETIMEDOUT') {
+      const f = connectionFinding(e, u, SOURCE, 'bind', true)!;
+      f.message = `${u.url} did not answer this account's bind within ${this.timeoutMs} ms; it was not retried.`;
+      f.evidence.account = account;
+      return f;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    return finding(SOURCE, 'net.connection-lost', 'error', `The connection to ${u.url} was lost before the directory answered this account's bind; it was not retried.`, {
+      url: u.url, host: u.host, port: u.port, phase: 'bind', account, error: typeof code === 'string' ? code : msg.slice(0, 200),
+    }, R_LOST);
+  }
+
+  /** A connection to the URL at `index` died: the next connection starts at the next URL. */
+  private advancePast(index: number): void {
+    if (this.urlIndex === index) this.urlIndex = (index + 1) % this.urls.length;
+  }
+
+  private async connect(): Promise<{ conn: LdapWireConnection; index: number } | undefined> {
+    if (this.down) return undefined;
+    const start = this.urlIndex;
+    const failures: Finding[] = [];
+    for (let k = 0; k < this.urls.length; k++) {
+      if (this.down) return undefined;
+      const index = (start + k) % this.urls.length;
+      const u = this.urls[index]!;
+      const mode = u.scheme === 'ldaps' ? 'ldaps' : this.opts.starttls ? 'starttls' : 'plain';
+      try {
+        const conn = await LdapWireConnection.connect({
+          host: u.host, port: u.port, mode, tls: tlsOptionsFor(u, this.opts, this.ca), timeoutMs: this.timeoutMs,
+        });
+        if (this.stopped) {
+          conn.dispose();
+          return undefined;
+        }
+        this.conns.add(conn);
+        if (k > 0 && this.urlIndex === start) this.urlIndex = index;
+        return { conn, index };
+      } catch (e) {
+        const phase = mode === 'starttls' ? 'starttls' : 'connect';
+        const f = connectionFinding(e, u, SOURCE, phase, false)
+          ?? finding(SOURCE, 'net.connection-lost', 'error', `Could not open an LDAP connection to ${u.url}: ${(e instanceof Error ? e.message : String(e)).slice(0, 200)}.`, { url: u.url, phase }, R_LOST);
+        failures.push(f);
+      }
+    }
+    if (!this.down) {
+      if (failures.length > 1) for (const f of failures) f.evidence.failover = `${failures.length} URLs tried in order`;
+      this.down = { findings: failures, url: this.urls[(start + failures.length - 1) % this.urls.length]!.url };
+    }
+    return undefined;
+  }
+
+  // ---- the lockout guard
+
+  private async guard(items: Item[]): Promise<void> {
+    if (!items.length) return;
+    const svcDown = (fs: Finding[]) => {
+      for (const i of items) i.decided = fs.map((f) => ({ ...f, evidence: { ...f.evidence, account: i.name!.bindName } }));
+    };
+    if (this.down) return svcDown(this.down.findings);
+    const now = new Date();
+    let client: Client;
+    try {
+      client = await this.serviceClient();
+    } catch (e) {
+      if (e instanceof CredgateError) throw e;
+      const down = this.downState();
+      return svcDown(down?.findings.length ? down.findings : [
+        finding(GUARD_SOURCE, 'net.connection-lost', 'error', 'The lockout guard could not reach the directory; credgate did not bind.', {}, R_LOST),
+      ]);
+    }
+    const signal = deadline(undefined, this.timeoutMs);
+    try {
+      const terms: string[] = [];
+      for (const i of items) {
+        const n = i.name!;
+        if (n.form === 'dn') terms.push(`(distinguishedName=${escapeFilter(n.bindName)})`);
+        else if (n.form === 'upn') terms.push(`(userPrincipalName=${escapeFilter(n.bindName)})(sAMAccountName=${escapeFilter(n.user)})`);
+        else terms.push(`(sAMAccountName=${escapeFilter(n.user)})`);
+      }
+      const filter = `(&(objectClass=user)(|${terms.join('')}))`;
+      const r = await withSignal(
+        client.search(this.baseDn!, { scope: 'sub', filter, attributes: GUARD_ATTRS, sizeLimit: items.length * 2 + 10 }),
+        signal, () => closeClient(client),
+      );
+      const bySam = new Map<string, Entry>();
+      const byUpn = new Map<string, Entry>();
+      const byDn = new Map<string, Entry>();
+      for (const e of r.searchEntries) {
+        byDn.set(normDn(e.dn), e);
+        const sam = attr(e, 'sAMAccountName');
+        if (sam) bySam.set(sam.toLowerCase(), e);
+        const upn = attr(e, 'userPrincipalName');
+        if (upn) byUpn.set(upn.toLowerCase(), e);
+      }
+      for (const i of items) {
+        const n = i.name!;
+        const e = n.form === 'dn' ? byDn.get(normDn(n.bindName))
+          : n.form === 'upn' ? byUpn.get(n.bindName.toLowerCase()) ?? bySam.get(n.user.toLowerCase())
+            : bySam.get(n.user.toLowerCase());
+        if (!e) {
+          const row = adSubCode('525')!;
+          i.decided = [finding(GUARD_SOURCE, 'ldap.user-not-found', 'error', `The directory has no account ${n.input}; credgate did not bind.`, { target: n.input, baseDn: this.baseDn }, row.remediation)];
+          continue;
+        }
+        const pso = attr(e, 'msDS-ResultantPSO');
+        let threshold = this.domainThreshold ?? 0;
+        let source: AccountState['lockoutThresholdSource'] = this.domainThreshold === undefined ? 'unknown' : 'domain';
+        if (pso) {
+          const t = await this.psoLockoutThreshold(client, pso, signal);
+          if (t !== undefined) {
+            threshold = t;
+            source = 'pso';
+          }
+        }
+        const fs = stateFindings(stateFromEntry(e, threshold, source, pso, now), now, this.warnDays);
+        if (fs.some((f) => NO_BIND.has(f.code))) i.decided = fs;
+        else i.state = fs;
+      }
+    } catch (e) {
+      this.svc = undefined;
+      closeClient(client);
+      if (e instanceof CredgateError) throw e;
+      const u = this.svcUrl!;
+      const f = connectionFinding(e, u, GUARD_SOURCE, 'search', signal.aborted)
+        ?? finding(GUARD_SOURCE, 'ldap.bind-error', 'error', `Reading the account states from ${u.url} failed: ${(e instanceof Error ? e.message : String(e)).slice(0, 200)}; credgate did not bind.`, { url: u.url }, R_BIND_ERROR);
+      svcDown([f]);
+    }
+  }
+
+  private async psoLockoutThreshold(client: Client, pso: string, signal: AbortSignal): Promise<number | undefined> {
+    if (this.psoThreshold.has(pso)) return this.psoThreshold.get(pso);
+    const r = await withSignal(client.search(pso, { scope: 'base', attributes: ['msDS-LockoutThreshold'] }), signal, () => closeClient(client)).catch(() => undefined);
+    const v = r?.searchEntries[0] ? attr(r.searchEntries[0], 'msDS-LockoutThreshold') : undefined;
+    const t = v === undefined ? undefined : Number(v);
+    this.psoThreshold.set(pso, t);
+    return t;
+  }
+
+  private async serviceClient(): Promise<Client> {
+    if (this.svc) return this.svc;
+    const svc = this.opts.service!;
+    const account = parseAccountName(svc.username, this.opts.defaultDomain);
+    const spw = svc.password.reveal();
+    const failures: Finding[] = [];
+    for (let k = 0; k < this.urls.length; k++) {
+      const u = this.urls[(this.urlIndex + k) % this.urls.length]!;
+      const client = newClient(u, this.opts, this.ca);
+      const signal = deadline(this.opts.signal, this.timeoutMs);
+      let phase = 'connect';
+      try {
+        if (u.scheme === 'ldap' && this.opts.starttls) {
+          phase = 'starttls';
+          await withSignal(client.startTLS(tlsOptionsFor(u, this.opts, this.ca)), signal, () => closeClient(client));
+        }
+        phase = 'service bind';
+        try {
+          await withSignal(client.bind(account.bindName, spw), signal, () => closeClient(client));
+        } catch (e) {
+          if ((e as { code?: unknown }).code === 49) {
+            throw new CredgateError(
+              `The service account ${account.bindName} was rejected by ${u.url}; check --service-user and its password (no target account was touched).`,
+              { code: 'CONFIG_INVALID', details: { url: u.url, serviceUser: account.bindName } },
+            );
+          }
+          throw e;
+        }
+        phase = 'search';
+        if (!this.baseDn) {
+          const root = await withSignal(client.search('', { scope: 'base', attributes: ['defaultNamingContext'] }), signal, () => closeClient(client));
+          this.baseDn = this.opts.baseDn ?? (root.searchEntries[0] ? attr(root.searchEntries[0], 'defaultNamingContext') : undefined);
+          if (!this.baseDn) {
+            throw new CredgateError(
+              `${u.url} is not an Active Directory domain controller (no defaultNamingContext); the lockout guard reads AD attributes — omit the service account for this directory.`,
+              { code: 'CONFIG_INVALID', details: { url: u.url } },
+            );
+          }
+          const d = await withSignal(client.search(this.baseDn, { scope: 'base', attributes: ['lockoutThreshold'] }), signal, () => closeClient(client));
+          const t = d.searchEntries[0] ? attr(d.searchEntries[0], 'lockoutThreshold') : undefined;
+          if (t !== undefined) this.domainThreshold = Number(t);
+        }
+        this.svc = client;
+        this.svcUrl = u;
+        return client;
+      } catch (e) {
+        closeClient(client);
+        if (e instanceof CredgateError) throw e;
+        const f = connectionFinding(e, u, GUARD_SOURCE, phase, signal.aborted);
+        if (!f) {
+          throw new CredgateError(`The lockout guard could not read from ${u.url} during ${phase}: ${scrub(e instanceof Error ? e.message : String(e), [spw])}`, {
+            code: 'CONNECTION_FAILED', details: { url: u.url, phase },
+          });
+        }
+        failures.push(f);
+      }
+    }
+    if (!this.down) this.down = { findings: failures, url: this.urls[0]!.url };
+    throw new Error('service connection failed');
+  }
+
+  private downState(): { findings: Finding[]; url: string } | undefined {
+    return this.down;
+  }
+
+  async dispose(): Promise<void> {
+    this.stopped = true;
+    this.releaseProducers();
+    for (const c of this.conns) c.dispose();
+    this.conns.clear();
+    if (this.svc) closeClient(this.svc);
+    this.svc = undefined;
+    await this.it.return?.().catch(() => undefined);
+  }
+}
+
+async function* toAsync<T>(it: Iterable<T>): AsyncGenerator<T> {
+  yield* it;
+}
+
+/**
+ * Verify many accounts against one directory (its URLs are failover replicas). Yields one
+ * result per account as it is answered. Faults that stop the whole run (bad options, a rejected
+ * service account) throw CredgateError; everything about an account is a finding in its result.
+ * Breaking out of the loop closes every connection.
+ */
+export async function* verifyMany(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, options: VerifyManyOptions): AsyncGenerator<VerifyResult, void, undefined> {
+  const run = new BulkRun(input, options);
+  try {
+    yield* run.results();
+  } finally {
+    await run.dispose();
+  }
+}
+
+/** Counts by code, and the exit code of the run: 0 when every account is valid. */
+export interface VerifySummary {
+  total: number;
+  ok: number;
+  failed: number;
+  byCode: Record<string, number>;
+  exitCode: number;
+  /** The deciding code of the worst account (lowest cause priority), when any failed. */
+  worstCode?: string;
+}
+
+/** Fold results into a summary; the run's exit code is the exit code of its most basic failure. */
+export function createSummary(): { add(r: Pick<VerifyResult, 'ok' | 'code'>): void; addBadLine(): void; result(): VerifySummary } {
+  let total = 0;
+  let ok = 0;
+  let bad = 0;
+  const byCode: Record<string, number> = {};
+  let worst: string | undefined;
+  let worstP = Infinity;
+  return {
+    add(r) {
+      total++;
+      if (r.ok) ok++;
+      byCode[r.code] = (byCode[r.code] ?? 0) + 1;
+      if (!r.ok) {
+        const p = causeOf(r.code).priority;
+        if (p < worstP) {
+          worstP = p;
+          worst = r.code;
+        }
+      }
+    },
+    addBadLine() {
+      bad++;
+    },
+    result() {
+      const out: VerifySummary = { total, ok, failed: total - ok, byCode, exitCode: 0 };
+      if (worst) {
+        out.worstCode = worst;
+        out.exitCode = exitCodeFor(worst);
+      } else if (bad > 0) {
+        out.exitCode = exitCodeFor('input.invalid');
+      }
+      return out;
+    },
+  };
+}

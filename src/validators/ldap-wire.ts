@@ -1,0 +1,549 @@
+/**
+ * A small, bounded LDAPv3 wire codec (RFC 4511 BER, definite lengths only) for exactly what bulk
+ * verification needs: BindRequest (simple, optionally with the ppolicy request control),
+ * StartTLS, UnbindRequest, and the responses to them (BindResponse, ExtendedResponse with its
+ * controls, the unsolicited Notice of Disconnection). Plus one persistent connection that re-binds.
+ *
+ * Why not ldapts here: a bulk run re-binds tens of thousands of times on a few connections, and
+ * the library's per-operation bookkeeping is a measurable share of the client CPU on a 2-core box.
+ * Everything that reads bytes from the network checks every length against its container and a
+ * hard message-size cap, and fails with PROTOCOL_ERROR; test/bulk/ldap-wire.test.ts fuzzes it.
+ */
+import net from 'node:net';
+import tls, { type ConnectionOptions } from 'node:tls';
+import { CredgateError } from '../core/errors.js';
+import { decodePasswordPolicyValue, PPOLICY_OID, type PasswordPolicyResponse } from './ppolicy.js';
+
+/** Largest LDAPMessage accepted from a server (a bind answer is a few hundred bytes). */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+export const STARTTLS_OID = '1.3.6.1.4.1.1466.20037';
+export const NOTICE_OF_DISCONNECTION_OID = '1.3.6.1.4.1.1466.20036';
+
+export const TAG = {
+  SEQUENCE: 0x30,
+  INTEGER: 0x02,
+  OCTET_STRING: 0x04,
+  BOOLEAN: 0x01,
+  ENUMERATED: 0x0a,
+  BIND_REQUEST: 0x60,
+  BIND_RESPONSE: 0x61,
+  UNBIND_REQUEST: 0x42,
+  EXTENDED_REQUEST: 0x77,
+  EXTENDED_RESPONSE: 0x78,
+  CONTROLS: 0xa0,
+} as const;
+
+function wireError(message: string): CredgateError {
+  return new CredgateError(`The LDAP server sent a malformed message: ${message}.`, { code: 'PROTOCOL_ERROR' });
+}
+
+// ---------------------------------------------------------------- encoding
+
+function lengthBytes(n: number): number {
+  return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5;
+}
+
+function writeLength(buf: Buffer, at: number, n: number): number {
+  if (n < 0x80) {
+    buf[at] = n;
+    return at + 1;
+  }
+  const k = lengthBytes(n) - 1;
+  buf[at++] = 0x80 | k;
+  for (let i = k - 1; i >= 0; i--) buf[at++] = (n >>> (8 * i)) & 0xff;
+  return at;
+}
+
+const tlvSize = (contentLen: number): number => 1 + lengthBytes(contentLen) + contentLen;
+
+function intContentLen(v: number): number {
+  // non-negative INTEGER, two's complement, minimal
+  if (v < 0x80) return 1;
+  if (v < 0x8000) return 2;
+  if (v < 0x800000) return 3;
+  return v < 0x80000000 ? 4 : 5;
+}
+
+function writeInt(buf: Buffer, at: number, tag: number, v: number): number {
+  const n = intContentLen(v);
+  buf[at++] = tag;
+  buf[at++] = n;
+  for (let i = n - 1; i >= 0; i--) buf[at++] = Math.floor(v / 2 ** (8 * i)) & 0xff;
+  return at;
+}
+
+const PPOLICY_CONTROL = (() => {
+  const oid = Buffer.from(PPOLICY_OID, 'latin1');
+  const ctl = Buffer.alloc(tlvSize(oid.length));
+  ctl[0] = TAG.OCTET_STRING;
+  oid.copy(ctl, writeLength(ctl, 1, oid.length));
+  const seq = Buffer.alloc(tlvSize(ctl.length));
+  seq[0] = TAG.SEQUENCE;
+  ctl.copy(seq, writeLength(seq, 1, ctl.length));
+  const all = Buffer.alloc(tlvSize(seq.length));
+  all[0] = TAG.CONTROLS;
+  seq.copy(all, writeLength(all, 1, seq.length));
+  return all;
+})();
+
+function checkMessageId(id: number): void {
+  if (!Number.isInteger(id) || id < 1 || id > 0x7fffffff) throw new RangeError(`LDAP message ID out of range: ${id}`);
+}
+
+/**
+ * LDAPMessage { messageID, BindRequest { version 3, name, simple [0] password }, controls? }.
+ * The caller should zero the returned buffer once the socket has taken it (it holds the password).
+ */
+export function encodeBindRequest(messageId: number, name: string, password: string, opts: { ppolicy?: boolean } = {}): Buffer {
+  checkMessageId(messageId);
+  const nameLen = Buffer.byteLength(name, 'utf8');
+  const pwLen = Buffer.byteLength(password, 'utf8');
+  const opLen = 3 + tlvSize(nameLen) + tlvSize(pwLen);
+  const ctl = opts.ppolicy ? PPOLICY_CONTROL : undefined;
+  const msgLen = tlvSize(intContentLen(messageId)) + tlvSize(opLen) + (ctl ? ctl.length : 0);
+  const buf = Buffer.allocUnsafe(tlvSize(msgLen));
+  let at = 0;
+  buf[at++] = TAG.SEQUENCE;
+  at = writeLength(buf, at, msgLen);
+  at = writeInt(buf, at, TAG.INTEGER, messageId);
+  buf[at++] = TAG.BIND_REQUEST;
+  at = writeLength(buf, at, opLen);
+  buf[at++] = TAG.INTEGER;
+  buf[at++] = 1;
+  buf[at++] = 3;
+  buf[at++] = TAG.OCTET_STRING;
+  at = writeLength(buf, at, nameLen);
+  at += buf.write(name, at, 'utf8');
+  buf[at++] = 0x80; // simple [0]
+  at = writeLength(buf, at, pwLen);
+  at += buf.write(password, at, 'utf8');
+  if (ctl) at += ctl.copy(buf, at);
+  if (at !== buf.length) throw new Error('internal: BindRequest length mismatch');
+  return buf;
+}
+
+/** LDAPMessage { messageID, ExtendedRequest { requestName [0] 1.3.6.1.4.1.1466.20037 } }. */
+export function encodeStartTlsRequest(messageId: number): Buffer {
+  checkMessageId(messageId);
+  const oid = Buffer.from(STARTTLS_OID, 'latin1');
+  const opLen = tlvSize(oid.length);
+  const msgLen = tlvSize(intContentLen(messageId)) + tlvSize(opLen);
+  const buf = Buffer.alloc(tlvSize(msgLen));
+  let at = 0;
+  buf[at++] = TAG.SEQUENCE;
+  at = writeLength(buf, at, msgLen);
+  at = writeInt(buf, at, TAG.INTEGER, messageId);
+  buf[at++] = TAG.EXTENDED_REQUEST;
+  at = writeLength(buf, at, opLen);
+  buf[at++] = 0x80;
+  at = writeLength(buf, at, oid.length);
+  oid.copy(buf, at);
+  return buf;
+}
+
+/** LDAPMessage { messageID, UnbindRequest NULL }. */
+export function encodeUnbindRequest(messageId: number): Buffer {
+  checkMessageId(messageId);
+  const msgLen = tlvSize(intContentLen(messageId)) + 2;
+  const buf = Buffer.alloc(tlvSize(msgLen));
+  let at = writeLength(buf, 1, msgLen);
+  buf[0] = TAG.SEQUENCE;
+  at = writeInt(buf, at, TAG.INTEGER, messageId);
+  buf[at++] = TAG.UNBIND_REQUEST;
+  buf[at++] = 0;
+  return buf;
+}
+
+// ---------------------------------------------------------------- decoding
+
+/**
+ * The total byte length of the LDAPMessage starting at `offset`, or -1 when more bytes are
+ * needed. Throws PROTOCOL_ERROR for anything that is not a definite-length SEQUENCE within the cap.
+ */
+export function messageLength(buf: Uint8Array, offset = 0, max = MAX_MESSAGE_BYTES): number {
+  const avail = buf.length - offset;
+  if (avail < 2) return -1;
+  if (buf[offset] !== TAG.SEQUENCE) throw wireError(`expected an LDAPMessage SEQUENCE, got tag 0x${buf[offset]!.toString(16)}`);
+  const b = buf[offset + 1]!;
+  let len: number;
+  let hdr: number;
+  if (b < 0x80) {
+    len = b;
+    hdr = 2;
+  } else {
+    const n = b & 0x7f;
+    if (n === 0) throw wireError('indefinite length');
+    if (n > 4) throw wireError('length of length over 4 bytes');
+    if (avail < 2 + n) return -1;
+    len = 0;
+    for (let k = 0; k < n; k++) len = len * 256 + buf[offset + 2 + k]!;
+    hdr = 2 + n;
+  }
+  if (hdr + len > max) throw wireError(`message of ${hdr + len} bytes exceeds the ${max}-byte cap`);
+  return avail < hdr + len ? -1 : hdr + len;
+}
+
+/** A bounds-checked cursor over one TLV container. */
+class Reader {
+  constructor(private readonly buf: Uint8Array, public at: number, public readonly end: number) {}
+
+  get done(): boolean {
+    return this.at >= this.end;
+  }
+
+  peek(): number {
+    if (this.at >= this.end) throw wireError('unexpected end of element');
+    return this.buf[this.at]!;
+  }
+
+  /** Read a tag and length; returns the tag and a Reader over the contents, and skips past them. */
+  element(expect?: number): { tag: number; body: Reader } {
+    const tag = this.peek();
+    if (expect !== undefined && tag !== expect) throw wireError(`expected tag 0x${expect.toString(16)}, got 0x${tag.toString(16)}`);
+    if ((tag & 0x1f) === 0x1f) throw wireError('multi-byte tags are not used by LDAP');
+    let p = this.at + 1;
+    if (p >= this.end) throw wireError('truncated length');
+    const b = this.buf[p++]!;
+    let len: number;
+    if (b < 0x80) len = b;
+    else {
+      const n = b & 0x7f;
+      if (n === 0) throw wireError('indefinite length');
+      if (n > 4) throw wireError('length of length over 4 bytes');
+      if (p + n > this.end) throw wireError('truncated length');
+      len = 0;
+      for (let k = 0; k < n; k++) len = len * 256 + this.buf[p++]!;
+    }
+    if (p + len > this.end) throw wireError('element overruns its container');
+    this.at = p + len;
+    return { tag, body: new Reader(this.buf, p, p + len) };
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(this.at, this.end);
+  }
+
+  string(): string {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + this.at, this.end - this.at).toString('utf8');
+  }
+
+  integer(): number {
+    const n = this.end - this.at;
+    if (n < 1 || n > 5) throw wireError(`integer of ${n} bytes`);
+    let v = this.buf[this.at]! & 0x80 ? -1 : 0;
+    for (let k = this.at; k < this.end; k++) v = v * 256 + this.buf[k]!;
+    return v;
+  }
+}
+
+export interface LdapControl {
+  type: string;
+  critical: boolean;
+  value?: Uint8Array;
+}
+
+export interface LdapResponse {
+  messageId: number;
+  /** BER tag of the protocolOp: 0x61 BindResponse, 0x78 ExtendedResponse, ... */
+  op: number;
+  resultCode: number;
+  matchedDN: string;
+  diagnosticMessage: string;
+  /** ExtendedResponse responseName, when present (the Notice of Disconnection carries one). */
+  responseName?: string;
+  controls: LdapControl[];
+  /** The decoded password policy response control, when the server sent one. */
+  ppolicy?: PasswordPolicyResponse;
+}
+
+/** Decode one complete LDAPMessage that carries an LDAPResult (BindResponse, ExtendedResponse, ...). */
+export function decodeResponse(msg: Uint8Array): LdapResponse {
+  const total = messageLength(msg, 0, Number.MAX_SAFE_INTEGER);
+  if (total !== msg.length) throw wireError(total < 0 ? 'truncated message' : 'trailing bytes after the message');
+  const top = new Reader(msg, 0, msg.length).element(TAG.SEQUENCE).body;
+  const messageId = top.element(TAG.INTEGER).body.integer();
+  if (messageId < 0) throw wireError('negative message ID');
+  const { tag: op, body } = top.element();
+  // LDAPResult components live directly inside the [APPLICATION n] SEQUENCE (constructed, tag class application)
+  if ((op & 0xe0) !== 0x60) throw wireError(`protocolOp 0x${op.toString(16)} is not a constructed application element`);
+  const resultCode = body.element(TAG.ENUMERATED).body.integer();
+  const matchedDN = body.element(TAG.OCTET_STRING).body.string();
+  const diagnosticMessage = body.element(TAG.OCTET_STRING).body.string();
+  let responseName: string | undefined;
+  while (!body.done) {
+    const e = body.element();
+    if (op === TAG.EXTENDED_RESPONSE && e.tag === 0x8a) responseName = e.body.string();
+    // referral [3], serverSaslCreds [7], responseValue [11]: not needed, skipped (bounds already checked)
+  }
+  const controls: LdapControl[] = [];
+  let ppolicy: PasswordPolicyResponse | undefined;
+  while (!top.done) {
+    const e = top.element();
+    if (e.tag !== TAG.CONTROLS) continue;
+    while (!e.body.done) {
+      const c = e.body.element(TAG.SEQUENCE).body;
+      const type = c.element(TAG.OCTET_STRING).body.string();
+      let critical = false;
+      let value: Uint8Array | undefined;
+      while (!c.done) {
+        const x = c.element();
+        if (x.tag === TAG.BOOLEAN) critical = x.body.integer() !== 0;
+        else if (x.tag === TAG.OCTET_STRING) value = x.body.bytes();
+      }
+      controls.push(value ? { type, critical, value } : { type, critical });
+      if (type === PPOLICY_OID) {
+        try {
+          ppolicy = value && value.length ? decodePasswordPolicyValue(value) : { received: true };
+        } catch {
+          ppolicy = { received: true, errorName: 'undecodable' };
+        }
+      }
+    }
+  }
+  const out: LdapResponse = { messageId, op, resultCode, matchedDN, diagnosticMessage, controls };
+  if (responseName !== undefined) out.responseName = responseName;
+  if (ppolicy) out.ppolicy = ppolicy;
+  return out;
+}
+
+// ---------------------------------------------------------------- one persistent connection
+
+/** A connection-level failure, carrying a Node-style `code` for connectionFinding(). */
+export class WireConnectionError extends Error {
+  readonly code: string;
+  /** True when the request had been written to the socket before the connection failed. */
+  readonly sent: boolean;
+  constructor(message: string, code: string, sent: boolean, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'WireConnectionError';
+    this.code = code;
+    this.sent = sent;
+  }
+}
+
+export interface WireConnectOptions {
+  host: string;
+  port: number;
+  /** ldaps: TLS from the first byte; starttls: plain TCP, then the StartTLS extended operation. */
+  mode: 'ldaps' | 'starttls' | 'plain';
+  tls: ConnectionOptions;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  id: number;
+  resolve: (r: LdapResponse) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One LDAP connection that performs one operation at a time (a bind must not overlap other
+ * operations on its connection, RFC 4511 4.2.1). Owns its socket: dispose() is idempotent.
+ */
+export class LdapWireConnection {
+  private sock: net.Socket;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private nextId = 1;
+  private pending: Pending | undefined;
+  private closed = false;
+  private failure: Error | undefined;
+
+  private constructor(sock: net.Socket) {
+    this.sock = sock;
+    this.attach(sock);
+  }
+
+  static async connect(o: WireConnectOptions): Promise<LdapWireConnection> {
+    const sock = await openSocket(o);
+    const conn = new LdapWireConnection(sock);
+    if (o.mode === 'starttls') {
+      let r: LdapResponse;
+      try {
+        r = await conn.request(encodeStartTlsRequest(conn.nextId++), o.timeoutMs);
+      } catch (e) {
+        conn.dispose();
+        throw e;
+      }
+      if (r.resultCode !== 0) {
+        conn.dispose();
+        throw new WireConnectionError(`StartTLS refused with LDAP result ${r.resultCode}: ${r.diagnosticMessage}`, 'ERR_STARTTLS_REFUSED', false);
+      }
+      conn.detach();
+      const secured = await upgrade(sock, o);
+      conn.sock = secured;
+      conn.attach(secured);
+    }
+    return conn;
+  }
+
+  get alive(): boolean {
+    return !this.closed && !this.sock.destroyed;
+  }
+
+  /** Simple bind on this connection. Resolves with the server's answer, whatever its result code. */
+  bind(name: string, password: string, opts: { ppolicy?: boolean; timeoutMs: number }): Promise<LdapResponse> {
+    if (this.nextId >= 0x7fffffff) this.nextId = 1;
+    const buf = encodeBindRequest(this.nextId++, name, password, opts);
+    return this.request(buf, opts.timeoutMs, true);
+  }
+
+  private request(buf: Buffer, timeoutMs: number, wipe = false): Promise<LdapResponse> {
+    if (!this.alive) {
+      if (wipe) buf.fill(0);
+      return Promise.reject(new WireConnectionError('The LDAP connection is closed.', 'ECONNRESET', false, this.failure));
+    }
+    if (this.pending) return Promise.reject(new Error('internal: one operation at a time per LDAP connection'));
+    // messageID sits right after the SEQUENCE header: read it back for matching
+    const id = new Reader(buf, 0, buf.length).element(TAG.SEQUENCE).body.element(TAG.INTEGER).body.integer();
+    return new Promise<LdapResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new WireConnectionError(`No answer within ${timeoutMs} ms.`, 'ETIMEDOUT', true));
+      }, timeoutMs);
+      this.pending = { id, resolve, reject, timer };
+      this.sock.write(buf, wipe ? () => buf.fill(0) : undefined);
+    });
+  }
+
+  private attach(sock: net.Socket): void {
+    sock.on('data', this.onData);
+    sock.on('error', this.onError);
+    sock.on('close', this.onClose);
+  }
+
+  private detach(): void {
+    this.sock.off('data', this.onData);
+    this.sock.off('error', this.onError);
+    this.sock.off('close', this.onClose);
+  }
+
+  private readonly onData = (d: Buffer): void => {
+    this.chunks.push(d);
+    this.buffered += d.length;
+    let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    try {
+      for (;;) {
+        const n = messageLength(buf, 0);
+        if (n < 0) break;
+        const msg = buf.subarray(0, n);
+        buf = buf.subarray(n);
+        this.dispatch(decodeResponse(msg));
+      }
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.chunks = buf.length ? [buf] : [];
+    this.buffered = buf.length;
+  };
+
+  private dispatch(r: LdapResponse): void {
+    if (r.messageId === 0) {
+      // unsolicited notification: the Notice of Disconnection means the server is going away
+      this.fail(new WireConnectionError(`The server ended the connection (notice of disconnection, result ${r.resultCode}).`, 'ECONNRESET', true));
+      return;
+    }
+    const p = this.pending;
+    if (!p || p.id !== r.messageId) {
+      this.fail(new CredgateError(`The LDAP server answered message ${r.messageId}, which credgate did not send.`, { code: 'PROTOCOL_ERROR' }));
+      return;
+    }
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    p.resolve(r);
+  }
+
+  private readonly onError = (e: Error): void => {
+    const code = (e as NodeJS.ErrnoException).code ?? 'ECONNRESET';
+    this.fail(new WireConnectionError(`The LDAP connection failed: ${e.message}`, code, true, e));
+  };
+
+  private readonly onClose = (): void => {
+    this.fail(new WireConnectionError('The LDAP server closed the connection.', 'ECONNRESET', true));
+  };
+
+  private fail(e: Error): void {
+    if (!this.failure) this.failure = e;
+    this.closed = true;
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
+    this.sock.destroy();
+  }
+
+  /** Send an UnbindRequest (best effort) and close. Idempotent. */
+  dispose(): void {
+    if (this.closed) return;
+    if (!this.pending && !this.sock.destroyed) {
+      // a polite UnbindRequest, then close once it is flushed (or after a second at most)
+      const sock = this.sock;
+      this.closed = true;
+      this.failure = new WireConnectionError('The LDAP connection was closed by credgate.', 'ECONNRESET', false);
+      this.detach();
+      sock.on('error', () => {});
+      const t = setTimeout(() => sock.destroy(), 1000);
+      t.unref();
+      try {
+        sock.end(encodeUnbindRequest(this.nextId >= 0x7fffffff ? 1 : this.nextId), () => {
+          clearTimeout(t);
+          sock.destroy();
+        });
+      } catch {
+        sock.destroy();
+      }
+      return;
+    }
+    this.fail(new WireConnectionError('The LDAP connection was closed by credgate.', 'ECONNRESET', false));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+}
+
+function openSocket(o: WireConnectOptions): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const tlsMode = o.mode === 'ldaps';
+    const sock: net.Socket = tlsMode
+      ? tls.connect({ ...o.tls, host: o.host, port: o.port })
+      : net.connect({ host: o.host, port: o.port });
+    settle(sock, tlsMode ? 'secureConnect' : 'connect', o, resolve, reject);
+  });
+}
+
+function upgrade(plain: net.Socket, o: WireConnectOptions): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const sock = tls.connect({ ...o.tls, socket: plain });
+    settle(sock, 'secureConnect', o, resolve, reject);
+  });
+}
+
+function settle(sock: net.Socket, ready: string, o: WireConnectOptions, resolve: (s: net.Socket) => void, reject: (e: Error) => void): void {
+  const cleanup = () => {
+    clearTimeout(timer);
+    sock.off('error', onError);
+    sock.off(ready, onReady);
+    o.signal?.removeEventListener('abort', onAbort);
+  };
+  const onError = (e: Error) => {
+    cleanup();
+    sock.destroy();
+    reject(e);
+  };
+  const onReady = () => {
+    cleanup();
+    sock.setNoDelay(true);
+    resolve(sock);
+  };
+  const onAbort = () => onError(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+  const timer = setTimeout(() => onError(Object.assign(new Error(`connect timed out after ${o.timeoutMs} ms`), { code: 'ETIMEDOUT' })), o.timeoutMs);
+  sock.once('error', onError);
+  sock.once(ready, onReady);
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
+}
