@@ -29,3 +29,4 @@ export { loadCacheFile, mergeSnapshots } from './cache/load.js';
 export { windowsCredentialManager } from './cache/windows-credman.js';
 export { hostKey, sameHost } from './cache/hosts.js';
 export { normalizeTarget, termsrvHost, type CachedCredential, type RdpServerHint, type CacheSnapshot, type CacheSource } from './cache/types.js';
+export { verifyMany, createSummary, readAccounts, csvRecords, jsonlRecords, type AccountLine, type VerifyResult, type VerifyManyOptions, type VerifySummary, type AccountFileOptions, type InputRecord } from './bulk.js';

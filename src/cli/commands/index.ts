@@ -3,6 +3,7 @@ import { checkCommand } from './check.js';
 import { doctorCommand } from './doctor.js';
 import { probeCommand } from './probe.js';
 import { cacheCommand } from './cache.js';
+import { verifyCommand } from './verify.js';
 
 /** The CLI's commands. A new command is one file in this folder and one line here. */
 export const COMMANDS: Command[] = [
@@ -10,4 +11,5 @@ export const COMMANDS: Command[] = [
   doctorCommand,
   probeCommand,
   cacheCommand,
+  verifyCommand,
 ];

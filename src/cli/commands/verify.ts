@@ -1,0 +1,371 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createSummary, readAccounts, verifyMany, type AccountLine, type VerifyResult } from '../../bulk.js';
+import { causeOf, EXIT_CODES } from '../../diagnose.js';
+import { CredgateError } from '../../core/errors.js';
+import type { Secret } from '../../core/secret.js';
+import type { Command, CliIO } from '../types.js';
+import { envSecret, intOption, parse, usageError } from '../args.js';
+import { style } from '../render.js';
+
+const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl> --ldap <url>[,<url>...]
+         [--ca-file <pem>] [--starttls] [--concurrency 8] [--rate <binds/s>]
+         [--service-user <name> --service-password-env <VAR>] [--json]
+
+Verifies many accounts against one directory over a few persistent LDAPS (or StartTLS)
+connections that re-bind per account. Input and output are streamed; rerunning with the same
+--output skips the accounts already answered (those that were unreachable are checked again,
+and the last record for an account wins). Ctrl-C finishes the binds in flight, writes them and
+stops. A bad input line is reported with its number and skipped.
+
+Input: CSV with a header line (RFC 4180 quoting) or JSON Lines (one object per line), by file
+extension or --format. Each line names the account (username, user, account, upn or dn) and its
+password: in the password column/field, or the NAME of an environment variable in password_env.
+Passwords are never taken on the command line. An optional id column is echoed.
+
+  --input <file>              accounts (.csv, .jsonl / .ndjson); - for standard input
+  --output <file>             results, one JSON object per line (appended; resumable)
+  --format csv|jsonl          input format when the extension does not say
+  --ldap <urls>               ldaps://dc1,ldaps://dc2 (replicas of one directory, failover in order)
+  --ca-file <pem>             CA bundle that issued the directory's certificate
+  --starttls                  upgrade ldap:// with StartTLS
+  --servername <name>         verify the certificate against this name instead of the URL host
+  --concurrency <n>           persistent connections / binds in flight (default 8)
+  --rate <n>                  at most n binds per second (default: no limit)
+  --service-user <name>       read-only AD account: lockout guard for every account (batched reads)
+  --service-password-env <V>  its password, from environment variable V
+  --default-domain <domain>   for bare user names (alice → alice@domain or DOMAIN\\alice)
+  --user-field <name>         column/field with the account name
+  --password-field <name>     column/field with the password (default password)
+  --password-env-field <name> column/field naming a password environment variable (default password_env)
+  --timeout <ms>              per connect and per bind (default 10000)
+  --progress-interval <s>     seconds between progress lines when stderr is not a terminal (default 5)
+  --overwrite                 start a fresh output file instead of resuming
+  --json                      print the final summary as one JSON object on stdout
+  --insecure-plain-bind       allow plain ldap:// binds without TLS (passwords travel in clear)
+  --insecure-skip-tls-verify  do not verify the directory's certificate
+
+Exit codes: 0 every account valid; otherwise the exit code of the most basic failure:
+1 rejected, 2 usage / bad input lines, 3 account unusable, 4 unreachable/TLS; 130 interrupted.
+`;
+
+const OPTIONS = {
+  input: { type: 'string' },
+  output: { type: 'string' },
+  format: { type: 'string' },
+  ldap: { type: 'string' },
+  'ca-file': { type: 'string', multiple: true },
+  starttls: { type: 'boolean' },
+  servername: { type: 'string' },
+  concurrency: { type: 'string' },
+  rate: { type: 'string' },
+  'service-user': { type: 'string' },
+  'service-password-env': { type: 'string' },
+  'default-domain': { type: 'string' },
+  'user-field': { type: 'string' },
+  'user-column': { type: 'string' },
+  'password-field': { type: 'string' },
+  'password-column': { type: 'string' },
+  'password-env-field': { type: 'string' },
+  'password-env-column': { type: 'string' },
+  timeout: { type: 'string' },
+  'progress-interval': { type: 'string' },
+  overwrite: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'insecure-plain-bind': { type: 'boolean' },
+  'insecure-skip-tls-verify': { type: 'boolean' },
+  password: { type: 'string' },
+} as const;
+
+/** Accounts whose last record is a definitive answer (not unreachable, not a bad line): skipped on resume. */
+async function alreadyAnswered(file: string): Promise<{ done: Set<string>; endsWithNewline: boolean; records: number }> {
+  const done = new Set<string>();
+  let records = 0;
+  let last = '';
+  let rest = '';
+  const handle = (text: string) => {
+    if (!text.trim()) return;
+    let r: { account?: unknown; category?: unknown; code?: unknown };
+    try {
+      r = JSON.parse(text);
+    } catch {
+      return; // a line cut by a crash: ignored, that account is checked again
+    }
+    if (typeof r.account !== 'string') return;
+    records++;
+    const definitive = r.category !== 'unreachable' && r.code !== 'input.invalid';
+    if (definitive) done.add(r.account);
+    else done.delete(r.account);
+  };
+  const stream = fs.createReadStream(file, { encoding: 'utf8' });
+  for await (const chunk of stream) {
+    const s = chunk as string;
+    let start = 0;
+    for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
+      handle(rest + s.slice(start, nl));
+      rest = '';
+      start = nl + 1;
+    }
+    rest += s.slice(start);
+    if (s.length) last = s;
+  }
+  handle(rest);
+  return { done, endsWithNewline: last === '' || last.endsWith('\n'), records };
+}
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+class Progress {
+  private readonly t0 = performance.now();
+  private lastPrint = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly tty: boolean;
+  done = 0;
+  failed = 0;
+  skipped = 0;
+  bad = 0;
+  bytesRead = 0;
+
+  constructor(private readonly io: CliIO, private readonly totalBytes: number | undefined, private readonly intervalMs: number) {
+    this.tty = !!io.stderr.isTTY;
+    this.timer = setInterval(() => this.print(false), this.tty ? 200 : intervalMs);
+    this.timer.unref();
+  }
+
+  private line(): string {
+    const secs = (performance.now() - this.t0) / 1000;
+    const rate = secs > 0 ? this.done / secs : 0;
+    const frac = this.totalBytes ? Math.min(1, this.bytesRead / this.totalBytes) : undefined;
+    const eta = frac && frac > 0 ? secs / frac - secs : undefined;
+    const parts = [`${this.done} done`, `${this.failed} failed`, `${Math.round(rate)}/s`];
+    if (this.skipped) parts.push(`${this.skipped} skipped (already answered)`);
+    if (this.bad) parts.push(`${this.bad} bad lines`);
+    if (frac !== undefined) parts.push(`${Math.floor(frac * 100)}% of input`, `ETA ${eta === undefined ? '?' : fmtDuration(eta)}`);
+    if (this.tty && frac !== undefined) {
+      const w = 24;
+      const filled = Math.round(frac * w);
+      return `[${'#'.repeat(filled)}${'-'.repeat(w - filled)}] ${parts.join(', ')}`;
+    }
+    return parts.join(', ');
+  }
+
+  print(final: boolean): void {
+    if (this.tty) {
+      this.io.stderr.write(`\r\u001b[2K${this.line()}${final ? '\n' : ''}`);
+      return;
+    }
+    const now = performance.now();
+    if (!final && now - this.lastPrint < this.intervalMs - 50) return;
+    this.lastPrint = now;
+    this.io.stderr.write(`credgate verify: ${this.line()}\n`);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function pickFormat(file: string, given: string | undefined): 'csv' | 'jsonl' {
+  if (given) {
+    if (given !== 'csv' && given !== 'jsonl') throw usageError(`--format must be csv or jsonl, got "${given}".`);
+    return given;
+  }
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  throw usageError(`Cannot tell the format of ${file} from its extension; pass --format csv or --format jsonl.`);
+}
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'verify many accounts (CSV / JSON Lines) against the directory, fast, lockout-safe and resumable',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values: v } = parse('verify', argv, OPTIONS);
+    if (v.password !== undefined) {
+      throw usageError('Passwords are never taken on the command line; put them in the input file\'s password column or name an environment variable in password_env.');
+    }
+    if (typeof v.input !== 'string') throw usageError('--input <accounts.csv|accounts.jsonl> is required.');
+    if (typeof v.output !== 'string') throw usageError('--output <results.jsonl> is required.');
+    if (typeof v.ldap !== 'string') throw usageError('--ldap <url> is required (ldaps://dc.example.com; several, comma-separated, fail over in order).');
+    const inputPath = v.input === '-' ? '-' : path.resolve(io.cwd, v.input);
+    const outputPath = path.resolve(io.cwd, v.output);
+    if (inputPath === outputPath) throw usageError('--input and --output must be different files.');
+    const format = pickFormat(inputPath === '-' ? 'stdin' : inputPath, v.format as string | undefined);
+    const concurrency = intOption('concurrency', v.concurrency as string | undefined, 8, 1, 1024);
+    const rate = intOption('rate', v.rate as string | undefined, 0, 0, 10_000_000);
+    const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
+    const intervalMs = intOption('progress-interval', v['progress-interval'] as string | undefined, 5, 1, 3600) * 1000;
+    let service: { username: string; password: Secret } | undefined;
+    if (v['service-user']) {
+      if (!v['service-password-env']) throw usageError('--service-user needs --service-password-env <VAR>.');
+      service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
+    } else if (v['service-password-env']) {
+      throw usageError('--service-password-env needs --service-user <name>.');
+    }
+
+    let totalBytes: number | undefined;
+    let inputStream: AsyncIterable<string | Buffer> & { destroy?: () => void };
+    if (inputPath === '-') {
+      inputStream = io.stdin;
+    } else {
+      try {
+        totalBytes = fs.statSync(inputPath).size;
+      } catch (e) {
+        throw new CredgateError(`Cannot read the input file ${inputPath} (${(e as NodeJS.ErrnoException).code ?? 'error'}); check the path.`, { code: 'INPUT_INVALID', details: { path: inputPath } });
+      }
+      inputStream = fs.createReadStream(inputPath, { highWaterMark: 256 * 1024 });
+    }
+
+    // resume: the accounts already answered
+    let done = new Set<string>();
+    let needsNewline = false;
+    let resumed = 0;
+    if (!v.overwrite && fs.existsSync(outputPath)) {
+      const r = await alreadyAnswered(outputPath);
+      done = r.done;
+      needsNewline = !r.endsWithNewline;
+      resumed = r.records;
+    }
+    const out = fs.createWriteStream(outputPath, { flags: v.overwrite ? 'w' : 'a' });
+    const outReady = new Promise<void>((resolve, reject) => {
+      out.once('open', () => resolve());
+      out.once('error', (e) => reject(new CredgateError(`Cannot write the output file ${outputPath} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { path: outputPath } })));
+    });
+    await outReady;
+    let outError: unknown;
+    out.on('error', (e) => (outError = e));
+    const write = async (line: string) => {
+      if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
+    };
+    if (needsNewline) await write('\n');
+
+    const progress = new Progress(io, totalBytes, intervalMs);
+    const summary = createSummary();
+    const ac = new AbortController();
+    let interrupted = false;
+    const onSigint = () => {
+      interrupted = true;
+      ac.abort();
+      if (!io.stderr.isTTY) io.stderr.write('credgate verify: interrupted; finishing the binds in flight (Ctrl-C again to quit at once)\n');
+    };
+    process.once('SIGINT', onSigint);
+    const badShown = 20;
+
+    // the input, counted for the progress bar, bad lines reported, resumed accounts skipped
+    const counted = (async function* () {
+      for await (const chunk of inputStream) {
+        progress.bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+        yield chunk;
+      }
+    })();
+    const accounts = async function* (): AsyncGenerator<AccountLine> {
+      for await (const rec of readAccounts(counted, {
+        format,
+        ...(v['user-field'] ?? v['user-column'] ? { userField: String(v['user-field'] ?? v['user-column']) } : {}),
+        ...(v['password-field'] ?? v['password-column'] ? { passwordField: String(v['password-field'] ?? v['password-column']) } : {}),
+        ...(v['password-env-field'] ?? v['password-env-column'] ? { passwordEnvField: String(v['password-env-field'] ?? v['password-env-column']) } : {}),
+        env: io.env,
+      })) {
+        if (ac.signal.aborted) return;
+        if (rec.kind === 'bad') {
+          progress.bad++;
+          summary.addBadLine();
+          if (progress.bad <= badShown) io.stderr.write(`${progress.bad === 1 && io.stderr.isTTY ? '\n' : ''}credgate verify: ${inputPath === '-' ? 'stdin' : path.basename(inputPath)} line ${rec.line}: ${rec.reason}; skipped\n`);
+          else if (progress.bad === badShown + 1) io.stderr.write('credgate verify: more bad lines; see the output file for all of them\n');
+          await write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
+          continue;
+        }
+        if (done.has(rec.account.username)) {
+          progress.skipped++;
+          continue;
+        }
+        yield rec.account;
+      }
+    };
+
+    const t0 = performance.now();
+    try {
+      for await (const r of verifyMany(accounts(), {
+        urls: v.ldap,
+        ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
+        ...(v.servername ? { servername: String(v.servername) } : {}),
+        starttls: !!v.starttls,
+        allowPlainBind: !!v['insecure-plain-bind'],
+        insecureSkipTlsVerify: !!v['insecure-skip-tls-verify'],
+        concurrency,
+        rate,
+        timeoutMs,
+        ...(service ? { service } : {}),
+        ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}),
+        signal: ac.signal,
+      })) {
+        await write(resultLine(r));
+        summary.add(r);
+        progress.done++;
+        if (!r.ok) progress.failed++;
+        if (outError) throw outError;
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+      progress.stop();
+      inputStream.destroy?.();
+      await new Promise<void>((r) => out.end(() => r()));
+    }
+    if (outError) {
+      throw new CredgateError(`Writing the output file ${outputPath} failed (${(outError as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', details: { path: outputPath } });
+    }
+    progress.print(true);
+    const s = summary.result();
+    const elapsed = (performance.now() - t0) / 1000;
+    const exitCode = interrupted ? 130 : s.exitCode;
+    if (v.json) {
+      io.stdout.write(JSON.stringify({
+        ok: exitCode === 0, exitCode, interrupted, total: s.total, valid: s.ok, failed: s.failed, badLines: progress.bad,
+        skipped: progress.skipped, previousRecords: resumed, byCode: s.byCode, worstCode: s.worstCode ?? null,
+        elapsedSeconds: Math.round(elapsed * 1000) / 1000, bindsPerSecond: elapsed > 0 ? Math.round(s.total / elapsed) : 0, output: outputPath,
+      }, null, 2) + '\n');
+    } else {
+      const st = style(io, 'stdout');
+      const lines = [
+        `${st.bold('credgate verify')}: ${s.total} checked in ${elapsed.toFixed(1)} s (${elapsed > 0 ? Math.round(s.total / elapsed) : 0}/s)` +
+          `${progress.skipped ? `, ${progress.skipped} skipped (already answered)` : ''}${progress.bad ? `, ${progress.bad} bad input lines` : ''}${interrupted ? ', interrupted' : ''}`,
+      ];
+      const codes = Object.entries(s.byCode).sort((a, b) => b[1] - a[1]);
+      const w = Math.max(8, ...codes.map(([c]) => c.length));
+      for (const [code, n] of codes) {
+        const row = causeOf(code);
+        const colour = row.category === 'ok' ? st.green : st.red;
+        lines.push(`  ${colour(code.padEnd(w))} ${String(n).padStart(8)}  ${row.cause}`);
+      }
+      if (progress.bad) lines.push(`  ${st.red('input.invalid'.padEnd(w))} ${String(progress.bad).padStart(8)}  ${causeOf('input.invalid').cause}`);
+      lines.push(`Results: ${outputPath}`);
+      if (interrupted) lines.push('Interrupted: rerun the same command to verify the remaining accounts.');
+      io.stdout.write(lines.join('\n') + '\n');
+    }
+    return exitCode === 0 ? EXIT_CODES.ok : exitCode;
+  },
+};
+
+function resultLine(r: VerifyResult): string {
+  return JSON.stringify({
+    ...(r.line !== undefined ? { line: r.line } : {}),
+    ...(r.id !== undefined ? { id: r.id } : {}),
+    account: r.account,
+    ok: r.ok,
+    code: r.code,
+    category: r.category,
+    exitCode: r.exitCode,
+    bound: r.bound,
+    ...(r.url ? { url: r.url } : {}),
+    ms: r.ms,
+    findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, evidence: f.evidence, ...(f.remediation.length ? { remediation: f.remediation } : {}) })),
+  }) + '\n';
+}
