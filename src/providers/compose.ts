@@ -1,0 +1,69 @@
+/**
+ * Provider composition, after the AWS SDK's credential chain: `chain(a, b)` moves to the next
+ * provider only when the previous one says "not here" (PROVIDER_NOT_FOUND) — any other fault
+ * stops the chain, so a down vault is never silently skipped. `memoize(p, { ttlMs })` coalesces
+ * concurrent resolves of the same ref and keeps the answer for ttlMs.
+ */
+import { ConfigError, CredgateError, ProviderError, isCredgateError } from '../core/errors.js';
+import type { CredentialRef, FetchedCredential } from '../core/credential.js';
+import type { Provider, ResolveOptions } from './types.js';
+
+export function chain(...providers: Provider[]): Provider {
+  if (providers.length === 0) throw new ConfigError('chain() needs at least one provider.', { code: 'CONFIG_INVALID' });
+  return {
+    name: `chain(${providers.map((p) => p.name).join(', ')})`,
+    async resolve(ref: CredentialRef, opts: ResolveOptions = {}): Promise<FetchedCredential> {
+      const misses: string[] = [];
+      for (const p of providers) {
+        try {
+          return await p.resolve(ref, opts);
+        } catch (e) {
+          if (isCredgateError(e, 'PROVIDER_NOT_FOUND')) {
+            misses.push(p.name);
+            continue;
+          }
+          throw e;
+        }
+      }
+      throw new ProviderError(`No provider in the chain has this credential (tried ${misses.join(', ')}).`, { code: 'PROVIDER_NOT_FOUND', details: { tried: misses } });
+    },
+    async dispose() {
+      for (const p of providers) await p.dispose?.();
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose!();
+    },
+  };
+}
+
+export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number } = {}): Provider {
+  const cache = new Map<string, { at: number; value: Promise<FetchedCredential> }>();
+  const keyOf = (ref: CredentialRef) => (typeof ref === 'string' ? `s:${ref}` : `o:${JSON.stringify(ref)}`);
+  return {
+    name: provider.name,
+    resolve(ref: CredentialRef, opts: ResolveOptions = {}): Promise<FetchedCredential> {
+      const k = keyOf(ref);
+      const hit = cache.get(k);
+      if (hit && Date.now() - hit.at < ttlMs) return hit.value;
+      // one in-flight call per ref; the caller's signal is not shared with others
+      const value = provider.resolve(ref, {});
+      cache.set(k, { at: Date.now(), value });
+      value.catch(() => cache.delete(k));
+      if (!opts.signal) return value;
+      const signal = opts.signal;
+      return new Promise((resolve, reject) => {
+        const onAbort = () => reject(new CredgateError('The resolve was aborted by the caller.', { code: 'ABORTED' }));
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        value.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      });
+    },
+    async dispose() {
+      cache.clear();
+      await provider.dispose?.();
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose!();
+    },
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The HTTP client every vault provider uses: node:https with a custom CA and client certificate,
+ * an overall deadline and the caller's AbortSignal, a response size cap, JSON + zod parsing,
+ * retries of 429 (honouring Retry-After) and 5xx with jittered exponential backoff inside the
+ * deadline — never of an authentication failure — and errors that name the URL (without its
+ * query) and the status, never a token or a body that might hold a secret.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import fs from 'node:fs';
+import type { z } from 'zod';
+import { CredgateError, ProviderError, type ErrorCode } from '../core/errors.js';
+
+export interface HttpOptions {
+  /** CA bundle file(s) for the vault's TLS certificate. */
+  caFile?: string | string[];
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** mTLS client certificate + key (PEM files), e.g. CyberArk CCP. */
+  certFile?: string;
+  keyFile?: string;
+  /** Client key passphrase: never printed. */
+  passphrase?: string;
+  /** Overall deadline per resolve, including retries. Default 15,000 ms. */
+  timeoutMs?: number;
+  /** Largest response body accepted. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Retries for 429 / 5xx / connection errors. Default 3. */
+  retries?: number;
+  /** First backoff step; doubles with jitter. Default 200 ms. */
+  backoffMs?: number;
+}
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST' | 'PUT';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Status codes that are answers, not faults (e.g. 404 → not found). */
+  accept?: number[];
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** The URL for messages: scheme, host and path; no query string (it may carry secrets). */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function readFiles(f: string | string[] | undefined, what: string): Buffer[] {
+  if (!f) return [];
+  return (Array.isArray(f) ? f : [f]).map((p) => {
+    try {
+      return fs.readFileSync(p);
+    } catch (e) {
+      throw new CredgateError(`Cannot read the ${what} ${p} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'CONFIG_INVALID', cause: e, details: { path: p } });
+    }
+  });
+}
+
+export class HttpClient {
+  private readonly agent: https.Agent;
+  private disposed = false;
+
+  constructor(private readonly provider: string, private readonly o: HttpOptions = {}) {
+    const ca = [...readFiles(o.caFile, 'CA file'), ...(o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca])];
+    const cert = o.certFile ? readFiles(o.certFile, 'client certificate')[0] : undefined;
+    const key = o.keyFile ? readFiles(o.keyFile, 'client key')[0] : undefined;
+    this.agent = new https.Agent({
+      keepAlive: true, maxSockets: 8,
+      ...(ca.length ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}),
+      ...(o.passphrase ? { passphrase: o.passphrase } : {}),
+    });
+  }
+
+  private fail(code: ErrorCode, message: string, details: Record<string, unknown>, cause?: unknown): ProviderError {
+    return new ProviderError(message, { code, details: { provider: this.provider, ...details }, ...(cause ? { cause: sanitizeCause(cause) } : {}) });
+  }
+
+  /** One request with retries inside the deadline. */
+  async request(req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+    if (this.disposed) throw this.fail('PROVIDER_UNAVAILABLE', `The ${this.provider} provider was disposed.`, {});
+    const deadline = AbortSignal.timeout(this.o.timeoutMs ?? 15_000);
+    const sig = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const retries = this.o.retries ?? 3;
+    const base = this.o.backoffMs ?? 200;
+    const where = displayUrl(req.url);
+    let attempt = 0;
+    for (;;) {
+      let res: HttpResponse | undefined;
+      let netErr: ProviderError | undefined;
+      try {
+        res = await this.once(req, sig);
+      } catch (e) {
+        if (signal?.aborted) throw new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' });
+        if (deadline.aborted) throw this.fail('PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not answer within ${this.o.timeoutMs ?? 15_000} ms.`, { url: where, attempts: attempt + 1 });
+        if (e instanceof ProviderError && e.code === 'PROVIDER_BAD_RESPONSE') throw e;
+        netErr = e instanceof ProviderError ? e : this.fail('PROVIDER_UNAVAILABLE', `Cannot reach ${this.provider} at ${where}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, { url: where }, e);
+      }
+      if (res && !(res.status === 429 || res.status >= 500)) return res;
+      if (attempt >= retries) {
+        if (netErr) throw netErr;
+        throw res!.status === 429
+          ? this.fail('PROVIDER_RATE_LIMITED', `${this.provider} kept answering 429 Too Many Requests at ${where} (${attempt + 1} attempts).`, { url: where, status: 429, attempts: attempt + 1 })
+          : this.fail('PROVIDER_UNAVAILABLE', `${this.provider} answered ${res!.status} at ${where} (${attempt + 1} attempts).`, { url: where, status: res!.status, attempts: attempt + 1 });
+      }
+      let wait = base * 2 ** attempt * (0.5 + Math.random());
+      const ra = res?.headers['retry-after'];
+      if (typeof ra === 'string') {
+        const secs = Number(ra);
+        const when = Number.isFinite(secs) ? secs * 1000 : Date.parse(ra) - Date.now();
+        if (Number.isFinite(when) && when >= 0) wait = Math.max(wait, when);
+      }
+      attempt++;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => {
+          sig.removeEventListener('abort', onAbort);
+          resolve();
+        }, wait);
+        const onAbort = () => {
+          clearTimeout(t);
+          reject(signal?.aborted
+            ? new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' })
+            : this.fail(res?.status === 429 ? 'PROVIDER_RATE_LIMITED' : 'PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not give a usable answer before the deadline (last: ${res ? res.status : 'no connection'}).`, { url: where, attempts: attempt }));
+        };
+        sig.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+  }
+
+  private once(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    const u = new URL(req.url);
+    const mod = u.protocol === 'https:' ? https : http;
+    const max = this.o.maxBodyBytes ?? 1024 * 1024;
+    return new Promise((resolve, reject) => {
+      const r = mod.request(u, {
+        method: req.method ?? 'GET',
+        headers: { accept: 'application/json', 'user-agent': 'credgate', ...req.headers, ...(req.body ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}) },
+        ...(u.protocol === 'https:' ? { agent: this.agent } : {}),
+        signal,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > max) {
+            res.destroy();
+            reject(this.fail('PROVIDER_BAD_RESPONSE', `${this.provider} sent more than ${max} bytes from ${displayUrl(req.url)}; refusing to read on.`, { url: displayUrl(req.url), limit: max }));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      r.on('error', reject);
+      if (req.body) r.end(req.body);
+      else r.end();
+    });
+  }
+
+  /** Parse a JSON body with a schema; a mismatch is PROVIDER_BAD_RESPONSE naming the field, never echoing values. */
+  json<T extends z.ZodTypeAny>(res: HttpResponse, schema: T, url: string): z.infer<T> {
+    let data: unknown;
+    try {
+      data = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      throw this.fail('PROVIDER_BAD_RESPONSE', `${this.provider} answered ${res.status} from ${displayUrl(url)} with a body that is not JSON.`, { url: displayUrl(url), status: res.status });
+    }
+    const r = schema.safeParse(data);
+    if (!r.success) {
+      const i = r.error.issues[0]!;
+      throw this.fail('PROVIDER_BAD_RESPONSE', `${this.provider} answered ${displayUrl(url)} without the expected field ${i.path.join('.') || '(root)'} (${i.code}).`, { url: displayUrl(url), status: res.status, field: i.path.join('.') });
+    }
+    return r.data;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.agent.destroy();
+  }
+}
+
+/** Keep only the code and a message without request details from a low-level error. */
+function sanitizeCause(e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const err = new Error(code ? String(code) : 'request failed');
+  if (code) (err as NodeJS.ErrnoException).code = code;
+  return err;
+}
