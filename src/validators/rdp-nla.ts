@@ -1,0 +1,249 @@
+/**
+ * NLA credential check against an RDP host: X.224 with HYBRID (CredSSP) requested, TLS, then
+ * CredSSP with NTLMv2 up to the point where the server has accepted the authentication AND
+ * proven that it holds the session key bound to its TLS public key (pubKeyAuth). credgate stops
+ * there: it NEVER sends TSCredentials, so the password never reaches the host, only the NTLMv2
+ * proof of it. (xfreerdp /auth-only sends the password.)
+ *
+ * Answers: `rdp.nla-ok`; `rdp.logon-failure` when the server drops the connection after the
+ * AUTHENTICATE message (FreeRDP, and Windows with CredSSP v2); and, when the server reports an
+ * NTSTATUS in TSRequest.errorCode (CredSSP v3+, Windows), the same finding codes the LDAP
+ * validator uses (`ldap.account-locked`, `ldap.password-expired`, ...). Faults throw CredgateError.
+ */
+import fs from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import type tls from 'node:tls';
+import { CredgateError, ConfigError, abortError } from '../core/errors.js';
+import { finding, type Finding, type Remediation } from '../core/findings.js';
+import type { Secret } from '../core/secret.js';
+import { adSubCodeByNtStatus } from './ad-codes.js';
+import { connectRdp, protocolNames, PROTOCOL_HYBRID, type RdpConnection } from './rdp-x224.js';
+import {
+  CREDSSP_VERSION, clientPubKeyAuth, decodeTsRequest, encodeTsRequest, expectedServerPubKeyAuth,
+  subjectPublicKey, tsRequestLength, type TsRequest,
+} from './credssp.js';
+import { buildAuthenticate, buildNegotiate, describeAvPairs, ntowfv2, parseChallenge } from './ntlm/ntlm.js';
+
+const SRC = 'rdp-nla';
+
+export interface RdpNlaOptions {
+  host: string;
+  port?: number;
+  /** `alice`, `DOMAIN\alice` or `alice@domain.example` (NTLM sends a UPN as the user name with an empty domain). */
+  username: string;
+  domain?: string;
+  password: Secret;
+  signal?: AbortSignal;
+  /** One deadline for the whole check. Default 10,000 ms. */
+  timeoutMs?: number;
+  /** CA bundle the host's RDP certificate must chain to; when given, an untrusted certificate stops the check before any proof is sent. */
+  caFile?: string | string[];
+  /** NetBIOS name the AUTHENTICATE message names as the client workstation. Default empty. */
+  workstation?: string;
+}
+
+/** NTSTATUS codes a CredSSP server reports that are not in the AD table (ad-codes.ts). */
+export const NTSTATUS_EXTRA: Record<number, { name: string; code: string; message: string }> = {
+  0xc000006a: { name: 'STATUS_WRONG_PASSWORD', code: 'ldap.invalid-credentials', message: 'The password is wrong for this account.' },
+  0xc0000022: { name: 'STATUS_ACCESS_DENIED', code: 'rdp.logon-failure', message: 'The RDP host denied access to this account at the NLA step.' },
+  0x8009030c: { name: 'SEC_E_LOGON_DENIED', code: 'rdp.logon-failure', message: 'The RDP host denied the logon at the NLA step.' },
+};
+
+const hex32 = (n: number) => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+
+const LOGON_FAILURE_FIX: Remediation[] = [
+  { action: 'Reconcile the password in the vault with the account (rotate it from the vault, or set it on the host/directory and update the vault).', owner: 'vault', priority: 1 },
+  { action: 'Check the user name and domain in the vault entry: the host gives the same answer for an unknown user or a wrong domain.', owner: 'vault', priority: 2 },
+];
+
+/** Map a TSRequest errorCode to the finding the LDAP validator would give for the same cause. */
+export function ntStatusFinding(status: number, evidence: Record<string, unknown>): Finding {
+  const s = status >>> 0;
+  const ev = { ...evidence, ntstatus: hex32(s) };
+  const ad = adSubCodeByNtStatus(s);
+  if (ad) {
+    return finding(SRC, ad.finding, 'error', `The RDP host refused the logon at the NLA step: ${ad.message.charAt(0).toLowerCase()}${ad.message.slice(1)}`,
+      { ...ev, ntstatusName: ad.ntstatusName, win32: ad.win32Name }, ad.remediation);
+  }
+  const extra = NTSTATUS_EXTRA[s];
+  if (extra) {
+    return finding(SRC, extra.code, 'error', `The RDP host refused the logon at the NLA step: ${extra.message.charAt(0).toLowerCase()}${extra.message.slice(1)}`,
+      { ...ev, ntstatusName: extra.name }, LOGON_FAILURE_FIX);
+  }
+  return finding(SRC, 'rdp.logon-failure', 'error', `The RDP host refused the logon at the NLA step with status ${hex32(s)}.`, ev, LOGON_FAILURE_FIX);
+}
+
+/** Split `DOMAIN\user`; a UPN stays whole as the NTLM user name (domain empty). */
+export function ntlmIdentity(username: string, domain?: string): { user: string; domain: string } {
+  const name = username.trim();
+  if (!name) throw new ConfigError('The user name for the NLA check is empty; pass alice, DOMAIN\\alice or alice@domain.', { code: 'CONFIG_INVALID', details: { option: 'user' } });
+  const bs = name.indexOf('\\');
+  if (bs > 0 && domain === undefined) return { user: name.slice(bs + 1), domain: name.slice(0, bs) };
+  return { user: name, domain: domain ?? '' };
+}
+
+/** Reads whole TSRequests from the TLS stream, bounded; a close or reset is reported as such. */
+class TsReader {
+  private buf = Buffer.alloc(0);
+  private closed: 'end' | 'error' | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly sock: tls.TLSSocket) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.wake?.();
+    });
+    sock.on('end', () => this.close('end'));
+    sock.on('close', () => this.close('end'));
+    sock.on('error', () => this.close('error'));
+  }
+
+  private close(why: 'end' | 'error') {
+    this.closed ??= why;
+    this.wake?.();
+  }
+
+  /** The next TSRequest's bytes, or `{ closed }` when the server hung up first. */
+  async next(signal: AbortSignal, what: string): Promise<Buffer | { closed: 'end' | 'error' }> {
+    for (;;) {
+      const len = tsRequestLength(this.buf);
+      if (len) {
+        const out = this.buf.subarray(0, len);
+        this.buf = this.buf.subarray(len);
+        return out;
+      }
+      if (this.closed) return { closed: this.closed };
+      if (signal.aborted) throw abortError(signal, `Waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        this.wake = () => {
+          signal.removeEventListener('abort', onAbort);
+          this.wake = undefined;
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+  }
+}
+
+function readCa(caFile: string | string[] | undefined): Buffer[] | undefined {
+  if (caFile === undefined) return undefined;
+  return (Array.isArray(caFile) ? caFile : [caFile]).map((f) => {
+    try {
+      return fs.readFileSync(f);
+    } catch (e) {
+      throw new ConfigError(`The CA bundle ${f} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); check the --ca path.`, { code: 'CONFIG_INVALID', cause: e, details: { option: 'ca', path: f } });
+    }
+  });
+}
+
+function negotiationFinding(conn: RdpConnection, host: string, port: number): Finding | undefined {
+  const n = conn.negotiation;
+  const ev = { host, port, requested: protocolNames(PROTOCOL_HYBRID) };
+  const fix: Remediation[] = [{ action: 'Enable Network Level Authentication on the host (System → Remote Desktop → "Require devices to use Network Level Authentication"), or check the credential another way (LDAP).', owner: 'host' }];
+  if (n.kind === 'failure') {
+    const code = n.failureCode === 1 ? 'rdp.ssl-required' : n.failureCode === 2 ? 'rdp.ssl-not-allowed' : n.failureCode === 3 ? 'rdp.ssl-cert-missing' : 'rdp.neg-failure';
+    return finding(SRC, code, 'error', `The host does not offer NLA (it answered ${n.failureName}), so the credential cannot be checked at the NLA step.`, { ...ev, failureCode: n.failureCode, failureName: n.failureName }, fix);
+  }
+  if (n.kind === 'legacy') return finding(SRC, 'rdp.neg-failure', 'error', 'The host speaks only legacy RDP security (no NLA), so the credential cannot be checked at the NLA step.', ev, fix);
+  if (!(n.selectedProtocol & PROTOCOL_HYBRID)) {
+    return finding(SRC, 'rdp.neg-failure', 'error', `The host selected ${protocolNames(n.selectedProtocol).join('+')} instead of NLA (CredSSP).`, { ...ev, selected: protocolNames(n.selectedProtocol) }, fix);
+  }
+  return undefined;
+}
+
+/**
+ * Check a credential at the RDP host's NLA step without ever sending it. Returns findings
+ * (`rdp.nla-ok`, `rdp.logon-failure`, or an account-state code); throws CredgateError on faults.
+ */
+export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
+  const port = o.port ?? 3389;
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = o.signal ? AbortSignal.any([o.signal, deadline]) : deadline;
+  const id = ntlmIdentity(o.username, o.domain);
+  const ca = readCa(o.caFile);
+  const t0 = performance.now();
+  if (signal.aborted) throw abortError(signal, `The NLA check of ${o.host}:${port}`);
+
+  const conn = await connectRdp({ host: o.host, port, requestedProtocols: PROTOCOL_HYBRID, signal, timeoutMs, ...(ca ? { ca } : {}) });
+  try {
+    const negFinding = negotiationFinding(conn, o.host, port);
+    if (negFinding) return [negFinding];
+    const sock = conn.socket as tls.TLSSocket;
+    if (!conn.peerCertificate) throw new CredgateError(`The RDP host ${o.host}:${port} presented no TLS certificate, so the NLA check cannot bind to it.`, { code: 'TLS_FAILED', details: { kind: 'tls', host: o.host, port } });
+    const certSha256 = createHash('sha256').update(conn.peerCertificate).digest('hex').toUpperCase();
+    if (ca && conn.tlsAuthorizationError) {
+      throw new CredgateError(`The RDP certificate of ${o.host}:${port} does not chain to the given CA (${conn.tlsAuthorizationError}); credgate sent no proof of the password. Fix the host's certificate or the --ca bundle.`, {
+        code: 'TLS_FAILED', details: { kind: 'untrusted', host: o.host, port, reason: conn.tlsAuthorizationError, sha256: certSha256 },
+      });
+    }
+    const publicKey = subjectPublicKey(conn.peerCertificate);
+    const reader = new TsReader(sock);
+    const send = (r: TsRequest) => {
+      if (r.authInfo) throw new CredgateError('credgate never sends TSCredentials.', { code: 'INTERNAL' });
+      sock.write(encodeTsRequest(r));
+    };
+    const lost = (phase: string, why: string) => new CredgateError(`The RDP host ${o.host}:${port} closed the connection ${phase} (${why}); it is not accepting NLA logons right now.`, {
+      code: 'CONNECTION_FAILED', details: { kind: 'closed', host: o.host, port, phase },
+    });
+
+    // leg 1: NEGOTIATE → CHALLENGE
+    const negotiate = buildNegotiate();
+    send({ version: CREDSSP_VERSION, negoTokens: [negotiate] });
+    const r1 = await reader.next(signal, 'the NTLM CHALLENGE');
+    if (!Buffer.isBuffer(r1)) throw lost('after the NTLM NEGOTIATE', r1.closed === 'error' ? 'reset' : 'closed');
+    const ts1 = decodeTsRequest(r1);
+    const base = { host: o.host, port, user: id.user, domain: id.domain, credsspVersion: Math.min(ts1.version, CREDSSP_VERSION), certSha256 };
+    if (ts1.errorCode !== undefined) return [ntStatusFinding(ts1.errorCode, { ...base, phase: 'negotiate' })];
+    const token = ts1.negoTokens?.[0];
+    if (!token) throw new CredgateError(`The RDP host ${o.host}:${port} answered the NTLM NEGOTIATE without a CHALLENGE.`, { code: 'PROTOCOL_ERROR', details: { kind: 'credssp', host: o.host, port } });
+    const challenge = parseChallenge(token);
+    const version = Math.min(ts1.version, CREDSSP_VERSION);
+    if (version < 2) throw new CredgateError(`The RDP host ${o.host}:${port} speaks CredSSP version ${ts1.version}; credgate needs 2 or later.`, { code: 'PROTOCOL_ERROR', details: { kind: 'credssp', version: ts1.version } });
+    const server = {
+      ...describeAvPairs(challenge.avPairs),
+      ...(challenge.version ? { ntlmServerVersion: `${challenge.version.major}.${challenge.version.minor}.${challenge.version.build}` } : {}),
+    };
+
+    // leg 2: AUTHENTICATE + pubKeyAuth (+ clientNonce for v5+). The password is used here only, as NTOWFv2.
+    const auth = buildAuthenticate({
+      negotiate, challenge, user: id.user, domain: id.domain,
+      responseKeyNT: ntowfv2({ user: id.user, domain: id.domain, password: o.password.reveal() }),
+      ...(o.workstation ? { workstation: o.workstation } : {}),
+      spn: `TERMSRV/${o.host}`,
+    });
+    const nonce = version >= 5 ? randomBytes(32) : undefined;
+    const sealed = auth.session.seal(clientPubKeyAuth(version, publicKey, nonce));
+    send({ version, negoTokens: [auth.message], pubKeyAuth: Buffer.concat([sealed.signature, sealed.sealed]), ...(nonce ? { clientNonce: nonce } : {}) });
+
+    const r2 = await reader.next(signal, 'the answer to the NTLM AUTHENTICATE');
+    const timingMs = Math.round(performance.now() - t0);
+    const evidence = { ...base, credsspVersion: version, server, timingMs };
+    if (!Buffer.isBuffer(r2)) {
+      return [finding(SRC, 'rdp.logon-failure', 'error', `The RDP host ${o.host} rejected the user name or password at the NLA step (it closed the connection after the NTLM AUTHENTICATE without a status).`,
+        { ...evidence, serverAnswer: r2.closed === 'error' ? 'connection reset after AUTHENTICATE' : 'connection closed after AUTHENTICATE' }, LOGON_FAILURE_FIX)];
+    }
+    const ts2 = decodeTsRequest(r2);
+    if (ts2.errorCode !== undefined) return [ntStatusFinding(ts2.errorCode, { ...evidence, phase: 'authenticate' })];
+    if (!ts2.pubKeyAuth || ts2.pubKeyAuth.length < 16) {
+      throw new CredgateError(`The RDP host ${o.host}:${port} accepted the NTLM AUTHENTICATE without proving its public key; credgate stopped.`, { code: 'PROTOCOL_ERROR', details: { kind: 'credssp', host: o.host, port } });
+    }
+    const plain = auth.session.unseal(ts2.pubKeyAuth.subarray(0, 16), ts2.pubKeyAuth.subarray(16));
+    const expected = expectedServerPubKeyAuth(version, publicKey, nonce);
+    if (!plain || !plain.equals(expected)) {
+      throw new CredgateError(`The RDP host ${o.host}:${port} answered with a public-key proof that does not match its TLS certificate (a TLS-intercepting proxy or a broken server); credgate stopped before sending anything else.`, {
+        code: 'TLS_FAILED', details: { kind: 'pubkey-mismatch', host: o.host, port, signatureValid: plain !== undefined, certSha256 },
+      });
+    }
+    return [finding(SRC, 'rdp.nla-ok', 'ok', `The RDP host ${o.host} accepted the credential at the NLA step and proved its identity (credgate sent no password).`,
+      { ...evidence, selectedProtocol: 'HYBRID', tlsProtocol: conn.tlsProtocol, tlsAuthorizationError: conn.tlsAuthorizationError ?? null })];
+  } catch (e) {
+    if (e instanceof CredgateError) throw e;
+    if (signal.aborted) throw abortError(signal, `The NLA check of ${o.host}:${port}`);
+    throw new CredgateError(`The NLA check of ${o.host}:${port} failed unexpectedly.`, { code: 'INTERNAL', cause: e });
+  } finally {
+    conn.close();
+  }
+}
