@@ -1,66 +1,232 @@
 /**
- * A credential from a JSON file: {"username": "...", "password": "...", "domain"?: "...", "changedAt"?: "ISO"},
- * or a map of such objects keyed by reference. The file should be readable only by its owner;
- * credgate warns (in the source text) when it is not.
+ * A credential from a JSON file: `{"username", "password", "domain"?, "changedAt"?}`, or an object
+ * of such entries keyed by name (`{"web01": {...}, "db01": {...}}`).
  */
-import fs from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
-import { ProviderError, abortError } from '../core/errors.js';
-import type { CredentialRef, FetchedCredential } from '../core/credential.js';
+import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { describeIssues, issueFields } from './stdin.js';
 import type { Provider, ResolveOptions } from './types.js';
-import { validateOptions } from './options.js';
+import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
-const Options = z.object({ path: z.string().min(1), cwd: z.string().optional() }).strict();
-export type FileProviderOptions = z.input<typeof Options>;
+export interface FileProviderWarning {
+  code: 'file.world-readable';
+  message: string;
+  path: string;
+  /** Octal permission bits, e.g. "644". */
+  mode: string;
+}
 
-const Cred = z.object({
-  username: z.string().min(1),
-  password: z.string().min(1),
-  domain: z.string().optional(),
-  changedAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO date').optional(),
-});
+const FileOptions = z.object({
+  /** The file. When set, a string ref names an entry in it; when not, a string ref is the file's path. */
+  path: z.string().min(1).optional(),
+  /** Relative paths (in options and refs) resolve against this directory; default: the working directory. */
+  cwd: z.string().min(1).optional(),
+  /** Refuse files larger than this (bytes). Default 1 MiB. */
+  maxBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Warn when the file is readable by every user (POSIX mode o+r). Default true. */
+  checkPermissions: z.boolean().default(true),
+  /** Receives permission warnings; default: process.emitWarning (code CREDGATE_FILE_WORLD_READABLE). */
+  onWarning: z.custom<(w: FileProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+}).strict();
+export type FileProviderOptions = z.input<typeof FileOptions>;
 
-export function fromFile(options: FileProviderOptions): Provider {
-  const o = validateOptions('file', Options, options);
-  const file = path.resolve(o.cwd ?? process.cwd(), o.path);
-  return {
+/** One credential in a file. */
+export const FileCredentialSchema = z.object({
+  username: z.string().min(1, 'must be a non-empty string'),
+  password: z.string().min(1, 'must be a non-empty string'),
+  domain: z.string().min(1, 'must be a non-empty string when present').optional(),
+  changedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' }).optional(),
+}).strict();
+export type FileCredential = z.infer<typeof FileCredentialSchema>;
+
+const RefObject = z.object({
+  path: z.string().min(1).optional(),
+  entry: z.string().min(1).optional(),
+}).strict();
+
+/** Refs that mean "the whole file is the credential". */
+const WHOLE = new Set(['', '.', '-']);
+
+interface Target {
+  file: string;
+  entry?: string;
+}
+
+function refError(message: string): ProviderError {
+  return new ProviderError(message, { code: 'CONFIG_INVALID', details: { provider: 'file' } });
+}
+
+/**
+ * The credential from a JSON file, read on every resolve (it may be rotated underneath), capped in
+ * size and validated with zod. Errors name the file and the bad field, never a value. A file
+ * readable by every user on the machine produces a warning (chmod 600 it).
+ *
+ * References: with the `path` option set, a string ref is an entry name (`"web01"`; `"-"` or `""`
+ * for a file holding one credential); without it, a string ref is `"path"` or `"path#entry"`.
+ * `{ path?, entry? }` works in both cases.
+ */
+export function fromFile(options: FileProviderOptions = {}): Provider {
+  const parsed = FileOptions.safeParse(options ?? {});
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid file provider options: ${describeIssues(parsed.error.issues)}.`, {
+      code: 'CONFIG_INVALID',
+      details: { provider: 'file', fields: issueFields(parsed.error.issues) },
+    });
+  }
+  const opts = parsed.data;
+  const warned = new Set<string>();
+  let disposed = false;
+
+  const target = (ref: CredentialRef): Target => {
+    let file: string | undefined;
+    let entry: string | undefined;
+    if (typeof ref === 'string') {
+      if (opts.path) {
+        file = opts.path;
+        entry = WHOLE.has(ref) ? undefined : ref;
+      } else {
+        const hash = ref.lastIndexOf('#');
+        file = (hash >= 0 ? ref.slice(0, hash) : ref) || undefined;
+        entry = hash >= 0 ? ref.slice(hash + 1) || undefined : undefined;
+      }
+    } else {
+      const r = RefObject.safeParse(ref);
+      if (!r.success) throw refError(`Invalid file provider reference: ${describeIssues(r.error.issues)}; use "path", "path#entry" or { path, entry }.`);
+      file = r.data.path ?? opts.path;
+      entry = r.data.entry;
+    }
+    if (!file) throw refError('The file provider needs a file: pass its path as the ref or set the "path" option.');
+    return { file: path.resolve(opts.cwd ?? process.cwd(), file), ...(entry ? { entry } : {}) };
+  };
+
+  const warn = (w: FileProviderWarning) => {
+    if (warned.has(w.path)) return;
+    warned.add(w.path);
+    if (opts.onWarning) opts.onWarning(w);
+    else process.emitWarning(w.message, { code: 'CREDGATE_FILE_WORLD_READABLE' });
+  };
+
+  const read = async (file: string, signal: AbortSignal | undefined): Promise<string> => {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (e) {
+      throw openError(e, file);
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) {
+        throw new ProviderError(`${file} is not a regular file; point the file provider at a JSON file.`, {
+          code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'file', path: file },
+        });
+      }
+      if (opts.checkPermissions && process.platform !== 'win32' && (st.mode & 0o004) !== 0) {
+        const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
+        warn({
+          code: 'file.world-readable',
+          path: file,
+          mode,
+          message: `Credential file ${file} is readable by every user on this machine (mode ${mode}); restrict it with chmod 600 ${file}.`,
+        });
+      }
+      if (st.size > opts.maxBytes) throw tooLarge(file, opts.maxBytes);
+      const buf = await handle.readFile(signal ? { signal } : {});
+      if (buf.length > opts.maxBytes) {
+        buf.fill(0);
+        throw tooLarge(file, opts.maxBytes);
+      }
+      const text = buf.toString('utf8');
+      buf.fill(0);
+      return text;
+    } catch (e) {
+      if (signal?.aborted) throw abortError(signal, `Reading ${file}`);
+      if (e instanceof ProviderError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ProviderError(`Reading ${file} failed (${code ?? 'read error'}); check the file and its disk.`, {
+        code: 'PROVIDER_UNAVAILABLE', details: { provider: 'file', path: file, ...(code ? { error: code } : {}) },
+      });
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  };
+
+  const provider: Provider = {
     name: 'file',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (signal?.aborted) throw abortError(signal, `Reading ${file}`);
-      let text: string;
-      let mode = 0;
+      if (disposed) throw new ProviderError('The file provider was disposed; create a new one with fromFile().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'file' } });
+      if (signal?.aborted) throw abortError(signal, 'Reading the credential file');
+      const t = target(ref);
+      const text = await read(t.file, signal);
+      let raw: unknown;
       try {
-        text = await fs.promises.readFile(file, { encoding: 'utf8', ...(signal ? { signal } : {}) });
-        mode = (await fs.promises.stat(file)).mode;
-      } catch (e) {
-        if (signal?.aborted) throw abortError(signal, `Reading ${file}`);
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new ProviderError(`Cannot read the credential file ${file} (${code ?? 'error'}).`, { code: code === 'ENOENT' ? 'PROVIDER_NOT_FOUND' : 'PROVIDER_UNAVAILABLE', details: { provider: 'file', path: file } });
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
+        raw = JSON.parse(text);
       } catch {
-        throw new ProviderError(`The credential file ${file} is not valid JSON.`, { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'file', path: file } });
+        // JSON.parse's own message quotes the file's text (the password); never pass it on
+        throw new ProviderError(`${t.file} is not valid JSON; write {"username": "...", "password": "..."}.`, {
+          code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'file', path: t.file },
+        });
       }
-      const key = typeof ref === 'string' && ref !== '' && ref !== '.' ? ref : undefined;
-      const node = key ? (json as Record<string, unknown>)?.[key] : json;
-      if (key && node === undefined) {
-        throw new ProviderError(`The credential file ${file} has no entry "${key}".`, { code: 'PROVIDER_NOT_FOUND', details: { provider: 'file', path: file, ref: key } });
+      let node = raw;
+      let where = t.file;
+      if (t.entry !== undefined) {
+        where = `${t.file}#${t.entry}`;
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+          throw new ProviderError(`${t.file} is not an object of named entries, so it has no entry "${t.entry}".`, {
+            code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'file', path: t.file, entry: t.entry },
+          });
+        }
+        if (!Object.prototype.hasOwnProperty.call(raw, t.entry)) {
+          throw new ProviderError(`${t.file} has no entry "${t.entry}"; check the reference.`, {
+            code: 'PROVIDER_NOT_FOUND', details: { provider: 'file', path: t.file, entry: t.entry },
+          });
+        }
+        node = (raw as Record<string, unknown>)[t.entry];
       }
-      const r = Cred.safeParse(node);
+      const r = FileCredentialSchema.safeParse(node);
       if (!r.success) {
-        const f = r.error.issues[0]!.path.join('.') || '(root)';
-        throw new ProviderError(`The credential file ${file}${key ? ` entry "${key}"` : ''} has no valid "${f}" (${r.error.issues[0]!.message}).`, { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'file', path: file, field: f } });
+        throw new ProviderError(`${where} is not a valid credential: ${describeIssues(r.error.issues)}.`, {
+          code: 'PROVIDER_BAD_RESPONSE',
+          details: { provider: 'file', path: t.file, ...(t.entry ? { entry: t.entry } : {}), fields: issueFields(r.error.issues) },
+        });
       }
-      const loose = (mode & 0o077) !== 0;
       return {
-        username: r.data.username, secret: new Secret(r.data.password), ...(r.data.domain ? { domain: r.data.domain } : {}),
+        username: r.data.username,
+        secret: new Secret(r.data.password),
+        ...(r.data.domain ? { domain: r.data.domain } : {}),
         ...(r.data.changedAt ? { changedAt: new Date(r.data.changedAt) } : {}),
-        source: `file ${file}${key ? `#${key}` : ''}${loose ? ' (WARNING: readable by group/others; chmod 600)' : ''}`,
+        source: `file ${where}`,
       };
     },
+    dispose() {
+      disposed = true;
+    },
+    async [Symbol.asyncDispose]() {
+      provider.dispose?.();
+    },
   };
+  return provider;
+}
+
+function tooLarge(file: string, max: number): ProviderError {
+  return new ProviderError(`${file} is larger than ${max} bytes, too large for a credential file; check the path (or raise maxBytes).`, {
+    code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'file', path: file, maxBytes: max },
+  });
+}
+
+function openError(e: unknown, file: string): ProviderError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new ProviderError(`Credential file ${file} does not exist; check the path.`, { code: 'PROVIDER_NOT_FOUND', details: { provider: 'file', path: file } });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ProviderError(`Credential file ${file} is not readable by this user; grant read access to the account running credgate.`, {
+      code: 'PROVIDER_FORBIDDEN', details: { provider: 'file', path: file },
+    });
+  }
+  return new ProviderError(`Opening ${file} failed (${code ?? 'error'}); check the path.`, {
+    code: code === 'EISDIR' ? 'PROVIDER_BAD_RESPONSE' : 'PROVIDER_UNAVAILABLE', details: { provider: 'file', path: file, ...(code ? { error: code } : {}) },
+  });
 }

@@ -1,75 +1,270 @@
 /**
- * The password (or a JSON credential) from a stream, read once: `printf %s "$PW" | credgate ...`.
- * Plain text is the password; a JSON object {username, password, domain?, changedAt?} is a full credential.
+ * The credential from a stream (standard input by default), read once:
+ * `printf %s "$PW" | credgate check --password-stdin ...`.
  */
-import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
-import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, ResolveOptions } from './types.js';
+import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
-const MAX = 64 * 1024;
+/** What the stream carries. */
+const StdinFormat = z.enum(['auto', 'password', 'username:password', 'json']);
 
-export interface StdinProviderOptions {
-  stream?: Readable;
-  /** User name when stdin holds only the password. */
-  username?: string;
-  domain?: string;
+const StdinOptions = z.object({
+  /** The stream to read; defaults to process.stdin. Read once, on the first resolve. */
+  stream: z.custom<NodeJS.ReadableStream>(
+    (v) => typeof v === 'object' && v !== null && typeof (v as NodeJS.ReadableStream).on === 'function',
+    'expected a readable stream',
+  ).optional(),
+  /**
+   * `auto` (default): a JSON object when the input starts with `{`, else the password;
+   * `password`: the whole input is the password (one trailing newline removed), even if it starts with `{`;
+   * `username:password`: the first line, split at the first colon;
+   * `json`: `{ "username", "password", "domain"?, "changedAt"? }`.
+   */
+  format: StdinFormat.default('auto'),
+  /** The account name when the input carries only a password. */
+  username: z.string().min(1).optional(),
+  domain: z.string().min(1).optional(),
+  /** Refuse input larger than this (bytes). Default 64 KiB. */
+  maxBytes: z.number().int().positive().max(16 * 1024 * 1024).default(64 * 1024),
+  /** Give up waiting for input after this long (ms). Default 30 s. */
+  timeoutMs: z.number().int().positive().default(30_000),
+}).strict();
+export type StdinProviderOptions = z.input<typeof StdinOptions>;
+
+const JsonCredential = z.object({
+  username: z.string().min(1, 'must be a non-empty string'),
+  password: z.string().min(1, 'must be a non-empty string'),
+  domain: z.string().min(1).optional(),
+  changedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' }).optional(),
+}).strict();
+
+/** Turn zod issues into "field: problem" text (never the offending value). */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((i) => {
+      const where = i.path.length ? i.path.map(String).join('.') : '(root)';
+      if (i.code === 'unrecognized_keys') return `${where}: unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `${where}: ${i.message}`;
+    })
+    .join('; ');
 }
 
-const Json = z.object({ username: z.string().min(1), password: z.string().min(1), domain: z.string().optional(), changedAt: z.string().optional() });
+/** The field paths of zod issues, for `details.fields`. */
+export function issueFields(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => i.path.map(String).join('.') || '(root)');
+}
 
-export function fromStdin(options: StdinProviderOptions = {}): Provider {
-  let cached: Promise<FetchedCredential> | undefined;
-  const read = async (signal?: AbortSignal): Promise<FetchedCredential> => {
-    const stream = options.stream ?? process.stdin;
+/** Read a whole stream, refusing more than maxBytes (stops listening at once and wipes what it held). */
+function readAll(stream: NodeJS.ReadableStream, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onAbort = () => stream.destroy();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      for await (const c of stream) {
-        const b = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
-        size += b.length;
-        if (size > MAX) throw new ConfigError('Standard input is larger than 64 KiB; pipe only the password (or a small JSON credential).', { code: 'CONFIG_INVALID' });
-        chunks.push(b);
+    const wipe = () => {
+      for (const c of chunks) c.fill(0);
+      chunks.length = 0;
+    };
+    const cleanup = () => {
+      stream.removeListener('data', onData);
+      stream.removeListener('end', onEnd);
+      stream.removeListener('error', onError);
+      stream.removeListener('close', onClose);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      size += b.length;
+      if (size > maxBytes) {
+        cleanup();
+        wipe();
+        b.fill(0);
+        stream.pause();
+        reject(new ProviderError(`Standard input is larger than ${maxBytes} bytes; pipe only the credential (or raise maxBytes).`, {
+          code: 'PROVIDER_BAD_RESPONSE',
+          details: { provider: 'stdin', maxBytes },
+        }));
+        return;
       }
-    } catch (e) {
-      if (signal?.aborted) throw abortError(signal, 'Reading standard input');
-      throw e;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
-    let text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-    if (text.length === 0) throw new ProviderError('Standard input was empty: pipe the password in.', { code: 'PROVIDER_NOT_FOUND', details: { provider: 'stdin' } });
-    if (text.trimStart().startsWith('{')) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new ProviderError('Standard input starts with "{" but is not valid JSON; pipe the bare password or {"username","password"}.', { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'stdin' } });
-      }
-      text = '';
-      const r = Json.safeParse(parsed);
-      if (!r.success) throw new ProviderError(`The JSON on standard input lacks ${r.error.issues[0]!.path.join('.')}; it needs {"username": ..., "password": ...}.`, { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'stdin', field: r.error.issues[0]!.path.join('.') } });
-      return {
-        username: r.data.username, secret: new Secret(r.data.password), ...(r.data.domain ? { domain: r.data.domain } : {}),
-        ...(r.data.changedAt && !Number.isNaN(Date.parse(r.data.changedAt)) ? { changedAt: new Date(r.data.changedAt) } : {}), source: 'stdin (json)',
-      };
-    }
-    return { username: options.username ?? '', secret: new Secret(text), ...(options.domain ? { domain: options.domain } : {}), source: 'stdin' };
-  };
+      chunks.push(b);
+    };
+    const onEnd = () => {
+      cleanup();
+      const buf = Buffer.concat(chunks);
+      const text = buf.toString('utf8');
+      buf.fill(0);
+      wipe();
+      resolve(text);
+    };
+    const onError = (e: unknown) => {
+      cleanup();
+      wipe();
+      reject(new ProviderError('Reading standard input failed; check what is piped into credgate.', {
+        code: 'PROVIDER_UNAVAILABLE',
+        details: { provider: 'stdin', error: (e as NodeJS.ErrnoException)?.code ?? 'read error' },
+      }));
+    };
+    // a stream destroyed without an error and without 'end'
+    const onClose = () => {
+      if ((stream as { readableEnded?: boolean }).readableEnded) return;
+      onError(Object.assign(new Error('closed'), { code: 'ECLOSED' }));
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+    stream.resume();
+  });
+}
+
+function stripOneNewline(s: string): string {
+  if (s.endsWith('\r\n')) return s.slice(0, -2);
+  if (s.endsWith('\n')) return s.slice(0, -1);
+  return s;
+}
+
+type Opts = z.output<typeof StdinOptions>;
+
+function parseJson(text: string, opts: Opts): FetchedCredential {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    // JSON.parse's own message quotes the input; it is never passed on (and is not the cause)
+    throw new ProviderError('Standard input is not valid JSON; pipe {"username": "...", "password": "..."} (or the bare password with format "password").', {
+      code: 'PROVIDER_BAD_RESPONSE',
+      details: { provider: 'stdin', format: 'json' },
+    });
+  }
+  const r = JsonCredential.safeParse(raw);
+  if (!r.success) {
+    throw new ProviderError(`The JSON on standard input is not a credential: ${describeIssues(r.error.issues)}.`, {
+      code: 'PROVIDER_BAD_RESPONSE',
+      details: { provider: 'stdin', format: 'json', fields: issueFields(r.error.issues) },
+    });
+  }
+  const domain = r.data.domain ?? opts.domain;
   return {
+    username: r.data.username,
+    secret: new Secret(r.data.password),
+    ...(domain ? { domain } : {}),
+    ...(r.data.changedAt ? { changedAt: new Date(r.data.changedAt) } : {}),
+    source: 'stdin (json)',
+  };
+}
+
+function parseInput(text: string, opts: Opts): FetchedCredential {
+  if (opts.format === 'json' || (opts.format === 'auto' && text.trimStart().startsWith('{'))) return parseJson(text, opts);
+  const line = stripOneNewline(text);
+  if (line.length === 0) {
+    throw new ProviderError('Standard input was empty; pipe the credential in (printf %s "$PW" | credgate ...).', {
+      code: 'PROVIDER_NOT_FOUND',
+      details: { provider: 'stdin' },
+    });
+  }
+  if (opts.format === 'username:password') {
+    const first = line.split(/\r?\n/, 1)[0] ?? '';
+    const colon = first.indexOf(':');
+    if (colon <= 0) {
+      throw new ProviderError('Standard input is not "username:password" (no user name before the first colon).', {
+        code: 'PROVIDER_BAD_RESPONSE',
+        details: { provider: 'stdin', format: 'username:password' },
+      });
+    }
+    if (colon === first.length - 1) {
+      throw new ProviderError('Standard input has a user name but an empty password ("username:password").', {
+        code: 'PROVIDER_BAD_RESPONSE',
+        details: { provider: 'stdin', format: 'username:password' },
+      });
+    }
+    return {
+      username: first.slice(0, colon),
+      secret: new Secret(first.slice(colon + 1)),
+      ...(opts.domain ? { domain: opts.domain } : {}),
+      source: 'stdin (username:password)',
+    };
+  }
+  return {
+    username: opts.username ?? '',
+    secret: new Secret(line),
+    ...(opts.domain ? { domain: opts.domain } : {}),
+    source: 'stdin',
+  };
+}
+
+/**
+ * The credential from a stream (standard input by default), read once on the first resolve and
+ * then answered from memory: a PAM hook pipes the password in, credgate uses it for every check
+ * of that run. The reference is ignored (`'-'` by convention). Input is capped (`maxBytes`), a
+ * terminal is refused (it would wait for typing), and nothing read ever appears in an error.
+ */
+export function fromStdin(options: StdinProviderOptions = {}): Provider {
+  const parsed = StdinOptions.safeParse(options ?? {});
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid stdin provider options: ${describeIssues(parsed.error.issues)}.`, {
+      code: 'CONFIG_INVALID',
+      details: { provider: 'stdin', fields: issueFields(parsed.error.issues) },
+    });
+  }
+  const opts = parsed.data;
+  let pending: Promise<FetchedCredential> | undefined;
+  let disposed = false;
+
+  const load = (): Promise<FetchedCredential> => {
+    if (!pending) {
+      const stream = opts.stream ?? process.stdin;
+      if ((stream as NodeJS.ReadStream).isTTY) {
+        pending = Promise.reject(new ProviderError('Standard input is a terminal, not a pipe; pipe the credential in (printf %s "$PW" | credgate ...).', {
+          code: 'PROVIDER_NOT_FOUND',
+          details: { provider: 'stdin', tty: true },
+        }));
+      } else {
+        pending = readAll(stream, opts.maxBytes).then((text) => parseInput(text, opts));
+      }
+      pending.catch(() => {});
+    }
+    return pending;
+  };
+
+  const provider: Provider = {
     name: 'stdin',
-    resolve(_ref: CredentialRef, { signal }: ResolveOptions = {}) {
-      if (signal?.aborted) return Promise.reject(abortError(signal, 'Reading standard input'));
-      // stdin can be read once: every resolve gets the same credential
-      cached ??= read(signal);
-      return cached;
+    async resolve(_ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
+      if (disposed) {
+        throw new ProviderError('The stdin provider was disposed; create a new one with fromStdin().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'stdin' } });
+      }
+      if (signal?.aborted) throw abortError(signal, 'Reading standard input');
+      const deadline = AbortSignal.timeout(opts.timeoutMs);
+      const all = signal ? AbortSignal.any([signal, deadline]) : deadline;
+      const p = load();
+      // the read goes on when one caller gives up: the next resolve still gets the credential
+      const cred = await new Promise<FetchedCredential>((resolve, reject) => {
+        const onAbort = () => {
+          if (signal?.aborted) return reject(abortError(signal, 'Reading standard input'));
+          reject(new ProviderError(`Nothing complete arrived on standard input within ${opts.timeoutMs} ms; pipe the credential in and close the pipe.`, {
+            code: 'TIMEOUT', details: { provider: 'stdin', timeoutMs: opts.timeoutMs },
+          }));
+        };
+        if (all.aborted) return onAbort();
+        all.addEventListener('abort', onAbort, { once: true });
+        p.then(
+          (v) => {
+            all.removeEventListener('abort', onAbort);
+            resolve(v);
+          },
+          (e) => {
+            all.removeEventListener('abort', onAbort);
+            reject(e);
+          },
+        );
+      });
+      return { ...cred };
     },
     dispose() {
-      cached = undefined;
+      disposed = true;
+    },
+    async [Symbol.asyncDispose]() {
+      provider.dispose?.();
     },
   };
+  return provider;
 }

@@ -40,6 +40,16 @@ describe('fromStdin', () => {
     expect(stream.readableEnded).toBe(true);
   });
 
+  it('auto: a JSON object is a credential, anything else the password; format "password" keeps a leading {', async () => {
+    const json = JSON.stringify({ username: 'alice', password: PW });
+    const a = await fromStdin({ stream: Readable.from([json + '\n']) }).resolve('-');
+    expect(a).toMatchObject({ username: 'alice', source: 'stdin (json)' });
+    expect(a.secret.reveal()).toBe(PW);
+    const b = await fromStdin({ stream: Readable.from(['{' + PW]), format: 'password' }).resolve('-');
+    expect(b.secret.reveal()).toBe('{' + PW);
+    await fails(fromStdin({ stream: Readable.from(['{' + PW]) }).resolve('-'), 'PROVIDER_BAD_RESPONSE', ['{' + PW, PW]);
+  });
+
   it('keeps a second newline and handles CRLF', async () => {
     expect((await fromStdin({ stream: Readable.from(['pw\n\n']) }).resolve('-')).secret.reveal()).toBe('pw\n');
     expect((await fromStdin({ stream: Readable.from(['pw\r\n']) }).resolve('-')).secret.reveal()).toBe('pw');
@@ -61,7 +71,7 @@ describe('fromStdin', () => {
 
   it('username:password without a user name or with an empty password is a bad response', async () => {
     await fails(fromStdin({ stream: Readable.from([':' + PW]), format: 'username:password' }).resolve('-'), 'PROVIDER_BAD_RESPONSE');
-    await fails(fromStdin({ stream: Readable.from(['NoColonHere' + PW]), format: 'username:password' }).resolve('-'), 'PROVIDER_BAD_RESPONSE', ['NoColonHere' + PW]);
+    await fails(fromStdin({ stream: Readable.from(['NoColonHereAtAll']), format: 'username:password' }).resolve('-'), 'PROVIDER_BAD_RESPONSE', ['NoColonHereAtAll']);
     await fails(fromStdin({ stream: Readable.from(['alice:\n']), format: 'username:password' }).resolve('-'), 'PROVIDER_BAD_RESPONSE');
   });
 
