@@ -253,7 +253,8 @@ export function buildAuthenticate(i: AuthenticateInput): AuthenticateResult {
   let flags = (ourFlags & ch.flags) >>> 0;
   if (!(flags & F.UNICODE)) bad('the server does not offer Unicode');
   if (!(ch.flags & F.EXTENDED_SESSIONSECURITY) && ch.flags & F.SEAL) bad('the server offers sealing without extended session security (NTLMv1-style), which credgate does not do');
-  flags = (flags & ~F.OEM) >>> 0;
+  // OEM goes (Unicode is used); REQUEST_TARGET stays as the client asked (as in the 4.2.4 example)
+  flags = ((flags & ~F.OEM) | (ourFlags & F.REQUEST_TARGET)) >>> 0;
   const clientChallenge = i.clientChallenge ?? randomBytes(8);
   const serverTs = ch.timestamp;
   const useMic = !i.plainTargetInfo && serverTs !== undefined;
