@@ -1,0 +1,243 @@
+// The NLA check against the lab's real FreeRDP NLA server (good / wrong password, unknown user,
+// wrong domain), and against credssp-error-server (a test server named as such) for the NTSTATUS
+// answers only Windows gives. Every TLS write of the client is captured: credgate sends exactly two
+// TSRequests (NEGOTIATE; AUTHENTICATE + pubKeyAuth), never TSCredentials, never the password.
+import { describe, it, expect, beforeAll, afterEach, vi } from 'vitest';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+import { validateRdpNla, ntlmIdentity } from '../../src/validators/rdp-nla.js';
+import { decodeTsRequest } from '../../src/validators/credssp.js';
+import { parseAuthenticate } from '../../src/validators/ntlm/ntlm.js';
+import { Secret } from '../../src/core/secret.js';
+import { CredgateError } from '../../src/core/errors.js';
+import { diagnose } from '../../src/diagnose.js';
+import { labPart } from '../lab/state.js';
+import { startCredsspErrorServer } from '../fixtures/credssp-error-server.js';
+
+interface RdpLab {
+  host: string;
+  caFile: string;
+  users: Array<{ user: string; domain: string; password: string }>;
+  nla: { port: number };
+  expired: { port: number };
+  valid: { port: number; certFile: string };
+}
+
+let lab: RdpLab;
+let alice: { user: string; domain: string; password: string };
+let bob: { user: string; domain: string; password: string };
+const WRONG = 'Wrong!Rdp-2026-x';
+
+beforeAll(() => {
+  lab = labPart<RdpLab>('rdp');
+  alice = lab.users.find((u) => u.domain)!;
+  bob = lab.users.find((u) => !u.domain)!;
+});
+
+/** Capture every plaintext write on TLS sockets (that is, what goes inside TLS). */
+function captureTlsWrites() {
+  const writes: Buffer[] = [];
+  const orig = tls.TLSSocket.prototype.write;
+  const spy = vi.spyOn(tls.TLSSocket.prototype, 'write').mockImplementation(function (this: tls.TLSSocket, ...args: unknown[]) {
+    const [chunk] = args;
+    if (typeof chunk === 'string' || Buffer.isBuffer(chunk) || chunk instanceof Uint8Array) writes.push(Buffer.from(chunk as Uint8Array));
+    return (orig as (...a: unknown[]) => boolean).apply(this, args);
+  });
+  return { writes, restore: () => spy.mockRestore() };
+}
+
+function assertNoSecretSent(frames: Buffer[], password: string) {
+  for (const f of frames) {
+    expect(f.includes(Buffer.from(password, 'utf8'))).toBe(false);
+    expect(f.includes(Buffer.from(password, 'utf16le'))).toBe(false);
+    const r = decodeTsRequest(f);
+    expect(r.authInfo, 'TSCredentials (authInfo) must never be sent').toBeUndefined();
+  }
+}
+
+function assertNoLeak(value: unknown, password: string) {
+  const text = JSON.stringify(value) + String((value as Error)?.message ?? '');
+  expect(text.includes(password)).toBe(false);
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('NLA against the lab FreeRDP server', () => {
+  it('good password: rdp.nla-ok; two TSRequests sent, the second with AUTHENTICATE and pubKeyAuth, no TSCredentials', async () => {
+    const cap = captureTlsWrites();
+    const f = await validateRdpNla({ host: lab.host, port: lab.nla.port, username: alice.user, domain: alice.domain, password: new Secret(alice.password), timeoutMs: 8000 });
+    cap.restore();
+    expect(f.map((x) => x.code)).toEqual(['rdp.nla-ok']);
+    expect(f[0]!.severity).toBe('ok');
+    expect(f[0]!.source).toBe('rdp-nla');
+    expect(f[0]!.evidence).toMatchObject({ credsspVersion: 6, user: alice.user, domain: alice.domain, server: { nbComputer: expect.any(String) } });
+    expect(cap.writes.length).toBe(2);
+    const [first, second] = cap.writes.map((w) => decodeTsRequest(w));
+    expect(first!.negoTokens?.[0]?.readUInt32LE(8)).toBe(1);
+    const auth = parseAuthenticate(second!.negoTokens![0]!);
+    expect([auth.user, auth.domain]).toEqual([alice.user, alice.domain]);
+    expect(auth.mic?.length).toBe(16);
+    expect(second!.pubKeyAuth?.length).toBe(16 + 32);
+    expect(second!.clientNonce?.length).toBe(32);
+    assertNoSecretSent(cap.writes, alice.password);
+    assertNoLeak(f, alice.password);
+    expect(diagnose(f).code).toBe('rdp.nla-ok');
+  });
+
+  it('DOMAIN\\user form and an account of the SAM file\'s any-domain entry', async () => {
+    const a = await validateRdpNla({ host: lab.host, port: lab.nla.port, username: `${alice.domain}\\${alice.user}`, password: new Secret(alice.password), timeoutMs: 8000 });
+    expect(a[0]!.code).toBe('rdp.nla-ok');
+    const b = await validateRdpNla({ host: lab.host, port: lab.nla.port, username: bob.user, domain: 'ANYDOMAIN', password: new Secret(bob.password), timeoutMs: 8000 });
+    expect(b[0]!.code).toBe('rdp.nla-ok');
+  });
+
+  it.each([
+    ['wrong password', () => ({ username: alice.user, domain: alice.domain, password: WRONG })],
+    ['unknown user', () => ({ username: 'nobody-here', domain: alice.domain, password: alice.password })],
+    ['wrong domain', () => ({ username: alice.user, domain: 'NOTTHEDOMAIN', password: alice.password })],
+  ])('%s: rdp.logon-failure (FreeRDP drops the connection after AUTHENTICATE), no TSCredentials', async (_n, who) => {
+    const c = who();
+    const cap = captureTlsWrites();
+    const f = await validateRdpNla({ host: lab.host, port: lab.nla.port, ...c, password: new Secret(c.password), timeoutMs: 8000 });
+    cap.restore();
+    expect(f.map((x) => x.code)).toEqual(['rdp.logon-failure']);
+    expect(f[0]!.severity).toBe('error');
+    expect(f[0]!.evidence.serverAnswer).toMatch(/after AUTHENTICATE/);
+    expect(f[0]!.remediation.length).toBeGreaterThan(0);
+    expect(cap.writes.length).toBe(2);
+    assertNoSecretSent(cap.writes, c.password);
+    assertNoLeak(f, c.password);
+    expect(diagnose(f).exitCode).toBe(1);
+  });
+
+  it('a TLS-only host (no NLA) is a finding, and nothing is sent inside TLS', async () => {
+    const cap = captureTlsWrites();
+    const f = await validateRdpNla({ host: lab.host, port: lab.expired.port, username: 'x', password: new Secret(WRONG), timeoutMs: 8000 });
+    cap.restore();
+    expect(f.map((x) => x.code)).toEqual(['rdp.ssl-required']);
+    expect(f[0]!.evidence.failureName).toBe('SSL_REQUIRED_BY_SERVER');
+    expect(cap.writes.length).toBe(0);
+  });
+
+  it('with --ca, an untrusted host certificate stops the check before any NTLM message (TLS_FAILED)', async () => {
+    const cap = captureTlsWrites();
+    const err = await validateRdpNla({ host: lab.host, port: lab.nla.port, username: alice.user, domain: alice.domain, password: new Secret(alice.password), caFile: lab.caFile, timeoutMs: 8000 }).catch((e: unknown) => e);
+    cap.restore();
+    expect(err).toBeInstanceOf(CredgateError);
+    expect((err as CredgateError).code).toBe('TLS_FAILED');
+    expect((err as CredgateError).details?.kind).toBe('untrusted');
+    expect(cap.writes.length).toBe(0);
+    assertNoLeak((err as CredgateError).toJSON(), alice.password);
+  });
+
+  it('an unreadable --ca file is a CONFIG_INVALID error before connecting', async () => {
+    await expect(validateRdpNla({ host: lab.host, port: lab.nla.port, username: 'a', password: new Secret('p'), caFile: '/nonexistent/ca.pem' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
+describe('faults throw CredgateError', () => {
+  it('connection refused', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const err = await validateRdpNla({ host: '127.0.0.1', port, username: 'a', password: new Secret('p'), timeoutMs: 3000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CredgateError);
+    expect((err as CredgateError).code).toBe('CONNECTION_FAILED');
+    expect((err as CredgateError).details?.kind).toBe('refused');
+  });
+
+  it('a silent server: TIMEOUT within the deadline', async () => {
+    const socks: net.Socket[] = [];
+    const srv = net.createServer((s) => socks.push(s.on('error', () => {})));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const t0 = Date.now();
+    const err = await validateRdpNla({ host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port, username: 'a', password: new Secret('p'), timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect((err as CredgateError).code).toBe('TIMEOUT');
+    socks.forEach((s) => s.destroy());
+    await new Promise<void>((r) => srv.close(() => r()));
+  });
+
+  it('a caller abort', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(validateRdpNla({ host: lab.host, port: lab.nla.port, username: 'a', password: new Secret('p'), signal: ac.signal })).rejects.toBeInstanceOf(CredgateError);
+  });
+
+  it('user name parsing', () => {
+    expect(ntlmIdentity('DOM\\bob')).toEqual({ user: 'bob', domain: 'DOM' });
+    expect(ntlmIdentity('bob@dom.example')).toEqual({ user: 'bob@dom.example', domain: '' });
+    expect(ntlmIdentity('bob', 'D')).toEqual({ user: 'bob', domain: 'D' });
+    expect(() => ntlmIdentity('  ')).toThrow(CredgateError);
+  });
+});
+
+describe('NTSTATUS answers (credssp-error-server, as Windows sends them)', () => {
+  const pki = () => ({ cert: fs.readFileSync(lab.valid.certFile), key: fs.readFileSync(path.join(path.dirname(lab.valid.certFile), 'valid.key')) });
+
+  it.each([
+    [0xc000006d, 'STATUS_LOGON_FAILURE', 'ldap.invalid-credentials'],
+    [0xc000006a, 'STATUS_WRONG_PASSWORD', 'ldap.invalid-credentials'],
+    [0xc0000064, 'STATUS_NO_SUCH_USER', 'ldap.user-not-found'],
+    [0xc0000234, 'STATUS_ACCOUNT_LOCKED_OUT', 'ldap.account-locked'],
+    [0xc0000071, 'STATUS_PASSWORD_EXPIRED', 'ldap.password-expired'],
+    [0xc0000224, 'STATUS_PASSWORD_MUST_CHANGE', 'ldap.password-must-change'],
+    [0xc0000072, 'STATUS_ACCOUNT_DISABLED', 'ldap.account-disabled'],
+    [0xc0000193, 'STATUS_ACCOUNT_EXPIRED', 'ldap.account-expired'],
+    [0xc000006e, 'STATUS_ACCOUNT_RESTRICTION', 'ldap.account-restricted'],
+    [0xc000006f, 'STATUS_INVALID_LOGON_HOURS', 'ldap.logon-hours'],
+    [0xc0000070, 'STATUS_INVALID_WORKSTATION', 'ldap.workstation-restricted'],
+    [0xc000015b, 'STATUS_LOGON_TYPE_NOT_GRANTED', 'ldap.logon-type-denied'],
+    [0xc0000022, 'STATUS_ACCESS_DENIED', 'rdp.logon-failure'],
+  ])('errorCode %i = %s → %s', async (status, name, code) => {
+    await using srv = await startCredsspErrorServer({ status, ...pki() });
+    const password = 'Err!Srv-Pass-2026';
+    const f = await validateRdpNla({ host: srv.host, port: srv.port, username: 'carol', domain: 'LABWIN', password: new Secret(password), timeoutMs: 5000 });
+    expect(f.map((x) => x.code)).toEqual([code]);
+    expect(f[0]!.source).toBe('rdp-nla');
+    expect(f[0]!.evidence.ntstatus).toBe(`0x${status.toString(16).toUpperCase()}`);
+    expect(f[0]!.evidence.ntstatusName).toBe(name);
+    expect(f[0]!.evidence.server).toMatchObject({ nbComputer: 'RDSH01', dnsDomain: 'lab.example' });
+    // what the server saw in plaintext: NEGOTIATE, then AUTHENTICATE with pubKeyAuth; never TSCredentials or the password
+    expect(srv.received.length).toBe(2);
+    assertNoSecretSent(srv.received, password);
+    assertNoLeak(f, password);
+  });
+
+  it('an unknown NTSTATUS is rdp.logon-failure with the status in evidence', async () => {
+    await using srv = await startCredsspErrorServer({ status: 0xc00000aa, ...pki() });
+    const f = await validateRdpNla({ host: srv.host, port: srv.port, username: 'carol', password: new Secret('p-1'), timeoutMs: 5000 });
+    expect(f[0]).toMatchObject({ code: 'rdp.logon-failure', evidence: { ntstatus: '0xC00000AA' } });
+  });
+
+  it('errorCode already after NEGOTIATE (before any proof of the password)', async () => {
+    await using srv = await startCredsspErrorServer({ status: 0xc0000234, mode: 'error-first', ...pki() });
+    const f = await validateRdpNla({ host: srv.host, port: srv.port, username: 'carol', password: new Secret('p-1'), timeoutMs: 5000 });
+    expect(f[0]).toMatchObject({ code: 'ldap.account-locked', evidence: { phase: 'negotiate' } });
+    expect(srv.received.length).toBe(1);
+  });
+
+  it('a CredSSP v2 server closes instead of sending errorCode: rdp.logon-failure', async () => {
+    await using srv = await startCredsspErrorServer({ status: 0xc0000234, version: 2, ...pki() });
+    const f = await validateRdpNla({ host: srv.host, port: srv.port, username: 'carol', password: new Secret('p-1'), timeoutMs: 5000 });
+    expect(f.map((x) => x.code)).toEqual(['rdp.logon-failure']);
+    expect(f[0]!.evidence.credsspVersion).toBe(2);
+    const second = decodeTsRequest(srv.received[1]!);
+    expect(second.version).toBe(2);
+    expect(second.clientNonce).toBeUndefined(); // v2 uses the public key itself, no nonce
+    expect(second.pubKeyAuth!.length).toBeGreaterThan(16 + 200); // signature + sealed RSA public key
+  });
+
+  it('a server whose pubKeyAuth does not prove the key: TLS_FAILED, and credgate sends nothing more', async () => {
+    await using srv = await startCredsspErrorServer({ mode: 'bad-proof', ...pki() });
+    const err = await validateRdpNla({ host: srv.host, port: srv.port, username: 'carol', password: new Secret('p-1'), timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CredgateError);
+    expect((err as CredgateError).code).toBe('TLS_FAILED');
+    expect((err as CredgateError).details?.kind).toBe('pubkey-mismatch');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.received.length).toBe(2);
+  });
+});
