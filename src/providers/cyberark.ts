@@ -46,7 +46,8 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
   const o = validateOptions('cyberark-ccp', Options, options);
   const passphrase = secretFrom('cyberark-ccp', 'passphrase', o.passphrase, o.passphraseEnv, o.env ?? process.env);
   let http: HttpClient | undefined;
-  const client = () => (http ??= new HttpClient('cyberark-ccp', { ...o, ...(passphrase ? { passphrase: passphrase.reveal() } : {}) }));
+  const { passphrase: _given, passphraseEnv: _env, ...httpOpts } = o;
+  const client = () => (http ??= new HttpClient('cyberark-ccp', { ...httpOpts, ...(passphrase ? { passphrase: passphrase.reveal() } : {}) }));
   return {
     name: 'cyberark-ccp',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {

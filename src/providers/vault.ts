@@ -48,7 +48,7 @@ const VaultRef = z.object({
 });
 
 /** "kv2:secret/rdp/web01", "kv1:kv/rdp/web01", "ldap-static:ldap/svc-rdp", "ldap-library:ldap/rdp-admins", or "secret/rdp/web01". */
-export function parseVaultRef(ref: CredentialRef, defaultEngine: string): z.infer<typeof VaultRef> & { engine: string } {
+export function parseVaultRef(ref: CredentialRef, defaultEngine: string): { engine: string; mount: string; path: string; version?: number } {
   if (typeof ref === 'string') {
     const m = /^(kv2|kv-v2|kv1|kv-v1|ldap-static|ldap-library):(.+)$/.exec(ref);
     const engine = m ? ({ kv2: 'kv-v2', kv1: 'kv-v1' } as Record<string, string>)[m[1]!] ?? m[1]! : defaultEngine;

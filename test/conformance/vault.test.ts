@@ -18,7 +18,7 @@ providerConformance('vault (token, KV v2)', { auth: true, unavailable: true }, a
     authFailProvider: fromVault({ address: srv.url, caFile: srv.caFile, token: 'hvs.wrong-token-value-xyz' }),
     unavailableProvider: fromVault({ address: `https://127.0.0.1:${port}`, caFile: srv.caFile, tokenEnv: 'VT', env, retries: 1, backoffMs: 10 }),
     slowProvider: fromVault({ address: slow.url, caFile: slow.caFile, tokenEnv: 'VT', env }),
-    secrets: [VAULT_TOKEN, v2.data.password, 'hvs.wrong-token-value-xyz', ROLE_ID === '' ? 'x' : SECRET_ID],
+    secrets: [VAULT_TOKEN, v2.data.password, 'hvs.wrong-token-value-xyz', SECRET_ID],
     teardown: async () => {
       await srv.close();
       await slow.close();

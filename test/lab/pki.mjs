@@ -64,7 +64,7 @@ export async function makeCA(dir, { cn = 'credgate lab CA', keyType = 'ec' } = {
  * key instead of the CA. notBefore/notAfter: Dates (default now-1h .. now+365d).
  */
 export async function issueCert(ca, name, {
-  cn, sans = [], notBefore, notAfter, keyType = 'ec', selfSigned = false, md = 'sha256', outDir,
+  cn, sans = [], notBefore = undefined, notAfter = undefined, keyType = 'ec', selfSigned = false, md = 'sha256', outDir = undefined,
 }) {
   const dir = outDir ?? ca.dir;
   const keyFile = path.join(dir, `${name}.key`);

@@ -6,6 +6,7 @@ import type { FetchedCredential } from '../../core/credential.js';
 import type { Finding } from '../../core/findings.js';
 import type { Secret } from '../../core/secret.js';
 import type { Provider } from '../../providers/types.js';
+import { CredgateError } from '../../core/errors.js';
 
 export interface CheckExtensions {
   resolveProvider?: (o: { provider: string; ref: string | undefined; config: string | undefined; cwd: string }) => Promise<FetchedCredential>;
@@ -13,4 +14,23 @@ export interface CheckExtensions {
   rdpNla?: (o: { target: string; username: string; password: Secret; domain?: string; timeoutMs: number; caFile?: string[] }) => Promise<Finding[]>;
 }
 
-export const checkExtensions: CheckExtensions = {};
+import { loadConfig, createProvider } from '../../providers/config.js';
+
+/** Provider resolution for --provider/--ref: the config next to the caller (or --config). */
+async function loadProvider(o: { provider: string; config: string | undefined; cwd: string }): Promise<Provider> {
+  const config = await loadConfig({ cwd: o.cwd, ...(o.config ? { path: o.config } : {}) });
+  return createProvider(config, o.provider);
+}
+
+export const checkExtensions: CheckExtensions = {
+  loadProvider,
+  async resolveProvider(o) {
+    const p = await loadProvider(o);
+    try {
+      if (o.ref === undefined) throw new CredgateError('--provider needs --ref <ref>.', { code: 'USAGE' });
+      return await p.resolve(o.ref, { signal: AbortSignal.timeout(30_000) });
+    } finally {
+      await p.dispose?.();
+    }
+  },
+};

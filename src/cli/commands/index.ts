@@ -3,6 +3,7 @@ import { checkCommand } from './check.js';
 import { doctorCommand } from './doctor.js';
 import { probeCommand } from './probe.js';
 import { cacheCommand } from './cache.js';
+import { providersCommand } from './providers.js';
 import { verifyCommand } from './verify.js';
 
 /** The CLI's commands. A new command is one file in this folder and one line here. */
@@ -11,5 +12,6 @@ export const COMMANDS: Command[] = [
   doctorCommand,
   probeCommand,
   cacheCommand,
+  providersCommand,
   verifyCommand,
 ];
