@@ -30,3 +30,7 @@ export { windowsCredentialManager } from './cache/windows-credman.js';
 export { hostKey, sameHost } from './cache/hosts.js';
 export { normalizeTarget, termsrvHost, type CachedCredential, type RdpServerHint, type CacheSnapshot, type CacheSource } from './cache/types.js';
 export { verifyMany, createSummary, readAccounts, csvRecords, jsonlRecords, type AccountLine, type VerifyResult, type VerifyManyOptions, type VerifySummary, type AccountFileOptions, type InputRecord } from './bulk.js';
+export { fromStdin, type StdinProviderOptions } from './providers/stdin.js';
+export { fromFile, FileCredentialSchema, type FileProviderOptions, type FileProviderWarning, type FileCredential } from './providers/file.js';
+export { fromKeychain, type KeychainProviderOptions, type KeytarApi } from './providers/keychain.js';
+export { fromLaps, type LapsProviderOptions } from './providers/laps.js';

@@ -9,6 +9,8 @@ import { fromFile } from './file.js';
 import { fromVault } from './vault.js';
 import { fromCyberArkCcp } from './cyberark.js';
 import { fromAwsSecretsManager } from './aws-secrets-manager.js';
+import { fromKeychain } from './keychain.js';
+import { fromLaps } from './laps.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const FACTORIES: Record<string, (options: any) => Provider> = {
@@ -19,4 +21,6 @@ export const FACTORIES: Record<string, (options: any) => Provider> = {
   openbao: fromVault,
   'cyberark-ccp': fromCyberArkCcp,
   'aws-secrets-manager': fromAwsSecretsManager,
+  keychain: fromKeychain,
+  laps: fromLaps,
 };
