@@ -34,3 +34,8 @@ export { fromStdin, type StdinProviderOptions } from './providers/stdin.js';
 export { fromFile, FileCredentialSchema, type FileProviderOptions, type FileProviderWarning, type FileCredential } from './providers/file.js';
 export { fromKeychain, type KeychainProviderOptions, type KeytarApi } from './providers/keychain.js';
 export { fromLaps, type LapsProviderOptions } from './providers/laps.js';
+export { validateRdpNla, ntStatusFinding, ntlmIdentity, NTSTATUS_EXTRA, type RdpNlaOptions } from './validators/rdp-nla.js';
+export { encodeTsRequest, decodeTsRequest, tsRequestLength, subjectPublicKey, clientPubKeyAuth, expectedServerPubKeyAuth, CREDSSP_VERSION, type TsRequest } from './validators/credssp.js';
+export { buildNegotiate, parseChallenge, buildAuthenticate, parseAuthenticate, parseAvPairs, encodeAvPairs, ntowfv1, ntowfv2, NtlmSession, NTLM_FLAGS, AV as NTLM_AV, type ChallengeMessage, type AuthenticateResult, type AvPair } from './validators/ntlm/ntlm.js';
+export { md4 } from './validators/ntlm/md4.js';
+export { Rc4, rc4 } from './validators/ntlm/rc4.js';

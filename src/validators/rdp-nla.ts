@@ -84,7 +84,7 @@ export function ntlmIdentity(username: string, domain?: string): { user: string;
 
 /** Reads whole TSRequests from the TLS stream, bounded; a close or reset is reported as such. */
 class TsReader {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private closed: 'end' | 'error' | undefined;
   private wake: (() => void) | undefined;
 

@@ -285,8 +285,8 @@ export function buildAuthenticate(i: AuthenticateInput): AuthenticateResult {
     : Buffer.concat([hmacMd5(i.responseKeyNT, ch.serverChallenge, clientChallenge), clientChallenge]);
   const sessionBaseKey = hmacMd5(i.responseKeyNT, ntProofStr);
   const keyExchangeKey = sessionBaseKey; // NTLMv2: KXKEY = SessionBaseKey
-  let exportedSessionKey = keyExchangeKey;
-  let encryptedRandomSessionKey = Buffer.alloc(0);
+  let exportedSessionKey: Buffer = keyExchangeKey;
+  let encryptedRandomSessionKey: Buffer = Buffer.alloc(0);
   if (flags & F.KEY_EXCH) {
     exportedSessionKey = i.exportedSessionKey ?? randomBytes(16);
     encryptedRandomSessionKey = new Rc4(keyExchangeKey).update(exportedSessionKey);
