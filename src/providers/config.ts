@@ -66,7 +66,7 @@ export async function loadConfig({ cwd = process.cwd(), path: p }: { cwd?: strin
   if (!r.success) {
     const i = r.error.issues[0]!;
     const at = i.path.join('.') || '(root)';
-    const hint = i.code === 'invalid_union' ? 'each provider needs either "type" (a built-in: ' + Object.keys(FACTORIES).join(', ') + ') or "module"' : i.message;
+    const hint = i.code === 'invalid_key' ? 'provider names use letters, digits, _ . - only' : i.code === 'invalid_union' ? 'each provider needs either "type" (a built-in: ' + Object.keys(FACTORIES).join(', ') + ') or "module"' : i.message;
     throw new ConfigError(`${file}: ${at}: ${hint}.`, { code: 'CONFIG_INVALID', details: { file, path: at } });
   }
   return { ...r.data, file };
