@@ -15,10 +15,13 @@ import { makeCA, issueCert } from './pki.mjs';
 
 export const name = 'rdp';
 
-/** Lab users of the NLA server: user, domain ('' = any domain), password. Lab data, not secrets. */
+/**
+ * Lab users of the NLA server: user, domain ('' = any domain), password. Lab data, not secrets.
+ * The same accounts and passwords as the Samba DC's scenario accounts, as on a domain-joined host.
+ */
 export const USERS = [
-  { user: 'alice', domain: 'PAMTEST', password: 'Alice!Rdp-2026' },
-  { user: 'bob', domain: '', password: 'Bob!Rdp-2026' },
+  { user: 'alice', domain: 'PAMTEST', password: 'Alice!Lab-2026' },
+  { user: 'bob', domain: '', password: 'Bob!Current-2026' },
 ];
 
 async function ntHash(pw) {
