@@ -299,8 +299,9 @@ class BulkRun {
   private readonly warnDays: number;
   private readonly ppolicy: boolean;
   private readonly rate: RateLimiter;
+  private readonly rated: boolean;
   private readonly warnings: Finding[] = [];
-  private readonly it: AsyncIterator<AccountLine>;
+  private readonly it: AsyncIterator<AccountLine> | Iterator<AccountLine>;
   private inputDone = false;
   private readonly prepared: Item[] = [];
   private filling: Promise<void> | undefined;
@@ -337,12 +338,15 @@ class BulkRun {
     }
     this.concurrency = c;
     this.rate = new RateLimiter(rate);
+    this.rated = rate > 0;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.warnDays = opts.expiryWarningDays ?? 14;
     this.ppolicy = opts.passwordPolicy !== false;
     this.batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(16, c * 2);
     this.highWater = Math.max(64, c * 16);
-    this.it = Symbol.asyncIterator in input ? (input as AsyncIterable<AccountLine>)[Symbol.asyncIterator]() : toAsync(input as Iterable<AccountLine>);
+    this.it = Symbol.asyncIterator in input
+      ? (input as AsyncIterable<AccountLine>)[Symbol.asyncIterator]()
+      : (input as Iterable<AccountLine>)[Symbol.iterator]();
     if (opts.insecureSkipTlsVerify) {
       this.warnings.push(finding(SOURCE, 'tls.verification-disabled', 'warning', 'TLS certificate verification was switched off for this run; the server was not authenticated.', {}, [
         { action: 'Pass the directory\'s CA with --ca-file instead of disabling verification.', owner: 'caller' },
@@ -390,7 +394,8 @@ class BulkRun {
     for (const f of w) f();
   }
 
-  private async emit(item: Item, findings: Finding[], bound: boolean, url: string | undefined): Promise<void> {
+  /** Queue a result; returns a promise only when the consumer is behind (backpressure). */
+  private emit(item: Item, findings: Finding[], bound: boolean, url: string | undefined): Promise<void> | undefined {
     const all = this.warnings.length ? [...findings, ...this.warnings] : findings;
     const d = decide(all);
     const r: VerifyResult = {
@@ -408,7 +413,8 @@ class BulkRun {
     if (url !== undefined) r.url = url;
     this.out.push(r);
     this.wake();
-    if (this.out.length >= this.highWater && !this.stopped) await new Promise<void>((res) => this.wakeProducers.push(res));
+    if (this.out.length >= this.highWater && !this.stopped) return new Promise<void>((res) => this.wakeProducers.push(res));
+    return undefined;
   }
 
   // ---- input
@@ -437,7 +443,9 @@ class BulkRun {
     const raw: Item[] = [];
     while (raw.length < this.batch && !this.inputDone) {
       if (this.opts.signal?.aborted) return;
-      const n = await this.it.next();
+      const p = this.it.next();
+      // a plain iterable is read without a promise per account
+      const n = 'then' in p ? await p : p;
       if (n.done) {
         this.inputDone = true;
         break;
@@ -476,12 +484,13 @@ class BulkRun {
         if (!item) break;
         item.t0 = performance.now();
         if (item.decided) {
-          await this.emit(item, item.decided, false, undefined);
+          const wait = this.emit(item, item.decided, false, undefined);
+          if (wait) await wait;
           continue;
         }
         const name = item.name!;
         const pw = item.acct.password.reveal();
-        await this.rate.take(this.opts.signal);
+        if (this.rated) await this.rate.take(this.opts.signal);
         let findings: Finding[] | undefined;
         let bound = false;
         let url: string | undefined;
@@ -516,7 +525,8 @@ class BulkRun {
           }
         }
         if (item.state) findings = [...findings, ...item.state];
-        await this.emit(item, findings, bound, url);
+        const wait = this.emit(item, findings, bound, url);
+        if (wait) await wait;
       }
     } finally {
       if (conn) this.release(conn);
@@ -740,12 +750,12 @@ class BulkRun {
     this.conns.clear();
     if (this.svc) closeClient(this.svc);
     this.svc = undefined;
-    await this.it.return?.().catch(() => undefined);
+    try {
+      await this.it.return?.();
+    } catch {
+      // the caller's iterator failed to close; nothing of ours is left open
+    }
   }
-}
-
-async function* toAsync<T>(it: Iterable<T>): AsyncGenerator<T> {
-  yield* it;
 }
 
 /**

@@ -335,7 +335,7 @@ interface Pending {
   id: number;
   resolve: (r: LdapResponse) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  timeoutMs: number;
 }
 
 /**
@@ -350,6 +350,7 @@ export class LdapWireConnection {
   private pending: Pending | undefined;
   private closed = false;
   private failure: Error | undefined;
+  private idleMs = 0;
 
   private constructor(sock: net.Socket) {
     this.sock = sock;
@@ -372,6 +373,8 @@ export class LdapWireConnection {
         throw new WireConnectionError(`StartTLS refused with LDAP result ${r.resultCode}: ${r.diagnosticMessage}`, 'ERR_STARTTLS_REFUSED', false);
       }
       conn.detach();
+      sock.setTimeout(0);
+      conn.idleMs = 0;
       const secured = await upgrade(sock, o);
       conn.sock = secured;
       conn.attach(secured);
@@ -399,10 +402,13 @@ export class LdapWireConnection {
     // messageID sits right after the SEQUENCE header: read it back for matching
     const id = new Reader(buf, 0, buf.length).element(TAG.SEQUENCE).body.element(TAG.INTEGER).body.integer();
     return new Promise<LdapResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fail(new WireConnectionError(`No answer within ${timeoutMs} ms.`, 'ETIMEDOUT', true));
-      }, timeoutMs);
-      this.pending = { id, resolve, reject, timer };
+      // the socket's inactivity timer (refreshed by Node on every read and write) is the deadline:
+      // no per-operation timer to create and clear
+      if (timeoutMs !== this.idleMs) {
+        this.idleMs = timeoutMs;
+        this.sock.setTimeout(timeoutMs);
+      }
+      this.pending = { id, resolve, reject, timeoutMs };
       this.sock.write(buf, wipe ? () => buf.fill(0) : undefined);
     });
   }
@@ -411,13 +417,20 @@ export class LdapWireConnection {
     sock.on('data', this.onData);
     sock.on('error', this.onError);
     sock.on('close', this.onClose);
+    sock.on('timeout', this.onTimeout);
   }
 
   private detach(): void {
     this.sock.off('data', this.onData);
     this.sock.off('error', this.onError);
     this.sock.off('close', this.onClose);
+    this.sock.off('timeout', this.onTimeout);
   }
+
+  private readonly onTimeout = (): void => {
+    // idle between operations is fine; silence while an answer is due is not
+    if (this.pending) this.fail(new WireConnectionError(`No answer within ${this.pending.timeoutMs} ms.`, 'ETIMEDOUT', true));
+  };
 
   private readonly onData = (d: Buffer): void => {
     this.chunks.push(d);
@@ -451,7 +464,6 @@ export class LdapWireConnection {
       return;
     }
     this.pending = undefined;
-    clearTimeout(p.timer);
     p.resolve(r);
   }
 
@@ -469,10 +481,7 @@ export class LdapWireConnection {
     this.closed = true;
     const p = this.pending;
     this.pending = undefined;
-    if (p) {
-      clearTimeout(p.timer);
-      p.reject(e);
-    }
+    if (p) p.reject(e);
     this.sock.destroy();
   }
 

@@ -6,6 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { verifyMany, type VerifyResult } from '../../src/bulk.js';
 import { Secret } from '../../src/core/secret.js';
 import * as slapdPart from '../lab/slapd.mjs';
@@ -106,5 +107,27 @@ describe('failover', () => {
     expect(failed.filter((r) => r.bound).length).toBeLessThanOrEqual(4);
     expect(failed.filter((r) => !r.bound).every((r) => r.code === 'net.refused')).toBe(true);
     expect(deadAfter).toBe(100);
+  });
+
+  it('a directory that accepts but never answers: the bind times out, reported once, not retried', async () => {
+    const pki = path.join(base, 'a', 'pki');
+    let requests = 0;
+    const silent = tls.createServer({ key: fs.readFileSync(path.join(pki, 'server.key')), cert: fs.readFileSync(path.join(pki, 'server.crt')) }, (s) => {
+      s.on('data', () => requests++);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const out: VerifyResult[] = [];
+      const t0 = performance.now();
+      for await (const r of verifyMany(accounts(a, 3), { urls: `ldaps://127.0.0.1:${port}`, caFile: path.join(pki, 'ca.crt'), concurrency: 3, timeoutMs: 400 })) out.push(r);
+      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(out).toHaveLength(3);
+      expect(out.every((r) => r.code === 'net.timeout' && r.bound && !r.ok)).toBe(true);
+      expect(requests).toBe(3);
+    } finally {
+      silent.close();
+    }
   });
 });

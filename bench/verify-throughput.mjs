@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// Bulk verification throughput over LDAPS, in one run, against a slapd of this benchmark's own
+// (20,000 bench users, free ports, its own dir; stopped by PID at the end — the lab's shared
+// slapd is never touched):
+//   1. credgate: verifyMany (the SDK path) — a pool of persistent connections re-binding
+//   2. raw: a minimal hand-encoded BER bind loop over the same number of connections (the
+//      practical limit of client + slapd on this machine) — code below, no LDAP library
+//   3. naive: a new ldapts Client (TLS handshake + bind + unbind) per account, one at a time,
+//      over a bounded number of accounts
+// Rounds of (credgate, raw) alternate so both see the same machine load; medians are reported.
+// Usage: node bench/verify-throughput.mjs [accounts=20000] [concurrency=8] [naiveAccounts=2000] [rounds=3]
+// Targets: credgate ≥ 90% of raw and ≥ 60× naive. Exit code 0 when both are met, 1 otherwise.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { Client } from 'ldapts';
+import { stopPid } from '../test/lab/proc.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const N = Number(process.argv[2] ?? 20000);
+const C = Number(process.argv[3] ?? 8);
+const NAIVE = Number(process.argv[4] ?? 2000);
+const ROUNDS = Number(process.argv[5] ?? 3);
+const LIMIT_MS = 240_000;
+const PPOLICY_OID = '1.3.6.1.4.1.42.2.27.8.5.1';
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-verify-'));
+let lab;
+async function cleanup() {
+  for (const pid of lab?.pids ?? []) await stopPid(pid);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+const guard = setTimeout(async () => {
+  process.stderr.write(`bench: over the ${LIMIT_MS / 1000} s limit, stopping\n`);
+  await cleanup();
+  process.exit(1);
+}, LIMIT_MS);
+process.once('SIGINT', async () => {
+  await cleanup();
+  process.exit(130);
+});
+
+/** verifyMany from dist when it is built with it, else bundled from src/ for this run. */
+async function loadSdk() {
+  const distIndex = path.join(root, 'dist', 'index.js');
+  if (fs.existsSync(distIndex)) {
+    const m = await import(distIndex);
+    if (m.verifyMany) return { ...m, from: 'dist/index.js' };
+  }
+  const { build } = await import('esbuild');
+  const out = path.join(root, '.lab', `bench-sdk-${process.pid}.mjs`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  await build({
+    stdin: { contents: "export { verifyMany } from './src/bulk.ts'; export { Secret } from './src/core/secret.ts';", resolveDir: root, loader: 'ts' },
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: out, logLevel: 'silent',
+  });
+  try {
+    return { ...(await import(out)), from: 'src/ (bundled with esbuild; dist/ has no verifyMany)' };
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------- the raw BER loop (our own, minimal)
+function tlv(tag, body) {
+  const n = body.length;
+  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...len]), body]);
+}
+function intBytes(v) {
+  const b = [];
+  do {
+    b.unshift(v & 0xff);
+    v = Math.floor(v / 256);
+  } while (v > 0);
+  if (b[0] & 0x80) b.unshift(0);
+  return Buffer.from(b);
+}
+const PPCTL = tlv(0xa0, tlv(0x30, tlv(0x04, Buffer.from(PPOLICY_OID))));
+const rawBind = (id, dn, pw) => tlv(0x30, Buffer.concat([tlv(0x02, intBytes(id)), tlv(0x60, Buffer.concat([tlv(0x02, Buffer.from([3])), tlv(0x04, Buffer.from(dn)), tlv(0x80, Buffer.from(pw))])), PPCTL]));
+
+function rawConnection(url, ca) {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: u.hostname, port: Number(u.port), ca });
+    let buf = Buffer.alloc(0);
+    let waiter;
+    let id = 0;
+    sock.on('data', (d) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      while (buf.length >= 2) {
+        let len = buf[1];
+        let hdr = 2;
+        if (len & 0x80) {
+          const k = len & 0x7f;
+          if (buf.length < 2 + k) return;
+          len = 0;
+          for (let i = 0; i < k; i++) len = len * 256 + buf[2 + i];
+          hdr = 2 + k;
+        }
+        if (buf.length < hdr + len) return;
+        const msg = buf.subarray(0, hdr + len);
+        buf = buf.subarray(hdr + len);
+        let p = hdr + 2 + msg[hdr + 1]; // past messageID
+        p += 2 + (msg[p + 1] & 0x80 ? msg[p + 1] & 0x7f : 0); // past BindResponse header
+        const w = waiter;
+        waiter = undefined;
+        w?.(msg[p + 2]); // ENUMERATED resultCode
+      }
+    });
+    sock.once('error', reject);
+    sock.once('secureConnect', () => {
+      sock.setNoDelay(true);
+      resolve({
+        bind: (dn, pw) => new Promise((res) => {
+          waiter = res;
+          sock.write(rawBind(++id, dn, pw));
+        }),
+        close: () => sock.destroy(),
+      });
+    });
+  });
+}
+
+async function rawLoop(url, ca, dns, pw, conns) {
+  let next = 0;
+  let bad = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: conns }, async () => {
+    const c = await rawConnection(url, ca);
+    for (let i; (i = next++) < dns.length;) if ((await c.bind(dns[i], pw)) !== 0) bad++;
+    c.close();
+  }));
+  const s = (performance.now() - t0) / 1000;
+  if (bad) throw new Error(`raw loop: ${bad} binds failed`);
+  return dns.length / s;
+}
+
+async function credgateRun(sdk, url, caFile, dns, pw, conns) {
+  const secret = new sdk.Secret(pw);
+  function* input() {
+    for (let i = 0; i < dns.length; i++) yield { username: dns[i], password: secret, line: i + 1 };
+  }
+  let ok = 0;
+  let n = 0;
+  const t0 = performance.now();
+  for await (const r of sdk.verifyMany(input(), { urls: url, caFile, concurrency: conns, timeoutMs: 10_000 })) {
+    n++;
+    if (r.ok) ok++;
+  }
+  const s = (performance.now() - t0) / 1000;
+  if (n !== dns.length || ok !== n) throw new Error(`credgate: ${n} results, ${ok} valid, expected ${dns.length}`);
+  return dns.length / s;
+}
+
+async function naiveRun(url, ca, dns, pw, parallel = 1) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    for (let i; (i = next++) < dns.length;) {
+      const c = new Client({ url, tlsOptions: { ca } });
+      await c.bind(dns[i], pw);
+      await c.unbind();
+    }
+  }));
+  return dns.length / ((performance.now() - t0) / 1000);
+}
+
+try {
+  const sdk = await loadSdk();
+  process.env.CREDGATE_LAB_SLAPD_BENCH = String(N);
+  const slapd = await import('../test/lab/slapd.mjs');
+  const t0 = performance.now();
+  lab = await slapd.start({ dir, log: () => {} });
+  const startMs = performance.now() - t0;
+  const ca = fs.readFileSync(lab.caFile);
+  const dns = Array.from({ length: N }, (_, i) => `uid=bench${i},ou=people,${lab.suffix}`);
+  const pw = lab.benchPassword;
+  console.log(`slapd with ${N} bench users on ${lab.ldapsUrl} (own instance, started in ${Math.round(startMs)} ms); credgate from ${sdk.from}`);
+  console.log(`machine: ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${C} connections; ${ROUNDS} rounds`);
+
+  // warm-up (TLS session setup paths, JIT, slapd caches)
+  await rawLoop(lab.ldapsUrl, ca, dns.slice(0, 2000), pw, C);
+  await credgateRun(sdk, lab.ldapsUrl, lab.caFile, dns.slice(0, 2000), pw, C);
+
+  const cg = [];
+  const raw = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // alternate the order so neither always runs on a warmer / cooler machine
+    if (r % 2 === 0) {
+      cg.push(await credgateRun(sdk, lab.ldapsUrl, lab.caFile, dns, pw, C));
+      raw.push(await rawLoop(lab.ldapsUrl, ca, dns, pw, C));
+    } else {
+      raw.push(await rawLoop(lab.ldapsUrl, ca, dns, pw, C));
+      cg.push(await credgateRun(sdk, lab.ldapsUrl, lab.caFile, dns, pw, C));
+    }
+    console.log(`  round ${r + 1}: credgate ${Math.round(cg[r])} binds/s, raw ${Math.round(raw[r])} binds/s`);
+  }
+  const naive = await naiveRun(lab.ldapsUrl, ca, dns.slice(0, NAIVE), pw, 1);
+  const naiveParallel = await naiveRun(lab.ldapsUrl, ca, dns.slice(0, NAIVE), pw, C);
+  const cgM = median(cg);
+  const rawM = median(raw);
+  const ofRaw = cgM / rawM;
+  const xNaive = cgM / naive;
+  console.log('');
+  console.log('| client (LDAPS, 20,000-user slapd) | binds/s |');
+  console.log('|---|---|');
+  console.log(`| credgate verifyMany, ${C} connections re-binding (median of ${ROUNDS}) | ${Math.round(cgM)} |`);
+  console.log(`| raw BER bind loop, ${C} connections (median of ${ROUNDS}) | ${Math.round(rawM)} |`);
+  console.log(`| naive: new ldapts Client per account, sequential (${NAIVE} accounts) | ${Math.round(naive)} |`);
+  console.log(`| naive, ${C} in parallel (${NAIVE} accounts; for reference) | ${Math.round(naiveParallel)} |`);
+  console.log('');
+  console.log(`credgate / raw = ${(ofRaw * 100).toFixed(1)}% (target ≥ 90%)`);
+  console.log(`credgate / naive = ${xNaive.toFixed(1)}× (target ≥ 60×); vs naive ×${C} in parallel = ${(cgM / naiveParallel).toFixed(1)}×`);
+  process.exitCode = ofRaw >= 0.9 && xNaive >= 60 ? 0 : 1;
+} catch (e) {
+  console.error(`bench failed: ${e?.stack ?? e}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(guard);
+  await cleanup();
+}
