@@ -255,10 +255,9 @@ async function setup(state, c, t0) {
     aces.push(`(OA;CIIO;CRRP;${g};${computerClass};${sid})`);
   }
   // granted with samba-tool dsacl (editing the binary nTSecurityDescriptor by hand is error-prone)
-  for (const ace of aces) {
-    await execFileP('samba-tool', ['dsacl', 'set', '-s', state.smbConf, '-H', path.join(state.provisionDir, 'private', 'sam.ldb'),
-      `--objectdn=${ou}`, `--sddl=${ace}`]);
-  }
+  // one call: dsacl accepts several ACEs in one SDDL string (and skips ones already present)
+  await execFileP('samba-tool', ['dsacl', 'set', '-s', state.smbConf, '-H', path.join(state.provisionDir, 'private', 'sam.ldb'),
+    `--objectdn=${ou}`, `--sddl=${aces.join('')}`]);
   return {
     ou,
     reader: { ...LAPS_READER, dn: readerDn, upn: `${LAPS_READER.user}@${domainDns}` },
