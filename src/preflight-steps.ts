@@ -8,6 +8,7 @@ import type { PreflightOptions, PreflightTarget, StepName } from './preflight.js
 import type { FetchedCredential } from './core/credential.js';
 import type { AccountState } from './validators/account-state.js';
 import { probeRdp } from './validators/rdp-endpoint.js';
+import { validateRdpNla } from './validators/rdp-nla.js';
 import { loadCacheFile, mergeSnapshots } from './cache/load.js';
 import { inspectCache } from './cache/staleness.js';
 import type { CacheSnapshot } from './cache/types.js';
@@ -27,6 +28,8 @@ export interface StepDeps {
     nlaOffered?: boolean;
     presentedThumbprints?: string[];
     hostAliases?: string[];
+    /** Set when the LDAP bind answered with a rejection (the finding code). */
+    bindRejected?: string;
   };
   cacheConfig?: {
     /** Collector JSON, reg exports, cmdkey /list captures. */
@@ -62,6 +65,29 @@ export const PREFLIGHT_STEPS: PreflightStep[] = [
       const reach = r.findings.find((f) => f.code === 'rdp.reachable');
       if (reach && Array.isArray(reach.evidence.addresses)) d.ctx.hostAliases = reach.evidence.addresses as string[];
       return { findings: r.findings };
+    },
+  },
+  {
+    name: 'rdp-nla',
+    // after the bind: on a domain-joined host a wrong password at NLA is one more bad-password
+    // count on the DC, so NLA runs only when the directory did not already reject it
+    after: ['provider', 'account-state', 'ldap-bind'],
+    afterExtra: ['rdp-endpoint'],
+    async run(d) {
+      if (d.options.rdp?.probe === false || d.options.rdp?.nla === false) return { notChecked: 'NLA check switched off' };
+      if (!d.ctx.credential) return { notChecked: 'no credential to present' };
+      if (d.ctx.bindRejected) return { notChecked: `not attempted: the directory already rejected the credential (${d.ctx.bindRejected}), another try could only add a bad-password count` };
+      if (!d.ctx.reachableRdp) return { notChecked: 'the RDP host was not reachable' };
+      if (!d.ctx.nlaOffered) return { notChecked: 'the host does not offer NLA (CredSSP), so it checks the password only after the session starts' };
+      const risky = d.ctx.state && d.ctx.state.lockoutThreshold > 0 && d.ctx.state.badPwdCount !== undefined && d.ctx.state.badPwdCount >= d.ctx.state.lockoutThreshold - 1;
+      if (risky || d.ctx.state?.locked) return { notChecked: 'not attempted: one more failure could lock the account' };
+      const f = await validateRdpNla({
+        host: d.host, port: d.port, username: d.ctx.credential.username, password: d.ctx.credential.secret,
+        ...(d.ctx.credential.domain ?? d.options.rdp?.domain ? { domain: d.ctx.credential.domain ?? d.options.rdp?.domain } : {}),
+        timeoutMs: d.stepTimeoutMs, signal: d.overall,
+        ...(d.options.rdp?.caFile ? { caFile: d.options.rdp.caFile } : {}),
+      });
+      return { findings: f };
     },
   },
   {

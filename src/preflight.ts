@@ -106,6 +106,7 @@ interface Ctx {
   nlaOffered?: boolean;
   presentedThumbprints?: string[];
   hostAliases?: string[];
+  bindRejected?: string;
 }
 
 export async function preflight(target: PreflightTarget, options: PreflightOptions = {}): Promise<PreflightReport> {
@@ -200,6 +201,8 @@ export async function preflight(target: PreflightTarget, options: PreflightOptio
         ...(dir.defaultDomain ? { defaultDomain: dir.defaultDomain } : ctx.credential.domain ? { defaultDomain: ctx.credential.domain } : {}),
         timeoutMs: stepTimeoutMs, signal: overall,
       });
+      const rejected = f.find((x) => x.severity === 'error' && x.code.startsWith('ldap.'));
+      if (rejected) ctx.bindRejected = rejected.code;
       return { findings: f };
     });
   })();

@@ -114,3 +114,23 @@ describe('preflight with the RDP host and the client cache', () => {
     expect(r.headline).toBe(`The vault's password for ${s.upn} is right; the client caches an older one for TERMSRV/127.0.0.1, written before the password last changed — purge TERMSRV/127.0.0.1.`);
   });
 });
+
+describe('preflight with NLA', () => {
+  it('a good account is proven by the RDP host itself at the NLA step', async () => {
+    const { labPart } = await import('../lab/state.js');
+    const rdp = labPart<{ nla: { port: number } }>('rdp');
+    const s = sambaScenario('good');
+    const r = await preflight({ host: `127.0.0.1:${rdp.nla.port}`, account: s.downLevel, password: new Secret(s.password) }, { directory: directory() });
+    expect(r.verdict).toMatchObject({ ok: true, code: 'rdp.nla-ok', exitCode: 0 });
+    expect(r.steps.find((x) => x.name === 'rdp-nla')?.status).toBe('passed');
+  });
+
+  it('a password the directory rejects is not tried again at the host', async () => {
+    const { labPart } = await import('../lab/state.js');
+    const rdp = labPart<{ nla: { port: number } }>('rdp');
+    const s = sambaScenario('wrong-password');
+    const r = await preflight({ host: `127.0.0.1:${rdp.nla.port}`, account: s.upn, password: new Secret(s.tryPassword) }, { directory: directory() });
+    expect(r.verdict.code).toBe('ldap.invalid-credentials');
+    expect(r.steps.find((x) => x.name === 'rdp-nla')).toMatchObject({ status: 'not-checked', note: expect.stringContaining('already rejected') });
+  });
+});

@@ -15,6 +15,8 @@ export interface CheckExtensions {
 }
 
 import { loadConfig, createProvider } from '../../providers/config.js';
+import { validateRdpNla } from '../../validators/rdp-nla.js';
+import { parseHostPort } from '../../preflight.js';
 
 /** Provider resolution for --provider/--ref: the config next to the caller (or --config). */
 async function loadProvider(o: { provider: string; config: string | undefined; cwd: string }): Promise<Provider> {
@@ -24,6 +26,10 @@ async function loadProvider(o: { provider: string; config: string | undefined; c
 
 export const checkExtensions: CheckExtensions = {
   loadProvider,
+  rdpNla: (o) => {
+    const { host, port } = parseHostPort(o.target);
+    return validateRdpNla({ host, port, username: o.username, password: o.password, ...(o.domain ? { domain: o.domain } : {}), timeoutMs: o.timeoutMs, ...(o.caFile ? { caFile: o.caFile } : {}) });
+  },
   async resolveProvider(o) {
     const p = await loadProvider(o);
     try {
