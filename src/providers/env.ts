@@ -1,60 +1,119 @@
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
-import { ConfigError, ProviderError } from '../core/errors.js';
-import { abortError } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { describeIssues, issueFields } from './stdin.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
+const varName = z.string().min(1).regex(/^[^=\0]+$/, 'must be a variable name');
+
 const EnvOptions = z.object({
   /** Variable holding the password (when the ref does not name one). */
-  passwordVar: z.string().min(1).optional(),
-  /** Variable holding the user name, or a fixed username. */
-  usernameVar: z.string().min(1).optional(),
+  passwordVar: varName.optional(),
+  /** Variable holding the user name. */
+  usernameVar: varName.optional(),
+  /** A fixed user name (when no variable holds it). */
   username: z.string().min(1).optional(),
-  domain: z.string().optional(),
-  /** Defaults to process.env; tests pass their own. */
+  domain: z.string().min(1).optional(),
+  /** Variable holding the last change time (ISO 8601), e.g. exported by a rotation job. */
+  changedAtVar: varName.optional(),
+  /** Defaults to process.env; tests and embedders pass their own. */
   env: z.record(z.string(), z.string().optional()).optional(),
 }).strict();
 export type EnvProviderOptions = z.input<typeof EnvOptions>;
 
+const RefObject = z.object({
+  passwordVar: varName.optional(),
+  usernameVar: varName.optional(),
+  username: z.string().min(1).optional(),
+  domain: z.string().min(1).optional(),
+  changedAtVar: varName.optional(),
+}).strict();
+
+const IsoDate = z.iso.datetime({ offset: true });
+
 /**
- * The password from an environment variable. `resolve('VAR')` reads VAR; `resolve({ passwordVar, username })` too.
+ * The password from an environment variable. `resolve('VAR')` reads VAR; `resolve({ passwordVar,
+ * username | usernameVar, domain?, changedAtVar? })` too. An unset or empty variable is
+ * PROVIDER_NOT_FOUND (so `chain()` moves on); the value never appears in an error.
  */
 export function fromEnv(options: EnvProviderOptions = {}): Provider {
-  const parsed = EnvOptions.safeParse(options);
+  const parsed = EnvOptions.safeParse(options ?? {});
   if (!parsed.success) {
-    throw new ConfigError(`Invalid env provider options: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}.`, {
+    throw new ConfigError(`Invalid env provider options: ${describeIssues(parsed.error.issues)}.`, {
       code: 'CONFIG_INVALID',
+      details: { provider: 'env', fields: issueFields(parsed.error.issues) },
     });
   }
   const opts = parsed.data;
-  return {
+  let disposed = false;
+  const provider: Provider = {
     name: 'env',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
+      if (disposed) throw new ProviderError('The env provider was disposed; create a new one with fromEnv().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'env' } });
       if (signal?.aborted) throw abortError(signal, 'Reading the environment');
       const env = opts.env ?? process.env;
-      const r = typeof ref === 'string' ? { passwordVar: ref } : (ref as Record<string, unknown>);
-      const varName = (typeof r.passwordVar === 'string' ? r.passwordVar : undefined) ?? opts.passwordVar;
-      if (!varName) {
-        throw new ProviderError('The env provider needs the name of the variable holding the password; pass it as the ref.', {
-          code: 'PROVIDER_NOT_FOUND',
+      let r: z.infer<typeof RefObject>;
+      if (typeof ref === 'string') {
+        r = { passwordVar: ref };
+      } else {
+        const p = RefObject.safeParse(ref);
+        if (!p.success) {
+          throw new ProviderError(`Invalid env provider reference: ${describeIssues(p.error.issues)}; use "VAR" or { passwordVar, username }.`, {
+            code: 'CONFIG_INVALID', details: { provider: 'env', fields: issueFields(p.error.issues) },
+          });
+        }
+        r = p.data;
+      }
+      const pwVar = r.passwordVar ?? opts.passwordVar;
+      if (!pwVar) {
+        throw new ProviderError('The env provider needs the name of the variable holding the password; pass it as the ref or set passwordVar.', {
+          code: 'CONFIG_INVALID', details: { provider: 'env' },
         });
       }
-      const value = env[varName];
-      if (value === undefined) {
-        throw new ProviderError(`Environment variable ${varName} is not set; export it or choose another variable.`, {
-          code: 'PROVIDER_NOT_FOUND',
-          details: { variable: varName },
+      const value = env[pwVar];
+      if (value === undefined || value === '') {
+        throw new ProviderError(`Environment variable ${pwVar} is ${value === '' ? 'empty' : 'not set'}; export the password in it or choose another variable.`, {
+          code: 'PROVIDER_NOT_FOUND', details: { provider: 'env', variable: pwVar },
         });
       }
-      const userVar = (typeof r.usernameVar === 'string' ? r.usernameVar : undefined) ?? opts.usernameVar;
-      const username = (typeof r.username === 'string' ? r.username : undefined) ?? (userVar ? env[userVar] : undefined) ?? opts.username ?? '';
+      const userVar = r.usernameVar ?? opts.usernameVar;
+      let username = r.username;
+      if (username === undefined && userVar !== undefined) {
+        username = env[userVar];
+        if (!username) {
+          throw new ProviderError(`Environment variable ${userVar} (the user name) is not set; export it or give username.`, {
+            code: 'PROVIDER_NOT_FOUND', details: { provider: 'env', variable: userVar },
+          });
+        }
+      }
+      username ??= opts.username ?? '';
+      const domain = r.domain ?? opts.domain;
+      let changedAt: Date | undefined;
+      const changedVar = r.changedAtVar ?? opts.changedAtVar;
+      if (changedVar !== undefined && env[changedVar]) {
+        const raw = env[changedVar]!;
+        if (!IsoDate.safeParse(raw).success) {
+          throw new ProviderError(`Environment variable ${changedVar} is not an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z).`, {
+            code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'env', variable: changedVar },
+          });
+        }
+        changedAt = new Date(raw);
+      }
       return {
         username,
         secret: new Secret(value),
-        ...(opts.domain ? { domain: opts.domain } : {}),
-        source: `env ${varName}`,
+        ...(domain ? { domain } : {}),
+        ...(changedAt ? { changedAt } : {}),
+        source: `env ${pwVar}`,
       };
     },
+    dispose() {
+      disposed = true;
+    },
+    async [Symbol.asyncDispose]() {
+      provider.dispose?.();
+    },
   };
+  return provider;
 }
