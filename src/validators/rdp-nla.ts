@@ -216,7 +216,8 @@ export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
     });
     const nonce = version >= 5 ? randomBytes(32) : undefined;
     const sealed = auth.session.seal(clientPubKeyAuth(version, publicKey, nonce));
-    send({ version, negoTokens: [auth.message], pubKeyAuth: Buffer.concat([sealed.signature, sealed.sealed]), ...(nonce ? { clientNonce: nonce } : {}) });
+    // every TSRequest announces credgate's own highest version (MS-CSSP 2.2.1); the binding follows the negotiated one
+    send({ version: CREDSSP_VERSION, negoTokens: [auth.message], pubKeyAuth: Buffer.concat([sealed.signature, sealed.sealed]), ...(nonce ? { clientNonce: nonce } : {}) });
 
     const r2 = await reader.next(signal, 'the answer to the NTLM AUTHENTICATE');
     const timingMs = Math.round(performance.now() - t0);

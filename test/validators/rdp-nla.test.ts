@@ -226,7 +226,7 @@ describe('NTSTATUS answers (credssp-error-server, as Windows sends them)', () =>
     expect(f.map((x) => x.code)).toEqual(['rdp.logon-failure']);
     expect(f[0]!.evidence.credsspVersion).toBe(2);
     const second = decodeTsRequest(srv.received[1]!);
-    expect(second.version).toBe(2);
+    expect(second.version).toBe(6); // the client announces its own version; the binding follows the negotiated one
     expect(second.clientNonce).toBeUndefined(); // v2 uses the public key itself, no nonce
     expect(second.pubKeyAuth!.length).toBeGreaterThan(16 + 200); // signature + sealed RSA public key
   });
@@ -239,5 +239,39 @@ describe('NTSTATUS answers (credssp-error-server, as Windows sends them)', () =>
     expect((err as CredgateError).details?.kind).toBe('pubkey-mismatch');
     await new Promise((r) => setTimeout(r, 50));
     expect(srv.received.length).toBe(2);
+  });
+
+  it.each([
+    ['an announced 2 GiB TSRequest', '30847fffffff'],
+    ['a TSRequest without negoTokens', '3005a003020106'],
+    ['a negoToken that is not NTLM', '3013a003020106a10c300a3008a0060404deadbeef'],
+    ['a BER indefinite length', '3080a0030201060000'],
+  ])('%s after NEGOTIATE: PROTOCOL_ERROR, at once', async (_n, h) => {
+    await using srv = await startCredsspErrorServer({ mode: 'raw', leg1Reply: Buffer.from(h, 'hex'), ...pki() });
+    const t0 = Date.now();
+    const err = await validateRdpNla({ host: srv.host, port: srv.port, username: 'carol', password: new Secret('p-1'), timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect((err as CredgateError).code).toBe('PROTOCOL_ERROR');
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('bounded network fuzz: mutated CHALLENGE answers give a finding or a CredgateError, within the deadline', async () => {
+    // a real CHALLENGE TSRequest from the lab FreeRDP server, mutated
+    const base = Buffer.from('30819fa003020106a17430723070a06e046c4e544c4d53535000020000000400040038000000358288e21f1802a855f468940000000000000000300030003c0000000601b11d0000000f56004d000200040056004d000100040056004d000400040076006d000300040076006d000700080080cdb622a07cdd0100000000a522042043a0c454137de74e78cd0bd85529d3ff406c471df2adb750c413ae5b7c0d35b4', 'hex');
+    let seed = 0xfade;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 30; i++) {
+      const m = Buffer.from(base);
+      for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) m[Math.floor(rnd() * m.length)] = Math.floor(rnd() * 256);
+      await using srv = await startCredsspErrorServer({ mode: 'raw', leg1Reply: rnd() < 0.2 ? m.subarray(0, Math.floor(rnd() * m.length)) : m, ...pki() });
+      const r = await validateRdpNla({ host: srv.host, port: srv.port, username: 'carol', password: new Secret('p-1'), timeoutMs: 2000 }).catch((e: unknown) => e);
+      const key = Array.isArray(r) ? r[0].code : (r as CredgateError).code;
+      if (!Array.isArray(r)) expect(r).toBeInstanceOf(CredgateError);
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    }
+    // a mutated CHALLENGE can still be accepted, then the server closes: logon failure; never ok, never TIMEOUT
+    expect(outcomes.has('rdp.nla-ok')).toBe(false);
+    expect(outcomes.has('TIMEOUT')).toBe(false);
+    expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(30);
   });
 });
