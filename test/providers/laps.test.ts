@@ -3,9 +3,13 @@
 // holds the read right on OU=LAPS Lab only; svc-reader holds none.
 import { describe, it, expect, beforeAll } from 'vitest';
 import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { inspect } from 'node:util';
 import { samba, type SambaState } from '../lab/state.js';
 import { fromLaps, computerFilter } from '../../src/providers/laps.js';
+import { loadConfig, createProvider } from '../../src/providers/config.js';
 import { Secret } from '../../src/core/secret.js';
 import { isCredgateError, type CredgateError } from '../../src/core/errors.js';
 
@@ -167,6 +171,26 @@ describe('fromLaps on Samba AD with the LAPS schema', () => {
     p.dispose?.();
     await p[Symbol.asyncDispose]?.();
     await fails(p.resolve(laps.computers.windows!.name), 'PROVIDER_UNAVAILABLE');
+  });
+
+  it('from credgate.config.json: type "laps" with the reader password from an environment variable', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-laps-config-'));
+    const env = `CG_LAPS_READER_${process.pid}`;
+    process.env[env] = laps.reader.password;
+    try {
+      fs.writeFileSync(path.join(dir, 'credgate.config.json'), JSON.stringify({
+        providers: { laps: { type: 'laps', options: { url: [lab.ldapsUrl], caFile: lab.caFile, user: laps.reader.upn, passwordEnv: env }, testRef: laps.computers.windows!.name } },
+      }));
+      const config = await loadConfig({ cwd: dir });
+      const p = await createProvider(config, 'laps');
+      expect(p.name).toBe('laps');
+      const cred = await p.resolve(laps.computers.windows!.name);
+      expect(cred.secret.reveal()).toBe(laps.computers.windows!.password);
+      expect(fs.readFileSync(path.join(dir, 'credgate.config.json'), 'utf8')).not.toContain(laps.reader.password);
+    } finally {
+      delete process.env[env];
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the search filter escapes the name (no filter injection)', () => {
