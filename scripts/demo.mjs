@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// npm run demo: start the lab, run `credgate check` for every scenario account exactly as a
-// script would (the built CLI, password on stdin, --json), print account → verdict → cause → fix,
-// and stop what it started.
+// npm run demo: start the lab, then run `credgate doctor` — the main job — over the lab's scenario
+// matrix exactly as a script would (the built CLI, password on stdin or from a provider, --json):
+// a good account, each broken account state, a stale vault password, an unreachable host, an
+// expired RDP certificate, a stale cached credential. Then `credgate check` over OpenLDAP's
+// password-policy states. Prints scenario → verdict → cause → first fix, and stops what it started.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { up, down, readState } from '../test/lab/lab.mjs';
 
@@ -12,65 +17,122 @@ const BIN = path.join(root, 'bin', 'credgate.mjs');
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const c = (n, s) => (color ? `\u001b[${n}m${s}\u001b[0m` : s);
 
-function run(args, { stdin, env } = {}) {
+function run(args, { stdin, env, cwd } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: cwd ?? root, env: { ...process.env, NO_COLOR: '1', ...env } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
+    child.stdin.on('error', () => {});
     child.stdin.end(stdin ?? '');
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
 
-function table(rows, headers) {
-  const widths = headers.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => String(r[i]).length))));
-  const line = (cells) => cells.map((x, i) => String(x).slice(0, widths[i]).padEnd(widths[i])).join('  ');
-  return [c(1, line(headers)), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+function wrap(s, w) {
+  const words = String(s).split(/\s+/);
+  const lines = [''];
+  for (const x of words) {
+    if ((lines.at(-1) + ' ' + x).trim().length > w) lines.push(x);
+    else lines[lines.length - 1] = (lines.at(-1) + ' ' + x).trim();
+  }
+  return lines;
+}
+
+function table(rows, headers, widths) {
+  const out = [c(1, headers.map((h, i) => h.padEnd(widths[i])).join('  ')), widths.map((w) => '─'.repeat(w)).join('  ')];
+  for (const r of rows) {
+    const cells = r.map((x, i) => wrap(x, widths[i]));
+    const n = Math.max(...cells.map((x) => x.length));
+    for (let k = 0; k < n; k++) out.push(cells.map((x, i) => (x[k] ?? '').padEnd(widths[i])).join('  ').replace(/\s+$/, ''));
+  }
+  return out.join('\n');
+}
+
+async function closedPort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
 }
 
 const t0 = Date.now();
-const { started } = await up(['samba', 'slapd'], { log: (m) => process.stderr.write(c(2, m) + '\n') });
-console.log(c(2, `lab ready in ${Date.now() - t0} ms`));
-let failures = 0;
+const { started, timings } = await up(['samba', 'slapd', 'rdp'], { log: (m) => process.stderr.write(c(2, m) + '\n') });
+console.log(c(2, `lab ready in ${Date.now() - t0} ms ${started.length ? `(started ${started.join(', ')}: ${JSON.stringify(timings)})` : '(reused)'}`));
+let unexpected = 0;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-demo-'));
 try {
   const samba = readState('samba');
   const slapd = readState('slapd');
-  const svcEnv = { CREDGATE_SVC_PW: samba.reader.password };
-  const rows = [];
-  console.log(`\n${c(1, 'credgate check')} — every scenario account of the lab's Samba AD DC (${samba.ldapsUrl}), password on stdin\n`);
-  const scenarios = [
-    ...samba.scenarios.map((s) => ({ label: s.downLevel, describe: s.describe, expect: s.expect, args: ['--ldap', samba.ldapsUrl, '--ca-file', samba.caFile, '--user', s.upn], stdin: s.tryPassword })),
-    {
-      label: `PAMTEST\\${samba.nearLocked.user}`,
-      describe: `${samba.lockoutThreshold - 1} bad passwords, threshold ${samba.lockoutThreshold}`,
-      expect: 'ldap.lockout-risk',
-      args: ['--ldap', samba.ldapsUrl, '--ca-file', samba.caFile, '--user', `${samba.nearLocked.user}@pamtest.local`, '--service-user', `${samba.reader.user}@pamtest.local`, '--service-password-env', 'CREDGATE_SVC_PW'],
-      stdin: 'maybe-the-right-password',
-    },
-    { label: 'alice (no CA given)', describe: 'DC certificate not trusted', expect: 'tls.untrusted', args: ['--ldap', samba.ldapsUrl, '--user', 'alice@pamtest.local'], stdin: 'x-not-sent' },
-    { label: 'alice (plain ldap://)', describe: 'opted into a plain bind', expect: 'ldap.strong-auth-required', args: ['--ldap', samba.ldapUrl, '--insecure-plain-bind', '--user', 'alice@pamtest.local'], stdin: samba.scenarios[0].password },
-    { label: 'alice (port 1)', describe: 'nothing listening', expect: 'net.refused', args: ['--ldap', 'ldaps://127.0.0.1:1', '--user', 'alice@pamtest.local'], stdin: 'x-not-sent' },
-    ...slapd.scenarios.filter((s) => s.key !== 'victim').map((s) => ({ label: `slapd ${s.uid}`, describe: `OpenLDAP ppolicy: ${s.key}`, expect: s.expect, args: ['--ldap', slapd.ldapsUrl, '--ca-file', slapd.caFile, '--user', s.dn], stdin: s.tryPassword })),
+  const rdp = readState('rdp');
+  const nlaHost = `127.0.0.1:${rdp.nla.port}`;
+  const dirArgs = ['--ldap', samba.ldapsUrl, '--ca-file', samba.caFile, '--service-user', `${samba.reader.user}@pamtest.local`, '--service-password-env', 'CREDGATE_SVC_PW'];
+  const env = { CREDGATE_SVC_PW: samba.reader.password };
+  const sc = (k) => samba.scenarios.find((s) => s.key === k);
+  // a "vault" the demo can run without a server: the file provider with the vault's record
+  const vaultFile = path.join(tmp, 'vault.json');
+  fs.writeFileSync(vaultFile, JSON.stringify({
+    'rdp/bob': { username: sc('wrong-password').upn, password: sc('wrong-password').tryPassword, changedAt: '2026-10-01T00:00:00Z' },
+    'rdp/alice': { username: sc('good').downLevel, password: sc('good').password, changedAt: new Date().toISOString() },
+  }), { mode: 0o600 });
+  fs.writeFileSync(path.join(tmp, 'credgate.config.json'), JSON.stringify({ providers: { vault: { type: 'file', options: { path: vaultFile } } } }));
+  // a client cache written before alice's password last changed
+  const cacheFile = path.join(tmp, 'ws-0042.json');
+  fs.writeFileSync(cacheFile, JSON.stringify({ schema: 'credgate-collector/1', machine: 'WS-0042', credentials: [
+    { target: 'Domain:target=TERMSRV/127.0.0.1', type: 'domain-password', userName: 'PAMTEST\\alice', lastWritten: '2025-06-01T08:00:00Z', persist: 'local-machine' },
+  ] }));
+  const refused = await closedPort();
+  const matrix = [
+    { label: 'healthy account', args: ['--host', nlaHost, '--account', sc('good').downLevel, '--password-stdin', ...dirArgs], stdin: sc('good').password, expect: 'rdp.nla-ok' },
+    { label: 'vault holds last rotation\'s password', args: ['--host', nlaHost, '--provider', 'vault', '--ref', 'rdp/bob', ...dirArgs], expect: 'ldap.invalid-credentials' },
+    ...['disabled', 'account-expired', 'must-change', 'locked', 'logon-hours', 'workstation', 'password-expired'].map((k) => ({
+      label: sc(k).describe, args: ['--host', nlaHost, '--account', sc(k).upn, '--password-stdin', ...dirArgs], stdin: sc(k).password, expect: sc(k).expect,
+    })),
+    { label: `one failure from lockout (${samba.lockoutThreshold - 1} of ${samba.lockoutThreshold})`, args: ['--host', nlaHost, '--account', `${samba.nearLocked.user}@pamtest.local`, '--password-stdin', ...dirArgs], stdin: 'maybe-right-maybe-not', expect: 'ldap.lockout-risk' },
+    { label: 'RDP host unreachable (port closed)', args: ['--host', `127.0.0.1:${refused}`, '--account', sc('good').upn, '--password-stdin', ...dirArgs], stdin: sc('good').password, expect: 'net.refused' },
+    { label: 'RDP certificate expired', args: ['--host', `127.0.0.1:${rdp.expired.port}`, '--account', sc('good').upn, '--password-stdin', ...dirArgs], stdin: sc('good').password, expect: 'rdp.cert-expired' },
+    { label: 'client caches a stale password', args: ['--host', `127.0.0.1:${rdp.nla.port}`, '--provider', 'vault', '--ref', 'rdp/alice', '--cache-from', cacheFile, ...dirArgs], expect: 'cache.stale-password' },
   ];
-  for (const s of scenarios) {
-    const r = await run(['check', ...s.args, '--password-stdin', '--json'], { stdin: s.stdin, env: svcEnv });
+  console.log(`\n${c(1, 'credgate doctor')} — why would this RDP launch fail? (Samba AD DC ${samba.ldapsUrl}, FreeRDP hosts on 127.0.0.1)\n`);
+  const rows = [];
+  for (const m of matrix) {
+    const t = Date.now();
+    const r = await run(['doctor', ...m.args, '--json'], { stdin: m.stdin, env, cwd: tmp });
     let j;
     try {
       j = JSON.parse(r.out);
     } catch {
-      j = { code: `error: ${r.err.trim()}`, cause: '', remediation: [] };
+      j = { code: `error: ${r.err.trim()}`, headline: '', remediation: [] };
     }
-    const right = j.code === s.expect || j.findings?.some((f) => f.code === s.expect);
-    if (!right) failures++;
-    const verdict = r.code === 0 ? c(32, `OK (${r.code})`) : c(31, `FAIL (${r.code})`);
-    rows.push([s.label, s.describe, verdict + (right ? '' : c(33, ' UNEXPECTED')), j.code, (j.remediation?.[0]?.action ?? '').replace(/\s+/g, ' ')]);
+    const right = j.code === m.expect;
+    if (!right) unexpected++;
+    const verdict = (r.code === 0 ? c(32, 'WORKS') : c(31, 'FAILS')) + ` (exit ${r.code})`;
+    rows.push([m.label, verdict + (right ? '' : c(33, ' UNEXPECTED')), j.code, j.headline ?? '', `${Date.now() - t} ms`]);
   }
-  console.log(table(rows, ['account', 'scenario', 'verdict (exit)', 'cause', 'first fix']));
-  console.log(`\n${scenarios.length} scenarios, ${scenarios.length - failures} with the expected cause. Exit codes: 0 valid, 1 rejected, 3 unusable, 4 unreachable/TLS.`);
-  console.log(c(2, `Run one yourself:  printf %s "$PW" | node bin/credgate.mjs check --ldap ${samba.ldapsUrl} --ca-file ${samba.caFile} --user alice@pamtest.local --password-stdin`));
+  console.log(table(rows, ['scenario', 'verdict', 'cause', 'headline (cause — fix)', 'time'], [30, 22, 26, 70, 7]));
+
+  console.log(`\n${c(1, 'credgate check')} — OpenLDAP password-policy states (${slapd.ldapsUrl}), password on stdin\n`);
+  const prow = [];
+  for (const s of slapd.scenarios.filter((x) => x.key !== 'victim')) {
+    const r = await run(['check', '--ldap', slapd.ldapsUrl, '--ca-file', slapd.caFile, '--user', s.dn, '--password-stdin', '--json'], { stdin: s.tryPassword });
+    let j;
+    try {
+      j = JSON.parse(r.out);
+    } catch {
+      j = { code: `error: ${r.err.trim()}`, findings: [] };
+    }
+    const codes = (j.findings ?? []).map((f) => f.code);
+    const right = codes.includes(s.expect);
+    if (!right) unexpected++;
+    prow.push([s.uid, (r.code === 0 ? c(32, 'OK') : c(31, 'FAIL')) + ` (exit ${r.code})` + (right ? '' : c(33, ' UNEXPECTED')), codes.join(', '), (j.remediation?.[0]?.action ?? '')]);
+  }
+  console.log(table(prow, ['account', 'verdict', 'findings', 'first fix'], [14, 14, 40, 70]));
+  const total = matrix.length + prow.length;
+  console.log(`\n${total} scenarios, ${total - unexpected} with the expected cause. Exit codes: 0 works, 1 rejected, 3 account unusable, 4 unreachable/TLS, 5 vault, 6 stale cache.`);
 } finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
   if (started.length) await down(started, { log: (m) => process.stderr.write(c(2, m) + '\n') });
 }
-process.exitCode = failures ? 1 : 0;
+process.exitCode = unexpected ? 1 : 0;
