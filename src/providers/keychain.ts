@@ -172,7 +172,7 @@ export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
       throw keychainError(e, t, []);
     }
     if (password === null || password === undefined || account === undefined) {
-      throw new ProviderError(`The OS keychain has no item for ${where}; store one (service ${t.service}${t.account ? `, account ${t.account}` : ''}) or check the names.`, {
+      throw new ProviderError(`The OS keychain has no item for ${where}; store one (service ${t.service}${t.account ? `, account ${t.account}` : ''}), check the names, or unlock the keychain (a locked one shows no items).`, {
         code: 'PROVIDER_NOT_FOUND', details: { service: t.service, ...(t.account ? { account: t.account } : {}) },
       });
     }
