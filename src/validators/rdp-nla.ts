@@ -40,6 +40,8 @@ export interface RdpNlaOptions {
   caFile?: string | string[];
   /** NetBIOS name the AUTHENTICATE message names as the client workstation. Default empty. */
   workstation?: string;
+  /** Highest CredSSP version to announce, 2–6 (default 6). Lower it only to reproduce an old client. */
+  credsspVersion?: number;
 }
 
 /** NTSTATUS codes a CredSSP server reports that are not in the AD table (ad-codes.ts). */
@@ -163,6 +165,10 @@ export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, deadline]) : deadline;
   const id = ntlmIdentity(o.username, o.domain);
+  const ours = o.credsspVersion ?? CREDSSP_VERSION;
+  if (!Number.isInteger(ours) || ours < 2 || ours > CREDSSP_VERSION) {
+    throw new ConfigError(`The CredSSP version must be an integer from 2 to ${CREDSSP_VERSION}; got ${String(o.credsspVersion)}.`, { code: 'CONFIG_INVALID', details: { option: 'credsspVersion' } });
+  }
   const ca = readCa(o.caFile);
   const t0 = performance.now();
   if (signal.aborted) throw abortError(signal, `The NLA check of ${o.host}:${port}`);
@@ -191,16 +197,16 @@ export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
 
     // leg 1: NEGOTIATE → CHALLENGE
     const negotiate = buildNegotiate();
-    send({ version: CREDSSP_VERSION, negoTokens: [negotiate] });
+    send({ version: ours, negoTokens: [negotiate] });
     const r1 = await reader.next(signal, 'the NTLM CHALLENGE');
     if (!Buffer.isBuffer(r1)) throw lost('after the NTLM NEGOTIATE', r1.closed === 'error' ? 'reset' : 'closed');
     const ts1 = decodeTsRequest(r1);
-    const base = { host: o.host, port, user: id.user, domain: id.domain, credsspVersion: Math.min(ts1.version, CREDSSP_VERSION), certSha256 };
+    const base = { host: o.host, port, user: id.user, domain: id.domain, credsspVersion: Math.min(ts1.version, ours), certSha256 };
     if (ts1.errorCode !== undefined) return [ntStatusFinding(ts1.errorCode, { ...base, phase: 'negotiate' })];
     const token = ts1.negoTokens?.[0];
     if (!token) throw new CredgateError(`The RDP host ${o.host}:${port} answered the NTLM NEGOTIATE without a CHALLENGE.`, { code: 'PROTOCOL_ERROR', details: { kind: 'credssp', host: o.host, port } });
     const challenge = parseChallenge(token);
-    const version = Math.min(ts1.version, CREDSSP_VERSION);
+    const version = Math.min(ts1.version, ours);
     if (version < 2) throw new CredgateError(`The RDP host ${o.host}:${port} speaks CredSSP version ${ts1.version}; credgate needs 2 or later.`, { code: 'PROTOCOL_ERROR', details: { kind: 'credssp', version: ts1.version } });
     const server = {
       ...describeAvPairs(challenge.avPairs),
@@ -217,7 +223,7 @@ export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
     const nonce = version >= 5 ? randomBytes(32) : undefined;
     const sealed = auth.session.seal(clientPubKeyAuth(version, publicKey, nonce));
     // every TSRequest announces credgate's own highest version (MS-CSSP 2.2.1); the binding follows the negotiated one
-    send({ version: CREDSSP_VERSION, negoTokens: [auth.message], pubKeyAuth: Buffer.concat([sealed.signature, sealed.sealed]), ...(nonce ? { clientNonce: nonce } : {}) });
+    send({ version: ours, negoTokens: [auth.message], pubKeyAuth: Buffer.concat([sealed.signature, sealed.sealed]), ...(nonce ? { clientNonce: nonce } : {}) });
 
     const r2 = await reader.next(signal, 'the answer to the NTLM AUTHENTICATE');
     const timingMs = Math.round(performance.now() - t0);

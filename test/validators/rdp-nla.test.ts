@@ -93,6 +93,29 @@ describe('NLA against the lab FreeRDP server', () => {
     expect(b[0]!.code).toBe('rdp.nla-ok');
   });
 
+  it.each([2, 3, 4, 5, 6])('CredSSP version %i: the real server proves its key (v2–4: key + 1, v5+: SHA-256 with the nonce)', async (v) => {
+    const cap = captureTlsWrites();
+    const f = await validateRdpNla({ host: lab.host, port: lab.nla.port, username: alice.user, domain: alice.domain, password: new Secret(alice.password), timeoutMs: 8000, credsspVersion: v });
+    cap.restore();
+    expect(f[0]).toMatchObject({ code: 'rdp.nla-ok', evidence: { credsspVersion: v } });
+    const second = decodeTsRequest(cap.writes[1]!);
+    expect(second.version).toBe(v);
+    if (v >= 5) {
+      expect(second.clientNonce?.length).toBe(32);
+      expect(second.pubKeyAuth?.length).toBe(16 + 32);
+    } else {
+      expect(second.clientNonce).toBeUndefined();
+      expect(second.pubKeyAuth!.length).toBeGreaterThan(16 + 200); // the sealed RSA public key itself
+    }
+    assertNoSecretSent(cap.writes, alice.password);
+  });
+
+  it('a CredSSP version outside 2–6 is CONFIG_INVALID', async () => {
+    for (const v of [1, 7, 2.5]) {
+      await expect(validateRdpNla({ host: lab.host, port: lab.nla.port, username: 'a', password: new Secret('p'), credsspVersion: v })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    }
+  });
+
   it.each([
     ['wrong password', () => ({ username: alice.user, domain: alice.domain, password: WRONG })],
     ['unknown user', () => ({ username: 'nobody-here', domain: alice.domain, password: alice.password })],
