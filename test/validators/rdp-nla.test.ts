@@ -277,6 +277,15 @@ describe('NTSTATUS answers (credssp-error-server, as Windows sends them)', () =>
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
+  it('a server that goes silent after TLS: TIMEOUT at the deadline, not a hang', async () => {
+    await using srv = await startCredsspErrorServer({ mode: 'silent', ...pki() });
+    const t0 = Date.now();
+    const err = await validateRdpNla({ host: srv.host, port: srv.port, username: 'carol', password: new Secret('p-1'), timeoutMs: 400 }).catch((e: unknown) => e);
+    expect((err as CredgateError).code).toBe('TIMEOUT');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(srv.received.length).toBe(1);
+  });
+
   it('bounded network fuzz: mutated CHALLENGE answers give a finding or a CredgateError, within the deadline', async () => {
     // a real CHALLENGE TSRequest from the lab FreeRDP server, mutated
     const base = Buffer.from('30819fa003020106a17430723070a06e046c4e544c4d53535000020000000400040038000000358288e21f1802a855f468940000000000000000300030003c0000000601b11d0000000f56004d000200040056004d000100040056004d000400040076006d000300040076006d000700080080cdb622a07cdd0100000000a522042043a0c454137de74e78cd0bd85529d3ff406c471df2adb750c413ae5b7c0d35b4', 'hex');
