@@ -75,13 +75,24 @@ export function ntStatusFinding(status: number, evidence: Record<string, unknown
   return finding(SRC, 'rdp.logon-failure', 'error', `The RDP host refused the logon at the NLA step with status ${hex32(s)}.`, ev, LOGON_FAILURE_FIX);
 }
 
-/** Split `DOMAIN\user`; a UPN stays whole as the NTLM user name (domain empty). */
+/**
+ * The NTLM user and domain fields: `DOMAIN\user` is split (its own domain wins); a UPN stays whole
+ * as the user name with an empty domain, as Windows clients send it (MS-NLMP 2.2.1.3); a plain
+ * name takes `domain` (or none).
+ */
 export function ntlmIdentity(username: string, domain?: string): { user: string; domain: string } {
   const name = username.trim();
-  if (!name) throw new ConfigError('The user name for the NLA check is empty; pass alice, DOMAIN\\alice or alice@domain.', { code: 'CONFIG_INVALID', details: { option: 'user' } });
+  const empty = () => new ConfigError('The user name for the NLA check is empty; pass alice, DOMAIN\\alice or alice@domain.', { code: 'CONFIG_INVALID', details: { option: 'user' } });
+  if (!name) throw empty();
   const bs = name.indexOf('\\');
-  if (bs > 0 && domain === undefined) return { user: name.slice(bs + 1), domain: name.slice(0, bs) };
-  return { user: name, domain: domain ?? '' };
+  if (bs > 0) {
+    const user = name.slice(bs + 1);
+    if (!user) throw empty();
+    return { user, domain: name.slice(0, bs) };
+  }
+  const at = name.lastIndexOf('@');
+  if (at > 0 && at < name.length - 1) return { user: name, domain: '' };
+  return { user: name, domain: domain?.trim() ?? '' };
 }
 
 /** Reads whole TSRequests from the TLS stream, bounded; a close or reset is reported as such. */

@@ -194,7 +194,10 @@ describe('faults throw CredgateError', () => {
     expect(ntlmIdentity('DOM\\bob')).toEqual({ user: 'bob', domain: 'DOM' });
     expect(ntlmIdentity('bob@dom.example')).toEqual({ user: 'bob@dom.example', domain: '' });
     expect(ntlmIdentity('bob', 'D')).toEqual({ user: 'bob', domain: 'D' });
+    expect(ntlmIdentity('DOM\\bob', 'OTHER')).toEqual({ user: 'bob', domain: 'DOM' });
+    expect(ntlmIdentity('bob@dom.example', 'DOM')).toEqual({ user: 'bob@dom.example', domain: '' });
     expect(() => ntlmIdentity('  ')).toThrow(CredgateError);
+    expect(() => ntlmIdentity('DOM\\')).toThrow(CredgateError);
   });
 });
 
