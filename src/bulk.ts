@@ -359,29 +359,45 @@ class BulkRun {
     }
   }
 
-  async *results(): AsyncGenerator<VerifyResult> {
-    const workers = Array.from({ length: this.concurrency }, () => this.worker());
-    let running = workers.length;
-    for (const w of workers) {
-      w.catch((e) => {
-        if (this.fatal === undefined) this.fatal = e;
-        this.stopped = true;
-      }).finally(() => {
-        running--;
-        this.wake();
-      });
+  private running = 0;
+
+  /** Start the workers (once). */
+  start(): void {
+    this.running = this.concurrency;
+    for (let i = 0; i < this.concurrency; i++) {
+      this.worker()
+        .catch((e: unknown) => {
+          if (this.fatal === undefined) this.fatal = e;
+          this.stopped = true;
+        })
+        .finally(() => {
+          this.running--;
+          this.wake();
+        });
     }
-    for (;;) {
-      while (this.out.length) {
-        const r = this.out.shift()!;
-        if (this.out.length < this.highWater / 2) this.releaseProducers();
-        yield r;
-      }
-      if (this.fatal !== undefined) throw this.fatal;
-      if (running === 0) break;
-      await new Promise<void>((r) => (this.wakeConsumer = r));
-      this.wakeConsumer = undefined;
+  }
+
+  /**
+   * The next result: an already-settled promise when one is queued (no generator machinery per
+   * account), else one that settles when a worker produces one or all are done.
+   */
+  pull(): Promise<IteratorResult<VerifyResult, undefined>> {
+    const r = this.out.shift();
+    if (r) {
+      if (this.out.length < this.highWater / 2 && this.wakeProducers.length) this.releaseProducers();
+      return Promise.resolve({ value: r, done: false });
     }
+    if (this.fatal !== undefined) {
+      const e = this.fatal;
+      return this.dispose().then(() => Promise.reject(e));
+    }
+    if (this.running === 0) return this.dispose().then(() => ({ value: undefined, done: true }));
+    return new Promise((resolve) => {
+      this.wakeConsumer = () => {
+        this.wakeConsumer = undefined;
+        resolve(this.pull());
+      };
+    });
   }
 
   private wake(): void {
@@ -418,6 +434,14 @@ class BulkRun {
   }
 
   // ---- input
+
+  /** An item without awaiting, when one is prepared (the common case). */
+  private takeNow(): Item | undefined {
+    if (this.stopped || this.opts.signal?.aborted) return undefined;
+    const item = this.prepared.shift();
+    if (item && this.prepared.length < this.batch / 2 && !this.inputDone && !this.filling) this.startFill();
+    return item;
+  }
 
   private async next(): Promise<Item | undefined> {
     for (;;) {
@@ -480,7 +504,7 @@ class BulkRun {
     let connUrl = -1;
     try {
       for (;;) {
-        const item = await this.next();
+        const item = this.takeNow() ?? (await this.next());
         if (!item) break;
         item.t0 = performance.now();
         if (item.decided) {
@@ -743,7 +767,15 @@ class BulkRun {
     return this.down;
   }
 
-  async dispose(): Promise<void> {
+  private disposed: Promise<void> | undefined;
+
+  /** Close every connection and the input. Idempotent. */
+  dispose(): Promise<void> {
+    this.disposed ??= this.doDispose();
+    return this.disposed;
+  }
+
+  private async doDispose(): Promise<void> {
     this.stopped = true;
     this.releaseProducers();
     for (const c of this.conns) c.dispose();
@@ -764,13 +796,46 @@ class BulkRun {
  * service account) throw CredgateError; everything about an account is a finding in its result.
  * Breaking out of the loop closes every connection.
  */
-export async function* verifyMany(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, options: VerifyManyOptions): AsyncGenerator<VerifyResult, void, undefined> {
-  const run = new BulkRun(input, options);
-  try {
-    yield* run.results();
-  } finally {
-    await run.dispose();
-  }
+export function verifyMany(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, options: VerifyManyOptions): AsyncIterableIterator<VerifyResult> & AsyncDisposable {
+  let run: BulkRun | undefined;
+  let finished = false;
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
+    await run?.dispose();
+  };
+  const it: AsyncIterableIterator<VerifyResult> & AsyncDisposable = {
+    next(): Promise<IteratorResult<VerifyResult>> {
+      if (finished) return Promise.resolve({ value: undefined, done: true });
+      if (!run) {
+        try {
+          // options are checked on the first next(), before any I/O
+          run = new BulkRun(input, options);
+        } catch (e) {
+          finished = true;
+          return Promise.reject(e);
+        }
+        run.start();
+      }
+      // pull() disposes the run itself when it ends (all answered, or a fault)
+      return run.pull();
+    },
+    async return(): Promise<IteratorResult<VerifyResult>> {
+      await finish();
+      return { value: undefined, done: true };
+    },
+    async throw(e?: unknown): Promise<IteratorResult<VerifyResult>> {
+      await finish();
+      throw e;
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+    async [Symbol.asyncDispose]() {
+      await finish();
+    },
+  };
+  return it;
 }
 
 /** Counts by code, and the exit code of the run: 0 when every account is valid. */

@@ -224,6 +224,7 @@ class Reader {
   }
 
   string(): string {
+    if (this.end === this.at) return '';
     return Buffer.from(this.buf.buffer, this.buf.byteOffset + this.at, this.end - this.at).toString('utf8');
   }
 
@@ -363,7 +364,8 @@ export class LdapWireConnection {
     if (o.mode === 'starttls') {
       let r: LdapResponse;
       try {
-        r = await conn.request(encodeStartTlsRequest(conn.nextId++), o.timeoutMs);
+        const id = conn.nextId++;
+        r = await conn.request(encodeStartTlsRequest(id), id, o.timeoutMs);
       } catch (e) {
         conn.dispose();
         throw e;
@@ -389,18 +391,16 @@ export class LdapWireConnection {
   /** Simple bind on this connection. Resolves with the server's answer, whatever its result code. */
   bind(name: string, password: string, opts: { ppolicy?: boolean; timeoutMs: number }): Promise<LdapResponse> {
     if (this.nextId >= 0x7fffffff) this.nextId = 1;
-    const buf = encodeBindRequest(this.nextId++, name, password, opts);
-    return this.request(buf, opts.timeoutMs, true);
+    const id = this.nextId++;
+    return this.request(encodeBindRequest(id, name, password, opts), id, opts.timeoutMs, true);
   }
 
-  private request(buf: Buffer, timeoutMs: number, wipe = false): Promise<LdapResponse> {
+  private request(buf: Buffer, id: number, timeoutMs: number, wipe = false): Promise<LdapResponse> {
     if (!this.alive) {
       if (wipe) buf.fill(0);
       return Promise.reject(new WireConnectionError('The LDAP connection is closed.', 'ECONNRESET', false, this.failure));
     }
     if (this.pending) return Promise.reject(new Error('internal: one operation at a time per LDAP connection'));
-    // messageID sits right after the SEQUENCE header: read it back for matching
-    const id = new Reader(buf, 0, buf.length).element(TAG.SEQUENCE).body.element(TAG.INTEGER).body.integer();
     return new Promise<LdapResponse>((resolve, reject) => {
       // the socket's inactivity timer (refreshed by Node on every read and write) is the deadline:
       // no per-operation timer to create and clear
