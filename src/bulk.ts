@@ -115,7 +115,18 @@ const R_LOST: Remediation[] = [
 ];
 const R_INPUT: Remediation[] = [{ action: 'Fix the account line (a user name and a non-empty password are required).', owner: 'caller' }];
 
-function answerFindings(r: LdapResponse, pw: string, warnDays: number): Finding[] {
+const OK_MESSAGE = 'The directory accepted the credential.';
+
+function answerFindings(r: LdapResponse, pw: string, warnDays: number, account: string): Finding[] {
+  const pp = r.ppolicy;
+  // the common case, kept allocation-light: accepted, no password policy news
+  if (r.resultCode === 0 && !pp) return [{ code: 'ldap.ok', severity: 'ok', message: OK_MESSAGE, evidence: { resultCode: 0, account }, remediation: [], source: SOURCE }];
+  const out = answerFindingsSlow(r, pw, warnDays);
+  if (out[0]) out[0].evidence.account = account;
+  return out;
+}
+
+function answerFindingsSlow(r: LdapResponse, pw: string, warnDays: number): Finding[] {
   const pp = r.ppolicy;
   if (r.resultCode === 0) return successFindings(pp, warnDays);
   const diag = r.diagnosticMessage.length ? scrub(r.diagnosticMessage, [pw]) : '';
@@ -136,7 +147,7 @@ function successFindings(pp: PasswordPolicyResponse | undefined, warnDays: numbe
   if (pp?.error === 2) {
     return [finding(SOURCE, 'ldap.password-must-change', 'error', 'The password was accepted, but the directory requires it to be changed before any other operation (ppolicy changeAfterReset).', ev, R_MUST_CHANGE_PP)];
   }
-  const out = [finding(SOURCE, 'ldap.ok', 'ok', 'The directory accepted the credential.', ev)];
+  const out = [finding(SOURCE, 'ldap.ok', 'ok', OK_MESSAGE, ev)];
   if (pp?.timeBeforeExpiration !== undefined && pp.timeBeforeExpiration <= warnDays * 86400) {
     const days = Math.floor(pp.timeBeforeExpiration / 86400);
     out.push(finding(SOURCE, 'ldap.password-expiring', 'warning', `The password expires in ${days} day(s) (${pp.timeBeforeExpiration} s).`, { timeBeforeExpiration: pp.timeBeforeExpiration }, R_EXPIRING));
@@ -172,7 +183,10 @@ function rejectedFinding(diag: string, pp: PasswordPolicyResponse | undefined): 
 }
 
 /** The deciding finding, as diagnose() picks it: the lowest-priority non-ok, non-info finding. */
+const DECIDED_OK = { ok: true, code: 'ldap.ok', category: 'ok' as Category, exitCode: 0 };
+
 function decide(findings: Finding[]): { ok: boolean; code: string; category: Category; exitCode: number } {
+  if (findings.length === 1 && findings[0]!.code === 'ldap.ok') return DECIDED_OK;
   let best: Finding | undefined;
   let bestP = Infinity;
   for (const f of findings) {
@@ -259,6 +273,8 @@ function stateFromEntry(e: Entry, threshold: number, source: AccountState['locko
 interface Item {
   acct: AccountLine;
   name?: AccountName;
+  /** What to send as the bind name. */
+  bindName?: string;
   t0: number;
   /** Decided before any bind (bad input, guard): the findings, and no bind. */
   decided?: Finding[];
@@ -487,7 +503,13 @@ class BulkRun {
       if (typeof acct.username !== 'string' || !acct.username.trim()) problem = 'the user name is empty';
       else if (!acct.password || typeof acct.password.reveal !== 'function') problem = 'the password is missing';
       else if (acct.password.reveal().length === 0) problem = 'the password is empty (an empty simple bind is anonymous and proves nothing)';
-      else item.name = parseAccountName(acct.username, this.opts.defaultDomain);
+      else if (this.opts.service || this.opts.defaultDomain) {
+        item.name = parseAccountName(acct.username, this.opts.defaultDomain);
+        item.bindName = item.name.bindName;
+      } else {
+        // without a default domain every accepted form binds as written (parseAccountName's rule)
+        item.bindName = acct.username.trim();
+      }
     } catch (e) {
       problem = e instanceof Error ? e.message : String(e);
     }
@@ -512,7 +534,7 @@ class BulkRun {
           if (wait) await wait;
           continue;
         }
-        const name = item.name!;
+        const bindName = item.bindName!;
         const pw = item.acct.password.reveal();
         if (this.rated) await this.rate.take(this.opts.signal);
         let findings: Finding[] | undefined;
@@ -526,7 +548,7 @@ class BulkRun {
             const c = await this.connect();
             if (!c) {
               const d = this.down!;
-              findings = d.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: name.bindName } }));
+              findings = d.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: bindName } }));
               url = d.url;
               break;
             }
@@ -535,14 +557,13 @@ class BulkRun {
           }
           url = this.urls[connUrl]!.url;
           try {
-            const r = await conn.bind(name.bindName, pw, { ppolicy: this.ppolicy, timeoutMs: this.timeoutMs });
+            const r = await conn.bind(bindName, pw, { ppolicy: this.ppolicy, timeoutMs: this.timeoutMs });
             bound = true;
-            findings = answerFindings(r, pw, this.warnDays);
-            if (findings[0]) findings[0].evidence.account = name.bindName;
+            findings = answerFindings(r, pw, this.warnDays, bindName);
           } catch (e) {
             if (e instanceof WireConnectionError && !e.sent && attempt < this.urls.length + 2) continue;
             bound = !(e instanceof WireConnectionError) || e.sent;
-            findings = [this.lostFinding(e, this.urls[connUrl]!, name.bindName)];
+            findings = [this.lostFinding(e, this.urls[connUrl]!, bindName)];
             this.release(conn);
             conn = undefined;
             this.advancePast(connUrl);

@@ -183,27 +183,30 @@ export function messageLength(buf: Uint8Array, offset = 0, max = MAX_MESSAGE_BYT
   return avail < hdr + len ? -1 : hdr + len;
 }
 
-/** A bounds-checked cursor over one TLV container. */
-class Reader {
+/**
+ * A bounds-checked cursor over one TLV container. `next()` reads one element's header, records
+ * its tag and content bounds, and moves past it; the content is then read with int/str/bytes, or
+ * entered with sub() (the only allocation).
+ */
+class Cursor {
+  tag = 0;
+  cs = 0;
+  ce = 0;
   constructor(private readonly buf: Uint8Array, public at: number, public readonly end: number) {}
 
   get done(): boolean {
     return this.at >= this.end;
   }
 
-  peek(): number {
+  next(expect?: number): number {
+    const buf = this.buf;
     if (this.at >= this.end) throw wireError('unexpected end of element');
-    return this.buf[this.at]!;
-  }
-
-  /** Read a tag and length; returns the tag and a Reader over the contents, and skips past them. */
-  element(expect?: number): { tag: number; body: Reader } {
-    const tag = this.peek();
+    const tag = buf[this.at]!;
     if (expect !== undefined && tag !== expect) throw wireError(`expected tag 0x${expect.toString(16)}, got 0x${tag.toString(16)}`);
     if ((tag & 0x1f) === 0x1f) throw wireError('multi-byte tags are not used by LDAP');
     let p = this.at + 1;
     if (p >= this.end) throw wireError('truncated length');
-    const b = this.buf[p++]!;
+    const b = buf[p++]!;
     let len: number;
     if (b < 0x80) len = b;
     else {
@@ -212,27 +215,34 @@ class Reader {
       if (n > 4) throw wireError('length of length over 4 bytes');
       if (p + n > this.end) throw wireError('truncated length');
       len = 0;
-      for (let k = 0; k < n; k++) len = len * 256 + this.buf[p++]!;
+      for (let k = 0; k < n; k++) len = len * 256 + buf[p++]!;
     }
     if (p + len > this.end) throw wireError('element overruns its container');
+    this.tag = tag;
+    this.cs = p;
+    this.ce = p + len;
     this.at = p + len;
-    return { tag, body: new Reader(this.buf, p, p + len) };
+    return tag;
+  }
+
+  sub(): Cursor {
+    return new Cursor(this.buf, this.cs, this.ce);
   }
 
   bytes(): Uint8Array {
-    return this.buf.subarray(this.at, this.end);
+    return this.buf.subarray(this.cs, this.ce);
   }
 
-  string(): string {
-    if (this.end === this.at) return '';
-    return Buffer.from(this.buf.buffer, this.buf.byteOffset + this.at, this.end - this.at).toString('utf8');
+  str(): string {
+    if (this.ce === this.cs) return '';
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + this.cs, this.ce - this.cs).toString('utf8');
   }
 
-  integer(): number {
-    const n = this.end - this.at;
+  int(): number {
+    const n = this.ce - this.cs;
     if (n < 1 || n > 5) throw wireError(`integer of ${n} bytes`);
-    let v = this.buf[this.at]! & 0x80 ? -1 : 0;
-    for (let k = this.at; k < this.end; k++) v = v * 256 + this.buf[k]!;
+    let v = this.buf[this.cs]! & 0x80 ? -1 : 0;
+    for (let k = this.cs; k < this.ce; k++) v = v * 256 + this.buf[k]!;
     return v;
   }
 }
@@ -261,35 +271,43 @@ export interface LdapResponse {
 export function decodeResponse(msg: Uint8Array): LdapResponse {
   const total = messageLength(msg, 0, Number.MAX_SAFE_INTEGER);
   if (total !== msg.length) throw wireError(total < 0 ? 'truncated message' : 'trailing bytes after the message');
-  const top = new Reader(msg, 0, msg.length).element(TAG.SEQUENCE).body;
-  const messageId = top.element(TAG.INTEGER).body.integer();
+  const outer = new Cursor(msg, 0, msg.length);
+  outer.next(TAG.SEQUENCE);
+  const top = outer.sub();
+  top.next(TAG.INTEGER);
+  const messageId = top.int();
   if (messageId < 0) throw wireError('negative message ID');
-  const { tag: op, body } = top.element();
+  const op = top.next();
   // LDAPResult components live directly inside the [APPLICATION n] SEQUENCE (constructed, tag class application)
   if ((op & 0xe0) !== 0x60) throw wireError(`protocolOp 0x${op.toString(16)} is not a constructed application element`);
-  const resultCode = body.element(TAG.ENUMERATED).body.integer();
-  const matchedDN = body.element(TAG.OCTET_STRING).body.string();
-  const diagnosticMessage = body.element(TAG.OCTET_STRING).body.string();
+  const body = top.sub();
+  body.next(TAG.ENUMERATED);
+  const resultCode = body.int();
+  body.next(TAG.OCTET_STRING);
+  const matchedDN = body.str();
+  body.next(TAG.OCTET_STRING);
+  const diagnosticMessage = body.str();
   let responseName: string | undefined;
   while (!body.done) {
-    const e = body.element();
-    if (op === TAG.EXTENDED_RESPONSE && e.tag === 0x8a) responseName = e.body.string();
-    // referral [3], serverSaslCreds [7], responseValue [11]: not needed, skipped (bounds already checked)
+    // referral [3], serverSaslCreds [7], responseValue [11]: not needed, skipped (bounds checked)
+    if (body.next() === 0x8a && op === TAG.EXTENDED_RESPONSE) responseName = body.str();
   }
   const controls: LdapControl[] = [];
   let ppolicy: PasswordPolicyResponse | undefined;
   while (!top.done) {
-    const e = top.element();
-    if (e.tag !== TAG.CONTROLS) continue;
-    while (!e.body.done) {
-      const c = e.body.element(TAG.SEQUENCE).body;
-      const type = c.element(TAG.OCTET_STRING).body.string();
+    if (top.next() !== TAG.CONTROLS) continue;
+    const list = top.sub();
+    while (!list.done) {
+      list.next(TAG.SEQUENCE);
+      const c = list.sub();
+      c.next(TAG.OCTET_STRING);
+      const type = c.str();
       let critical = false;
       let value: Uint8Array | undefined;
       while (!c.done) {
-        const x = c.element();
-        if (x.tag === TAG.BOOLEAN) critical = x.body.integer() !== 0;
-        else if (x.tag === TAG.OCTET_STRING) value = x.body.bytes();
+        const t = c.next();
+        if (t === TAG.BOOLEAN) critical = c.int() !== 0;
+        else if (t === TAG.OCTET_STRING) value = c.bytes();
       }
       controls.push(value ? { type, critical, value } : { type, critical });
       if (type === PPOLICY_OID) {
@@ -345,8 +363,8 @@ interface Pending {
  */
 export class LdapWireConnection {
   private sock: net.Socket;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** Bytes of an incomplete message carried over to the next read. */
+  private rest: Buffer | undefined;
   private nextId = 1;
   private pending: Pending | undefined;
   private closed = false;
@@ -433,9 +451,8 @@ export class LdapWireConnection {
   };
 
   private readonly onData = (d: Buffer): void => {
-    this.chunks.push(d);
-    this.buffered += d.length;
-    let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    let buf = this.rest ? Buffer.concat([this.rest, d]) : d;
+    this.rest = undefined;
     try {
       for (;;) {
         const n = messageLength(buf, 0);
@@ -448,8 +465,7 @@ export class LdapWireConnection {
       this.fail(e instanceof Error ? e : new Error(String(e)));
       return;
     }
-    this.chunks = buf.length ? [buf] : [];
-    this.buffered = buf.length;
+    if (buf.length) this.rest = buf;
   };
 
   private dispatch(r: LdapResponse): void {
