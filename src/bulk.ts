@@ -430,19 +430,20 @@ class BulkRun {
   private emit(item: Item, findings: Finding[], bound: boolean, url: string | undefined): Promise<void> | undefined {
     const all = this.warnings.length ? [...findings, ...this.warnings] : findings;
     const d = decide(all);
+    // one object shape for every result (fields the caller did not give stay undefined)
     const r: VerifyResult = {
+      line: item.acct.line,
+      id: item.acct.id,
       account: item.acct.username,
       ok: d.ok,
       code: d.code,
       category: d.category,
       exitCode: d.exitCode,
       bound,
+      url,
       findings: all,
       ms: Math.round((performance.now() - item.t0) * 100) / 100,
     };
-    if (item.acct.line !== undefined) r.line = item.acct.line;
-    if (item.acct.id !== undefined) r.id = item.acct.id;
-    if (url !== undefined) r.url = url;
     this.out.push(r);
     this.wake();
     if (this.out.length >= this.highWater && !this.stopped) return new Promise<void>((res) => this.wakeProducers.push(res));
@@ -497,7 +498,7 @@ class BulkRun {
   }
 
   private prepare(acct: AccountLine): Item {
-    const item: Item = { acct, t0: performance.now() };
+    const item: Item = { acct, t0: 0 };
     let problem: string | undefined;
     try {
       if (typeof acct.username !== 'string' || !acct.username.trim()) problem = 'the user name is empty';

@@ -355,6 +355,38 @@ interface Pending {
   resolve: (r: LdapResponse) => void;
   reject: (e: Error) => void;
   timeoutMs: number;
+  /** The watchdog tick at which the request was sent. */
+  tick: number;
+}
+
+/**
+ * One watchdog for every connection with an operation in flight: a coarse tick every 100 ms
+ * instead of a timer created and cleared per operation (a bulk run does tens of thousands per
+ * second). Deadlines are honoured to within one tick. The timer runs only while some connection
+ * is open, and never keeps the process alive.
+ */
+const WATCH_MS = 100;
+const watched = new Set<LdapWireConnection>();
+let watchTick = 0;
+let watchTimer: NodeJS.Timeout | undefined;
+
+function watch(c: LdapWireConnection): void {
+  watched.add(c);
+  if (!watchTimer) {
+    watchTimer = setInterval(() => {
+      watchTick++;
+      for (const x of watched) x.checkDeadline(watchTick);
+    }, WATCH_MS);
+    watchTimer.unref();
+  }
+}
+
+function unwatch(c: LdapWireConnection): void {
+  watched.delete(c);
+  if (watched.size === 0 && watchTimer) {
+    clearInterval(watchTimer);
+    watchTimer = undefined;
+  }
 }
 
 /**
@@ -369,7 +401,6 @@ export class LdapWireConnection {
   private pending: Pending | undefined;
   private closed = false;
   private failure: Error | undefined;
-  private idleMs = 0;
 
   private constructor(sock: net.Socket) {
     this.sock = sock;
@@ -393,8 +424,6 @@ export class LdapWireConnection {
         throw new WireConnectionError(`StartTLS refused with LDAP result ${r.resultCode}: ${r.diagnosticMessage}`, 'ERR_STARTTLS_REFUSED', false);
       }
       conn.detach();
-      sock.setTimeout(0);
-      conn.idleMs = 0;
       const secured = await upgrade(sock, o);
       conn.sock = secured;
       conn.attach(secured);
@@ -420,13 +449,7 @@ export class LdapWireConnection {
     }
     if (this.pending) return Promise.reject(new Error('internal: one operation at a time per LDAP connection'));
     return new Promise<LdapResponse>((resolve, reject) => {
-      // the socket's inactivity timer (refreshed by Node on every read and write) is the deadline:
-      // no per-operation timer to create and clear
-      if (timeoutMs !== this.idleMs) {
-        this.idleMs = timeoutMs;
-        this.sock.setTimeout(timeoutMs);
-      }
-      this.pending = { id, resolve, reject, timeoutMs };
+      this.pending = { id, resolve, reject, timeoutMs, tick: watchTick };
       this.sock.write(buf, wipe ? () => buf.fill(0) : undefined);
     });
   }
@@ -435,20 +458,23 @@ export class LdapWireConnection {
     sock.on('data', this.onData);
     sock.on('error', this.onError);
     sock.on('close', this.onClose);
-    sock.on('timeout', this.onTimeout);
+    watch(this);
   }
 
   private detach(): void {
     this.sock.off('data', this.onData);
     this.sock.off('error', this.onError);
     this.sock.off('close', this.onClose);
-    this.sock.off('timeout', this.onTimeout);
+    unwatch(this);
   }
 
-  private readonly onTimeout = (): void => {
-    // idle between operations is fine; silence while an answer is due is not
-    if (this.pending) this.fail(new WireConnectionError(`No answer within ${this.pending.timeoutMs} ms.`, 'ETIMEDOUT', true));
-  };
+  /** Called by the watchdog: fail the operation in flight once its deadline has passed. */
+  checkDeadline(tick: number): void {
+    const p = this.pending;
+    if (p && (tick - p.tick) * WATCH_MS >= p.timeoutMs) {
+      this.fail(new WireConnectionError(`No answer within ${p.timeoutMs} ms.`, 'ETIMEDOUT', true));
+    }
+  }
 
   private readonly onData = (d: Buffer): void => {
     let buf = this.rest ? Buffer.concat([this.rest, d]) : d;
@@ -495,6 +521,7 @@ export class LdapWireConnection {
   private fail(e: Error): void {
     if (!this.failure) this.failure = e;
     this.closed = true;
+    unwatch(this);
     const p = this.pending;
     this.pending = undefined;
     if (p) p.reject(e);
