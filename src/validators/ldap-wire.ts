@@ -357,6 +357,8 @@ interface Pending {
   timeoutMs: number;
   /** The watchdog tick at which the request was sent. */
   tick: number;
+  /** The request bytes to zero once answered (they hold a password). */
+  wipe: Buffer | undefined;
 }
 
 /**
@@ -449,8 +451,8 @@ export class LdapWireConnection {
     }
     if (this.pending) return Promise.reject(new Error('internal: one operation at a time per LDAP connection'));
     return new Promise<LdapResponse>((resolve, reject) => {
-      this.pending = { id, resolve, reject, timeoutMs, tick: watchTick };
-      this.sock.write(buf, wipe ? () => buf.fill(0) : undefined);
+      this.pending = { id, resolve, reject, timeoutMs, tick: watchTick, wipe: wipe ? buf : undefined };
+      this.sock.write(buf);
     });
   }
 
@@ -506,6 +508,8 @@ export class LdapWireConnection {
       return;
     }
     this.pending = undefined;
+    // answered, so the request has left the socket: its bytes (with the password) can go
+    p.wipe?.fill(0);
     p.resolve(r);
   }
 
@@ -524,7 +528,10 @@ export class LdapWireConnection {
     unwatch(this);
     const p = this.pending;
     this.pending = undefined;
-    if (p) p.reject(e);
+    if (p) {
+      p.wipe?.fill(0);
+      p.reject(e);
+    }
     this.sock.destroy();
   }
 
