@@ -89,7 +89,7 @@ try {
   await writeInput(input, lab.suffix);
   const inputMb = fs.statSync(input).size / MB;
   console.log(`input: ${LINES} lines, ${inputMb.toFixed(1)} MB, generated in ${((performance.now() - tg) / 1000).toFixed(1)} s; credgate from ${script.from}`);
-  console.log(`directory: own slapd with ${USERS} bench users on ${lab.ldapsUrl}; limit ${LIMIT_S} s`);
+  console.log(`directory: own slapd with ${USERS} bench users on ${lab.ldapsUrl}; limit ${LIMIT_S} s; machine: ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   // credgate verify runs in a process of its own, so its peak RSS is its alone
   const args = ['verify', '--input', input, '--output', output, '--overwrite', '--ldap', lab.ldapsUrl, '--ca-file', lab.caFile, '--json', '--progress-interval', '15'];
   const t0 = performance.now();

@@ -172,4 +172,20 @@ describe('credgate verify', () => {
     expect(m.code).toBe(2);
     expect(m.stderr).toMatch(/--input/);
   });
+
+  it('draws a progress bar with rate and ETA on a terminal', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const { Writable } = await import('node:stream');
+    fs.writeFileSync(path.join(dir, 'tty.jsonl'), Array.from({ length: 60 }, (_, i) => JSON.stringify({ user: dn(`bench${i}`), password: lab.benchPassword })).join('\n'));
+    let err = '';
+    let out = '';
+    const stderr = Object.assign(new Writable({ write(c, _e, cb) { err += String(c); cb(); } }), { isTTY: true });
+    const stdout = new Writable({ write(c, _e, cb) { out += String(c); cb(); } });
+    const code = await main(['verify', '--input', 'tty.jsonl', '--output', 'tty-out.jsonl', '--overwrite', ...base(), '--rate', '100'], { stdout, stderr, env: { NO_COLOR: '1' }, cwd: dir });
+    expect(code).toBe(0);
+    expect(err).toMatch(/\r\u001b\[2K\[#+-*\] \d+ done, 0 failed, \d+\/s, \d+% of input, ETA \d+:\d\d/);
+    expect(err).toMatch(/\[#{24}\] 60 done/);
+    expect(out).toMatch(/60 checked/);
+    assertNoLeak(err + out, allLabPasswords(), 'terminal output');
+  });
 });

@@ -112,4 +112,11 @@ describe('verifyMany on slapd', () => {
     expect(out.every((x) => x.ok)).toBe(true);
     expect(pulled).toBeLessThan(150);
   });
+
+  it('the lockout guard needs Active Directory: on slapd it stops with a clear config error, nothing bound', async () => {
+    await expect(collect(verifyMany(mixed().slice(0, 3), {
+      urls: lab.ldapsUrl, caFile: lab.caFile, timeoutMs: 5000,
+      service: { username: lab.admin.dn, password: new Secret(lab.admin.password) },
+    }))).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('not an Active Directory') });
+  });
 });
