@@ -4,6 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'ldapts';
 import { verifyMany, type AccountLine, type VerifyResult } from '../../src/bulk.js';
+import { readAccountState } from '../../src/validators/account-state.js';
 import { Secret } from '../../src/core/secret.js';
 import { samba, allLabPasswords, type SambaState } from '../lab/state.js';
 import { adminClient, createUser, badBinds, BASE_DN } from '../lab/samba.mjs';
@@ -32,6 +33,22 @@ describe('verifyMany on Samba AD', () => {
       if (s.subcode) expect(r.findings[0]!.evidence.adSubCode).toBe(s.subcode);
     }
     assertNoLeak(JSON.stringify(out), allLabPasswords(), 'verifyMany results');
+  });
+});
+
+describe('the guard reads state exactly as readAccountState does', () => {
+  it('same account-state findings for every scenario account, read in one batch', async () => {
+    const service = { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) };
+    const input: AccountLine[] = lab.scenarios.map((s) => ({ username: s.upn, password: new Secret(s.tryPassword), id: s.key }));
+    const out = await collect(verifyMany(input, { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 2, timeoutMs: 8000, service, guardBatchSize: 50 }));
+    for (const s of lab.scenarios) {
+      const single = await readAccountState({ urls: lab.ldapsUrl, caFile: lab.caFile, serviceUser: service.username, servicePassword: service.password, target: s.upn, timeoutMs: 8000 });
+      const r = out.find((x) => x.id === s.key)!;
+      const bulkState = r.findings.filter((f) => f.source === 'account-state').map((f) => f.code).sort();
+      expect(bulkState, s.key).toEqual(single.findings.map((f) => f.code).sort());
+      // locked and unknown accounts are never bound when the guard is on
+      if (s.key === 'locked' || s.key === 'unknown-user') expect(r.bound, s.key).toBe(false);
+    }
   });
 });
 
