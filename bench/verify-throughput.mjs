@@ -7,8 +7,10 @@
 //      practical limit of client + slapd on this machine) — code below, no LDAP library
 //   3. naive: a new ldapts Client (TLS handshake + bind + unbind) per account, one at a time,
 //      over a bounded number of accounts
-// Rounds of (credgate, raw) alternate so both see the same machine load; medians are reported.
-// Usage: node bench/verify-throughput.mjs [accounts=20000] [concurrency=8] [naiveAccounts=2000] [rounds=3]
+// Rounds of (credgate, raw) run back to back, alternating order, so both see the same machine
+// load (others share these 2 cores); the ratio is the median of the per-round ratios, and the
+// medians of each are printed too.
+// Usage: node bench/verify-throughput.mjs [accounts=20000] [concurrency=8] [naiveAccounts=2000] [rounds=5]
 // Targets: credgate ≥ 90% of raw and ≥ 60× naive. Exit code 0 when both are met, 1 otherwise.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,7 +25,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.argv[2] ?? 20000);
 const C = Number(process.argv[3] ?? 8);
 const NAIVE = Number(process.argv[4] ?? 2000);
-const ROUNDS = Number(process.argv[5] ?? 3);
+const ROUNDS = Number(process.argv[5] ?? 5);
 const LIMIT_MS = 240_000;
 const PPOLICY_OID = '1.3.6.1.4.1.42.2.27.8.5.1';
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
@@ -204,7 +206,7 @@ try {
   const naiveParallel = await naiveRun(lab.ldapsUrl, ca, dns.slice(0, NAIVE), pw, C);
   const cgM = median(cg);
   const rawM = median(raw);
-  const ofRaw = cgM / rawM;
+  const ofRaw = median(cg.map((x, i) => x / raw[i]));
   const xNaive = cgM / naive;
   console.log('');
   console.log('| client (LDAPS, 20,000-user slapd) | binds/s |');
@@ -214,7 +216,7 @@ try {
   console.log(`| naive: new ldapts Client per account, sequential (${NAIVE} accounts) | ${Math.round(naive)} |`);
   console.log(`| naive, ${C} in parallel (${NAIVE} accounts; for reference) | ${Math.round(naiveParallel)} |`);
   console.log('');
-  console.log(`credgate / raw = ${(ofRaw * 100).toFixed(1)}% (target ≥ 90%)`);
+  console.log(`credgate / raw = ${(ofRaw * 100).toFixed(1)}% (median of the per-round ratios; ratio of the medians ${((cgM / rawM) * 100).toFixed(1)}%; target ≥ 90%)`);
   console.log(`credgate / naive = ${xNaive.toFixed(1)}× (target ≥ 60×); vs naive ×${C} in parallel = ${(cgM / naiveParallel).toFixed(1)}×`);
   process.exitCode = ofRaw >= 0.9 && xNaive >= 60 ? 0 : 1;
 } catch (e) {

@@ -116,11 +116,18 @@ const R_LOST: Remediation[] = [
 const R_INPUT: Remediation[] = [{ action: 'Fix the account line (a user name and a non-empty password are required).', owner: 'caller' }];
 
 const OK_MESSAGE = 'The directory accepted the credential.';
+/** A ppolicy response control with nothing in it (OpenLDAP sends one with every bind). */
+const PP_RECEIVED: Readonly<PasswordPolicyResponse> = Object.freeze({ received: true });
+const isEmptyPolicy = (pp: PasswordPolicyResponse) =>
+  pp.error === undefined && pp.timeBeforeExpiration === undefined && pp.graceAuthNsRemaining === undefined && pp.errorName === undefined;
 
 function answerFindings(r: LdapResponse, pw: string, warnDays: number, account: string): Finding[] {
   const pp = r.ppolicy;
   // the common case, kept allocation-light: accepted, no password policy news
-  if (r.resultCode === 0 && !pp) return [{ code: 'ldap.ok', severity: 'ok', message: OK_MESSAGE, evidence: { resultCode: 0, account }, remediation: [], source: SOURCE }];
+  if (r.resultCode === 0 && (!pp || isEmptyPolicy(pp))) {
+    const evidence: Record<string, unknown> = pp ? { resultCode: 0, passwordPolicy: PP_RECEIVED, account } : { resultCode: 0, account };
+    return [{ code: 'ldap.ok', severity: 'ok', message: OK_MESSAGE, evidence, remediation: [], source: SOURCE }];
+  }
   const out = answerFindingsSlow(r, pw, warnDays);
   if (out[0]) out[0].evidence.account = account;
   return out;

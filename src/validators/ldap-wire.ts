@@ -17,6 +17,7 @@ import { decodePasswordPolicyValue, PPOLICY_OID, type PasswordPolicyResponse } f
 /** Largest LDAPMessage accepted from a server (a bind answer is a few hundred bytes). */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 export const STARTTLS_OID = '1.3.6.1.4.1.1466.20037';
+const PPOLICY_OID_BYTES = Buffer.from(PPOLICY_OID, 'latin1');
 export const NOTICE_OF_DISCONNECTION_OID = '1.3.6.1.4.1.1466.20036';
 
 export const TAG = {
@@ -225,6 +226,13 @@ class Cursor {
     return tag;
   }
 
+  /** Whether the last element's content is exactly these bytes. */
+  equals(b: Uint8Array): boolean {
+    if (this.ce - this.cs !== b.length) return false;
+    for (let i = 0; i < b.length; i++) if (this.buf[this.cs + i] !== b[i]) return false;
+    return true;
+  }
+
   sub(): Cursor {
     return new Cursor(this.buf, this.cs, this.ce);
   }
@@ -301,7 +309,8 @@ export function decodeResponse(msg: Uint8Array): LdapResponse {
       list.next(TAG.SEQUENCE);
       const c = list.sub();
       c.next(TAG.OCTET_STRING);
-      const type = c.str();
+      // the ppolicy control arrives with every bind on OpenLDAP: recognise it without decoding text
+      const type = c.equals(PPOLICY_OID_BYTES) ? PPOLICY_OID : c.str();
       let critical = false;
       let value: Uint8Array | undefined;
       while (!c.done) {
