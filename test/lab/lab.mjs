@@ -53,7 +53,7 @@ export async function up(names = PARTS, { log = (m) => process.stderr.write(m + 
   fs.mkdirSync(labDir, { recursive: true });
   // parts are independent; start them in parallel (samba dominates the wall time)
   await Promise.all(
-    names.map(async (name) => {
+    names.map(async (name) => withLock(name, async () => {
       const mod = await loadPart(name);
       const prev = readState(name);
       if (isRunning(prev) && (!mod.healthy || (await mod.healthy(prev).catch(() => false)))) {
@@ -79,9 +79,41 @@ export async function up(names = PARTS, { log = (m) => process.stderr.write(m + 
       fs.writeFileSync(statePath(name), JSON.stringify(state, null, 2));
       started.push(name);
       log(`lab: ${name} up in ${state.startMs} ms`);
-    }),
+    })),
   );
   return { started, timings };
+}
+
+/**
+ * One starter per part across processes (two test runs, or a run and `lab:up`): a lock file
+ * holding the starter's PID, created exclusively; a stale lock (dead PID) is taken over.
+ */
+async function withLock(name, fn) {
+  const file = path.join(labDir, `${name}.lock`);
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let holder = 0;
+      try {
+        holder = Number(fs.readFileSync(file, 'utf8'));
+      } catch {}
+      if (!holder || !alive(holder)) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      if (Date.now() - t0 > 120_000) throw new Error(`lab: ${name} is being started by pid ${holder} for over 2 minutes; remove ${file} if that process is gone`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 async function stopPartial(dir) {
@@ -107,9 +139,9 @@ async function stopState(state) {
 }
 
 export async function down(names = PARTS, { log = (m) => process.stderr.write(m + '\n') } = {}) {
-  for (const name of [...names].reverse()) {
+  for (const name of [...names].reverse()) await withLock(name, async () => {
     const s = readState(name);
-    if (!s) continue;
+    if (!s) return;
     let mod;
     try {
       mod = await loadPart(name);
@@ -120,7 +152,7 @@ export async function down(names = PARTS, { log = (m) => process.stderr.write(m 
       fs.rmSync(statePath(name));
     } catch {}
     log(`lab: ${name} stopped (pids ${(s.pids ?? []).join(',')})`);
-  }
+  });
 }
 
 export function status() {
