@@ -39,3 +39,12 @@ export { encodeTsRequest, decodeTsRequest, tsRequestLength, subjectPublicKey, cl
 export { buildNegotiate, parseChallenge, buildAuthenticate, parseAuthenticate, parseAvPairs, encodeAvPairs, ntowfv1, ntowfv2, NtlmSession, NTLM_FLAGS, AV as NTLM_AV, type ChallengeMessage, type AuthenticateResult, type AvPair } from './validators/ntlm/ntlm.js';
 export { md4 } from './validators/ntlm/md4.js';
 export { Rc4, rc4 } from './validators/ntlm/rc4.js';
+export { fromVault, parseVaultRef, type VaultProviderOptions } from './providers/vault.js';
+export { fromCyberArkCcp, CYBERARK_ERRORS, type CyberArkCcpOptions } from './providers/cyberark.js';
+export { fromDelinea, type DelineaOptions } from './providers/delinea.js';
+export { fromAzureKeyVault, parseKeyVaultRef, type AzureKeyVaultOptions } from './providers/azure-keyvault.js';
+export { fromAwsSecretsManager, type AwsSecretsManagerOptions } from './providers/aws-secrets-manager.js';
+export { signRequest as signAwsRequest, signingKey as awsSigningKey, type SignInput as AwsSignInput } from './providers/sigv4.js';
+export { chain, memoize } from './providers/compose.js';
+export { loadConfig, createProvider, defineConfig, testRefOf, ConfigSchema, type CredgateConfig, type ProviderConfigEntry } from './providers/config.js';
+export { FACTORIES as PROVIDER_FACTORIES } from './providers/registry.js';

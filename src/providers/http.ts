@@ -88,7 +88,9 @@ export class HttpClient {
   /** One request with retries inside the deadline. */
   async request(req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
     if (this.disposed) throw this.fail('PROVIDER_UNAVAILABLE', `The ${this.provider} provider was disposed.`, {});
-    const deadline = AbortSignal.timeout(this.o.timeoutMs ?? 15_000);
+    const timeoutMs = this.o.timeoutMs ?? 15_000;
+    const endAt = Date.now() + timeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
     const sig = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const retries = this.o.retries ?? 3;
     const base = this.o.backoffMs ?? 200;
@@ -101,8 +103,13 @@ export class HttpClient {
         res = await this.once(req, sig);
       } catch (e) {
         if (signal?.aborted) throw new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' });
-        if (deadline.aborted) throw this.fail('PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not answer within ${this.o.timeoutMs ?? 15_000} ms.`, { url: where, attempts: attempt + 1 });
+        if (deadline.aborted) throw this.fail('PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not answer within ${timeoutMs} ms.`, { url: where, attempts: attempt + 1 });
         if (e instanceof ProviderError && e.code === 'PROVIDER_BAD_RESPONSE') throw e;
+        const tlsCode = (e as NodeJS.ErrnoException).code;
+        if (tlsCode && TLS_CODES.test(tlsCode)) {
+          // a certificate problem does not fix itself: no retry
+          throw this.fail('PROVIDER_UNAVAILABLE', `The TLS certificate of ${this.provider} at ${where} was rejected (${tlsCode}); set caFile to the CA that issued it.`, { url: where, tls: tlsCode }, e);
+        }
         netErr = e instanceof ProviderError ? e : this.fail('PROVIDER_UNAVAILABLE', `Cannot reach ${this.provider} at ${where}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, { url: where }, e);
       }
       if (res && !(res.status === 429 || res.status >= 500)) return res;
@@ -114,10 +121,13 @@ export class HttpClient {
       }
       let wait = base * 2 ** attempt * (0.5 + Math.random());
       const ra = res?.headers['retry-after'];
-      if (typeof ra === 'string') {
-        const secs = Number(ra);
-        const when = Number.isFinite(secs) ? secs * 1000 : Date.parse(ra) - Date.now();
-        if (Number.isFinite(when) && when >= 0) wait = Math.max(wait, when);
+      const retryAfterMs = typeof ra === 'string' ? parseRetryAfter(ra) : undefined;
+      if (retryAfterMs !== undefined) wait = Math.max(wait, retryAfterMs);
+      if (Date.now() + wait >= endAt) {
+        // the server asks for a pause longer than the deadline allows: report now, do not sleep into the deadline
+        throw res?.status === 429
+          ? this.fail('PROVIDER_RATE_LIMITED', `${this.provider} answered 429 Too Many Requests at ${where} and asked to wait ${Math.ceil(wait / 1000)} s, beyond the ${timeoutMs} ms deadline; retry later or raise the timeout.`, { url: where, status: 429, attempts: attempt + 1, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
+          : netErr ?? this.fail('PROVIDER_UNAVAILABLE', `${this.provider} answered ${res!.status} at ${where} and no retry fits in the ${timeoutMs} ms deadline.`, { url: where, status: res!.status, attempts: attempt + 1 });
       }
       attempt++;
       await new Promise<void>((resolve, reject) => {
@@ -131,7 +141,8 @@ export class HttpClient {
             ? new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' })
             : this.fail(res?.status === 429 ? 'PROVIDER_RATE_LIMITED' : 'PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not give a usable answer before the deadline (last: ${res ? res.status : 'no connection'}).`, { url: where, attempts: attempt }));
         };
-        sig.addEventListener('abort', onAbort, { once: true });
+        if (sig.aborted) onAbort();
+        else sig.addEventListener('abort', onAbort, { once: true });
       });
     }
   }
@@ -188,6 +199,30 @@ export class HttpClient {
     this.disposed = true;
     this.agent.destroy();
   }
+}
+
+const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_SSL_|HOSTNAME_MISMATCH)/;
+
+/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms; undefined when unusable. */
+export function parseRetryAfter(value: string, now = Date.now()): number | undefined {
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) return undefined;
+  return Math.max(0, t - now);
+}
+
+/**
+ * Replace every occurrence of the given secrets (and their URL-encoded forms) in vendor text that
+ * is about to go into an error message. Vendors sometimes echo request fields in their errors.
+ */
+export function redact(text: string, secrets: Array<string | undefined>): string {
+  let out = text;
+  for (const s of secrets) {
+    if (!s || s.length < 4) continue;
+    for (const form of new Set([s, encodeURIComponent(s), new URLSearchParams({ x: s }).toString().slice(2)])) out = out.split(form).join('[REDACTED]');
+  }
+  return out;
 }
 
 /** Keep only the code and a message without request details from a low-level error. */

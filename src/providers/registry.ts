@@ -9,6 +9,8 @@ import { fromFile } from './file.js';
 import { fromVault } from './vault.js';
 import { fromCyberArkCcp } from './cyberark.js';
 import { fromAwsSecretsManager } from './aws-secrets-manager.js';
+import { fromDelinea } from './delinea.js';
+import { fromAzureKeyVault } from './azure-keyvault.js';
 import { fromKeychain } from './keychain.js';
 import { fromLaps } from './laps.js';
 
@@ -21,6 +23,8 @@ export const FACTORIES: Record<string, (options: any) => Provider> = {
   openbao: fromVault,
   'cyberark-ccp': fromCyberArkCcp,
   'aws-secrets-manager': fromAwsSecretsManager,
+  delinea: fromDelinea,
+  'azure-keyvault': fromAzureKeyVault,
   keychain: fromKeychain,
   laps: fromLaps,
 };

@@ -1,0 +1,199 @@
+/**
+ * Azure Key Vault secrets with a Microsoft Entra ID client-credentials token. Follows:
+ *   "Microsoft identity platform and the OAuth 2.0 client credentials flow":
+ *     POST {authorityHost}/{tenant}/oauth2/v2.0/token, form client_id, client_secret,
+ *     scope=https://vault.azure.net/.default, grant_type=client_credentials
+ *     → {"token_type":"Bearer","expires_in":3599,"access_token"}; errors 400/401
+ *     {"error":"invalid_client"|"unauthorized_client"|"invalid_request","error_description":"AADSTS7000215: ...","error_codes":[...]}
+ *   "Get Secret" (Key Vault REST API 7.4): GET {vaultUrl}/secrets/{name}/{version}?api-version=7.4 (version empty = current)
+ *     → {"value","id","contentType"?,"attributes":{"enabled","created","updated","recoveryLevel"},"tags"?}
+ *     (created/updated are Unix seconds); errors {"error":{"code","message","innererror"?}}: 401 Unauthorized,
+ *     403 Forbidden (innererror AccessDenied / ForbiddenByRbac / ForbiddenByPolicy / SecretDisabled),
+ *     404 SecretNotFound, 429 Throttled with Retry-After.
+ * The username comes from a JSON secret value {"username","password"} or from a tag (default "username").
+ * The authority host is configurable (sovereign clouds, Azure Stack, a local fixture).
+ */
+import { z } from 'zod';
+import { Secret } from '../core/secret.js';
+import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
+import type { CredentialRef, FetchedCredential } from '../core/credential.js';
+import type { Provider, ResolveOptions } from './types.js';
+import { HttpClient, displayUrl, redact, type HttpResponse } from './http.js';
+import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
+
+const Options = z.object({
+  /** https://<name>.vault.azure.net */
+  vaultUrl: z.string().url('must be the vault URL, e.g. https://corp-pam.vault.azure.net'),
+  tenantId: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be the directory (tenant) id or domain'),
+  clientId: z.string().min(1),
+  clientSecret: secretInput.optional(),
+  clientSecretEnv: z.string().optional(),
+  authorityHost: z.string().url().default('https://login.microsoftonline.com'),
+  /** OAuth scope; the vault resource's .default. */
+  scope: z.string().default('https://vault.azure.net/.default'),
+  apiVersion: z.string().default('7.4'),
+  usernameKey: z.string().default('username'),
+  passwordKey: z.string().default('password'),
+  /** Tag holding the user name when the secret value is the bare password. */
+  usernameTag: z.string().default('username'),
+  domainTag: z.string().default('domain'),
+  env: z.record(z.string(), z.string().optional()).optional(),
+  ...httpOptionsSchema,
+}).strict();
+export type AzureKeyVaultOptions = z.input<typeof Options>;
+
+const Token = z.object({ access_token: z.string().min(1), token_type: z.string().optional(), expires_in: z.union([z.number(), z.string()]).optional() }).passthrough();
+const Bundle = z.object({
+  value: z.string(),
+  id: z.string().optional(),
+  contentType: z.string().nullable().optional(),
+  attributes: z.object({ enabled: z.boolean().optional(), created: z.number().optional(), updated: z.number().optional() }).passthrough().optional(),
+  tags: z.record(z.string(), z.string()).nullable().optional(),
+}).passthrough();
+const KvError = z.object({ error: z.object({ code: z.string(), message: z.string().optional(), innererror: z.object({ code: z.string() }).passthrough().optional() }).passthrough() });
+const AadError = z.object({ error: z.string(), error_description: z.string().optional(), error_codes: z.array(z.number()).optional() }).passthrough();
+
+const NAME = /^[0-9a-zA-Z-]{1,127}$/;
+
+/** "name", "name/version", or { name, version? }. */
+export function parseKeyVaultRef(ref: CredentialRef): { name: string; version: string } {
+  let name: string;
+  let version = '';
+  if (typeof ref === 'string') [name = '', version = ''] = ref.split('/');
+  else {
+    name = String((ref as Record<string, unknown>).name ?? '');
+    version = String((ref as Record<string, unknown>).version ?? '');
+  }
+  if (!NAME.test(name) || (version && !/^[0-9a-zA-Z]{1,64}$/.test(version))) {
+    throw new ConfigError(`An azure-keyvault reference is "<secret-name>[/<version>]" (names: 1-127 letters, digits, dashes), not "${String(typeof ref === 'string' ? ref : JSON.stringify(ref)).slice(0, 60)}".`, { code: 'CONFIG_INVALID', details: { provider: 'azure-keyvault' } });
+  }
+  return { name, version };
+}
+
+export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
+  const o = validateOptions('azure-keyvault', Options, options);
+  const env = o.env ?? process.env;
+  const clientSecret = secretFrom('azure-keyvault', 'clientSecret', o.clientSecret, o.clientSecretEnv ?? (env.AZURE_CLIENT_SECRET ? 'AZURE_CLIENT_SECRET' : undefined), env);
+  if (!clientSecret) throw new ConfigError('The azure-keyvault provider needs clientSecretEnv (or AZURE_CLIENT_SECRET) for the app registration\'s client secret.', { code: 'CONFIG_INVALID', details: { provider: 'azure-keyvault' } });
+  const vault = o.vaultUrl.replace(/\/+$/, '');
+  const tokenUrl = `${o.authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(o.tenantId)}/oauth2/v2.0/token`;
+  let http: HttpClient | undefined;
+  const client = () => (http ??= new HttpClient('azure-keyvault', o));
+  let token: { value: Secret; until: number } | undefined;
+  let login: Promise<Secret> | undefined;
+  const scrub = (t: string) => redact(t, [clientSecret.reveal(), token?.value.reveal()]).slice(0, 240);
+
+  async function getToken(signal?: AbortSignal): Promise<Secret> {
+    if (token && Date.now() < token.until) return token.value;
+    login ??= (async () => {
+      const body = new URLSearchParams({ client_id: o.clientId, client_secret: clientSecret!.reveal(), scope: o.scope, grant_type: 'client_credentials' }).toString();
+      const res = await client().request({ method: 'POST', url: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, signal);
+      if (res.status !== 200) {
+        let err = '';
+        let desc = '';
+        try {
+          const e = AadError.parse(JSON.parse(res.body.toString('utf8')));
+          err = e.error;
+          // keep the AADSTS code and its first sentence; the rest is trace ids and timestamps
+          desc = scrub((e.error_description ?? '').split(/\r?\n/)[0]!.replace(/ Trace ID:.*$/, ''));
+        } catch {
+          /* not an Entra ID error body */
+        }
+        const code: ErrorCode = res.status === 400 || res.status === 401 || res.status === 403 ? 'PROVIDER_AUTH_FAILED' : 'PROVIDER_BAD_RESPONSE';
+        throw new ProviderError(`Microsoft Entra ID refused the client credentials of app ${o.clientId} in tenant ${o.tenantId} (${res.status}${err ? ` ${err}` : ''}${desc ? `: ${desc}` : ''}); check tenantId, clientId and the client secret.`, {
+          code, details: { provider: 'azure-keyvault', url: displayUrl(tokenUrl), status: res.status, ...(err ? { oauthError: err } : {}) },
+        });
+      }
+      const t = client().json(res, Token, tokenUrl);
+      const value = new Secret(t.access_token);
+      const life = Number(t.expires_in ?? 3599);
+      token = { value, until: Date.now() + Math.max(0, (Number.isFinite(life) ? life : 3599) - 120) * 1000 };
+      return value;
+    })();
+    try {
+      return await login;
+    } finally {
+      login = undefined;
+    }
+  }
+
+  function fault(res: HttpResponse, name: string, url: string): ProviderError {
+    let code = '';
+    let inner = '';
+    let msg = '';
+    try {
+      const e = KvError.parse(JSON.parse(res.body.toString('utf8'))).error;
+      code = e.code;
+      inner = e.innererror?.code ?? '';
+      msg = scrub(e.message ?? '');
+    } catch {
+      /* not a Key Vault error body */
+    }
+    const details = { provider: 'azure-keyvault', status: res.status, url: displayUrl(url), ...(code ? { azureError: code } : {}), ...(inner ? { innerError: inner } : {}) };
+    const tail = `${res.status}${code ? ` ${code}` : ''}${inner ? `/${inner}` : ''}${msg ? `: ${msg}` : ''}`;
+    if (res.status === 404) return new ProviderError(`Azure Key Vault ${displayUrl(vault)} has no secret ${name} (${tail}).`, { code: 'PROVIDER_NOT_FOUND', details });
+    if (res.status === 401) return new ProviderError(`Azure Key Vault ${displayUrl(vault)} rejected credgate's token (${tail}); check the tenant and that the token's scope is the vault's.`, { code: 'PROVIDER_AUTH_FAILED', details });
+    if (res.status === 403) {
+      return new ProviderError(inner === 'SecretDisabled'
+        ? `The Key Vault secret ${name} is disabled (${tail}); enable it or use another version.`
+        : `Azure Key Vault denied app ${o.clientId} reading secret ${name} (${tail}); grant it "Key Vault Secrets User" (RBAC) or a get-secret access policy.`, { code: 'PROVIDER_FORBIDDEN', details });
+    }
+    return new ProviderError(`Azure Key Vault answered ${tail} for secret ${name}.`, { code: 'PROVIDER_BAD_RESPONSE', details });
+  }
+
+  return {
+    name: 'azure-keyvault',
+    async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
+      if (signal?.aborted) throw abortError(signal, 'The Azure Key Vault request');
+      const r = parseKeyVaultRef(ref);
+      const url = `${vault}/secrets/${r.name}/${r.version}?api-version=${encodeURIComponent(o.apiVersion)}`;
+      let res: HttpResponse | undefined;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const cached = token !== undefined && Date.now() < token.until;
+        const t = await getToken(signal);
+        res = await client().request({ url, headers: { authorization: `Bearer ${t.reveal()}` } }, signal);
+        if (res.status === 401 && attempt === 0 && cached) {
+          token = undefined; // expired or revoked: one fresh token, then report
+          continue;
+        }
+        break;
+      }
+      if (res!.status !== 200) throw fault(res!, r.name, url);
+      const b = client().json(res!, Bundle, url);
+      let username: string | undefined;
+      let password: string | undefined = b.value;
+      let domain: string | undefined = b.tags?.[o.domainTag];
+      const looksJson = b.contentType === 'application/json' || /^\s*\{/.test(b.value);
+      if (looksJson) {
+        try {
+          const j = JSON.parse(b.value) as Record<string, unknown>;
+          if (typeof j === 'object' && j !== null) {
+            password = typeof j[o.passwordKey] === 'string' ? (j[o.passwordKey] as string) : undefined;
+            if (typeof j[o.usernameKey] === 'string') username = j[o.usernameKey] as string;
+            if (typeof j.domain === 'string') domain = j.domain;
+          }
+        } catch {
+          if (b.contentType === 'application/json') throw new ProviderError(`The Key Vault secret ${r.name} says contentType application/json but its value is not JSON.`, { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'azure-keyvault', url: displayUrl(url) } });
+        }
+      }
+      username ??= b.tags?.[o.usernameTag];
+      if (!password) throw new ProviderError(`The Key Vault secret ${r.name} is JSON without a string "${o.passwordKey}"; set passwordKey.`, { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'azure-keyvault', url: displayUrl(url) } });
+      if (!username) throw new ProviderError(`The Key Vault secret ${r.name} names no user: store {"${o.usernameKey}","${o.passwordKey}"} as its value or tag it ${o.usernameTag}=<account>.`, { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'azure-keyvault', url: displayUrl(url) } });
+      const updated = b.attributes?.updated ?? b.attributes?.created;
+      const version = b.id?.split('/').pop();
+      return {
+        username, secret: new Secret(password), ...(domain ? { domain } : {}),
+        ...(typeof updated === 'number' ? { changedAt: new Date(updated * 1000) } : {}),
+        source: `azure-keyvault ${new URL(vault).host} ${r.name}${version ? `/${version}` : ''}`,
+      };
+    },
+    dispose() {
+      token = undefined;
+      http?.dispose();
+      http = undefined;
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose!();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+// Delinea Secret Server: the shared suite (password and client-credentials grants), then its specifics.
+import { describe, it, expect, afterEach } from 'vitest';
+import util from 'node:util';
+import { fromDelinea } from '../../src/providers/delinea.js';
+import { providerConformance } from './suite.js';
+import { startDelinea, SS_USER, SS_PASSWORD, SS_DOMAIN, SS_CLIENT_ID, SS_CLIENT_SECRET, SS_SECRET_PASSWORD, type DelineaFixture, type DelineaKnobs } from '../fixtures/vendors/delinea.js';
+import { closedPort } from '../helpers/servers.js';
+
+const SECRETS = [SS_PASSWORD, SS_CLIENT_SECRET, SS_SECRET_PASSWORD, 'Wrong!Api-Pass-99'];
+
+providerConformance('delinea (password grant)', { auth: true, unavailable: true }, async () => {
+  const srv = await startDelinea();
+  const slow = await startDelinea({ slowMs: 3000 });
+  const env = { SS_PW: SS_PASSWORD };
+  const base = { url: `${srv.url}/SecretServer`, caFile: srv.caFile, username: SS_USER, passwordEnv: 'SS_PW', domain: SS_DOMAIN, env, backoffMs: 5 };
+  return {
+    provider: fromDelinea(base),
+    okRef: '4711',
+    expect: { username: 'svc-rdp', password: SS_SECRET_PASSWORD, domain: 'pamtest.local', changedAt: new Date('2026-11-23T04:15:00') },
+    notFoundRef: '999999',
+    authFailProvider: fromDelinea({ ...base, password: 'Wrong!Api-Pass-99', passwordEnv: undefined }),
+    unavailableProvider: fromDelinea({ ...base, url: `https://127.0.0.1:${await closedPort()}/SecretServer`, retries: 1 }),
+    slowProvider: fromDelinea({ ...base, url: `${slow.url}/SecretServer` }),
+    secrets: SECRETS,
+    teardown: async () => {
+      await srv.close();
+      await slow.close();
+    },
+  };
+});
+
+providerConformance('delinea (client credentials)', { auth: true, unavailable: false }, async () => {
+  const srv = await startDelinea();
+  const base = { url: `${srv.url}/SecretServer`, caFile: srv.caFile, grant: 'client_credentials' as const, clientId: SS_CLIENT_ID, clientSecretEnv: 'CS', env: { CS: SS_CLIENT_SECRET } };
+  return {
+    provider: fromDelinea(base),
+    okRef: { secretId: 4711 },
+    expect: { username: 'svc-rdp', password: SS_SECRET_PASSWORD },
+    notFoundRef: { secretId: 1 },
+    authFailProvider: fromDelinea({ ...base, env: { CS: 'Wrong!Api-Pass-99' } }),
+    secrets: SECRETS,
+    teardown: () => srv.close(),
+  };
+});
+
+describe('delinea specifics', () => {
+  const servers: DelineaFixture[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+  });
+  const start = async (k: DelineaKnobs = {}) => {
+    const s = await startDelinea(k);
+    servers.push(s);
+    return s;
+  };
+  const ss = (s: DelineaFixture, extra = {}) => fromDelinea({ url: `${s.url}/SecretServer`, caFile: s.caFile, username: SS_USER, password: SS_PASSWORD, domain: SS_DOMAIN, backoffMs: 5, ...extra });
+
+  it('sends the documented token request and bearer header, and reuses the token', async () => {
+    const s = await start();
+    const p = ss(s);
+    await p.resolve('4711');
+    await p.resolve('4711');
+    expect(s.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /SecretServer/oauth2/token', 'GET /SecretServer/api/v1/secrets/4711', 'GET /SecretServer/api/v1/secrets/4711']);
+    expect(s.requests[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(s.requests[0]!.body))).toEqual({ grant_type: 'password', username: SS_USER, password: SS_PASSWORD, domain: SS_DOMAIN });
+    expect(String(s.requests[1]!.headers.authorization)).toMatch(/^Bearer \S+$/);
+    expect(s.tokensIssued()).toBe(1);
+  });
+
+  it('logs in once more when a cached token has expired, but never retries a refused login', async () => {
+    const s = await start();
+    const p = ss(s);
+    await p.resolve('4711');
+    s.knobs.expireNextToken = true;
+    expect((await p.resolve('4711')).username).toBe('svc-rdp');
+    expect(s.tokensIssued()).toBe(2);
+    const before = s.requests.length;
+    await expect(ss(s, { password: 'nope-nope' }).resolve('4711')).rejects.toMatchObject({ code: 'PROVIDER_AUTH_FAILED', details: { status: 400, oauthError: 'invalid_grant' } });
+    expect(s.requests.length - before).toBe(1);
+  });
+
+  it('reads fields by slug and names the slugs when one is missing', async () => {
+    const s = await start();
+    const e = await ss(s).resolve('4712').catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('slugs: machine, username, private-key-passphrase') });
+    expect((await ss(s, { passwordSlug: 'username' }).resolve('4712')).secret.reveal()).toBe('root');
+  });
+
+  it('retries 429 with Retry-After and 503; gives up within the deadline; bad bodies are bad responses', async () => {
+    const ok = await start({ failFirst: [429, 503], retryAfter: '0' });
+    expect((await ss(ok).resolve('4711')).username).toBe('svc-rdp');
+    // the token request met 429 then 503, then went through; then the secret read
+    expect(ok.requests.map((r) => r.url)).toEqual(['/SecretServer/oauth2/token', '/SecretServer/oauth2/token', '/SecretServer/oauth2/token', '/SecretServer/api/v1/secrets/4711']);
+    const t0 = Date.now();
+    const far = await start({ failFirst: [429, 429], retryAfter: '30' });
+    await expect(ss(far, { timeoutMs: 2000 }).resolve('4711')).rejects.toMatchObject({ code: 'PROVIDER_RATE_LIMITED', details: { retryAfterMs: 30000 } });
+    expect(Date.now() - t0).toBeLessThan(1500);
+    await expect(ss(await start({ malformed: true })).resolve('4711')).rejects.toMatchObject({ code: 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('not JSON') });
+    await expect(ss(await start({ hugeBody: true })).resolve('4711')).rejects.toMatchObject({ code: 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('more than') });
+  });
+
+  it('validates options and references', () => {
+    expect(() => fromDelinea({ url: 'https://x/SecretServer', username: 'u' })).toThrow(/needs username and passwordEnv/);
+    expect(() => fromDelinea({ url: 'https://x/SecretServer', grant: 'client_credentials', clientId: 'c' })).toThrow(/needs clientId and clientSecretEnv/);
+    const p = fromDelinea({ url: 'https://x/SecretServer', username: 'u', password: SS_PASSWORD });
+    expect(util.inspect(p, { depth: 5 })).not.toContain(SS_PASSWORD);
+    return expect(p.resolve('web01')).rejects.toThrow(/numeric secret id/);
+  });
+});
