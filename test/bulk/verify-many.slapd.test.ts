@@ -119,4 +119,24 @@ describe('verifyMany on slapd', () => {
       service: { username: lab.admin.dn, password: new Secret(lab.admin.password) },
     }))).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('not an Active Directory') });
   });
+
+  it('breaking out of the loop closes the pool; nothing is left running', async () => {
+    let pulled = 0;
+    function* src() {
+      for (let i = 0; i < 200; i++) {
+        pulled++;
+        yield { username: benchDn(i), password: new Secret(lab.benchPassword), line: i + 1 };
+      }
+    }
+    const it = verifyMany(src(), { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 4, timeoutMs: 5000 });
+    let n = 0;
+    for await (const r of it) {
+      expect(r.ok).toBe(true);
+      if (++n === 5) break;
+    }
+    expect(n).toBe(5);
+    expect(pulled).toBeLessThan(200);
+    // the iterator is finished for good
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
 });
