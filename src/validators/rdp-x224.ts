@@ -113,12 +113,26 @@ export interface ConnectRdpOptions {
   ca?: Array<string | Buffer>;
   /** Minimum TLS version; old Windows hosts may need TLSv1. Default TLSv1.2. */
   minTlsVersion?: tls.SecureVersion;
+  /** Addresses already resolved (by `resolveRdpHost`): tried in order, no second DNS lookup. */
+  addresses?: string[];
+  /** Stop after the X.224 negotiation: no TLS, the raw socket is returned. */
+  negotiateOnly?: boolean;
+}
+
+/** One TCP connection attempt to one address of the host. */
+export interface ConnectAttempt {
+  address: string;
+  ms: number;
+  /** 'connected' or the failure kind (refused, unreachable, timeout, socket). */
+  result: string;
+  errno?: string;
 }
 
 export interface RdpConnection {
   socket: net.Socket | tls.TLSSocket;
   address: string;
   addresses: string[];
+  attempts: ConnectAttempt[];
   negotiation: Negotiation;
   /** DER of the server certificate, after TLS. */
   peerCertificate?: Buffer;
@@ -126,47 +140,96 @@ export interface RdpConnection {
   tlsAuthorizationError?: string;
   tlsProtocol?: string;
   tlsCipher?: string;
+  /** Milliseconds per phase: dns, tcp, x224, tls. */
   timings: Record<string, number>;
+  /** Destroy the socket(s). Idempotent; `dispose` and `Symbol.asyncDispose` do the same. */
   close(): void;
+  dispose(): void;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
-function fault(code: 'CONNECTION_FAILED' | 'TIMEOUT' | 'TLS_FAILED' | 'PROTOCOL_ERROR', kind: string, message: string, details: Record<string, unknown>, cause?: unknown) {
+export type RdpFaultKind = 'dns' | 'refused' | 'unreachable' | 'timeout' | 'aborted' | 'socket' | 'reset' | 'not-rdp' | 'tls';
+
+function fault(code: 'CONNECTION_FAILED' | 'TIMEOUT' | 'TLS_FAILED' | 'PROTOCOL_ERROR' | 'ABORTED', kind: RdpFaultKind, message: string, details: Record<string, unknown>, cause?: unknown) {
   return new CredgateError(message, { code, details: { kind, ...details }, ...(cause ? { cause } : {}) });
 }
 
-/** Read exactly one TPKT PDU (bounded). */
+/** The deadline passed (TIMEOUT, kind timeout) or the caller aborted (ABORTED, kind aborted). */
+function abortFault(signal: AbortSignal, what: string, details: Record<string, unknown>): CredgateError {
+  const r = signal.reason as unknown;
+  const timedOut = r instanceof Error && r.name === 'TimeoutError';
+  return timedOut
+    ? fault('TIMEOUT', 'timeout', `${what} did not finish within the deadline.`, details)
+    : fault('ABORTED', 'aborted', `${what} was aborted by the caller.`, details);
+}
+
+/**
+ * Resolve every address of the host (dns.lookup with all: true, in the resolver's order), timed.
+ * An IP literal resolves to itself. Abortable: the lookup itself cannot be cancelled, so an abort
+ * stops waiting for it.
+ */
+export async function resolveRdpHost(host: string, signal?: AbortSignal): Promise<{ addresses: Array<{ address: string; family: number }>; ms: number }> {
+  const t0 = performance.now();
+  const family = net.isIP(host);
+  if (family) return { addresses: [{ address: host, family }], ms: 0 };
+  if (signal?.aborted) throw abortFault(signal, `Resolving ${host}`, { host, phase: 'dns' });
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortFault(signal!, `Resolving ${host}`, { host, phase: 'dns' }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const r = await Promise.race([dns.lookup(host, { all: true, verbatim: true }), aborted]);
+    if (!r.length) throw Object.assign(new Error('no addresses'), { code: 'ENODATA' });
+    return { addresses: r.map((a) => ({ address: a.address, family: a.family })), ms: performance.now() - t0 };
+  } catch (e) {
+    if (e instanceof CredgateError) throw e;
+    const errno = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw fault('CONNECTION_FAILED', 'dns', `The host name ${host} does not resolve (${errno}); check the name and the DNS servers of this machine.`, { host, errno, dnsMs: Math.round(performance.now() - t0) }, e);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    aborted.catch(() => {});
+  }
+}
+
+/** Read exactly one TPKT PDU: at most MAX_CC_LENGTH bytes are ever buffered. */
 function readTpkt(sock: net.Socket, signal: AbortSignal, what: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     const done = (err?: Error, v?: Buffer) => {
       sock.off('data', onData);
       sock.off('end', onEnd);
+      sock.off('close', onEnd);
       sock.off('error', onErr);
       signal.removeEventListener('abort', onAbort);
+      sock.pause();
       if (err) reject(err);
       else resolve(v!);
     };
     const onData = (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 1 && buf[0] !== 0x03) return done(fault('PROTOCOL_ERROR', 'not-rdp', `The peer answered ${what} with bytes that are not RDP${buf.subarray(0, 5).toString('latin1').startsWith('HTTP') ? ' (an HTTP server)' : ''}.`, { firstBytes: buf.subarray(0, 16).toString('hex') }));
+      buf = buf.length ? Buffer.concat([buf, d.subarray(0, MAX_CC_LENGTH + 4 - buf.length)]) : d;
+      if (buf[0] !== 0x03) {
+        const http = /^(HTTP\/|<|SSH-|220 |\+OK|\* OK)/.test(buf.subarray(0, 8).toString('latin1'));
+        return done(fault('PROTOCOL_ERROR', 'not-rdp', `The peer answered ${what} with bytes that are not RDP${buf.subarray(0, 5).toString('latin1') === 'HTTP/' ? ' (an HTTP server)' : http ? ' (a text protocol)' : ''}.`, { firstBytes: buf.subarray(0, 16).toString('hex') }));
+      }
       if (buf.length >= 4) {
         const len = buf.readUInt16BE(2);
-        if (len < 7 || len > MAX_CC_LENGTH) return done(fault('PROTOCOL_ERROR', 'not-rdp', `The peer announced a ${len}-byte RDP packet, which no RDP server sends here.`, { length: len }));
+        if (len < 11 || len > MAX_CC_LENGTH) return done(fault('PROTOCOL_ERROR', 'not-rdp', `The peer announced a ${len}-byte TPKT packet in answer to ${what}; an RDP Connection Confirm is 11 to 19 bytes.`, { length: len, firstBytes: buf.subarray(0, 16).toString('hex') }));
         if (buf.length >= len) {
-          sock.pause();
           const rest = buf.subarray(len);
           if (rest.length) sock.unshift(rest);
           return done(undefined, buf.subarray(0, len));
         }
       }
     };
-    const onEnd = () => done(fault('PROTOCOL_ERROR', 'not-rdp', `The peer closed the connection after ${buf.length} byte(s) instead of answering ${what}.`, { received: buf.length }));
-    const onErr = (e: Error) => done(fault('CONNECTION_FAILED', (e as NodeJS.ErrnoException).code === 'ECONNRESET' ? 'reset' : 'socket', `The connection failed while waiting for ${what}: ${(e as NodeJS.ErrnoException).code ?? e.message}.`, {}, e));
-    const onAbort = () => done(signal.reason instanceof Error && signal.reason.name === 'TimeoutError'
-      ? fault('TIMEOUT', 'timeout', `The peer did not answer ${what} in time.`, { phase: what })
-      : fault('TIMEOUT', 'aborted', `Waiting for ${what} was aborted.`, { phase: what }));
+    const onEnd = () => done(fault('PROTOCOL_ERROR', 'not-rdp', `The peer closed the connection after ${buf.length} byte(s) instead of answering ${what}.`, { received: buf.length, firstBytes: buf.subarray(0, 16).toString('hex') }));
+    const onErr = (e: NodeJS.ErrnoException) => done(e.code === 'ECONNRESET'
+      ? fault('PROTOCOL_ERROR', 'reset', `The peer reset the connection instead of answering ${what}.`, { errno: e.code, received: buf.length }, e)
+      : fault('CONNECTION_FAILED', 'socket', `The connection failed while waiting for ${what}: ${e.code ?? e.message}.`, { errno: e.code }, e));
+    const onAbort = () => done(abortFault(signal, `Waiting for ${what}`, { phase: 'x224', received: buf.length }));
     sock.on('data', onData);
     sock.once('end', onEnd);
+    sock.once('close', onEnd);
     sock.once('error', onErr);
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
@@ -174,99 +237,132 @@ function readTpkt(sock: net.Socket, signal: AbortSignal, what: string): Promise<
   });
 }
 
-/** DNS → TCP → X.224 negotiation → TLS (when SSL/HYBRID selected), on one socket. */
+function connectKind(code: string | undefined): 'refused' | 'unreachable' | 'timeout' | 'socket' {
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EHOSTDOWN' || code === 'ENETDOWN' || code === 'EADDRNOTAVAIL') return 'unreachable';
+  if (code === 'ETIMEDOUT') return 'timeout';
+  return 'socket';
+}
+
+function tcpConnect(addr: string, port: number, signal: AbortSignal): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    if (signal.aborted) return reject(abortFault(signal, `Connecting to ${addr} port ${port}`, { address: addr, port, phase: 'tcp' }));
+    const s = net.connect({ host: addr, port });
+    const onAbort = () => {
+      s.destroy();
+      const f = abortFault(signal, `Connecting to ${addr} port ${port}`, { address: addr, port, phase: 'tcp' });
+      if (f.code === 'TIMEOUT') f.message = `No answer from ${addr} port ${port} before the deadline (a firewall dropping packets, a missing port forward, or a hung host).`;
+      reject(f);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    s.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      signal.removeEventListener('abort', onAbort);
+      s.destroy();
+      const kind = connectKind(e.code);
+      reject(fault(kind === 'timeout' ? 'TIMEOUT' : 'CONNECTION_FAILED', kind, `Connecting to ${addr} port ${port} failed: ${e.code ?? e.message}.`, { address: addr, port, errno: e.code, phase: 'tcp' }, e));
+    });
+  });
+}
+
+/**
+ * TCP connect (every resolved address in turn) → X.224 negotiation → TLS on the same socket
+ * when the host selected SSL/HYBRID (unless negotiateOnly). Faults are CredgateErrors with
+ * details.kind: dns, refused, unreachable, timeout, aborted, socket, reset, not-rdp, tls.
+ */
 export async function connectRdp(o: ConnectRdpOptions): Promise<RdpConnection> {
   const port = o.port ?? 3389;
   const timeoutMs = o.timeoutMs ?? 10_000;
   const t = AbortSignal.timeout(timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, t]) : t;
   const timings: Record<string, number> = {};
-  let t0 = performance.now();
   let addresses: string[];
-  if (net.isIP(o.host)) {
-    addresses = [o.host];
+  if (o.addresses?.length) {
+    addresses = o.addresses;
   } else {
-    try {
-      const r = await dns.lookup(o.host, { all: true, verbatim: true });
-      addresses = r.map((a) => a.address);
-    } catch (e) {
-      throw fault('CONNECTION_FAILED', 'dns', `The host name ${o.host} does not resolve (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { host: o.host, errno: (e as NodeJS.ErrnoException).code }, e);
-    }
+    const r = await resolveRdpHost(o.host, signal);
+    addresses = r.addresses.map((a) => a.address);
+    timings.dns = r.ms;
   }
-  timings.dns = performance.now() - t0;
-  t0 = performance.now();
+  let t0 = performance.now();
   let sock: net.Socket | undefined;
   let address = '';
   let lastErr: CredgateError | undefined;
+  const attempts: ConnectAttempt[] = [];
   for (const addr of addresses) {
+    const ta = performance.now();
     try {
-      sock = await new Promise<net.Socket>((resolve, reject) => {
-        const s = net.connect({ host: addr, port });
-        const onAbort = () => {
-          s.destroy();
-          reject(fault('TIMEOUT', 'timeout', `No answer from ${addr} port ${port} within ${timeoutMs} ms (a firewall dropping packets, or a hung service).`, { address: addr, port, phase: 'tcp' }));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        s.once('connect', () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(s);
-        });
-        s.once('error', (e: NodeJS.ErrnoException) => {
-          signal.removeEventListener('abort', onAbort);
-          const kind = e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' ? 'unreachable' : e.code === 'ETIMEDOUT' ? 'timeout' : 'socket';
-          reject(fault(kind === 'timeout' ? 'TIMEOUT' : 'CONNECTION_FAILED', kind, `Connecting to ${addr} port ${port} failed: ${e.code ?? e.message}.`, { address: addr, port, errno: e.code }, e));
-        });
-      });
+      sock = await tcpConnect(addr, port, signal);
+      attempts.push({ address: addr, ms: performance.now() - ta, result: 'connected' });
       address = addr;
       break;
     } catch (e) {
       lastErr = e as CredgateError;
+      const d = lastErr.details ?? {};
+      attempts.push({ address: addr, ms: performance.now() - ta, result: String(d.kind), ...(d.errno ? { errno: String(d.errno) } : {}) });
       if (signal.aborted) break;
     }
   }
-  if (!sock) throw lastErr ?? fault('CONNECTION_FAILED', 'socket', `Could not connect to ${o.host}.`, {});
+  if (!sock) {
+    const e = lastErr ?? fault('CONNECTION_FAILED', 'socket', `Could not connect to ${o.host} port ${port}.`, {});
+    if (e.details) e.details.attempts = attempts;
+    throw e;
+  }
   timings.tcp = performance.now() - t0;
   const s = sock;
   s.setNoDelay(true);
   s.on('error', () => {});
-  const close = () => s.destroy();
+  let tlsSock: tls.TLSSocket | undefined;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    tlsSock?.destroy();
+    s.destroy();
+  };
+  const conn: RdpConnection = {
+    socket: s, address, addresses, attempts, negotiation: { kind: 'legacy' }, timings,
+    close, dispose: close, [Symbol.asyncDispose]: async () => close(),
+  };
   try {
     t0 = performance.now();
     s.write(buildConnectionRequest({ requestedProtocols: o.requestedProtocols ?? (PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX), ...(o.cookie ? { cookie: o.cookie } : {}) }));
     const cc = await readTpkt(s, signal, 'the X.224 Connection Request');
-    const negotiation = parseConnectionConfirm(cc);
+    conn.negotiation = parseConnectionConfirm(cc);
     timings.x224 = performance.now() - t0;
-    const conn: RdpConnection = { socket: s, address, addresses, negotiation, timings, close };
-    if (negotiation.kind !== 'response' || negotiation.selectedProtocol === PROTOCOL_RDP) return conn;
+    const neg = conn.negotiation;
+    if (o.negotiateOnly || neg.kind !== 'response' || neg.selectedProtocol === PROTOCOL_RDP) return conn;
     t0 = performance.now();
     const servername = net.isIP(o.host) ? undefined : o.host;
     const ts = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      if (signal.aborted) return reject(abortFault(signal, 'The TLS handshake', { phase: 'tls' }));
       const x = tls.connect({
         socket: s, rejectUnauthorized: false, minVersion: o.minTlsVersion ?? 'TLSv1.2',
         ...(servername ? { servername } : {}), ...(o.ca ? { ca: o.ca } : {}),
       });
+      tlsSock = x;
       const onAbort = () => {
         x.destroy();
-        reject(fault('TIMEOUT', 'timeout', 'The TLS handshake did not finish in time.', { phase: 'tls' }));
+        reject(abortFault(signal, `The TLS handshake with ${o.host}:${port}`, { phase: 'tls' }));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       x.once('secureConnect', () => {
         signal.removeEventListener('abort', onAbort);
         resolve(x);
       });
-      x.once('error', (e: NodeJS.ErrnoException) => {
+      x.once('error', (e: NodeJS.ErrnoException & { reason?: string }) => {
         signal.removeEventListener('abort', onAbort);
-        reject(fault('TLS_FAILED', 'tls', `The TLS handshake with ${o.host}:${port} failed: ${e.code ?? e.message}.`, { errno: e.code }, e));
+        reject(fault('TLS_FAILED', 'tls', `The TLS handshake with ${o.host}:${port} failed after the RDP negotiation selected ${protocolNames(neg.selectedProtocol).join('|')}: ${e.code ?? e.message}.`, { errno: e.code, reason: e.reason ?? e.message, phase: 'tls' }, e));
       });
     });
     ts.on('error', () => {});
     timings.tls = performance.now() - t0;
-    const cert = ts.getPeerX509Certificate();
     conn.socket = ts;
-    conn.close = () => {
-      ts.destroy();
-      s.destroy();
-    };
+    const cert = ts.getPeerX509Certificate();
     if (cert) conn.peerCertificate = cert.raw;
     const ae = ts.authorizationError as unknown;
     if (ae) conn.tlsAuthorizationError = typeof ae === 'string' ? ae : (ae as { code?: string }).code ?? String(ae);

@@ -69,3 +69,114 @@ describe('X.224 Connection Confirm', () => {
     }
   });
 });
+
+// connectRdp over real sockets: the lab's FreeRDP servers and small local peers on 127.0.0.1.
+import net from 'node:net';
+import tls from 'node:tls';
+import { connectRdp, resolveRdpHost, PROTOCOL_SSL, PROTOCOL_HYBRID } from '../../src/validators/rdp-x224.js';
+import { labPart } from '../lab/state.js';
+import { closedPort, silentServer } from '../helpers/servers.js';
+import { fakeServer } from '../helpers/rdp-fakes.js';
+
+interface RdpLab { nla: { port: number }; expired: { port: number; sha1: string } }
+
+async function fault(p: Promise<unknown>): Promise<CredgateError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(CredgateError);
+    return e as CredgateError;
+  }
+  throw new Error('expected a CredgateError');
+}
+
+describe('connectRdp', () => {
+  it('NLA server: HYBRID selected, TLS on the same socket, the DER certificate, timings per phase', async () => {
+    const lab = labPart<RdpLab>('rdp');
+    const c = await connectRdp({ host: '127.0.0.1', port: lab.nla.port, timeoutMs: 5000 });
+    try {
+      expect(c.negotiation).toMatchObject({ kind: 'response', selectedProtocol: PROTOCOL_HYBRID });
+      expect(c.socket).toBeInstanceOf(tls.TLSSocket);
+      expect(c.peerCertificate![0]).toBe(0x30);
+      expect(c.tlsAuthorizationError).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(Object.keys(c.timings)).toEqual(['dns', 'tcp', 'x224', 'tls']);
+      expect(c.timings.dns).toBe(0);
+      expect(c.attempts).toEqual([expect.objectContaining({ address: '127.0.0.1', result: 'connected' })]);
+    } finally {
+      c.dispose();
+      c.dispose();
+      await c[Symbol.asyncDispose]();
+    }
+    expect(c.socket.destroyed).toBe(true);
+  });
+
+  it('negotiateOnly stops before TLS; an SSL-only offer to the NLA server is HYBRID_REQUIRED', async () => {
+    const lab = labPart<RdpLab>('rdp');
+    const c = await connectRdp({ host: '127.0.0.1', port: lab.expired.port, requestedProtocols: PROTOCOL_SSL, negotiateOnly: true, timeoutMs: 5000 });
+    expect(c.socket).not.toBeInstanceOf(tls.TLSSocket);
+    expect(c.peerCertificate).toBeUndefined();
+    expect(c.negotiation).toMatchObject({ kind: 'response', selectedProtocol: PROTOCOL_SSL });
+    c.close();
+    const f = await connectRdp({ host: '127.0.0.1', port: lab.nla.port, requestedProtocols: PROTOCOL_SSL, timeoutMs: 5000 });
+    expect(f.negotiation).toEqual({ kind: 'failure', failureCode: 5, failureName: 'HYBRID_REQUIRED_BY_SERVER' });
+    expect(f.socket).not.toBeInstanceOf(tls.TLSSocket);
+    f.close();
+  });
+
+  it('a name resolves to every address with timing; localhost tries each address in turn', async () => {
+    const r = await resolveRdpHost('localhost');
+    expect(r.addresses.map((a) => a.address)).toContain('127.0.0.1');
+    expect(r.ms).toBeGreaterThanOrEqual(0);
+    const lab = labPart<RdpLab>('rdp');
+    const c = await connectRdp({ host: 'localhost', port: lab.expired.port, timeoutMs: 5000 });
+    c.close();
+    expect(c.address).toBe('127.0.0.1');
+    expect(c.attempts.at(-1)!.result).toBe('connected');
+    expect(c.timings.dns).toBeGreaterThanOrEqual(0);
+    expect(c.socket).toBeInstanceOf(tls.TLSSocket);
+  });
+
+  it('classifies faults: dns, refused, timeout, aborted, not-rdp, reset, tls', async () => {
+    expect((await fault(connectRdp({ host: 'no-such-host.invalid', port: 3389, timeoutMs: 3000 }))).details).toMatchObject({ kind: 'dns', host: 'no-such-host.invalid' });
+    const refused = await fault(connectRdp({ host: '127.0.0.1', port: await closedPort(), timeoutMs: 3000 }));
+    expect([refused.code, refused.details?.kind, refused.details?.errno]).toEqual(['CONNECTION_FAILED', 'refused', 'ECONNREFUSED']);
+    const silent = await silentServer();
+    try {
+      const t0 = Date.now();
+      const to = await fault(connectRdp({ host: '127.0.0.1', port: silent.port, timeoutMs: 300 }));
+      expect([to.code, to.details?.kind, to.details?.phase]).toEqual(['TIMEOUT', 'timeout', 'x224']);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 50);
+      const ab = await fault(connectRdp({ host: '127.0.0.1', port: silent.port, timeoutMs: 5000, signal: ac.signal }));
+      expect([ab.code, ab.details?.kind]).toEqual(['ABORTED', 'aborted']);
+    } finally {
+      await silent.close();
+    }
+    const http = await fakeServer(() => Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    const reset = net.createServer((s) => s.once('data', () => s.resetAndDestroy()));
+    await new Promise<void>((r) => reset.listen(0, '127.0.0.1', () => r()));
+    // selects SSL, then answers the TLS ClientHello with garbage
+    const badTls = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        s.write(Buffer.from('030000130ed000000000000203080001000000', 'hex'));
+        s.once('data', () => s.end(Buffer.from('this is not a TLS record at all, not at all\r\n')));
+      });
+    });
+    await new Promise<void>((r) => badTls.listen(0, '127.0.0.1', () => r()));
+    try {
+      const h = await fault(connectRdp({ host: '127.0.0.1', port: http.port, timeoutMs: 3000 }));
+      expect([h.code, h.details?.kind]).toEqual(['PROTOCOL_ERROR', 'not-rdp']);
+      expect(h.message).toContain('HTTP');
+      const rs = await fault(connectRdp({ host: '127.0.0.1', port: (reset.address() as net.AddressInfo).port, timeoutMs: 3000 }));
+      expect([rs.code, rs.details?.kind]).toEqual(['PROTOCOL_ERROR', 'reset']);
+      const tl = await fault(connectRdp({ host: '127.0.0.1', port: (badTls.address() as net.AddressInfo).port, timeoutMs: 3000 }));
+      expect([tl.code, tl.details?.kind, tl.details?.phase]).toEqual(['TLS_FAILED', 'tls', 'tls']);
+    } finally {
+      await http.close();
+      reset.close();
+      badTls.close();
+    }
+  });
+});
