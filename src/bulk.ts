@@ -340,6 +340,8 @@ class BulkRun {
   private fatal: unknown;
   private stopped = false;
   private readonly conns = new Set<LdapWireConnection>();
+  /** Aborts connection attempts in progress when the run is disposed. */
+  private readonly ac = new AbortController();
   // guard
   private svc: Client | undefined;
   private svcUrl: ParsedUrl | undefined;
@@ -555,7 +557,8 @@ class BulkRun {
             conn = undefined;
             const c = await this.connect();
             if (!c) {
-              const d = this.down!;
+              const d = this.downState();
+              if (!d) return; // the run was stopped while connecting: the consumer is gone
               findings = d.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: bindName } }));
               url = d.url;
               break;
@@ -621,7 +624,7 @@ class BulkRun {
       const mode = u.scheme === 'ldaps' ? 'ldaps' : this.opts.starttls ? 'starttls' : 'plain';
       try {
         const conn = await LdapWireConnection.connect({
-          host: u.host, port: u.port, mode, tls: tlsOptionsFor(u, this.opts, this.ca), timeoutMs: this.timeoutMs,
+          host: u.host, port: u.port, mode, tls: tlsOptionsFor(u, this.opts, this.ca), timeoutMs: this.timeoutMs, signal: this.ac.signal,
         });
         if (this.stopped) {
           conn.dispose();
@@ -631,6 +634,7 @@ class BulkRun {
         if (k > 0 && this.urlIndex === start) this.urlIndex = index;
         return { conn, index };
       } catch (e) {
+        if (this.stopped) return undefined;
         const phase = mode === 'starttls' ? 'starttls' : 'connect';
         const f = connectionFinding(e, u, SOURCE, phase, false)
           ?? finding(SOURCE, 'net.connection-lost', 'error', `Could not open an LDAP connection to ${u.url}: ${(e instanceof Error ? e.message : String(e)).slice(0, 200)}.`, { url: u.url, phase }, R_LOST);
@@ -806,6 +810,7 @@ class BulkRun {
 
   private async doDispose(): Promise<void> {
     this.stopped = true;
+    this.ac.abort();
     this.releaseProducers();
     for (const c of this.conns) c.dispose();
     this.conns.clear();
