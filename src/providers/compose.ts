@@ -38,7 +38,7 @@ export function chain(...providers: Provider[]): Provider {
 
 export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number } = {}): Provider {
   const cache = new Map<string, { at: number; value: Promise<FetchedCredential> }>();
-  const keyOf = (ref: CredentialRef) => (typeof ref === 'string' ? `s:${ref}` : `o:${JSON.stringify(ref)}`);
+  const keyOf = (ref: CredentialRef) => (typeof ref === 'string' ? `s:${ref}` : `o:${stableJson(ref)}`);
   return {
     name: provider.name,
     resolve(ref: CredentialRef, opts: ResolveOptions = {}): Promise<FetchedCredential> {
@@ -66,4 +66,11 @@ export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number
       await this.dispose!();
     },
   };
+}
+
+/** JSON with object keys sorted, so { a, b } and { b, a } are the same memo key. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'undefined';
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, CredgateError } from '../core/errors.js';
 import type { CredentialRef } from '../core/credential.js';
 import { isProvider, type Provider } from './types.js';
 import { FACTORIES } from './registry.js';
@@ -36,6 +36,14 @@ export function defineConfig(config: z.input<typeof ConfigSchema>): z.input<type
 
 const CANDIDATES = ['credgate.config.mjs', 'credgate.config.js', 'credgate.config.json'];
 
+/**
+ * Find and validate the config. With `path`, read that file (relative to `cwd`); without, the first of
+ * credgate.config.mjs, credgate.config.js, credgate.config.json in `cwd`. A `.mjs`/`.js` file is imported
+ * and its default export (or `config`) used; JSON is parsed. Every problem is a `ConfigError`
+ * (code CONFIG_INVALID) whose message starts with the file and the exact path (`providers.corp.type`)
+ * and says the fix. The returned config carries `file`, which `createProvider` uses to resolve
+ * relative paths and modules.
+ */
 export async function loadConfig({ cwd = process.cwd(), path: p }: { cwd?: string; path?: string } = {}): Promise<CredgateConfig> {
   const file = p ? path.resolve(cwd, p) : CANDIDATES.map((c) => path.join(cwd, c)).find((f) => fs.existsSync(f));
   if (!file) {
@@ -69,10 +77,22 @@ export async function loadConfig({ cwd = process.cwd(), path: p }: { cwd?: strin
     const hint = i.code === 'invalid_key' ? 'provider names use letters, digits, _ . - only' : i.code === 'invalid_union' ? 'each provider needs either "type" (a built-in: ' + Object.keys(FACTORIES).join(', ') + ') or "module"' : i.message;
     throw new ConfigError(`${file}: ${at}: ${hint}.`, { code: 'CONFIG_INVALID', details: { file, path: at } });
   }
+  for (const [name, entry] of Object.entries(r.data.providers)) {
+    if ('type' in entry && !FACTORIES[entry.type]) {
+      throw new ConfigError(`${file}: providers.${name}.type: "${entry.type}" is not a built-in provider; use one of ${Object.keys(FACTORIES).join(', ')}, or "module" for a third-party one.`, { code: 'CONFIG_INVALID', details: { file, path: `providers.${name}.type` } });
+    }
+  }
   return { ...r.data, file };
 }
 
-/** Build a named provider from the config (built-in type, or a module loaded by name relative to the config). */
+/**
+ * Build the provider named `name` from a loaded config: a built-in `type` through the registry
+ * (options validated by the provider's zod schema; relative caFile/certFile/keyFile resolved from the
+ * config's folder), or a third-party `module` (a package name resolved from the config's folder, or a
+ * relative path) whose `export` is a factory called with `options` or a provider object. No I/O
+ * happens against the backend until the first `resolve`. Errors are ConfigError naming
+ * `providers.<name>...`; the caller owns the provider and should `dispose()` it.
+ */
 export async function createProvider(config: CredgateConfig, name: string): Promise<Provider> {
   const entry = config.providers?.[name] as ProviderConfigEntry | undefined;
   if (!entry) {
@@ -82,8 +102,18 @@ export async function createProvider(config: CredgateConfig, name: string): Prom
   if ('type' in entry) {
     const f = FACTORIES[entry.type];
     if (!f) throw new ConfigError(`providers.${name}.type "${entry.type}" is not a built-in provider (${Object.keys(FACTORIES).join(', ')}); use "module" for a third-party one.`, { code: 'CONFIG_INVALID', details: { provider: name } });
-    const opts = entry.type === 'file' ? { cwd: dir, ...entry.options } : entry.options;
-    return f(opts);
+    const opts = withPathsFrom(dir, entry.type === 'file' ? { cwd: dir, ...entry.options } : entry.options);
+    try {
+      return f(opts);
+    } catch (e) {
+      // name the place in the config file: providers.<name>.options.<option>
+      if (e instanceof ConfigError || (e instanceof CredgateError && e.code === 'CONFIG_INVALID')) {
+        const option = typeof e.details?.option === 'string' ? e.details.option : undefined;
+        const at = `providers.${name}.options${option && option !== '(options)' ? `.${option}` : ''}`;
+        throw new ConfigError(`${config.file ?? 'config'}: ${at}: ${e.message}`, { code: 'CONFIG_INVALID', cause: e, details: { ...(config.file ? { file: config.file } : {}), path: at, provider: name } });
+      }
+      throw e;
+    }
   }
   let mod: Record<string, unknown>;
   try {
@@ -100,6 +130,17 @@ export async function createProvider(config: CredgateConfig, name: string): Prom
   return made;
 }
 
+/** caFile / certFile / keyFile written relative in a config file are relative to that file's folder. */
+function withPathsFrom(dir: string, options: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...options };
+  const abs = (v: unknown) => (typeof v === 'string' && !path.isAbsolute(v) ? path.resolve(dir, v) : v);
+  for (const k of ['caFile', 'certFile', 'keyFile']) {
+    if (k in out) out[k] = Array.isArray(out[k]) ? (out[k] as unknown[]).map(abs) : abs(out[k]);
+  }
+  return out;
+}
+
+/** The reference `credgate providers` resolves to test a provider (the entry's "testRef"), if any. */
 export function testRefOf(config: CredgateConfig, name: string): CredentialRef | undefined {
   return (config.providers?.[name] as ProviderConfigEntry | undefined)?.testRef;
 }
