@@ -6,7 +6,7 @@
  * then bare lines such as the persistence note.
  */
 import { decodeWindowsText } from './text.js';
-import { normalizeTarget, type CachedCredential } from './types.js';
+import { hostField, normalizeTarget, type CachedCredential } from './types.js';
 
 const LABELS: Record<'target' | 'type' | 'user', string[]> = {
   target: ['target', 'ziel', 'cible', 'destino', 'destinazione', 'doel', 'alvo'],
@@ -99,9 +99,11 @@ function toEntry(fields: Array<[string, string]>, bare: string[], file: string, 
   if (user && /^<.*>$/.test(user)) user = undefined; // "<none>" style placeholders
   let persist: CachedCredential['persist'];
   for (const b of bare) for (const [re, p] of PERSIST_WORDS) if (re.test(b)) persist = p;
+  const target = normalizeTarget(raw);
   return {
-    target: normalizeTarget(raw),
+    target,
     rawTarget: raw,
+    ...hostField(target),
     type: typeText ? classifyType(typeText) : 'unknown',
     ...(user ? { username: user } : {}),
     ...(persist ? { persist } : {}),

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { CredgateError } from '../core/errors.js';
 import { decodeWindowsText } from './text.js';
-import { normalizeTarget, type CacheSnapshot, type CachedCredential } from './types.js';
+import { hostField, normalizeTarget, type CacheSnapshot, type CachedCredential } from './types.js';
 
 export const COLLECTOR_SCHEMA = 'credgate-collector/1';
 
@@ -213,9 +213,12 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
     throw new CredgateError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}; this is not a credgate collector file (schema ${COLLECTOR_SCHEMA}).`, { code: 'INPUT_INVALID', details: { file, path: i.path.join('.') } });
   }
   const f = r.data;
-  const entries: CachedCredential[] = f.credentials.map((c) => ({
-    target: normalizeTarget(c.target),
+  const entries: CachedCredential[] = f.credentials.map((c) => {
+    const target = normalizeTarget(c.target);
+    return {
+    target,
     rawTarget: c.target,
+    ...hostField(target),
     type: c.type ?? 'unknown',
     ...(c.userName ? { username: c.userName } : {}),
     ...(c.lastWritten ? { lastWritten: new Date(c.lastWritten) } : {}),
@@ -224,7 +227,8 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
     source: `collector:${file}`,
     machine: f.machine,
     ...(f.user ? { windowsUser: f.user } : {}),
-  }));
+    };
+  });
   return {
     entries,
     hints: f.rdpServers.map((s) => ({ server: s.server, ...(s.usernameHint ? { usernameHint: s.usernameHint } : {}), ...(s.certHash ? { certHash: s.certHash.toUpperCase() } : {}), source: `collector:${file}`, machine: f.machine })),

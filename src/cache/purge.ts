@@ -15,7 +15,9 @@ export interface PurgeItem {
   windowsUser?: string;
   target: string;
   rawTarget: string;
+  type: string;
   username?: string;
+  source: string;
   rule: string;
   reason: string;
   evidence: Record<string, unknown>;
@@ -32,17 +34,27 @@ const PURGE_RULES = new Set(['cache.stale-password', 'cache.wrong-user']);
 export function planPurge(findings: readonly Finding[], entries: readonly CachedCredential[]): PurgePlan {
   const items: PurgeItem[] = [];
   const seen = new Set<string>();
+  // index once: a fleet has 100k entries and may have tens of thousands of findings
+  const idx = (source: unknown, machine: unknown, raw: unknown) => `${String(source)}\u0000${String(machine ?? '')}\u0000${String(raw)}`;
+  let byKey: Map<string, CachedCredential> | undefined;
   for (const f of findings) {
     if (!PURGE_RULES.has(f.code)) continue;
     const ev = f.evidence;
-    const e = entries.find((x) => x.rawTarget === ev.rawTarget && (x.machine ?? '') === (ev.machine ?? '') && x.source === ev.source);
+    if (!byKey) {
+      byKey = new Map();
+      for (const x of entries) {
+        const k = idx(x.source, x.machine, x.rawTarget);
+        if (!byKey.has(k)) byKey.set(k, x);
+      }
+    }
+    const e = byKey.get(idx(ev.source, ev.machine, ev.rawTarget));
     if (!e) continue;
     const key = `${e.machine ?? ''}\u0000${e.windowsUser ?? ''}\u0000${e.rawTarget}`;
     if (seen.has(key)) continue;
     seen.add(key);
     items.push({
       ...(e.machine ? { machine: e.machine } : {}), ...(e.windowsUser ? { windowsUser: e.windowsUser } : {}),
-      target: e.target, rawTarget: e.rawTarget, ...(e.username ? { username: e.username } : {}),
+      target: e.target, rawTarget: e.rawTarget, type: e.type, ...(e.username ? { username: e.username } : {}), source: e.source,
       rule: f.code, reason: f.message, evidence: ev,
     });
   }
@@ -56,13 +68,14 @@ function cmdQuote(s: string): string {
 
 /** The exact cmdkey commands, grouped by machine. cmdkey takes the target as `TERMSRV/host`. */
 export function cmdkeyCommands(plan: PurgePlan): string[] {
-  return plan.items.map((i) => `${i.machine ? `REM ${i.machine}${i.windowsUser ? ` (${i.windowsUser})` : ''}: ${i.rule}\r\n` : ''}cmdkey /delete:${cmdQuote(i.target)}`);
+  return plan.items.filter((i) => i.source !== 'keychain').map((i) => `${i.machine ? `REM ${i.machine}${i.windowsUser ? ` (${i.windowsUser})` : ''}: ${i.rule}\r\n` : ''}cmdkey /delete:${cmdQuote(i.target)}`);
 }
 
 /** A PowerShell script that deletes exactly the planned entries on the machine it runs on, idempotently. */
 export function powershellScript(plan: PurgePlan): string {
   const byMachine = new Map<string, PurgeItem[]>();
   for (const i of plan.items) {
+    if (i.source === 'keychain') continue; // not a Credential Manager entry: cmdkey cannot delete it
     const m = i.machine ?? '*';
     byMachine.set(m, [...(byMachine.get(m) ?? []), i]);
   }
@@ -105,7 +118,7 @@ export async function executePurge(plan: PurgePlan, o: { yes: boolean; auditFile
   if (o.source?.remove) {
     for (const item of record.items) {
       try {
-        item.result = (await o.source.remove(item.rawTarget)) ? 'deleted' : 'already-gone';
+        item.result = (await o.source.remove(item.rawTarget, item.type)) ? 'deleted' : 'already-gone';
       } catch (e) {
         item.result = 'failed';
         item.error = e instanceof Error ? e.message : String(e);

@@ -31,6 +31,8 @@ export interface InspectInput {
   inventory?: readonly string[];
   /** SHA-1 thumbprints the host presents now (from the RDP probe). */
   presentedThumbprints?: readonly string[];
+  /** The time of the inspection (default: now): a change time after it is a clock problem and is not used. */
+  now?: Date;
   /** Clock slack: entries written within this many ms after the change still count as stale. Default 0. */
   slackMs?: number;
 }
@@ -38,6 +40,8 @@ export interface InspectInput {
 export interface InspectResult {
   findings: Finding[];
   /** Entries the rules looked at (RDP targets for the host, or all RDP targets). */
+  entries: CachedCredential[];
+  /** How many entries the rules looked at (`entries.length`). */
   considered: number;
   /** The entries behind the findings that a purge would remove. */
   stale: CachedCredential[];
@@ -83,7 +87,13 @@ export function inspectCache(input: InspectInput): InspectResult {
   const stale: CachedCredential[] = [];
   const aliases = input.hostAliases ?? [];
   const hostFilter = input.host;
-  const changedAt = [input.pwdLastSet, input.changedAt].filter((d): d is Date => d instanceof Date).sort((a, b) => b.getTime() - a.getTime())[0];
+  const now = (input.now ?? new Date()).getTime();
+  const future: Date[] = [];
+  const changedAt = [input.pwdLastSet, input.changedAt]
+    .filter((d): d is Date => d instanceof Date && !Number.isNaN(d.getTime()))
+    .filter((d) => (d.getTime() > now + 300_000 ? (future.push(d), false) : true))
+    .sort((a, b) => b.getTime() - a.getTime())[0];
+  const consideredEntries: CachedCredential[] = [];
   const changeSource = changedAt ? (changedAt === input.pwdLastSet ? 'the directory (pwdLastSet)' : 'the vault (last rotation)') : undefined;
   const slack = input.slackMs ?? 0;
   // group RDP entries by machine, then by host group
@@ -98,6 +108,7 @@ export function inspectCache(input: InspectInput): InspectResult {
       continue;
     }
     considered++;
+    consideredEntries.push(e);
     if (inInventory && !inInventory(h)) orphan(e, h);
     const m = e.machine ?? '';
     let g = byMachine.get(m);
@@ -164,10 +175,12 @@ export function inspectCache(input: InspectInput): InspectResult {
   }
   if (findings.length === 0) {
     findings.push(finding(SRC, 'cache.clean', 'ok', `No cached credential conflicts with ${input.account ?? 'the account'}${hostFilter ? ` for ${hostFilter}` : ''} (${considered} RDP entr${considered === 1 ? 'y' : 'ies'} checked).`, {
-      considered, ...(changedAt ? { passwordChangedAt: changedAt.toISOString() } : { note: 'no password change time known: the stale-password rule needs pwdLastSet (--ldap) or the vault\'s changedAt' }),
+      considered, checkedAt: new Date(now).toISOString(),
+      ...(changedAt ? { passwordChangedAt: changedAt.toISOString() } : { note: 'no password change time known: the stale-password rule needs pwdLastSet (--ldap) or the vault\'s changedAt' }),
+      ...(future.length ? { ignoredFutureChangeTimes: future.map((d) => d.toISOString()) } : {}),
     }));
   }
-  return { findings, considered, stale };
+  return { findings, entries: consideredEntries, considered, stale };
 }
 
 /** O(1) inventory membership with the same matching rules as sameHost (case, dots, short vs FQDN, IP forms). */

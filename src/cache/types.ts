@@ -1,9 +1,13 @@
+import { hostKey } from './hosts.js';
+
 /** A credential cached on a client, as metadata only: credgate never reads the secret blob. */
 export interface CachedCredential {
   /** Normalised target: `TERMSRV/web01.corp.example`, `git:https://example.com`. */
   target: string;
   /** As the source wrote it: `Domain:target=TERMSRV/web01`, `LegacyGeneric:target=...`. */
   rawTarget: string;
+  /** For RDP targets (`TERMSRV/<host>`): the host in canonical form (lowercase, no trailing dot, canonical IP literal). */
+  normalizedHost?: string;
   /** `domain-password`, `generic`, `domain-certificate`, `domain-visible-password`, ... */
   type: string;
   username?: string;
@@ -39,8 +43,8 @@ export interface CacheSnapshot {
 export interface CacheSource {
   readonly name: string;
   list(): Promise<CachedCredential[]>;
-  /** Delete one entry by its raw target; resolves false when it was already gone. */
-  remove?(rawTarget: string): Promise<boolean>;
+  /** Delete exactly one entry by its raw target (and type, when known); resolves false when it was already gone. */
+  remove?(rawTarget: string, type?: string): Promise<boolean>;
 }
 
 export function emptySnapshot(): CacheSnapshot {
@@ -61,4 +65,10 @@ export function normalizeTarget(raw: string): string {
   else if (/^target\s*=/i.test(t)) t = t.replace(/^target\s*=\s*/i, '');
   if (/^termsrv\//i.test(t)) t = 'TERMSRV/' + t.slice(8);
   return t;
+}
+
+/** `{ normalizedHost }` for an RDP target, `{}` otherwise: spread it into a new entry. */
+export function hostField(target: string): { normalizedHost?: string } {
+  const h = termsrvHost(target);
+  return h ? { normalizedHost: hostKey(h).canonical } : {};
 }

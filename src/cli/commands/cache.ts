@@ -7,7 +7,8 @@ import { COLLECTOR_PS1 } from '../../cache/collector.js';
 import { windowsCredentialManager } from '../../cache/windows-credman.js';
 import type { CacheSnapshot } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
-import { readAccountState } from '../../validators/account-state.js';
+import { readPwdLastSet } from '../../cache/pwdlastset.js';
+import { keychainCacheSource } from '../../cache/keychain.js';
 import { diagnose } from '../../diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Finding } from '../../core/findings.js';
@@ -26,6 +27,8 @@ const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
 Options:
   --from <file>              collector JSON, a reg export of HKCU\\...\\Terminal Server Client, or cmdkey /list text
                              (repeatable; without --from on Windows: the live Credential Manager)
+  --keychain <service>       also list OS keychain entries (keytar API) stored under this service name
+                             (repeatable; service and account only, never the password)
   --account <name>           the account the vault says to use for the host
   --host <name>              only entries for this RDP host
   --ldap <url> --service-user <u> --service-password-env <VAR> [--ca-file <pem>] [--starttls]
@@ -43,6 +46,7 @@ Exit codes: 0 clean, 2 usage or bad input, 4 directory unreachable, 6 stale cach
 
 const OPTIONS = {
   from: { type: 'string', multiple: true },
+  keychain: { type: 'string', multiple: true },
   account: { type: 'string' },
   host: { type: 'string' },
   ldap: { type: 'string' },
@@ -61,7 +65,12 @@ const OPTIONS = {
 
 async function snapshot(v: Record<string, unknown>): Promise<{ snap: CacheSnapshot; live: boolean }> {
   const files = (v.from as string[] | undefined) ?? [];
-  if (files.length) return { snap: mergeSnapshots(files.map(loadCacheFile)), live: false };
+  const services = (v.keychain as string[] | undefined) ?? [];
+  if (files.length || services.length) {
+    const parts = files.map(loadCacheFile);
+    if (services.length) parts.push({ ...emptySnapshot(), entries: await keychainCacheSource({ services }).list() });
+    return { snap: mergeSnapshots(parts), live: false };
+  }
   if (process.platform !== 'win32') {
     throw usageError('Give --from <file> (collector JSON, reg export or cmdkey /list text): the live Credential Manager exists only on Windows.');
   }
@@ -83,11 +92,11 @@ async function runInspect(v: Record<string, unknown>, io: CliIO) {
   const extra: Finding[] = [];
   if (v.ldap) {
     if (!v.account || !v['service-user'] || !v['service-password-env']) throw usageError('--ldap needs --account, --service-user and --service-password-env to read pwdLastSet.');
-    const r = await readAccountState({
+    const r = await readPwdLastSet({
       urls: String(v.ldap), serviceUser: String(v['service-user']), servicePassword: envSecret(io, String(v['service-password-env']), 'service-password-env'),
       target: String(v.account), ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}), starttls: !!v.starttls,
     });
-    if (r.state?.pwdLastSet) pwdLastSet = r.state.pwdLastSet;
+    if (r.pwdLastSet) pwdLastSet = r.pwdLastSet;
     extra.push(...r.findings.filter((f) => f.code.startsWith('net.') || f.code.startsWith('tls.') || f.code === 'ldap.user-not-found'));
   }
   let changedAt: Date | undefined;

@@ -1,0 +1,99 @@
+/**
+ * OS keychain entries (Secret Service on Linux, Keychain on macOS, Credential Vault on Windows)
+ * written through the keytar API by credgate or a PAM client, as a cache source. Lists
+ * service + account only: keytar's `findCredentials` returns passwords too, and this source drops
+ * them on the spot — no entry, log line or error ever carries one. keytar exposes no modification
+ * time, so these entries have no `lastWritten` (the stale-password rule cannot judge them; the
+ * wrong-user and orphan rules can).
+ */
+import { z } from 'zod';
+import { CredgateError, abortError } from '../core/errors.js';
+import { loadKeytar, type KeytarApi } from '../providers/keychain.js';
+import { hostField, normalizeTarget, type CacheSource, type CachedCredential } from './types.js';
+
+/** keytar plus the delete call this source's `remove` uses. */
+export interface KeytarListApi extends Pick<KeytarApi, 'findCredentials'> {
+  deletePassword?(service: string, account: string): Promise<boolean>;
+}
+
+const Options = z.object({
+  /** The keychain service names to list (keytar cannot enumerate services). */
+  services: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
+  /** Module implementing the keytar API. Default `@github/keytar`. */
+  module: z.string().min(1).default('@github/keytar'),
+  /** Deadline per keychain call (ms). Default 10 s. */
+  timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+}).strict();
+export type KeychainCacheOptions = z.input<typeof Options> & { keytar?: KeytarListApi };
+
+/** `keychain:<service>:<account>`, each part URI-encoded so the pair splits back unambiguously. */
+export function keychainRawTarget(service: string, account: string): string {
+  return `keychain:${encodeURIComponent(service)}:${encodeURIComponent(account)}`;
+}
+
+export function parseKeychainRawTarget(raw: string): { service: string; account: string } | undefined {
+  const m = /^keychain:([^:]*):([^:]*)$/.exec(raw);
+  if (!m) return undefined;
+  try {
+    return { service: decodeURIComponent(m[1]!), account: decodeURIComponent(m[2]!) };
+  } catch {
+    return undefined;
+  }
+}
+
+function bounded<T>(p: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal, `listing the keychain ${what}`));
+    const onAbort = () => finish(() => reject(abortError(signal!, `listing the keychain ${what}`)));
+    const timer = setTimeout(() => finish(() => reject(new CredgateError(`The keychain did not answer ${what} within ${ms} ms; check that the Secret Service / keychain is running and unlocked.`, { code: 'TIMEOUT', details: { timeoutMs: ms } }))), ms);
+    const finish = (f: () => void) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
+  });
+}
+
+/** A cache source over the OS keychain for the given service names. No I/O until `list()`. */
+export function keychainCacheSource(options: KeychainCacheOptions): CacheSource & { list(o?: { signal?: AbortSignal }): Promise<CachedCredential[]> } {
+  const { keytar: given, ...rest } = options;
+  const o = Options.parse(rest);
+  let api: Promise<KeytarListApi> | undefined;
+  const kt = (): Promise<KeytarListApi> => (api ??= given ? Promise.resolve(given) : (loadKeytar(o.module) as Promise<KeytarListApi>));
+  return {
+    name: 'keychain',
+    async list(lo: { signal?: AbortSignal } = {}): Promise<CachedCredential[]> {
+      const k = await kt();
+      const out: CachedCredential[] = [];
+      for (const service of o.services) {
+        let found: Array<{ account: string; password?: string }>;
+        try {
+          found = await bounded(k.findCredentials(service), o.timeoutMs, `for service ${service}`, lo.signal);
+        } catch (e) {
+          if (e instanceof Error && (e as { code?: string }).code && /TIMEOUT|ABORTED/.test(String((e as { code?: string }).code))) throw e;
+          // keytar errors carry D-Bus text, never the password; keep only the first line
+          throw new CredgateError(`Listing keychain service ${service} failed (${String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 200)}); check that the keychain is unlocked.`, { code: 'INTERNAL', details: { service } });
+        }
+        for (const f of found) {
+          // the password is dropped here: only service and account leave this loop
+          const account = String(f.account);
+          const target = normalizeTarget(service);
+          out.push({
+            target, rawTarget: keychainRawTarget(service, account), ...hostField(target), type: 'keychain',
+            ...(account ? { username: account } : {}), source: 'keychain',
+          });
+        }
+      }
+      return out;
+    },
+    async remove(rawTarget: string): Promise<boolean> {
+      const p = parseKeychainRawTarget(rawTarget);
+      if (!p) throw new CredgateError(`${rawTarget.slice(0, 200)} is not a keychain entry of this source; nothing was deleted.`, { code: 'INPUT_INVALID' });
+      const k = await kt();
+      if (!k.deletePassword) throw new CredgateError(`The keytar module ${o.module} has no deletePassword; nothing was deleted.`, { code: 'PROVIDER_MISSING_DEPENDENCY' });
+      return bounded(k.deletePassword(p.service, p.account), o.timeoutMs, `deleting ${p.service}`);
+    },
+  };
+}
