@@ -1,6 +1,7 @@
 import type { Command } from '../types.js';
 import { checkCommand } from './check.js';
 import { doctorCommand } from './doctor.js';
+import { launchCommand } from './launch.js';
 import { probeCommand } from './probe.js';
 import { cacheCommand } from './cache.js';
 import { providersCommand } from './providers.js';
@@ -10,6 +11,7 @@ import { verifyCommand } from './verify.js';
 export const COMMANDS: Command[] = [
   checkCommand,
   doctorCommand,
+  launchCommand,
   probeCommand,
   cacheCommand,
   providersCommand,

@@ -1,0 +1,64 @@
+import { preflight } from '../../preflight.js';
+import { planLaunch, launch, buildRdpFile } from '../../launch.js';
+import { parseHostPort } from '../../preflight.js';
+import type { Command } from '../types.js';
+import { usageError } from '../args.js';
+import { doctorInputs, renderDoctor, doctorJson } from './doctor.js';
+
+const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-stdin | --password-env <VAR>)
+         [doctor options: --ldap ... --service-user ... --cache-from ...] [--rdp-file <path>] [--client <xfreerdp>]
+         [--client-arg <arg>]... [--dry-run] [--json]
+
+Runs credgate doctor first. On a pass it writes a .rdp file and starts the RDP client: mstsc on
+Windows (the password is stored for TERMSRV/<host> in Credential Manager first), xfreerdp
+elsewhere (the password goes through stdin with /from-stdin — never on the command line).
+On a fail it prints the verdict and launches nothing. --dry-run prints what it would run.
+
+Exit codes: those of doctor when it fails; 0 when the client was started (or would be, with --dry-run).
+`;
+
+export const launchCommand: Command = {
+  name: 'launch',
+  summary: 'run doctor, then start the RDP client with the vault\'s credential (never on argv)',
+  usage: USAGE,
+  async run(argv, io) {
+    if (argv.includes('--password-stdin') && !argv.includes('--dry-run')) {
+      // measured here: once this process has drained a piped stdin, FreeRDP 2.11 started from it
+      // reads the password from its own stdin pipe but never connects; --password-env and
+      // --provider do not touch our stdin and work
+      throw usageError('launch takes the password from --password-env <VAR> or --provider, not --password-stdin (the client\'s stdin carries it).');
+    }
+    const { target, options, json, values: v } = await doctorInputs('launch', argv, io, {
+      'rdp-file': { type: 'string' },
+      client: { type: 'string' },
+      'client-arg': { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' },
+    });
+    const report = await preflight(target, options);
+    if (!report.ok) {
+      io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
+      io.stderr.write('credgate: not launching: the preflight failed (see the verdict above).\n');
+      return report.verdict.exitCode;
+    }
+    const { host, port } = parseHostPort(target.host);
+    const username = report.target.account;
+    if (!username) throw usageError('The account name is unknown; pass --account.');
+    const clientArgs = (v['client-arg'] as string[] | undefined) ?? [];
+    const plan = planLaunch({
+      host, port, username, clientArgs,
+      ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}),
+      ...(v.client ? { client: String(v.client) } : {}),
+    });
+    if (v['dry-run']) {
+      const out = { ok: true, verdict: report.verdict.code, headline: report.headline, rdpFile: plan.rdpFile, command: plan.command, args: plan.args, passwordVia: plan.passwordVia, rdpFileContent: buildRdpFile({ host, port, username }) };
+      io.stdout.write(json ? JSON.stringify(out, null, 2) + '\n' : `${report.headline}\nwould write ${plan.rdpFile}:\n${out.rdpFileContent.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}would run: ${plan.display}\n`);
+      return 0;
+    }
+    // the credential the preflight proved: resolve it again from the same source
+    const secret = target.password ?? (target.provider && typeof target.provider === 'object' ? (await target.provider.resolve(target.ref!)).secret : undefined);
+    if (!secret) throw usageError('No credential to hand to the client.');
+    const child = await launch({ host, port, username, password: secret, clientArgs, ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}), ...(v.client ? { client: String(v.client) } : {}) }, plan);
+    io.stdout.write(json ? JSON.stringify({ ok: true, launched: plan.command, pid: child.pid, rdpFile: plan.rdpFile }) + '\n' : `launched ${plan.display} (pid ${child.pid})\n`);
+    return 0;
+  },
+};
