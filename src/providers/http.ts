@@ -106,6 +106,10 @@ export class HttpClient {
         if (deadline.aborted) throw this.fail('PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not answer within ${timeoutMs} ms.`, { url: where, attempts: attempt + 1 });
         if (e instanceof ProviderError && e.code === 'PROVIDER_BAD_RESPONSE') throw e;
         const tlsCode = (e as NodeJS.ErrnoException).code;
+        if (tlsCode && /^ERR_OSSL_/.test(tlsCode)) {
+          // our own client key or certificate is unusable (wrong passphrase, mismatched pair): a config fault
+          throw new CredgateError(`The ${this.provider} provider cannot use its client certificate or key (${tlsCode}); check certFile, keyFile and the key's passphrase.`, { code: 'CONFIG_INVALID', details: { provider: this.provider, tls: tlsCode } });
+        }
         if (tlsCode && TLS_CODES.test(tlsCode)) {
           // a certificate problem does not fix itself: no retry
           throw this.fail('PROVIDER_UNAVAILABLE', `The TLS certificate of ${this.provider} at ${where} was rejected (${tlsCode}); set caFile to the CA that issued it.`, { url: where, tls: tlsCode }, e);
