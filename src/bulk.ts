@@ -113,6 +113,9 @@ const R_BIND_ERROR: Remediation[] = [{ action: 'Read the server\'s diagnostic me
 const R_LOST: Remediation[] = [
   { action: 'Check the directory server\'s health and logs; rerun with the same --output to verify the remaining accounts (credgate does not resend a bind whose answer was lost).', owner: 'directory' },
 ];
+const R_REPEAT: Remediation[] = [
+  { action: 'Give each account once per run; check the earlier result for this account.', owner: 'caller' },
+];
 const R_INPUT: Remediation[] = [{ action: 'Fix the account line (a user name and a non-empty password are required).', owner: 'caller' }];
 
 const OK_MESSAGE = 'The directory accepted the credential.';
@@ -340,6 +343,10 @@ class BulkRun {
   private fatal: unknown;
   private stopped = false;
   private readonly conns = new Set<LdapWireConnection>();
+  /** Accounts bound right now (at most `concurrency`), so a duplicate line waits for the answer. */
+  private readonly inflight = new Map<string, Array<() => void> | null>();
+  /** Accounts whose bind was not accepted in this run (grows with failures only). */
+  private readonly rejected = new Set<string>();
   /** Aborts connection attempts in progress when the run is disposed. */
   private readonly ac = new AbortController();
   // guard
@@ -546,41 +553,66 @@ class BulkRun {
         }
         const bindName = item.bindName!;
         const pw = item.acct.password.reveal();
-        if (this.rated) await this.rate.take(this.opts.signal);
+        // the same account twice in one run: never a second bad password (wait for a bind in flight)
+        const key = bindName.toLowerCase();
+        while (this.inflight.has(key)) {
+          await new Promise<void>((r) => {
+            const w = this.inflight.get(key);
+            if (w) w.push(r);
+            else this.inflight.set(key, [r]);
+          });
+        }
+        if (this.rejected.has(key)) {
+          const wait = this.emit(item, [finding(SOURCE, 'ldap.lockout-risk', 'error',
+            'This account was already rejected earlier in this run; credgate did not try another password, so as not to add a bad-password count.',
+            { account: bindName }, R_REPEAT)], false, undefined);
+          if (wait) await wait;
+          continue;
+        }
+        this.inflight.set(key, null);
         let findings: Finding[] | undefined;
         let bound = false;
         let url: string | undefined;
-        // a bind is re-sent on another connection only when it provably never left
-        for (let attempt = 0; findings === undefined; attempt++) {
-          if (!conn || !conn.alive) {
-            if (conn) this.release(conn);
-            conn = undefined;
-            const c = await this.connect();
-            if (!c) {
-              const d = this.downState();
-              if (!d) return; // the run was stopped while connecting: the consumer is gone
-              findings = d.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: bindName } }));
-              url = d.url;
-              break;
+        try {
+          if (this.rated) await this.rate.take(this.opts.signal);
+          // a bind is re-sent on another connection only when it provably never left
+          for (let attempt = 0; findings === undefined; attempt++) {
+            if (!conn || !conn.alive) {
+              if (conn) this.release(conn);
+              conn = undefined;
+              const c = await this.connect();
+              if (!c) {
+                const d = this.downState();
+                if (!d) return; // the run was stopped while connecting: the consumer is gone
+                findings = d.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: bindName } }));
+                url = d.url;
+                break;
+              }
+              conn = c.conn;
+              connUrl = c.index;
             }
-            conn = c.conn;
-            connUrl = c.index;
+            url = this.urls[connUrl]!.url;
+            try {
+              const r = await conn.bind(bindName, pw, { ppolicy: this.ppolicy, timeoutMs: this.timeoutMs });
+              bound = true;
+              findings = answerFindings(r, pw, this.warnDays, bindName);
+            } catch (e) {
+              if (e instanceof WireConnectionError && !e.sent && attempt < this.urls.length + 2) continue;
+              bound = !(e instanceof WireConnectionError) || e.sent;
+              findings = [this.lostFinding(e, this.urls[connUrl]!, bindName)];
+              this.release(conn);
+              conn = undefined;
+              this.advancePast(connUrl);
+            }
           }
-          url = this.urls[connUrl]!.url;
-          try {
-            const r = await conn.bind(bindName, pw, { ppolicy: this.ppolicy, timeoutMs: this.timeoutMs });
-            bound = true;
-            findings = answerFindings(r, pw, this.warnDays, bindName);
-          } catch (e) {
-            if (e instanceof WireConnectionError && !e.sent && attempt < this.urls.length + 2) continue;
-            bound = !(e instanceof WireConnectionError) || e.sent;
-            findings = [this.lostFinding(e, this.urls[connUrl]!, bindName)];
-            this.release(conn);
-            conn = undefined;
-            this.advancePast(connUrl);
-          }
+          if (item.state) findings = [...findings, ...item.state];
+          // anything but an accepted bind counts, a lost answer too (it may have been a bad password)
+          if (bound && findings[0] && causeOf(findings[0].code).category !== 'ok') this.rejected.add(key);
+        } finally {
+          const waiting = this.inflight.get(key);
+          this.inflight.delete(key);
+          if (waiting) for (const w of waiting) w();
         }
-        if (item.state) findings = [...findings, ...item.state];
         const wait = this.emit(item, findings, bound, url);
         if (wait) await wait;
       }

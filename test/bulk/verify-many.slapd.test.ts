@@ -139,4 +139,20 @@ describe('verifyMany on slapd', () => {
     // the iterator is finished for good
     expect(await it.next()).toEqual({ value: undefined, done: true });
   });
+
+  it('an account rejected once in a run is not bound again, even when its lines are in flight together', async () => {
+    const dup = benchDn(7);
+    const lines: AccountLine[] = [
+      { username: dup, password: new Secret('wrong-one'), id: 'first' },
+      { username: dup.toUpperCase(), password: new Secret('wrong-two'), id: 'second' },
+      { username: dup, password: new Secret(lab.benchPassword), id: 'third' },
+      { username: benchDn(8), password: new Secret(lab.benchPassword), id: 'other' },
+    ];
+    const out = await collect(verifyMany(lines, { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 4, timeoutMs: 5000 }));
+    const by = (id: string) => out.find((r) => r.id === id)!;
+    expect(by('first')).toMatchObject({ code: 'ldap.invalid-credentials', bound: true });
+    expect(by('second')).toMatchObject({ code: 'ldap.lockout-risk', bound: false });
+    expect(by('third')).toMatchObject({ code: 'ldap.lockout-risk', bound: false });
+    expect(by('other')).toMatchObject({ ok: true, bound: true });
+  });
 });
