@@ -25,6 +25,11 @@ keyUsage = digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ v3_subca ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 `;
 
 function gtime(d) {
@@ -82,4 +87,25 @@ export async function issueCert(ca, name, {
   else args.push('-cert', ca.cert, '-keyfile', ca.key);
   await execFileP('openssl', args);
   return { cert: crt, key: keyFile };
+}
+
+/**
+ * An intermediate CA signed by `parent`, usable as the `ca` of issueCert. notBefore/notAfter as
+ * for issueCert (an expired intermediate is a chain-validation case).
+ */
+export async function makeSubCA(parent, dir, { cn = 'credgate lab intermediate CA', keyType = 'ec', notBefore = undefined, notAfter = undefined } = {}) {
+  fs.mkdirSync(path.join(dir, 'newcerts'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'index.txt'), '');
+  fs.writeFileSync(path.join(dir, 'serial'), '2000\n');
+  fs.writeFileSync(path.join(dir, 'ca.cnf'), CA_CNF(dir));
+  const keyFile = path.join(dir, 'ca.key');
+  const csr = path.join(dir, 'ca.csr');
+  const crt = path.join(dir, 'ca.crt');
+  await key(keyFile, keyType);
+  await execFileP('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${cn}/O=credgate lab`, '-out', csr]);
+  const start = notBefore ?? new Date(Date.now() - 3600e3);
+  const end = notAfter ?? new Date(Date.now() + 5 * 365 * 86400e3);
+  await execFileP('openssl', ['ca', '-batch', '-config', path.join(parent.dir, 'ca.cnf'), '-extensions', 'v3_subca', '-md', 'sha256',
+    '-startdate', gtime(start), '-enddate', gtime(end), '-in', csr, '-out', crt, '-notext', '-cert', parent.cert, '-keyfile', parent.key]);
+  return { dir, cert: crt, key: keyFile };
 }

@@ -1,13 +1,7 @@
 // The RDP probe against the lab's real FreeRDP servers, and against peers that are not RDP.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import fs from 'node:fs';
-import crypto from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
 import { probeRdp } from '../../src/validators/rdp-endpoint.js';
-import { analyseCertificate, certInfo, chainTrusted } from '../../src/validators/rdp-cert.js';
 import { labPart } from '../lab/state.js';
-import { makeCA, issueCert } from '../lab/pki.mjs';
 import { closedPort, silentServer } from '../helpers/servers.js';
 import { fakeServer, negFailure, CC_LEGACY, type Fake } from '../helpers/rdp-fakes.js';
 
@@ -89,43 +83,5 @@ describe('unreachable and non-RDP peers', () => {
   it('legacy RDP security only is reachable with a warning', async () => {
     const r = await probeRdp({ host: '127.0.0.1', port: await fake(() => CC_LEGACY), timeoutMs: 3000 });
     expect(codes(r)).toEqual(['rdp.reachable', 'rdp.legacy-security']);
-  });
-});
-
-describe('certificate analysis', () => {
-  let dir: string;
-  let ca: Awaited<ReturnType<typeof makeCA>>;
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-cert-'));
-    ca = await makeCA(dir, { cn: 'test CA', keyType: 'ec' });
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const der = (file: string) => new crypto.X509Certificate(fs.readFileSync(file)).raw;
-
-  it('weak key and SHA-1 signature', async () => {
-    const c = await issueCert(ca, 'weak', { cn: 'weak.test', sans: ['DNS:weak.test'], keyType: 'rsa1024', md: 'sha1' });
-    const d = der(c.cert);
-    const a = analyseCertificate(d, { host: 'weak.test', ca: [fs.readFileSync(ca.cert)] });
-    expect(a.findings.map((f) => f.code)).toEqual(['rdp.cert-weak']);
-    expect(a.findings[0]!.message).toContain('RSA 1024-bit key');
-    expect(a.info.signatureAlgorithm).toMatch(/sha1|SHA1/);
-    expect(a.info.keyBits).toBe(1024);
-  });
-
-  it('expiring soon, not yet valid, name mismatch, untrusted chain', async () => {
-    const soon = await issueCert(ca, 'soon', { cn: 'soon.test', sans: ['DNS:soon.test'], notAfter: new Date(Date.now() + 10 * 86400e3) });
-    expect(analyseCertificate(der(soon.cert), { host: 'soon.test', ca: [fs.readFileSync(ca.cert)] }).findings.map((f) => f.code)).toEqual(['rdp.cert-expiring']);
-    const future = await issueCert(ca, 'future', { cn: 'future.test', sans: ['DNS:future.test'], notBefore: new Date(Date.now() + 5 * 86400e3), notAfter: new Date(Date.now() + 50 * 86400e3) });
-    expect(analyseCertificate(der(future.cert), { host: 'future.test' }).findings.map((f) => f.code)).toEqual(['rdp.cert-not-yet-valid']);
-    const ok = await issueCert(ca, 'ok', { cn: 'ok.test', sans: ['DNS:ok.test', 'DNS:*.wild.test', 'IP:10.1.2.3'] });
-    const d = der(ok.cert);
-    expect(analyseCertificate(d, { host: 'ok.test', ca: [fs.readFileSync(ca.cert)] }).findings).toEqual([]);
-    expect(analyseCertificate(d, { host: 'x.wild.test' }).findings).toEqual([]);
-    expect(analyseCertificate(d, { host: '10.1.2.3' }).findings).toEqual([]);
-    expect(analyseCertificate(d, { host: 'other.test' }).findings.map((f) => f.code)).toEqual(['rdp.cert-name-mismatch']);
-    const otherCa = await makeCA(path.join(dir, 'other'), { cn: 'other CA' });
-    expect(chainTrusted(d, [fs.readFileSync(otherCa.cert)])).toBe(false);
-    expect(chainTrusted(d, [fs.readFileSync(ca.cert)])).toBe(true);
-    expect(certInfo(d)).toMatchObject({ commonName: 'ok.test', dnsNames: ['ok.test', '*.wild.test'], ipAddresses: ['10.1.2.3'], selfSigned: false, keyType: 'ec', keyBits: 256 });
   });
 });
