@@ -72,3 +72,56 @@ describe('examples/pre-session-check.sh', () => {
     expect(b.out).toContain('STOP: the account cannot log on: The account is locked out');
   });
 });
+
+describe('examples/nightly-verify.sh and examples/fleet-purge.sh', () => {
+  const binDir = () => {
+    const d = path.join(dir, 'bin2');
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(d, 'credgate'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(root, 'bin', 'credgate.mjs')}" "$@"\n`, { mode: 0o755 });
+    return d;
+  };
+  const sh = (script: string, args: string[], env: Record<string, string>) => new Promise<{ code: number; out: string }>((resolve) => {
+    execFile('bash', [path.join(root, 'examples', script), ...args], { env: { ...process.env, PATH: `${binDir()}:${process.env.PATH}`, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      assertNoLeak(stdout + stderr, allLabPasswords(), script);
+      resolve({ code: err ? (err as unknown as { code: number }).code : 0, out: stdout });
+    });
+  });
+
+  it('nightly verify: a summary by finding code, exit code of the worst', async () => {
+    const good = sambaScenario('good');
+    const bad = sambaScenario('wrong-password');
+    const disabled = sambaScenario('disabled');
+    const csv = path.join(dir, 'accounts.csv');
+    fs.writeFileSync(csv, `username,password_env\n${good.upn},PW_GOOD\n${bad.upn},PW_BAD\n${disabled.upn},PW_DIS\n`);
+    const out = path.join(dir, 'results.jsonl');
+    const r = await sh('nightly-verify.sh', [csv, out, lab.ldapsUrl, lab.caFile], {
+      READER_USER: `${lab.reader.user}@pamtest.local`, READER_PW: lab.reader.password, PW_GOOD: good.password, PW_BAD: bad.tryPassword, PW_DIS: disabled.password,
+    });
+    expect(r.out).toContain('nightly verify: 3 accounts, 1 valid, 2 failed');
+    expect(r.out).toContain('ldap.invalid-credentials: 1');
+    expect(r.out).toContain('ldap.account-disabled: 1');
+    // the run's exit code is the most basic failure's: an unusable account (3) before a wrong password (1)
+    expect(r.code).toBe(3);
+    expect(r.out).toContain('some accounts are unusable');
+    expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
+  it('fleet purge: finds the stale entries from AD pwdLastSet, dry run first, then the audit and the script', async () => {
+    const fleet = path.join(dir, 'fleet');
+    fs.mkdirSync(fleet, { recursive: true });
+    for (const [m, when] of [['WS-1', '2020-01-01T00:00:00Z'], ['WS-2', new Date(Date.now() + 3600e3).toISOString()]] as const) {
+      fs.writeFileSync(path.join(fleet, `${m}.json`), JSON.stringify({ schema: 'credgate-collector/1', machine: m, credentials: [{ target: 'Domain:target=TERMSRV/web01.pamtest.local', type: 'domain-password', userName: 'PAMTEST\\alice', lastWritten: when }] }));
+    }
+    const env = { READER_USER: `${lab.reader.user}@pamtest.local`, READER_PW: lab.reader.password };
+    const args = [fleet, 'alice@pamtest.local', 'web01', lab.ldapsUrl, lab.caFile];
+    const dry = await sh('fleet-purge.sh', args, env);
+    expect(dry.out).toContain('WS-1: TERMSRV/web01.pamtest.local');
+    expect(dry.out).toContain('dry run');
+    expect(fs.existsSync(path.join(fleet, 'purge.ps1'))).toBe(false);
+    const yes = await sh('fleet-purge.sh', [...args, '--yes'], env);
+    expect(yes.code).toBe(0);
+    expect(fs.readFileSync(path.join(fleet, 'purge.ps1'), 'utf8')).toContain("'WS-1' = @('TERMSRV/web01.pamtest.local')");
+    expect(fs.readFileSync(path.join(fleet, 'purge.ps1'), 'utf8')).not.toContain('WS-2');
+    expect(fs.readFileSync(path.join(fleet, 'purge-audit.jsonl'), 'utf8')).toContain('cache.stale-password');
+  });
+});
