@@ -111,7 +111,7 @@ export const CAUSES: Record<string, CauseRow> = {
   'provider.error': { category: 'provider', priority: 12, cause: 'The vault answered with an error or something unusable.' },
 
   // --- bulk input
-  'input.invalid': { category: 'usage', priority: 15, cause: 'The account line could not be used (no user name or an empty password), so it was not checked.' },
+  'input.invalid': { category: 'usage', priority: 15, cause: 'The input line could not be used (malformed, or no user name or password), so it was not checked.' },
 };
 
 const OK_PREFERENCE = ['rdp.nla-ok', 'ldap.ok', 'account.ok', 'rdp.reachable', 'cache.clean', 'provider.ok'];
