@@ -12,6 +12,7 @@ import { decodeWindowsText } from './text.js';
 import { hostField, normalizeTarget, type CacheSnapshot, type CachedCredential } from './types.js';
 
 export const COLLECTOR_SCHEMA = 'credgate-collector/1';
+const NO_TIME_BEFORE = Date.UTC(1980, 0, 1);
 
 export const COLLECTOR_PS1 = String.raw`# credgate fleet collector (schema ${COLLECTOR_SCHEMA})
 # Exports Windows Credential Manager METADATA (never passwords) and the RDP client's registry
@@ -221,7 +222,8 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
     ...hostField(target),
     type: c.type ?? 'unknown',
     ...(c.userName ? { username: c.userName } : {}),
-    ...(c.lastWritten ? { lastWritten: new Date(c.lastWritten) } : {}),
+    // a FILETIME of 0 comes out as 1601-01-01: no write time, not an ancient one
+    ...(c.lastWritten && Date.parse(c.lastWritten) > NO_TIME_BEFORE ? { lastWritten: new Date(c.lastWritten) } : {}),
     ...(c.persist ? { persist: c.persist } : {}),
     ...(c.comment ? { comment: c.comment } : {}),
     source: `collector:${file}`,

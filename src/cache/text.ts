@@ -31,6 +31,13 @@ export function decodeWindowsText(buf: Buffer, file: string): { text: string; en
   } else {
     encoding = 'utf-8';
     text = buf.toString('utf8');
+    if (text.includes('\uFFFD') && !buf.includes(UTF8_REPLACEMENT)) {
+      // not UTF-8: `cmdkey /list > file` in cmd.exe writes the console's OEM code page (850 in
+      // Western European locales, 437 in the US; both agree on the letters these labels use)
+      encoding = 'oem-850';
+      text = decodeCp850(buf);
+      warnings.push(`${file}: not UTF-8 or UTF-16; read as OEM code page 850 (cmd.exe redirect)`);
+    }
   }
   if (text.includes('\uFFFD')) warnings.push(`${file}: contains bytes that are not valid ${encoding}; they were replaced`);
   if (text.includes('\u0000')) {
@@ -50,4 +57,21 @@ function looksUtf16le(buf: Buffer): boolean {
     if (buf[i + 1] === 0) zeroOdd++;
   }
   return zeroOdd > n / 4 && zeroEven < n / 16;
+}
+
+const UTF8_REPLACEMENT = Buffer.from('\uFFFD', 'utf8');
+
+// IBM code page 850, bytes 0x80-0xFF (0x00-0x7F are ASCII)
+const CP850_HIGH =
+  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜø£Ø×ƒáíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀ÓßÔÒõÕµþÞÚÛÙýÝ¯´\u00AD±‗¾¶§÷¸°¨·¹³²■\u00A0';
+
+export function decodeCp850(buf: Buffer): string {
+  let out = '';
+  for (let i = 0; i < buf.length; i += 8192) {
+    const chunk = buf.subarray(i, i + 8192);
+    let s = '';
+    for (const b of chunk) s += b < 0x80 ? String.fromCharCode(b) : CP850_HIGH[b - 0x80]!;
+    out += s;
+  }
+  return out;
 }
