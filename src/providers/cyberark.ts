@@ -31,15 +31,42 @@ export type CyberArkCcpOptions = z.input<typeof Options>;
 const Ok = z.object({ Content: z.string().min(1), UserName: z.string().optional(), Address: z.string().optional(), LastSuccessChange: z.union([z.string(), z.number()]).optional() }).passthrough();
 const Err = z.object({ ErrorCode: z.string(), ErrorMsg: z.string().optional() }).passthrough();
 
-/** CyberArk error codes → credgate codes. */
+/**
+ * CyberArk error codes → credgate codes, from the CCP "GetPassword" REST return-code table:
+ * 400 AIMWS030E / AIMWS031E / APPAP081E / CASVL010E (the request itself is invalid), 400 APPAP227E /
+ * APPAP228E / APPAP229E (too many objects match), 400 APPAP007E (the CCP cannot reach the Vault),
+ * 403 APPAP306E (application authentication failed), 403 APPAP008E (the application user is not
+ * defined), 404 APPAP004E (safe / object not found), 500 APPAP282E (the CPM is changing the password).
+ */
 export const CYBERARK_ERRORS: Record<string, ErrorCode> = {
-  APPAP004E: 'PROVIDER_NOT_FOUND', // password object matching query not found
-  APPAP227E: 'PROVIDER_BAD_RESPONSE', // too many objects match the query
-  APPAP228E: 'PROVIDER_BAD_RESPONSE', // too many objects match the query (folder)
-  APPAP306E: 'PROVIDER_AUTH_FAILED', // failed to verify application authentication data
-  APPAP282E: 'PROVIDER_AUTH_FAILED', // application authentication failed (e.g. certificate / machine)
-  APPAP008E: 'PROVIDER_FORBIDDEN', // provider user has no access to the safe
-  APPAP013E: 'PROVIDER_FORBIDDEN', // application is not authorised / suspended
+  APPAP004E: 'PROVIDER_NOT_FOUND',
+  APPAP227E: 'PROVIDER_BAD_RESPONSE',
+  APPAP228E: 'PROVIDER_BAD_RESPONSE',
+  APPAP229E: 'PROVIDER_BAD_RESPONSE',
+  APPAP007E: 'PROVIDER_UNAVAILABLE',
+  APPAP282E: 'PROVIDER_UNAVAILABLE',
+  APPAP306E: 'PROVIDER_AUTH_FAILED',
+  APPAP008E: 'PROVIDER_AUTH_FAILED',
+  APPAP081E: 'CONFIG_INVALID',
+  AIMWS030E: 'CONFIG_INVALID',
+  AIMWS031E: 'CONFIG_INVALID',
+  CASVL010E: 'CONFIG_INVALID',
+};
+
+/** What to do about each mapped CyberArk error, for the message. */
+const CYBERARK_FIX: Record<string, string> = {
+  APPAP004E: 'no password object matches; check the safe and object names and that the application and the Provider user are members of the safe',
+  APPAP227E: 'more than one object matches; name the Object or refine the Query',
+  APPAP228E: 'more than one object matches; name the Object or refine the Query',
+  APPAP229E: 'more than one object matches; name the Object or refine the Query',
+  APPAP007E: 'the Credential Provider cannot reach the CyberArk Vault; retry later or ask the CyberArk team',
+  APPAP282E: 'the CPM is changing this password right now; retry in a minute',
+  APPAP306E: 'the application was not authenticated (AppID, client certificate, allowed machines or OS user)',
+  APPAP008E: 'the application is not defined in the Vault; check the AppID',
+  APPAP081E: 'the request was invalid; check the reference',
+  AIMWS030E: 'the query is not valid; check the reference syntax (Safe/Object or a Query such as Safe=x;Object=y)',
+  AIMWS031E: 'the AppID parameter is missing',
+  CASVL010E: 'the user name in the query has invalid characters',
 };
 
 export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
@@ -66,10 +93,19 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
           q.set('Object', object);
         }
       } else {
-        for (const [k, v] of Object.entries(ref)) if (typeof v === 'string') q.set(k, v);
+        // { Safe?, Folder?, Object?, UserName?, Address?, Query? }: the provider's safe/folder fill in what is missing
+        const r = ref as Record<string, unknown>;
+        if (typeof r.Query === 'string') q.set('Query', r.Query);
+        else {
+          const safe = typeof r.Safe === 'string' ? r.Safe : o.safe;
+          if (safe) q.set('Safe', safe);
+          const folder = typeof r.Folder === 'string' ? r.Folder : o.folder;
+          if (folder) q.set('Folder', folder);
+        }
+        for (const [k, v] of Object.entries(r)) if (typeof v === 'string' && !['Safe', 'Folder', 'Query', 'AppID'].includes(k)) q.set(k, v);
       }
       const url = `${o.url.replace(/\/+$/, '')}/AIMWebService/api/Accounts?${q}`;
-      const res = await client().request({ url }, signal);
+      const res = await client().request({ url, returnLast: true }, signal);
       if (res.status === 200) {
         const d = client().json(res, Ok, url);
         const epoch = d.LastSuccessChange !== undefined ? Number(d.LastSuccessChange) : NaN;
@@ -79,7 +115,7 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
           source: `cyberark-ccp ${q.get('Safe') ?? ''}/${q.get('Object') ?? q.get('Query') ?? ''}`,
         };
       }
-      let code: ErrorCode = res.status === 404 ? 'PROVIDER_NOT_FOUND' : res.status === 403 ? 'PROVIDER_AUTH_FAILED' : res.status === 400 ? 'PROVIDER_BAD_RESPONSE' : 'PROVIDER_UNAVAILABLE';
+      let code: ErrorCode = res.status === 404 ? 'PROVIDER_NOT_FOUND' : res.status === 403 ? 'PROVIDER_AUTH_FAILED' : res.status === 429 ? 'PROVIDER_RATE_LIMITED' : res.status === 400 ? 'PROVIDER_BAD_RESPONSE' : 'PROVIDER_UNAVAILABLE';
       let errorCode: string | undefined;
       try {
         const e = Err.parse(JSON.parse(res.body.toString('utf8')));
@@ -88,7 +124,9 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
       } catch {
         /* body is not CyberArk's error JSON */
       }
-      throw new ProviderError(`CyberArk CCP answered ${res.status}${errorCode ? ` ${errorCode}` : ''} for ${displayUrl(url)}${code === 'PROVIDER_NOT_FOUND' ? ': no password object matches' : code === 'PROVIDER_AUTH_FAILED' ? ': the application (AppID / client certificate / machine) was not authenticated' : ''}.`, {
+      const fix = (errorCode && CYBERARK_FIX[errorCode]) ?? (code === 'PROVIDER_NOT_FOUND' ? 'no password object matches' : code === 'PROVIDER_AUTH_FAILED' ? 'the application (AppID / client certificate / machine) was not authenticated' : '');
+      const Err2 = code === 'CONFIG_INVALID' ? ConfigError : ProviderError;
+      throw new Err2(`CyberArk CCP answered ${res.status}${errorCode ? ` ${errorCode}` : ''} for ${displayUrl(url)}${fix ? `: ${fix}` : ''}.`, {
         code, details: { provider: 'cyberark-ccp', status: res.status, ...(errorCode ? { errorCode } : {}), url: displayUrl(url) },
       });
     },

@@ -37,6 +37,11 @@ export interface HttpRequest {
   body?: string | Buffer;
   /** Status codes that are answers, not faults (e.g. 404 → not found). */
   accept?: number[];
+  /**
+   * When the retries for 429/5xx are used up, hand back the last response instead of throwing, so
+   * the provider can map the vendor's error body (CyberArk's APPAP282E "password being changed").
+   */
+  returnLast?: boolean;
 }
 
 export interface HttpResponse {
@@ -119,6 +124,7 @@ export class HttpClient {
       if (res && !(res.status === 429 || res.status >= 500)) return res;
       if (attempt >= retries) {
         if (netErr) throw netErr;
+        if (req.returnLast && res) return res;
         throw res!.status === 429
           ? this.fail('PROVIDER_RATE_LIMITED', `${this.provider} kept answering 429 Too Many Requests at ${where} (${attempt + 1} attempts).`, { url: where, status: 429, attempts: attempt + 1 })
           : this.fail('PROVIDER_UNAVAILABLE', `${this.provider} answered ${res!.status} at ${where} (${attempt + 1} attempts).`, { url: where, status: res!.status, attempts: attempt + 1 });

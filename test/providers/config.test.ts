@@ -41,7 +41,7 @@ describe('loadConfig / createProvider', () => {
   it('a bad option names providers.<name>.options.<option>, the problem, and never the secret', async () => {
     write('o.json', { providers: { ss: { type: 'delinea', options: { url: 'pam.example.com', username: 'u', password: SS_PASSWORD } } } });
     const c = await loadConfig({ cwd: dir, path: 'o.json' });
-    const e = await createProvider(c, 'ss').catch((x: unknown) => x as Error & { details: Record<string, unknown> });
+    const e = (await createProvider(c, 'ss').then(() => new Error('expected a failure'), (x: unknown) => x)) as Error & { details: Record<string, unknown> };
     expect(e.message).toMatch(/o\.json: providers\.ss\.options\.url: .*must be the Secret Server base URL/);
     expect(e.details.path).toBe('providers.ss.options.url');
     expect(JSON.stringify(e) + e.message + String(e.stack)).not.toContain(SS_PASSWORD);
