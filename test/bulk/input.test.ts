@@ -1,7 +1,7 @@
 // Account files: RFC 4180 CSV (quotes, "" escapes, line breaks inside quotes, CRLF, BOM) and JSON
 // Lines; bad lines carry their number and a reason, never the line's content.
 import { describe, it, expect } from 'vitest';
-import { csvRecords, readAccounts, type InputRecord } from '../../src/bulk.js';
+import { csvRecords, readAccounts, createSummary, type InputRecord } from '../../src/bulk.js';
 
 async function* chunks(text: string, size = 7) {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
@@ -74,5 +74,24 @@ describe('readAccounts', () => {
     ]);
     expect(bad(rs).map((b) => b.line)).toEqual([4, 5, 6, 7]);
     expect(JSON.stringify(bad(rs))).not.toContain('leak-me');
+  });
+});
+
+describe('createSummary', () => {
+  const run = (codes: string[], badLines = 0) => {
+    const s = createSummary();
+    for (const c of codes) s.add({ ok: c === 'ldap.ok', code: c });
+    for (let i = 0; i < badLines; i++) s.addBadLine();
+    return s.result();
+  };
+  it('exit 0 only when every account is valid', () => {
+    expect(run(['ldap.ok', 'ldap.ok'])).toMatchObject({ total: 2, ok: 2, failed: 0, exitCode: 0 });
+    expect(run([])).toMatchObject({ total: 0, exitCode: 0 });
+  });
+  it('the most basic failure decides: unreachable, then unusable, then rejected; bad lines alone give 2', () => {
+    expect(run(['ldap.ok', 'ldap.invalid-credentials', 'ldap.account-locked', 'net.refused'])).toMatchObject({ exitCode: 4, worstCode: 'net.refused', byCode: { 'ldap.ok': 1, 'net.refused': 1 } });
+    expect(run(['ldap.invalid-credentials', 'ldap.account-locked'])).toMatchObject({ exitCode: 3, worstCode: 'ldap.account-locked' });
+    expect(run(['ldap.ok', 'ldap.invalid-credentials'], 3)).toMatchObject({ exitCode: 1 });
+    expect(run(['ldap.ok'], 1)).toMatchObject({ exitCode: 2 });
   });
 });
