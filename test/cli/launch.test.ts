@@ -47,21 +47,33 @@ describe('credgate launch', () => {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.resume(); // xfreerdp logs a lot; an undrained pipe would block it
     child.stdin.end();
+    let pid: number | undefined;
     try {
       const t0 = Date.now();
-      while (activated() === before && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 100));
-      expect(activated()).toBeGreaterThan(before);
-      const launched = JSON.parse(out.split('\n')[0]!);
-      expect(launched).toMatchObject({ ok: true, launched: 'xfreerdp' });
+      while (Date.now() - t0 < 25_000) {
+        if (pid === undefined && out.includes('\n')) pid = JSON.parse(out.split('\n')[0]!).pid as number;
+        if (pid !== undefined && activated() > before) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pid).toBeGreaterThan(0);
       // the client's command line carries no password
-      const cmdline = fs.readFileSync(`/proc/${launched.pid}/cmdline`, 'utf8');
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       expect(cmdline).not.toContain(s.password);
       expect(cmdline).toContain('/from-stdin:force');
-      process.kill(launched.pid, 'SIGTERM');
+      expect(activated()).toBeGreaterThan(before);
     } finally {
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await new Promise((r) => child.on('close', r));
+      // end exactly what this test started: the client, then the launcher
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {}
+      }
+      const t = setTimeout(() => {
+        if (pid) try { process.kill(pid, 'SIGKILL'); } catch {}
+        child.kill('SIGKILL');
+      }, 5000);
+      await new Promise((r) => child.on('exit', r));
       clearTimeout(t);
     }
-  }, 30_000);
+  }, 45_000);
 });

@@ -71,7 +71,10 @@ function startShadow(dir, inst, display, args) {
   const cfg = path.join(dir, `cfg-${inst}`);
   fs.mkdirSync(path.join(cfg, 'freerdp', 'shadow'), { recursive: true });
   const log = fs.openSync(path.join(dir, `shadow-${inst}.log`), 'a');
-  const child = spawn('freerdp-shadow-cli', args, {
+  // FreeRDP's log goes to stdout, block-buffered into a file: stdbuf (coreutils) makes it line-buffered
+  // so that tests reading the log ("Client ... is activated") see each line when it happens.
+  // stdbuf execs the server, so the recorded PID is the server's own.
+  const child = spawn('stdbuf', ['-oL', '-eL', 'freerdp-shadow-cli', ...args], {
     detached: true, stdio: ['ignore', log, log], env: { ...process.env, DISPLAY: display, XDG_CONFIG_HOME: cfg },
   });
   fs.closeSync(log);
