@@ -42,6 +42,8 @@ export interface HttpRequest {
    * the provider can map the vendor's error body (CyberArk's APPAP282E "password being changed").
    */
   returnLast?: boolean;
+  /** Further answers to retry like a 429, e.g. AWS's 400 ThrottlingException. Never an auth failure. */
+  retryable?: (res: HttpResponse) => boolean;
 }
 
 export interface HttpResponse {
@@ -121,12 +123,13 @@ export class HttpClient {
         }
         netErr = e instanceof ProviderError ? e : this.fail('PROVIDER_UNAVAILABLE', `Cannot reach ${this.provider} at ${where}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, { url: where }, e);
       }
-      if (res && !(res.status === 429 || res.status >= 500)) return res;
+      const throttled = res !== undefined && (res.status === 429 || (req.retryable?.(res) ?? false));
+      if (res && !(throttled || res.status >= 500)) return res;
       if (attempt >= retries) {
         if (netErr) throw netErr;
         if (req.returnLast && res) return res;
-        throw res!.status === 429
-          ? this.fail('PROVIDER_RATE_LIMITED', `${this.provider} kept answering 429 Too Many Requests at ${where} (${attempt + 1} attempts).`, { url: where, status: 429, attempts: attempt + 1 })
+        throw throttled
+          ? this.fail('PROVIDER_RATE_LIMITED', `${this.provider} kept answering ${res!.status === 429 ? '429 Too Many Requests' : `${res!.status} (throttled)`} at ${where} (${attempt + 1} attempts).`, { url: where, status: res!.status, attempts: attempt + 1 })
           : this.fail('PROVIDER_UNAVAILABLE', `${this.provider} answered ${res!.status} at ${where} (${attempt + 1} attempts).`, { url: where, status: res!.status, attempts: attempt + 1 });
       }
       let wait = base * 2 ** attempt * (0.5 + Math.random());
@@ -135,8 +138,8 @@ export class HttpClient {
       if (retryAfterMs !== undefined) wait = Math.max(wait, retryAfterMs);
       if (Date.now() + wait >= endAt) {
         // the server asks for a pause longer than the deadline allows: report now, do not sleep into the deadline
-        throw res?.status === 429
-          ? this.fail('PROVIDER_RATE_LIMITED', `${this.provider} answered 429 Too Many Requests at ${where} and asked to wait ${Math.ceil(wait / 1000)} s, beyond the ${timeoutMs} ms deadline; retry later or raise the timeout.`, { url: where, status: 429, attempts: attempt + 1, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
+        throw throttled
+          ? this.fail('PROVIDER_RATE_LIMITED', `${this.provider} answered ${res!.status === 429 ? '429 Too Many Requests' : `${res!.status} (throttled)`} at ${where} and asked to wait ${Math.ceil(wait / 1000)} s, beyond the ${timeoutMs} ms deadline; retry later or raise the timeout.`, { url: where, status: res!.status, attempts: attempt + 1, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
           : netErr ?? this.fail('PROVIDER_UNAVAILABLE', `${this.provider} answered ${res!.status} at ${where} and no retry fits in the ${timeoutMs} ms deadline.`, { url: where, status: res!.status, attempts: attempt + 1 });
       }
       attempt++;
@@ -149,7 +152,7 @@ export class HttpClient {
           clearTimeout(t);
           reject(signal?.aborted
             ? new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' })
-            : this.fail(res?.status === 429 ? 'PROVIDER_RATE_LIMITED' : 'PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not give a usable answer before the deadline (last: ${res ? res.status : 'no connection'}).`, { url: where, attempts: attempt }));
+            : this.fail(throttled ? 'PROVIDER_RATE_LIMITED' : 'PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not give a usable answer before the deadline (last: ${res ? res.status : 'no connection'}).`, { url: where, attempts: attempt }));
         };
         if (sig.aborted) onAbort();
         else sig.addEventListener('abort', onAbort, { once: true });
