@@ -17,8 +17,8 @@ export { decodePasswordPolicyValue, PasswordPolicyControl, PPOLICY_OID, type Pas
 export { parseLdapUrls, type LdapTransportOptions } from './validators/ldap-common.js';
 export { preflight, createPreflight, parseHostPort, headline, type PreflightTarget, type PreflightOptions, type PreflightReport, type StepReport, type StepName, type StepStatus, type DirectoryConfig } from './preflight.js';
 export { buildRdpFile, encodeRdpFile, planLaunch, launch, type LaunchOptions, type LaunchPlan, type RdpFileOptions } from './launch.js';
-export { probeRdp, probeRdpEndpoint, type ProbeOptions, type ProbeResult } from './validators/rdp-endpoint.js';
-export { analyseCertificate, certInfo, certMatchesHost, chainTrusted, type CertInfo, type CertAnalysisOptions } from './validators/rdp-cert.js';
+export { probeRdp, probeRdpEndpoint, rdpFaultFinding, type ProbeOptions, type ProbeResult } from './validators/rdp-endpoint.js';
+export { analyseCertificate, certInfo, certMatchesHost, chainTrusted, verifyChain, type CertInfo, type CertAnalysisOptions, type ChainResult } from './validators/rdp-cert.js';
 export { connectRdp, resolveRdpHost, buildConnectionRequest, parseConnectionConfirm, protocolNames, PROTOCOL_RDP, PROTOCOL_SSL, PROTOCOL_HYBRID, PROTOCOL_RDSTLS, PROTOCOL_HYBRID_EX, NEG_FAILURE, NEG_RSP_FLAGS, MAX_CC_LENGTH, type Negotiation, type RdpConnection, type ConnectRdpOptions, type ConnectAttempt, type RdpFaultKind } from './validators/rdp-x224.js';
 export { inspectCache, sameAccount, type InspectInput, type InspectResult } from './cache/staleness.js';
 export { planPurge, cmdkeyCommands, powershellScript, executePurge, type PurgePlan, type PurgeItem, type AuditRecord } from './cache/purge.js';

@@ -4,11 +4,12 @@
  * nothing here needs a credential.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import { CredgateError, ConfigError } from '../core/errors.js';
 import { finding, type Finding } from '../core/findings.js';
 import { analyseCertificate } from './rdp-cert.js';
 import {
-  connectRdp, protocolNames, PROTOCOL_HYBRID, PROTOCOL_HYBRID_EX, PROTOCOL_SSL, type RdpConnection,
+  connectRdp, resolveRdpHost, protocolNames, PROTOCOL_HYBRID, PROTOCOL_HYBRID_EX, PROTOCOL_SSL, type Negotiation, type RdpConnection,
 } from './rdp-x224.js';
 
 export interface ProbeOptions {
@@ -22,10 +23,19 @@ export interface ProbeOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   now?: Date;
+  /**
+   * Connect to these IP addresses instead of resolving `host` (like curl's --resolve); the
+   * certificate is still checked against `host`. For a name not yet in DNS, or one address of a
+   * farm behind a load balancer.
+   */
+  addresses?: string[];
 }
 
 export interface ProbeResult {
   findings: Finding[];
+  /** Every address the name resolved to, in the resolver's order. */
+  addresses: string[];
+  negotiation?: Negotiation;
   /** SHA-1 thumbprint of the presented certificate (for the cache's CertHash rule). */
   sha1Thumbprint?: string;
   selectedProtocol?: number;
@@ -35,9 +45,17 @@ export interface ProbeResult {
 
 const SRC = 'rdp-endpoint';
 
-function failureFinding(e: CredgateError, host: string, port: number): Finding {
+/**
+ * A connection fault from connectRdp (details.kind) as the finding an admin acts on: DNS,
+ * refused, timed out, unreachable, lost, not RDP, TLS. Each names a different fix.
+ */
+export function rdpFaultFinding(e: CredgateError, host: string, port: number, extra: Record<string, unknown> = {}): Finding {
+  return failureFinding(e, host, port, extra);
+}
+
+function failureFinding(e: CredgateError, host: string, port: number, extra: Record<string, unknown>): Finding {
   const kind = String(e.details?.kind ?? '');
-  const ev = { host, port, error: e.message, ...(e.details ?? {}) };
+  const ev = { host, port, ...extra, error: e.message, ...(e.details ?? {}) };
   switch (kind) {
     case 'dns':
       return finding(SRC, 'net.dns-failure', 'error', `The host name ${host} does not resolve.`, ev, [
@@ -54,8 +72,12 @@ function failureFinding(e: CredgateError, host: string, port: number): Finding {
         { action: 'If the TCP connection opens but nothing answers, restart Remote Desktop Services (TermService) on the host.', owner: 'host' },
       ]);
     case 'unreachable':
-      return finding(SRC, 'net.unreachable', 'error', `There is no route to ${host}.`, ev, [
-        { action: 'Check routing / VPN between this machine and the host.', owner: 'network' },
+      return finding(SRC, 'net.unreachable', 'error', `There is no route to ${host} (${String(e.details?.errno ?? 'unreachable')}).`, ev, [
+        { action: `Check routing between this machine and ${host}: the VPN is connected, the subnet is routed (tracert ${host} / ip route get), the host is up.`, owner: 'network' },
+      ]);
+    case 'socket':
+      return finding(SRC, 'net.connection-lost', 'error', `The connection to ${host}:${port} failed (${String(e.details?.errno ?? e.message)}).`, ev, [
+        { action: `Check the network path to ${host}:${port} and retry; if it persists, restart Remote Desktop Services (TermService) on the host.`, owner: 'network' },
       ]);
     case 'not-rdp':
     case 'reset':
@@ -93,44 +115,79 @@ function loadCa(caFile: string | string[] | undefined): Array<string | Buffer> |
   });
 }
 
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * The whole probe under one deadline (timeoutMs, default 10 s): DNS once (every address, timed),
+ * then two connections in parallel on the resolved addresses: the full offer a Windows client
+ * sends (TLS | CredSSP | CredSSP-EX, followed by TLS and the certificate) and a TLS-only offer
+ * that stops after the negotiation, whose answer tells whether the host *requires* NLA.
+ */
 export async function probeRdp(o: ProbeOptions): Promise<ProbeResult> {
   const port = o.port ?? 3389;
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  const timeoutMs = Math.max(1, Math.ceil(o.timeoutMs ?? 10_000));
   const ca = loadCa(o.caFile);
   const t = AbortSignal.timeout(timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, t]) : t;
+  const started = performance.now();
   const findings: Finding[] = [];
-  const result: ProbeResult = { findings, timings: {} };
-  // the full offer (what mstsc sends) and, in parallel, a TLS-only offer to learn whether NLA is required
+  const result: ProbeResult = { findings, addresses: [], timings: {} };
+  const aborted = () => new CredgateError(`The RDP probe of ${o.host}:${port} was aborted by the caller.`, { code: 'ABORTED', details: { host: o.host, port } });
+  if (o.signal?.aborted) throw aborted();
+  const host = o.host.replace(/^\[(.*)\]$/, '$1');
+
+  let dnsEv: Record<string, unknown>;
+  try {
+    const bad = o.addresses?.find((a) => !net.isIP(a.replace(/^\[(.*)\]$/, '$1')));
+    if (bad !== undefined) throw new ConfigError(`addresses: "${bad}" is not an IP address; give IPv4 or IPv6 literals (the host name is checked against the certificate).`, { code: 'CONFIG_INVALID', details: { option: 'addresses' } });
+    const r = o.addresses?.length
+      ? { addresses: o.addresses.map((a) => a.replace(/^\[(.*)\]$/, '$1')).map((a) => ({ address: a, family: net.isIP(a) })), ms: 0 }
+      : await resolveRdpHost(host, signal);
+    result.addresses = r.addresses.map((a) => a.address);
+    result.timings.dns = r.ms;
+    dnsEv = { addresses: result.addresses, dns: { addresses: r.addresses, ms: round(r.ms) } };
+  } catch (e) {
+    if (o.signal?.aborted) throw aborted();
+    if (!(e instanceof CredgateError) || e instanceof ConfigError) throw e;
+    findings.push(failureFinding(e, host, port, { dns: { ms: e.details?.dnsMs ?? round(performance.now() - started) } }));
+    return result;
+  }
+  const remaining = () => Math.max(1, Math.ceil(timeoutMs - (performance.now() - started)));
+  const common = { host, port, addresses: result.addresses, signal, ...(ca ? { ca } : {}) };
   const [full, tlsOnly] = await Promise.allSettled([
-    connectRdp({ host: o.host, port, requestedProtocols: PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX, timeoutMs, signal, ...(ca ? { ca } : {}) }),
-    connectRdp({ host: o.host, port, requestedProtocols: PROTOCOL_SSL, timeoutMs, signal, ...(ca ? { ca } : {}) }).then((c) => {
+    connectRdp({ ...common, requestedProtocols: PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX, timeoutMs: remaining() }),
+    connectRdp({ ...common, requestedProtocols: PROTOCOL_SSL, negotiateOnly: true, timeoutMs: remaining() }).then((c) => {
       c.close();
       return c.negotiation;
     }),
   ]);
   if (o.signal?.aborted) {
     if (full.status === 'fulfilled') full.value.close();
-    throw new CredgateError('The RDP probe was aborted by the caller.', { code: 'ABORTED' });
+    throw aborted();
   }
   if (full.status === 'rejected') {
     const e = full.reason;
     if (!(e instanceof CredgateError)) throw e;
-    findings.push(failureFinding(e, o.host, port));
+    findings.push(failureFinding(e, host, port, dnsEv));
+    result.timings.total = performance.now() - started;
     return result;
   }
   const conn: RdpConnection = full.value;
   try {
-    result.timings = conn.timings;
-    const ev: Record<string, unknown> = { host: o.host, port, addresses: conn.addresses, address: conn.address, timingsMs: Object.fromEntries(Object.entries(conn.timings).map(([k, v]) => [k, Math.round(v * 10) / 10])) };
+    result.timings = { ...result.timings, ...conn.timings };
+    const ev: Record<string, unknown> = {
+      host, port, ...dnsEv, address: conn.address, attempts: conn.attempts.map((a) => ({ ...a, ms: round(a.ms) })),
+      timingsMs: Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, round(v)])),
+    };
     const neg = conn.negotiation;
+    result.negotiation = neg;
     if (neg.kind === 'failure') {
       const nf = NEG_FINDINGS[neg.failureCode] ?? { code: 'rdp.neg-failure', message: `The host refused the negotiation (${neg.failureName}).`, action: 'Check the host\'s security layer settings.' };
-      findings.push(finding(SRC, nf.code, 'error', nf.message, { ...ev, failureCode: neg.failureCode, failureName: neg.failureName }, [{ action: nf.action, owner: 'host' }]));
+      findings.push(finding(SRC, nf.code, 'error', nf.message, { ...ev, requested: protocolNames(PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX), failureCode: neg.failureCode, failureName: neg.failureName }, [{ action: nf.action, owner: 'host' }]));
       return result;
     }
     if (neg.kind === 'legacy') {
-      findings.push(finding(SRC, 'rdp.reachable', 'ok', `${o.host}:${port} answers RDP, with legacy RDP security only (no TLS, no NLA).`, { ...ev, selectedProtocol: 'RDP' }));
+      findings.push(finding(SRC, 'rdp.reachable', 'ok', `${host}:${port} answers RDP, with legacy RDP security only (no TLS, no NLA).`, { ...ev, selectedProtocol: 'RDP' }));
       findings.push(finding(SRC, 'rdp.legacy-security', 'warning', 'The host offers only legacy RDP security: no TLS, no NLA, no server authentication.', ev, [
         { action: 'Enable TLS and NLA on the host (security layer Negotiate/SSL, "Allow connections only from computers running Remote Desktop with Network Level Authentication").', owner: 'host' },
       ]));
@@ -140,26 +197,32 @@ export async function probeRdp(o: ProbeOptions): Promise<ProbeResult> {
     const selected = protocolNames(neg.selectedProtocol).join('|');
     const tlsOnlyNeg = tlsOnly.status === 'fulfilled' ? tlsOnly.value : undefined;
     result.nlaRequired = tlsOnlyNeg?.kind === 'failure' && tlsOnlyNeg.failureCode === 5;
-    findings.push(finding(SRC, 'rdp.reachable', 'ok', `${o.host}:${port} answers RDP and selected ${selected}${conn.tlsProtocol ? ` over ${conn.tlsProtocol}` : ''}.`, {
-      ...ev, selectedProtocol: selected, flags: neg.flagNames, ...(conn.tlsProtocol ? { tlsProtocol: conn.tlsProtocol, tlsCipher: conn.tlsCipher } : {}),
+    findings.push(finding(SRC, 'rdp.reachable', 'ok', `${host}:${port} answers RDP and selected ${selected}${conn.tlsProtocol ? ` over ${conn.tlsProtocol}` : ''}.`, {
+      ...ev, selectedProtocol: selected, flags: neg.flagNames, nlaRequired: tlsOnlyNeg ? result.nlaRequired : null,
+      ...(conn.tlsProtocol ? { tlsProtocol: conn.tlsProtocol, tlsCipher: conn.tlsCipher } : {}),
     }));
     if (result.nlaRequired) {
-      findings.push(finding(SRC, 'rdp.nla-required', 'info', 'The host requires Network Level Authentication: the credential is checked before the session starts (a wrong or stale password fails as 0x904 / 0x7 style errors).', { ...ev, tlsOnlyOffer: 'HYBRID_REQUIRED_BY_SERVER' }, [
-        { action: 'Keep NLA; make sure clients have CredSSP enabled and a current password.', owner: 'client' },
+      findings.push(finding(SRC, 'rdp.nla-required', 'info', 'The host requires Network Level Authentication: the credential is checked before the session starts, so a wrong or stale password fails at connect time (0x904 / 0x7 style errors).', { ...ev, tlsOnlyOffer: 'HYBRID_REQUIRED_BY_SERVER' }, [
+        { action: 'Keep NLA; make sure clients have CredSSP enabled (enablecredsspsupport:i:1) and a current password.', owner: 'client' },
       ]));
     }
     if (conn.peerCertificate) {
       const a = analyseCertificate(conn.peerCertificate, {
-        host: o.host, ...(ca ? { ca } : {}), ...(conn.tlsAuthorizationError ? { tlsAuthorizationError: conn.tlsAuthorizationError } : {}),
+        host, ...(ca ? { ca } : {}), ...(conn.tlsAuthorizationError ? { tlsAuthorizationError: conn.tlsAuthorizationError } : {}),
         ...(o.expiringDays !== undefined ? { expiringDays: o.expiringDays } : {}), ...(o.now ? { now: o.now } : {}),
       });
       result.sha1Thumbprint = a.info.sha1Thumbprint;
-      findings[0]!.evidence.certificate = { subject: a.info.subject, issuer: a.info.issuer, notAfter: a.info.notAfter.toISOString(), sha1Thumbprint: a.info.sha1Thumbprint, sha256Fingerprint: a.info.sha256Fingerprint };
+      findings[0]!.evidence.certificate = {
+        subject: a.info.subject, issuer: a.info.issuer, notBefore: a.info.notBefore.toISOString(), notAfter: a.info.notAfter.toISOString(),
+        dnsNames: a.info.dnsNames, ipAddresses: a.info.ipAddresses, selfSigned: a.info.selfSigned, key: `${a.info.keyType}${a.info.keyBits ? ` ${a.info.keyBits}` : ''}`,
+        signatureAlgorithm: a.info.signatureAlgorithm, sha1Thumbprint: a.info.sha1Thumbprint, sha256Fingerprint: a.info.sha256Fingerprint,
+      };
       findings.push(...a.findings);
     }
     return result;
   } finally {
     conn.close();
+    result.timings.total = performance.now() - started;
   }
 }
 

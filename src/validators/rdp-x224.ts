@@ -276,7 +276,7 @@ function tcpConnect(addr: string, port: number, signal: AbortSignal): Promise<ne
  */
 export async function connectRdp(o: ConnectRdpOptions): Promise<RdpConnection> {
   const port = o.port ?? 3389;
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  const timeoutMs = Math.max(1, Math.ceil(o.timeoutMs ?? 10_000));
   const t = AbortSignal.timeout(timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, t]) : t;
   const timings: Record<string, number> = {};

@@ -28,6 +28,17 @@ describe('credgate probe', () => {
     expect(r.json.findings.map((f: { code: string }) => f.code)).toContain('rdp.nla-required');
   });
 
+  it('--address connects without DNS and checks the certificate against the given name', async () => {
+    const rdp = labPart<RdpState>('rdp');
+    const ok = await runCli(['probe', `rdp.pamtest.local:${rdp.valid.port}`, '--address', '127.0.0.1', '--ca-file', rdp.caFile, '--json']);
+    expect([ok.code, ok.json.code]).toEqual([0, 'rdp.reachable']);
+    const other = await runCli(['probe', `rdp-old.pamtest.local:${rdp.valid.port}`, '--address', '127.0.0.1', '--ca-file', rdp.caFile, '--json']);
+    expect(other.json.findings.map((f: { code: string }) => f.code)).toEqual(['rdp.reachable', 'rdp.cert-name-mismatch']);
+    const bad = await runCli(['probe', `rdp.pamtest.local:${rdp.valid.port}`, '--address', 'not-an-ip']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('not-an-ip');
+  });
+
   it('refused: exit 4; bad input: exit 2', async () => {
     const r = await runCli(['probe', `127.0.0.1:${await closedPort()}`]);
     expect(r.code).toBe(4);

@@ -5,7 +5,7 @@ import type { Command } from '../types.js';
 import { intOption, parse, usageError } from '../args.js';
 import { style, verdictJson } from '../render.js';
 
-const USAGE = `Usage: credgate probe <host>[:port] [--ca-file <pem>] [--expiring-days <n>] [--timeout <ms>] [--json]
+const USAGE = `Usage: credgate probe <host>[:port] [--ca-file <pem>] [--address <ip>...] [--expiring-days <n>] [--timeout <ms>] [--json]
 
 Probes an RDP host without any credential: DNS (every address), TCP, the X.224 security
 negotiation (TLS / NLA offered, required, refused), then the TLS certificate: expired, not yet
@@ -14,6 +14,8 @@ Prints the SHA-1 thumbprint Windows shows (certlm.msc, the client's CertHash) an
 
   <host>[:port]          web01.corp.example, web01:3390, [2001:db8::5]:3389 (default port 3389)
   --ca-file <pem>        CA bundle the RDP certificate should chain to
+  --address <ip>         connect to this IP instead of resolving <host> (repeatable, like curl
+                         --resolve); the certificate is still checked against <host>
   --expiring-days <n>    warn when the certificate expires within n days (default 30)
   --timeout <ms>         deadline for the whole probe (default 10000)
   --json                 one JSON object
@@ -28,6 +30,7 @@ export const probeCommand: Command = {
   async run(argv, io) {
     const { values: v, positionals } = parse('probe', argv, {
       'ca-file': { type: 'string', multiple: true },
+      address: { type: 'string', multiple: true },
       'expiring-days': { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
@@ -37,6 +40,7 @@ export const probeCommand: Command = {
     const r = await probeRdp({
       host, port,
       ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
+      ...(v.address ? { addresses: v.address as string[] } : {}),
       expiringDays: intOption('expiring-days', v['expiring-days'] as string | undefined, 30, 0, 3650),
       timeoutMs: intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000),
     });
