@@ -64,6 +64,8 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
   let http: HttpClient | undefined;
   const client = () => (http ??= new HttpClient('aws-secrets-manager', o));
 
+  const throttled = (r: { status: number; body: Buffer }) => r.status === 400 && /"__type"\s*:\s*"[^"]*ThrottlingException"/.test(r.body.toString('utf8', 0, 512));
+
   async function call<T extends z.ZodTypeAny>(target: string, body: object, schema: T, signal?: AbortSignal): Promise<z.infer<T>> {
     const json = JSON.stringify(body);
     const signed = signRequest({
@@ -71,7 +73,8 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `secretsmanager.${target}` },
       accessKeyId: accessKeyId!, secretAccessKey: secretKey!.reveal(), ...(sessionToken ? { sessionToken: sessionToken.reveal() } : {}),
     });
-    const res = await client().request({ method: 'POST', url: endpoint, headers: signed.headers, body: json }, signal);
+    // AWS throttles with 400 ThrottlingException (not 429): retried with backoff like a 429
+    const res = await client().request({ method: 'POST', url: endpoint, headers: signed.headers, body: json, retryable: throttled }, signal);
     if (res.status === 200) return client().json(res, schema, endpoint);
     let type = '';
     try {

@@ -21,6 +21,29 @@ providerConformance('aws-secrets-manager', { auth: true, unavailable: true }, as
   };
 });
 
+describe('AWS throttling (400 ThrottlingException)', () => {
+  const opts = (url: string, caFile: string) => ({ region: AWS_REGION, endpoint: url, caFile, accessKeyId: AWS_KEY.accessKeyId, secretAccessKeyEnv: 'AK', env: { AK: AWS_KEY.secretAccessKey }, backoffMs: 5 });
+  it('is retried with backoff, then the secret is returned', async () => {
+    const srv = await startAws({ throttleFirst: 2 });
+    try {
+      const c = await fromAwsSecretsManager({ ...opts(srv.url, srv.caFile), retries: 3 }).resolve('rdp/web01');
+      expect(c.username).toBe('svc-rdp');
+    } finally {
+      await srv.close();
+    }
+  });
+  it('that never ends is PROVIDER_RATE_LIMITED after the retries, naming the status', async () => {
+    const srv = await startAws({ throttleFirst: 100 });
+    try {
+      await expect(fromAwsSecretsManager({ ...opts(srv.url, srv.caFile), retries: 2 }).resolve('rdp/web01')).rejects.toMatchObject({
+        code: 'PROVIDER_RATE_LIMITED', message: expect.stringContaining('400 (throttled)'), details: expect.objectContaining({ attempts: 3, status: 400 }),
+      });
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('SigV4 against AWS\'s published examples', () => {
   const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
   it('derives the documented signing key', () => {
