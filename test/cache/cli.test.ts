@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { samba, type SambaState } from '../lab/state.js';
+import { samba, labPart, type SambaState } from '../lab/state.js';
+import { closedPort } from '../helpers/servers.js';
 import { adminClient, createUser, setPassword } from '../lab/samba.mjs';
 
 const fx = (f: string) => path.join(import.meta.dirname, '..', 'fixtures', 'cache', f);
@@ -30,6 +31,33 @@ describe('credgate cache', () => {
     const cleanest = await runCli(['cache', 'inspect', '--from', fx('cmdkey-fr.utf8bom.txt'), '--account', 'alice@pamtest.local']);
     expect(cleanest.code).toBe(0);
     expect(cleanest.stdout).toMatch(/^CLEAN/);
+  });
+
+  it('--probe compares the registry CertHash with the certificate the lab host presents now', async () => {
+    const rdp = labPart<{ expired: { port: number; sha1: string } }>('rdp');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cache-probe-'));
+    const reg = (hash: string) => {
+      const hex = (hash.match(/../g) ?? []).map((b) => b.toLowerCase()).join(',');
+      const text = `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\Microsoft\\Terminal Server Client\\Servers\\127.0.0.1]\r\n"UsernameHint"="PAMTEST\\\\alice"\r\n"CertHash"=hex:${hex}\r\n`;
+      const f = path.join(dir, `${hash.slice(0, 8)}.reg`);
+      fs.writeFileSync(f, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+      return f;
+    };
+    try {
+      const other = 'CBA979DE7DEC5607517D77D79027B8A50A853267';
+      const changed = await runCli(['cache', 'inspect', '--from', reg(other), '--account', 'PAMTEST\\alice', '--host', `127.0.0.1:${rdp.expired.port}`, '--probe', '--json']);
+      const f = changed.json.findings.find((x: { code: string }) => x.code === 'cache.cert-changed');
+      expect(f.evidence).toMatchObject({ server: '127.0.0.1', rememberedCertHash: other, presented: [rdp.expired.sha1] });
+      const same = await runCli(['cache', 'inspect', '--from', reg(rdp.expired.sha1), '--account', 'PAMTEST\\alice', '--host', `127.0.0.1:${rdp.expired.port}`, '--probe', '--json']);
+      expect(same.json.findings.map((x: { code: string }) => x.code)).not.toContain('cache.cert-changed');
+      // a host that does not answer: the probe's finding says why, exit 4
+      const down = await runCli(['cache', 'inspect', '--from', reg(other), '--host', `127.0.0.1:${await closedPort()}`, '--probe', '--json']);
+      expect(down.code).toBe(4);
+      expect(down.json.findings.map((x: { code: string }) => x.code)).toContain('net.refused');
+      expect((await runCli(['cache', 'inspect', '--from', reg(other), '--probe'])).code).toBe(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('purge: a dry run deletes nothing and shows the plan; --yes writes the audit and the commands', async () => {

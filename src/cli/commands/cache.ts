@@ -10,6 +10,8 @@ import { emptySnapshot } from '../../cache/types.js';
 import { readPwdLastSet } from '../../cache/pwdlastset.js';
 import { keychainCacheSource } from '../../cache/keychain.js';
 import { diagnose } from '../../diagnose.js';
+import { probeRdp } from '../../validators/rdp-endpoint.js';
+import { parseHostPort } from '../../preflight.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Finding } from '../../core/findings.js';
 import type { Command, CliIO } from '../types.js';
@@ -36,6 +38,8 @@ Options:
   --changed-at <iso>         the vault's last password change (instead of, or besides, pwdLastSet)
   --inventory <file>         hosts that should exist, one per line: others are orphans
   --thumbprint <sha1>        the certificate the host presents now (see credgate probe): CertHash rule
+  --probe                    probe --host (host[:port]) now and use the certificate it presents for the
+                             CertHash rule (no credential is sent)
   --audit <file>             audit log for purge (default ./credgate-purge-audit.jsonl)
   --script-out <file>        write the PowerShell purge script here (fleet input)
   --yes                      really purge
@@ -57,6 +61,7 @@ const OPTIONS = {
   'changed-at': { type: 'string' },
   inventory: { type: 'string' },
   thumbprint: { type: 'string', multiple: true },
+  probe: { type: 'boolean' },
   audit: { type: 'string' },
   'script-out': { type: 'string' },
   yes: { type: 'boolean' },
@@ -104,12 +109,25 @@ async function runInspect(v: Record<string, unknown>, io: CliIO) {
     changedAt = new Date(String(v['changed-at']));
     if (Number.isNaN(changedAt.getTime())) throw usageError(`--changed-at must be an ISO date (2026-11-25T10:00:00Z), got "${String(v['changed-at'])}".`);
   }
+  let host = v.host ? String(v.host) : undefined;
+  const thumbprints = [...((v.thumbprint as string[] | undefined) ?? [])];
+  if (v.probe) {
+    if (!host) throw usageError('--probe needs --host <host>[:port]: the RDP host whose certificate to compare with the cached CertHash.');
+    const hp = parseHostPort(host);
+    host = hp.host;
+    const r = await probeRdp({ host: hp.host, port: hp.port, timeoutMs: 10_000 });
+    if (r.sha1Thumbprint) thumbprints.push(r.sha1Thumbprint);
+    // the host could not be reached or spoke no TLS: say so; the CertHash rule is then not checked
+    else extra.push(...r.findings.filter((f) => f.severity === 'error'));
+  } else if (host) {
+    host = parseHostPort(host).host; // web01:3390 and [2001:db8::5]:3389 name the host web01 / 2001:db8::5
+  }
   const result = inspectCache({
     entries: snap.entries, hints: snap.hints,
-    ...(v.account ? { account: String(v.account) } : {}), ...(v.host ? { host: String(v.host) } : {}),
+    ...(v.account ? { account: String(v.account) } : {}), ...(host ? { host } : {}),
     ...(pwdLastSet ? { pwdLastSet } : {}), ...(changedAt ? { changedAt } : {}),
     ...(v.inventory ? { inventory: readLines(String(v.inventory)) } : {}),
-    ...(v.thumbprint ? { presentedThumbprints: v.thumbprint as string[] } : {}),
+    ...(thumbprints.length ? { presentedThumbprints: thumbprints } : {}),
   });
   return { snap, live, result, findings: [...extra, ...result.findings], pwdLastSet };
 }
