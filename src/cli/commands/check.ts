@@ -2,7 +2,7 @@ import { checkCredential } from '../../validators/credential-check.js';
 import { diagnose } from '../../diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
-import type { Finding } from '../../core/findings.js';
+import { finding, type Finding } from '../../core/findings.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, intOption, parse, readStdinSecret, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
@@ -11,7 +11,7 @@ import { checkExtensions } from './check-extensions.js';
 const USAGE = `Usage: credgate check --ldap <url>[,<url>...] --user <name>
          (--password-stdin | --password-env <VAR> | --provider <name> --ref <ref>)
          [--service-user <name> --service-password-env <VAR>] [--ca-file <pem>] [--starttls]
-         [--default-domain <domain>] [--rdp <host>[:port]] [--timeout <ms>] [--json]
+         [--default-domain <domain>] [--rdp <host>[:port] [--rdp-ca-file <pem>]] [--timeout <ms>] [--json]
 
 Proves a credential against the directory with one LDAP simple bind (LDAPS or StartTLS) and
 explains the answer. With a read-only service account it first reads the account's state and
@@ -28,7 +28,10 @@ does not bind when one more failure could lock the account out.
   --ca-file <pem>             CA bundle that issued the directory's certificate
   --starttls                  upgrade ldap:// with StartTLS before binding
   --servername <name>         verify the certificate against this name instead of the URL host
-  --rdp <host>[:port]         also prove the credential at the RDP host's NLA step
+  --rdp <host>[:port]         also prove the credential at the RDP host's NLA step (after the directory
+                              accepted it, when --ldap is given: a rejected password is not tried again)
+  --rdp-ca-file <pem>         CA bundle the RDP host's certificate must chain to (without it, any
+                              certificate is accepted, as mstsc does after its warning)
   --timeout <ms>              deadline for each step (default 10000)
   --json                      print one JSON object
   --insecure-plain-bind       allow a plain ldap:// bind without TLS (the password travels in clear)
@@ -52,6 +55,7 @@ const OPTIONS = {
   servername: { type: 'string' },
   'default-domain': { type: 'string' },
   rdp: { type: 'string' },
+  'rdp-ca-file': { type: 'string', multiple: true },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   'insecure-plain-bind': { type: 'boolean' },
@@ -144,17 +148,31 @@ export const checkCommand: Command = {
         }),
       );
     }
+    let runNla: (() => Promise<void>) | undefined;
     if (v.rdp) {
       if (!checkExtensions.rdpNla) throw usageError('--rdp is not available in this build.');
       const rdpNla = checkExtensions.rdpNla;
-      tasks.push((async () => {
+      runNla = async () => {
         const tr = performance.now();
-        const r = await rdpNla({ target: String(v.rdp), username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs, ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}) });
+        const r = await rdpNla({ target: String(v.rdp), username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs, ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) });
         timingsMs.rdpNla = performance.now() - tr;
         findings.push(...r);
-      })());
+      };
+    } else if (v['rdp-ca-file']) {
+      throw usageError('--rdp-ca-file needs --rdp <host>[:port].');
     }
+    if (runNla && !v.ldap) tasks.push(runNla());
     await Promise.all(tasks);
+    if (runNla && v.ldap) {
+      // NLA only after the directory accepted the credential: on a domain-joined host a rejected
+      // password at NLA is one more bad-password count toward the lockout
+      const blocking = findings.find((f) => f.severity === 'error');
+      if (blocking) {
+        findings.push(finding('check', 'not-checked', 'info', `rdp-nla: not checked — the directory already answered ${blocking.code}; trying the same password at ${String(v.rdp)} would only add a bad-password count.`, { step: 'rdp-nla', host: String(v.rdp), because: blocking.code }));
+      } else {
+        await runNla();
+      }
+    }
     timingsMs.total = performance.now() - t0;
     const verdict = diagnose(findings, timingsMs);
     if (v.json) {
