@@ -47,4 +47,4 @@ export { fromAwsSecretsManager, type AwsSecretsManagerOptions } from './provider
 export { signRequest as signAwsRequest, signingKey as awsSigningKey, type SignInput as AwsSignInput } from './providers/sigv4.js';
 export { chain, memoize } from './providers/compose.js';
 export { loadConfig, createProvider, defineConfig, testRefOf, ConfigSchema, type CredgateConfig, type ProviderConfigEntry } from './providers/config.js';
-export { FACTORIES as PROVIDER_FACTORIES } from './providers/registry.js';
+export { PROVIDER_TYPES, loadProviderFactory, type ProviderFactory } from './providers/registry.js';

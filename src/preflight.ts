@@ -15,6 +15,7 @@ import { finding } from './core/findings.js';
 import type { CredentialRef, FetchedCredential } from './core/credential.js';
 import { parseAccountName } from './core/credential.js';
 import { CredgateError, ConfigError, abortError } from './core/errors.js';
+import { parseHostPort } from './core/host.js';
 import type { Secret } from './core/secret.js';
 import type { Provider } from './providers/types.js';
 import { diagnose, causeOf } from './diagnose.js';
@@ -78,26 +79,7 @@ export interface PreflightReport {
   timingsMs: Record<string, number>;
 }
 
-export function parseHostPort(input: string, defaultPort = 3389): { host: string; port: number } {
-  const s = input.trim();
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  let host: string;
-  let port: number = defaultPort;
-  if (bracket) {
-    host = bracket[1]!;
-    if (bracket[2]) port = Number(bracket[2]);
-  } else if ((s.match(/:/g) ?? []).length === 1) {
-    const [h, p] = s.split(':');
-    host = h!;
-    port = Number(p);
-  } else {
-    host = s;
-  }
-  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConfigError(`"${input}" is not a host[:port]; write web01.corp.example, web01:3390 or [::1]:3389.`, { code: 'CONFIG_INVALID', details: { host: input } });
-  }
-  return { host, port };
-}
+export { parseHostPort };
 
 interface Ctx {
   credential?: FetchedCredential;

@@ -47,11 +47,12 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     full.stdout.write(`credgate ${version()}\n`);
     return EXIT_CODES.ok;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     full.stderr.write(`credgate: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
     return EXIT_CODES.usage;
   }
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     full.stdout.write(cmd.usage.endsWith('\n') ? cmd.usage : cmd.usage + '\n');
     return EXIT_CODES.ok;

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { ConfigError, CredgateError } from '../core/errors.js';
 import type { CredentialRef } from '../core/credential.js';
 import { isProvider, type Provider } from './types.js';
-import { FACTORIES } from './registry.js';
+import { PROVIDER_TYPES, loadProviderFactory } from './registry.js';
 
 const ProviderEntry = z.union([
   z.object({ type: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}), testRef: z.union([z.string(), z.record(z.string(), z.unknown())]).optional() }).strict(),
@@ -74,12 +74,12 @@ export async function loadConfig({ cwd = process.cwd(), path: p }: { cwd?: strin
   if (!r.success) {
     const i = r.error.issues[0]!;
     const at = i.path.join('.') || '(root)';
-    const hint = i.code === 'invalid_key' ? 'provider names use letters, digits, _ . - only' : i.code === 'invalid_union' ? 'each provider needs either "type" (a built-in: ' + Object.keys(FACTORIES).join(', ') + ') or "module"' : i.message;
+    const hint = i.code === 'invalid_key' ? 'provider names use letters, digits, _ . - only' : i.code === 'invalid_union' ? 'each provider needs either "type" (a built-in: ' + PROVIDER_TYPES.join(', ') + ') or "module"' : i.message;
     throw new ConfigError(`${file}: ${at}: ${hint}.`, { code: 'CONFIG_INVALID', details: { file, path: at } });
   }
   for (const [name, entry] of Object.entries(r.data.providers)) {
-    if ('type' in entry && !FACTORIES[entry.type]) {
-      throw new ConfigError(`${file}: providers.${name}.type: "${entry.type}" is not a built-in provider; use one of ${Object.keys(FACTORIES).join(', ')}, or "module" for a third-party one.`, { code: 'CONFIG_INVALID', details: { file, path: `providers.${name}.type` } });
+    if ('type' in entry && !PROVIDER_TYPES.includes(entry.type)) {
+      throw new ConfigError(`${file}: providers.${name}.type: "${entry.type}" is not a built-in provider; use one of ${PROVIDER_TYPES.join(', ')}, or "module" for a third-party one.`, { code: 'CONFIG_INVALID', details: { file, path: `providers.${name}.type` } });
     }
   }
   return { ...r.data, file };
@@ -100,8 +100,8 @@ export async function createProvider(config: CredgateConfig, name: string): Prom
   }
   const dir = config.file ? path.dirname(config.file) : process.cwd();
   if ('type' in entry) {
-    const f = FACTORIES[entry.type];
-    if (!f) throw new ConfigError(`providers.${name}.type "${entry.type}" is not a built-in provider (${Object.keys(FACTORIES).join(', ')}); use "module" for a third-party one.`, { code: 'CONFIG_INVALID', details: { provider: name } });
+    const f = await loadProviderFactory(entry.type);
+    if (!f) throw new ConfigError(`providers.${name}.type "${entry.type}" is not a built-in provider (${PROVIDER_TYPES.join(', ')}); use "module" for a third-party one.`, { code: 'CONFIG_INVALID', details: { provider: name } });
     const opts = withPathsFrom(dir, entry.type === 'file' ? { cwd: dir, ...entry.options } : entry.options);
     try {
       return f(opts);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, createProvider, testRefOf } from '../../src/providers/config.js';
-import { FACTORIES } from '../../src/providers/registry.js';
+import { PROVIDER_TYPES, loadProviderFactory } from '../../src/providers/registry.js';
 import { startVault, VAULT_TOKEN, type VaultFixture } from '../fixtures/vendors/vault.js';
 import { startDelinea, SS_USER, SS_PASSWORD, type DelineaFixture } from '../fixtures/vendors/delinea.js';
 import { startAzure, AZ_TENANT, AZ_CLIENT_ID, AZ_CLIENT_SECRET, type AzureFixture } from '../fixtures/vendors/azure.js';
@@ -29,8 +29,11 @@ const write = (name: string, content: unknown) => {
 };
 
 describe('loadConfig / createProvider', () => {
-  it('registers every backend of the issue', () => {
-    expect(Object.keys(FACTORIES).sort()).toEqual(expect.arrayContaining(['aws-secrets-manager', 'azure-keyvault', 'cyberark-ccp', 'delinea', 'env', 'file', 'keychain', 'laps', 'openbao', 'stdin', 'vault']));
+  it('registers every backend of the issue, each loading a factory on first use', async () => {
+    expect([...PROVIDER_TYPES].sort()).toEqual(['aws-secrets-manager', 'azure-keyvault', 'cyberark-ccp', 'delinea', 'env', 'file', 'keychain', 'laps', 'openbao', 'stdin', 'vault']);
+    for (const t of PROVIDER_TYPES) expect(typeof (await loadProviderFactory(t))).toBe('function');
+    expect(await loadProviderFactory('hashicorp')).toBeUndefined();
+    expect(await loadProviderFactory('toString')).toBeUndefined();
   });
 
   it('an unknown type is refused at load time, naming providers.<name>.type and the choices', async () => {

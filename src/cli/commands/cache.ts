@@ -4,14 +4,10 @@ import { loadCacheFile, mergeSnapshots } from '../../cache/load.js';
 import { inspectCache } from '../../cache/staleness.js';
 import { planPurge, cmdkeyCommands, powershellScript, executePurge } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/collector.js';
-import { windowsCredentialManager } from '../../cache/windows-credman.js';
 import type { CacheSnapshot } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
-import { readPwdLastSet } from '../../cache/pwdlastset.js';
-import { keychainCacheSource } from '../../cache/keychain.js';
 import { diagnose } from '../../diagnose.js';
-import { probeRdp } from '../../validators/rdp-endpoint.js';
-import { parseHostPort } from '../../preflight.js';
+import { parseHostPort } from '../../core/host.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Finding } from '../../core/findings.js';
 import type { Command, CliIO } from '../types.js';
@@ -73,12 +69,16 @@ async function snapshot(v: Record<string, unknown>): Promise<{ snap: CacheSnapsh
   const services = (v.keychain as string[] | undefined) ?? [];
   if (files.length || services.length) {
     const parts = files.map(loadCacheFile);
-    if (services.length) parts.push({ ...emptySnapshot(), entries: await keychainCacheSource({ services }).list() });
+    if (services.length) {
+      const { keychainCacheSource } = await import('../../cache/keychain.js');
+      parts.push({ ...emptySnapshot(), entries: await keychainCacheSource({ services }).list() });
+    }
     return { snap: mergeSnapshots(parts), live: false };
   }
   if (process.platform !== 'win32') {
     throw usageError('Give --from <file> (collector JSON, reg export or cmdkey /list text): the live Credential Manager exists only on Windows.');
   }
+  const { windowsCredentialManager } = await import('../../cache/windows-credman.js');
   const src = windowsCredentialManager();
   return { snap: { ...emptySnapshot(), entries: await src.list() }, live: true };
 }
@@ -97,6 +97,7 @@ async function runInspect(v: Record<string, unknown>, io: CliIO) {
   const extra: Finding[] = [];
   if (v.ldap) {
     if (!v.account || !v['service-user'] || !v['service-password-env']) throw usageError('--ldap needs --account, --service-user and --service-password-env to read pwdLastSet.');
+    const { readPwdLastSet } = await import('../../cache/pwdlastset.js');
     const r = await readPwdLastSet({
       urls: String(v.ldap), serviceUser: String(v['service-user']), servicePassword: envSecret(io, String(v['service-password-env']), 'service-password-env'),
       target: String(v.account), ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}), starttls: !!v.starttls,
@@ -115,6 +116,7 @@ async function runInspect(v: Record<string, unknown>, io: CliIO) {
     if (!host) throw usageError('--probe needs --host <host>[:port]: the RDP host whose certificate to compare with the cached CertHash.');
     const hp = parseHostPort(host);
     host = hp.host;
+    const { probeRdp } = await import('../../validators/rdp-endpoint.js');
     const r = await probeRdp({ host: hp.host, port: hp.port, timeoutMs: 10_000 });
     if (r.sha1Thumbprint) thumbprints.push(r.sha1Thumbprint);
     // the host could not be reached or spoke no TLS: say so; the CertHash rule is then not checked
@@ -190,7 +192,8 @@ export const cacheCommand: Command = {
       }
       return plan.items.length ? 6 : 0;
     }
-    const record = await executePurge(plan, { yes: true, auditFile: audit, ...(live ? { source: windowsCredentialManager() } : {}) });
+    const liveSource = live ? (await import('../../cache/windows-credman.js')).windowsCredentialManager() : undefined;
+    const record = await executePurge(plan, { yes: true, auditFile: audit, ...(liveSource ? { source: liveSource } : {}) });
     const script = powershellScript(plan);
     if (v['script-out']) fs.writeFileSync(String(v['script-out']), script);
     if (v.json) {

@@ -16,7 +16,7 @@ export interface CheckExtensions {
 
 import { loadConfig, createProvider } from '../../providers/config.js';
 import { validateRdpNla } from '../../validators/rdp-nla.js';
-import { parseHostPort } from '../../preflight.js';
+import { parseHostPort } from '../../core/host.js';
 
 /** Provider resolution for --provider/--ref: the config next to the caller (or --config). */
 async function loadProvider(o: { provider: string; config: string | undefined; cwd: string }): Promise<Provider> {

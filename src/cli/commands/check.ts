@@ -1,4 +1,3 @@
-import { checkCredential } from '../../validators/credential-check.js';
 import { diagnose } from '../../diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
@@ -6,7 +5,10 @@ import { finding, type Finding } from '../../core/findings.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, intOption, parse, readStdinSecret, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
-import { checkExtensions } from './check-extensions.js';
+import type { CheckExtensions } from './check-extensions.js';
+
+// loaded when the command runs, not when it is listed or asked for --help (CLI start time)
+const extensions = async (): Promise<CheckExtensions> => (await import('./check-extensions.js')).checkExtensions;
 
 const USAGE = `Usage: credgate check --ldap <url>[,<url>...] --user <name>
          (--password-stdin | --password-env <VAR> | --provider <name> --ref <ref>)
@@ -78,7 +80,7 @@ async function credentialFrom(v: Record<string, unknown>, io: CliIO): Promise<Ch
   }
   const user = typeof v.user === 'string' ? v.user : undefined;
   if (sources[0] === 'provider') {
-    const fetched = await checkExtensions.resolveProvider?.({
+    const fetched = await (await extensions()).resolveProvider?.({
       provider: String(v.provider),
       ref: typeof v.ref === 'string' ? v.ref : undefined,
       config: typeof v.config === 'string' ? v.config : undefined,
@@ -129,6 +131,7 @@ export const checkCommand: Command = {
     const findings: Finding[] = [];
     const tasks: Array<Promise<void>> = [];
     if (v.ldap) {
+      const { checkCredential } = await import('../../validators/credential-check.js');
       tasks.push(
         checkCredential({
           urls: String(v.ldap),
@@ -150,8 +153,8 @@ export const checkCommand: Command = {
     }
     let runNla: (() => Promise<void>) | undefined;
     if (v.rdp) {
-      if (!checkExtensions.rdpNla) throw usageError('--rdp is not available in this build.');
-      const rdpNla = checkExtensions.rdpNla;
+      const rdpNla = (await extensions()).rdpNla;
+      if (!rdpNla) throw usageError('--rdp is not available in this build.');
       runNla = async () => {
         const tr = performance.now();
         const r = await rdpNla({ target: String(v.rdp), username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs, ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) });

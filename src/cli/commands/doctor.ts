@@ -1,10 +1,9 @@
-import { preflight, type PreflightReport, type PreflightOptions, type PreflightTarget } from '../../preflight.js';
+import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../preflight.js';
 import type { Secret } from '../../core/secret.js';
 import type { Provider } from '../../providers/types.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, intOption, parse, readStdinSecret, usageError } from '../args.js';
 import { style, findingJson } from '../render.js';
-import { checkExtensions } from './check-extensions.js';
 
 const USAGE = `Usage: credgate doctor --host <host>[:port] [--account <name>]
          [--provider <name> --ref <ref> [--config <file>] | --password-stdin | --password-env <VAR>]
@@ -66,6 +65,7 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
   if (v['password-env']) target.password = envSecret(io, String(v['password-env']), 'password-env');
   if (target.password && !target.account) throw usageError('--account <name> is required with --password-stdin / --password-env.');
   if (v.provider) {
+    const { checkExtensions } = await import('./check-extensions.js');
     if (!checkExtensions.loadProvider) throw usageError('--provider is not available in this build.');
     const provider: Provider = await checkExtensions.loadProvider({ provider: String(v.provider), config: v.config as string | undefined, cwd: io.cwd });
     if (v.ref === undefined) throw usageError('--provider needs --ref <ref>.');
@@ -155,6 +155,8 @@ export const doctorCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { target, options, json } = await doctorInputs('doctor', argv, io);
+    // loaded when the command runs, not for --help (CLI start time)
+    const { preflight } = await import('../../preflight.js');
     const report = await preflight(target, options);
     io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
     return report.verdict.exitCode;

@@ -1,6 +1,5 @@
-import { preflight } from '../../preflight.js';
 import { planLaunch, launch, buildRdpFile } from '../../launch.js';
-import { parseHostPort } from '../../preflight.js';
+import { parseHostPort } from '../../core/host.js';
 import type { Command } from '../types.js';
 import { usageError } from '../args.js';
 import { doctorInputs, renderDoctor, doctorJson } from './doctor.js';
@@ -34,6 +33,7 @@ export const launchCommand: Command = {
       'client-arg': { type: 'string', multiple: true },
       'dry-run': { type: 'boolean' },
     });
+    const { preflight } = await import('../../preflight.js');
     const report = await preflight(target, options);
     if (!report.ok) {
       io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));

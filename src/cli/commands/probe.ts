@@ -1,5 +1,5 @@
 import { probeRdp } from '../../validators/rdp-endpoint.js';
-import { parseHostPort } from '../../preflight.js';
+import { parseHostPort } from '../../core/host.js';
 import { diagnose } from '../../diagnose.js';
 import type { Command } from '../types.js';
 import { intOption, parse, usageError } from '../args.js';
