@@ -11,6 +11,8 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
+  // not wiped between builds (tests may be reading dist while another build runs);
+  // `npm pack` / `npm publish` build from an empty dist (the prepack script)
   clean: false,
   splitting: true,
   target: 'node20',
