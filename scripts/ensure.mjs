@@ -16,6 +16,10 @@ export const DEBIAN_PACKAGES = [
   'openssl',
   'xvfb', 'freerdp2-shadow-x11', 'freerdp2-x11',
   'gnome-keyring', 'dbus-x11', 'libsecret-1-dev', 'libsecret-tools', 'dbus',
+  // busctl and gdbus: the Secret Service items' modification times (src/providers/secret-service.ts)
+  'systemd', 'libglib2.0-bin',
+  // stdbuf: the FreeRDP servers' logs line-buffered (test/lab/rdp.mjs)
+  'coreutils',
 ];
 
 function log(m) {

@@ -3,12 +3,14 @@
  * written through the keytar API by credgate or a PAM client, as a cache source. Lists
  * service + account only: keytar's `findCredentials` returns passwords too, and this source drops
  * them on the spot — no entry, log line or error ever carries one. keytar exposes no modification
- * time, so these entries have no `lastWritten` (the stale-password rule cannot judge them; the
- * wrong-user and orphan rules can).
+ * time: on Linux `lastWritten` is the Secret Service item's `Modified` time (read over D-Bus, see
+ * providers/secret-service.ts), so the stale-password rule judges these entries too; elsewhere
+ * they have none (the wrong-user and orphan rules still apply).
  */
 import { z } from 'zod';
 import { CredgateError, abortError } from '../core/errors.js';
 import { loadKeytar, type KeytarApi } from '../providers/keychain.js';
+import { secretServiceModified } from '../providers/secret-service.js';
 import { hostField, normalizeTarget, type CacheSource, type CachedCredential } from './types.js';
 
 /** keytar plus the delete call this source's `remove` uses. */
@@ -23,6 +25,8 @@ const Options = z.object({
   module: z.string().min(1).default('@github/keytar'),
   /** Deadline per keychain call (ms). Default 10 s. */
   timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+  /** On Linux, read each item's modification time from the Secret Service (lastWritten). Default true. */
+  lastWritten: z.boolean().default(true),
 }).strict();
 export type KeychainCacheOptions = z.input<typeof Options> & { keytar?: KeytarListApi };
 
@@ -80,9 +84,10 @@ export function keychainCacheSource(options: KeychainCacheOptions): CacheSource 
           // the password is dropped here: only service and account leave this loop
           const account = String(f.account);
           const target = normalizeTarget(service);
+          const lastWritten = o.lastWritten ? await secretServiceModified(service, account, { timeoutMs: Math.min(3000, o.timeoutMs) }) : undefined;
           out.push({
             target, rawTarget: keychainRawTarget(service, account), ...hostField(target), type: 'keychain',
-            ...(account ? { username: account } : {}), source: 'keychain',
+            ...(account ? { username: account } : {}), ...(lastWritten ? { lastWritten } : {}), source: 'keychain',
           });
         }
       }

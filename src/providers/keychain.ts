@@ -4,6 +4,7 @@ import { ConfigError, ProviderError, CredgateError, abortError } from '../core/e
 import { describeIssues } from './stdin.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
+import { secretServiceModified } from './secret-service.js';
 
 /** The part of the keytar API credgate uses (keytar, @github/keytar and compatible shims). */
 export interface KeytarApi {
@@ -21,6 +22,11 @@ const KeychainOptions = z.object({
   module: z.string().min(1).default('@github/keytar'),
   /** Deadline per resolve (ms). Default 10 s. */
   timeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * On Linux, read the item's modification time from the Secret Service over D-Bus (busctl or
+   * gdbus) as `changedAt`. Default true; keytar itself exposes no time.
+   */
+  changedAt: z.boolean().default(true),
 }).strict();
 export type KeychainProviderOptions = z.input<typeof KeychainOptions>;
 
@@ -101,7 +107,8 @@ function keychainError(e: unknown, t: Target, secrets: string[]): CredgateError 
  *
  * Reference: `{ service, account }`, or `"service/account"` (split at the last slash), or just
  * `"account"` when the `service` option is set, or just `"service"` when that service holds exactly
- * one account. keytar exposes no modification time, so `changedAt` is not set.
+ * one account. keytar exposes no modification time; on Linux `changedAt` is the Secret Service
+ * item's `Modified` time (read over D-Bus, see secret-service.ts), elsewhere it is not set.
  */
 export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
   const parsed = KeychainOptions.safeParse(options);
@@ -177,10 +184,12 @@ export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
       });
     }
     const domain = t.domain ?? opts.domain;
+    const changedAt = opts.changedAt ? await secretServiceModified(t.service, account, { timeoutMs: Math.min(3000, opts.timeoutMs) }) : undefined;
     return {
       username: t.username ?? opts.username ?? account,
       secret: new Secret(password),
       ...(domain ? { domain } : {}),
+      ...(changedAt ? { changedAt } : {}),
       source: `keychain ${t.service}/${account}`,
     };
   };
