@@ -33,6 +33,7 @@ export { verifyMany, createSummary, readAccounts, csvRecords, jsonlRecords, type
 export { fromStdin, type StdinProviderOptions } from './providers/stdin.js';
 export { fromFile, FileCredentialSchema, type FileProviderOptions, type FileProviderWarning, type FileCredential } from './providers/file.js';
 export { fromKeychain, type KeychainProviderOptions, type KeytarApi } from './providers/keychain.js';
+export { secretServiceModified, type SecretServiceTimeOptions } from './providers/secret-service.js';
 export { fromLaps, type LapsProviderOptions } from './providers/laps.js';
 export { validateRdpNla, ntStatusFinding, ntlmIdentity, NTSTATUS_EXTRA, type RdpNlaOptions } from './validators/rdp-nla.js';
 export { encodeTsRequest, decodeTsRequest, tsRequestLength, subjectPublicKey, clientPubKeyAuth, expectedServerPubKeyAuth, CREDSSP_VERSION, type TsRequest } from './validators/credssp.js';
