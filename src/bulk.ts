@@ -3,7 +3,8 @@
  *
  * - A pool of persistent LDAPS (or StartTLS) connections, `concurrency` of them (default 8), each
  *   re-binding once per account: a TLS handshake per account costs ~50× a re-bind here.
- * - A rate limit in binds per second, shared by the pool.
+ * - A rate limit in binds per second, shared by the pool. After a stop (signal aborted), a bind
+ *   still waiting on it (or on a connection) is not sent: only binds already sent finish.
  * - DC failover: the URLs are replicas of one directory, tried in order. A connection that dies
  *   makes its worker reconnect starting at the next URL. When a whole round of URLs refuses,
  *   every remaining account is reported with the connection finding (net.* / tls.*): none is
@@ -85,7 +86,9 @@ export interface VerifyManyOptions extends LdapTransportOptions {
   guardBatchSize?: number;
   /**
    * Aborting `signal` stops taking accounts from the input; binds already in flight finish (each
-   * bounded by timeoutMs) and their results are still yielded; then the iteration ends.
+   * bounded by timeoutMs) and their results are still yielded; then the iteration ends. Accounts
+   * taken but not yet sent (waiting on the rate limit or a connection) are not bound and get no
+   * result.
    */
   signal?: AbortSignal;
 }
@@ -577,6 +580,9 @@ class BulkRun {
           if (this.rated) await this.rate.take(this.opts.signal);
           // a bind is re-sent on another connection only when it provably never left
           for (let attempt = 0; findings === undefined; attempt++) {
+            // stopped while this bind waited (rate limit, connect, a duplicate in flight): it is
+            // not in flight, so it is not sent and not answered; a rerun checks it
+            if (this.stopping()) return;
             if (!conn || !conn.alive) {
               if (conn) this.release(conn);
               conn = undefined;
@@ -590,6 +596,7 @@ class BulkRun {
               }
               conn = c.conn;
               connUrl = c.index;
+              if (this.stopping()) return;
             }
             url = this.urls[connUrl]!.url;
             try {
@@ -619,6 +626,11 @@ class BulkRun {
     } finally {
       if (conn) this.release(conn);
     }
+  }
+
+  /** The run is stopping: the consumer is gone, or the caller's signal aborted (no new binds). */
+  private stopping(): boolean {
+    return this.stopped || !!this.opts.signal?.aborted;
   }
 
   private release(c: LdapWireConnection): void {

@@ -113,6 +113,28 @@ describe('verifyMany on slapd', () => {
     expect(pulled).toBeLessThan(150);
   });
 
+  it('after a stop, binds still waiting on the rate limit are not sent (only binds in flight finish)', async () => {
+    const ac = new AbortController();
+    const lines = Array.from({ length: 40 }, (_, i) => ({ username: benchDn(i), password: new Secret(lab.benchPassword), line: i + 1 }));
+    const out: VerifyResult[] = [];
+    let abortedAt = 0;
+    // 2 binds/s over 8 connections: when the first answer arrives the 7 other workers are each
+    // waiting 0.5–3.5 s for their turn; every result is a bind that was sent
+    for await (const r of verifyMany(lines, { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 8, rate: 2, timeoutMs: 5000, signal: ac.signal })) {
+      out.push(r);
+      if (out.length === 1) {
+        ac.abort();
+        abortedAt = performance.now();
+      }
+    }
+    const afterAbortMs = performance.now() - abortedAt;
+    expect(out[0]).toMatchObject({ ok: true, bound: true });
+    // the second bind may already have been sent (a slow first connect); the other six were waiting
+    expect(out.length).toBeLessThanOrEqual(2);
+    // and the iteration ended without waiting for their turns
+    expect(afterAbortMs).toBeLessThan(1500);
+  });
+
   it('the lockout guard needs Active Directory: on slapd it stops with a clear config error, nothing bound', async () => {
     await expect(collect(verifyMany(mixed().slice(0, 3), {
       urls: lab.ldapsUrl, caFile: lab.caFile, timeoutMs: 5000,
