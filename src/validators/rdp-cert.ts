@@ -205,6 +205,8 @@ export interface ChainResult {
   reason?: string;
   /** Subjects from the leaf up to the trust anchor that was found. */
   chain: string[];
+  /** The bundle holds this very certificate (a pin), so it is trusted whatever names it carries. */
+  pinned?: boolean;
 }
 
 function pemCerts(caPems: Array<string | Buffer>): crypto.X509Certificate[] {
@@ -230,7 +232,7 @@ export function verifyChain(der: Buffer, caPems: Array<string | Buffer>, now: Da
   const leaf = new crypto.X509Certificate(der);
   const cas = pemCerts(caPems);
   const chain = [leaf.subject.replace(/\n/g, ', ')];
-  if (cas.some((c) => c.raw.equals(leaf.raw))) return { trusted: true, chain };
+  if (cas.some((c) => c.raw.equals(leaf.raw))) return { trusted: true, chain, pinned: true };
   const signs = (child: crypto.X509Certificate, c: crypto.X509Certificate) => {
     if (child.issuer !== c.subject) return false;
     try {
@@ -261,7 +263,13 @@ export function chainTrusted(der: Buffer, caPems: Array<string | Buffer>, now: D
 
 export interface CertAnalysisOptions {
   host: string;
-  /** CA bundle (PEM contents) to judge trust against. */
+  /**
+   * CA bundle (PEM contents) to judge trust against. Giving one asks for a verified certificate:
+   * `rdp.cert-untrusted` and `rdp.cert-name-mismatch-ca` are then errors (exit 4, like check's
+   * tls.untrusted / tls.name-mismatch). Without one, self-signed is informational and a name
+   * mismatch (`rdp.cert-name-mismatch`) a warning, as mstsc users accept them after its prompt.
+   * A bundle holding the certificate itself pins it: a name mismatch then stays a warning.
+   */
   ca?: Array<string | Buffer>;
   /** OpenSSL's verdict from the handshake (e.g. DEPTH_ZERO_SELF_SIGNED_CERT), as extra evidence. */
   tlsAuthorizationError?: string;
@@ -303,20 +311,24 @@ export function analyseCertificate(der: Buffer, o: CertAnalysisOptions): { info:
       { action: 'Issue the host an RDP certificate from your enterprise CA (GPO: Computer Configuration → Administrative Templates → Windows Components → Remote Desktop Services → Remote Desktop Session Host → Security → "Server authentication certificate template"), then restart the Remote Desktop Services service (TermService).', owner: 'host' },
     ]));
   }
-  if (o.ca && o.ca.length) {
-    const chain = verifyChain(der, o.ca, now);
-    if (!chain.trusted) {
-      out.push(finding(src, 'rdp.cert-untrusted', 'warning', `The host's RDP certificate (issuer ${info.issuer}) does not chain to the given CA bundle: ${chain.reason}.`, { ...ev, chain: chain.chain, chainError: chain.reason }, [
-        { action: info.selfSigned
-          ? 'Replace the self-signed RDP certificate with one issued by your CA, then restart the Remote Desktop Services service (TermService).'
-          : `Deploy the issuing CA (${info.issuer}) to the clients' Trusted Root Certification Authorities store (GPO or certutil -addstore Root), or pass it with --ca-file.`, owner: info.selfSigned ? 'host' : 'client' },
-      ]));
-    }
+  const verify = o.ca !== undefined && o.ca.length > 0;
+  const chain = verify ? verifyChain(der, o.ca!, now) : undefined;
+  if (chain && !chain.trusted) {
+    out.push(finding(src, 'rdp.cert-untrusted', 'error', `The host's RDP certificate (issuer ${info.issuer}) does not chain to the given CA bundle: ${chain.reason}.`, { ...ev, chain: chain.chain, chainError: chain.reason }, [
+      { action: info.selfSigned
+        ? 'Replace the self-signed RDP certificate with one issued by your CA, then restart the Remote Desktop Services service (TermService).'
+        : `Deploy the issuing CA (${info.issuer}) to the clients' Trusted Root Certification Authorities store (GPO or certutil -addstore Root), or pass it with --ca-file.`, owner: info.selfSigned ? 'host' : 'client' },
+    ]));
   }
   if (!certMatchesHost(der, o.host)) {
-    out.push(finding(src, 'rdp.cert-name-mismatch', 'warning', `The host's RDP certificate is not issued for ${o.host} (CN ${info.commonName ?? '-'}, SAN ${[...info.dnsNames, ...info.ipAddresses].join(', ') || 'none'}).`, ev, [
-      { action: `Connect with a name the certificate carries${info.dnsNames[0] ?? info.commonName ? ` (${info.dnsNames[0] ?? info.commonName})` : ''}, or reissue the Remote Desktop certificate with ${o.host} in its subjectAltName and restart the Remote Desktop Services service (TermService).`, owner: 'host' },
-    ]));
+    const names = `CN ${info.commonName ?? '-'}, SAN ${[...info.dnsNames, ...info.ipAddresses].join(', ') || 'none'}`;
+    const fix = { action: `Connect with a name the certificate carries${info.dnsNames[0] ?? info.commonName ? ` (${info.dnsNames[0] ?? info.commonName})` : ''}, or reissue the Remote Desktop certificate with ${o.host} in its subjectAltName and restart the Remote Desktop Services service (TermService).`, owner: 'host' as const };
+    if (verify && !chain?.pinned) {
+      // the caller asked for a verified certificate: one issued for another name is a failure, as in check (tls.name-mismatch)
+      out.push(finding(src, 'rdp.cert-name-mismatch-ca', 'error', `The host's RDP certificate is not issued for ${o.host} (${names}); verified against the given CA, it does not prove this host's identity.`, { ...ev, verifiedAgainstCa: true }, [fix]));
+    } else {
+      out.push(finding(src, 'rdp.cert-name-mismatch', 'warning', `The host's RDP certificate is not issued for ${o.host} (${names})${chain?.pinned ? '; it is the pinned certificate from the given bundle, so its identity is still proven' : ''}.`, { ...ev, ...(chain?.pinned ? { pinned: true } : {}) }, [fix]));
+    }
   }
   const weak: string[] = [];
   if (info.keyType === 'rsa' && info.keyBits !== undefined && info.keyBits < 2048) weak.push(`RSA ${info.keyBits}-bit key`);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { CredgateError, ConfigError } from '../core/errors.js';
-import { finding, type Finding } from '../core/findings.js';
+import { finding, type Finding, type Remediation } from '../core/findings.js';
 import { analyseCertificate } from './rdp-cert.js';
 import {
   connectRdp, resolveRdpHost, protocolNames, PROTOCOL_HYBRID, PROTOCOL_HYBRID_EX, PROTOCOL_SSL, type Negotiation, type RdpConnection,
@@ -94,13 +94,27 @@ function failureFinding(e: CredgateError, host: string, port: number, extra: Rec
   }
 }
 
-const NEG_FINDINGS: Record<number, { code: string; message: string; action: string }> = {
-  1: { code: 'rdp.ssl-required', message: 'The host requires TLS security (SSL_REQUIRED_BY_SERVER).', action: 'Use a client that offers TLS; do not force legacy RDP security (negotiate security layer:i:1).' },
-  2: { code: 'rdp.ssl-not-allowed', message: 'The host only allows legacy RDP security (SSL_NOT_ALLOWED_BY_SERVER); NLA and TLS are switched off.', action: 'On the host set the security layer to Negotiate or SSL (GPO: Require use of specific security layer for remote (RDP) connections).' },
-  3: { code: 'rdp.ssl-cert-missing', message: 'The host has no certificate for TLS (SSL_CERT_NOT_ON_SERVER).', action: 'Give the host an RDP certificate (or delete the broken one so Windows regenerates it) and restart TermService.' },
-  4: { code: 'rdp.neg-failure', message: 'The host rejected the negotiation flags as inconsistent (INCONSISTENT_FLAGS).', action: 'Report the client/host pair; check for an RDP proxy rewriting the negotiation.' },
-  5: { code: 'rdp.hybrid-required', message: 'The host requires Network Level Authentication (HYBRID_REQUIRED_BY_SERVER).', action: 'Use a client with NLA (CredSSP) enabled: enablecredsspsupport:i:1.' },
-  6: { code: 'rdp.neg-failure', message: 'The host requires TLS with user authentication (SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER).', action: 'Use a client that supports CredSSP with early user authorization.' },
+/**
+ * Each RDP_NEG_FAILURE code (MS-RDPBCGR 2.2.1.2.2) as its own finding code, cause and fix; the
+ * NLA check (rdp-nla.ts) uses the same codes.
+ */
+export const NEG_FAILURE_FINDINGS: Record<number, { code: string; message: string; action: string; owner: NonNullable<Remediation['owner']> }> = {
+  1: { code: 'rdp.ssl-required', message: 'The host requires TLS security (SSL_REQUIRED_BY_SERVER).', action: 'Use a client that offers TLS; do not force legacy RDP security (negotiate security layer:i:1).', owner: 'host' },
+  2: { code: 'rdp.ssl-not-allowed', message: 'The host only allows legacy RDP security (SSL_NOT_ALLOWED_BY_SERVER); NLA and TLS are switched off.', action: 'On the host set the security layer to Negotiate or SSL (GPO: Require use of specific security layer for remote (RDP) connections).', owner: 'host' },
+  3: { code: 'rdp.ssl-cert-missing', message: 'The host has no certificate for TLS (SSL_CERT_NOT_ON_SERVER).', action: 'Give the host an RDP certificate (or delete the broken one so Windows regenerates it) and restart TermService.', owner: 'host' },
+  4: {
+    code: 'rdp.inconsistent-flags',
+    message: 'The host answered INCONSISTENT_FLAGS: the requested security protocols do not match the security already in effect on the connection, which happens when something in front of the host (an RDP proxy, gateway or TLS-offloading load balancer) has already started TLS or rewrites the negotiation.',
+    action: 'Probe the host\'s own RDP listener directly (bypass the proxy or load balancer, e.g. --address <the host\'s IP>); if that is healthy, set the proxy or load balancer to pass the X.224 Connection Request through unchanged (plain TCP, no TLS offload on the RDP port).',
+    owner: 'network',
+  },
+  5: { code: 'rdp.hybrid-required', message: 'The host requires Network Level Authentication (HYBRID_REQUIRED_BY_SERVER).', action: 'Use a client with NLA (CredSSP) enabled: enablecredsspsupport:i:1.', owner: 'host' },
+  6: {
+    code: 'rdp.ssl-user-auth-required',
+    message: 'The host requires TLS with certificate-based client authentication (SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER): it accepts only clients that present a TLS client certificate, which neither mstsc\'s nor credgate\'s offer (TLS | CredSSP) includes.',
+    action: 'On the host (or the RDP appliance in front of it) stop demanding TLS client certificates on this listener: set the security layer to Negotiate or SSL with NLA so password logons can connect; otherwise only clients with a client certificate the host trusts get in, and a password cannot be checked there.',
+    owner: 'host',
+  },
 };
 
 function loadCa(caFile: string | string[] | undefined): Array<string | Buffer> | undefined {
@@ -182,8 +196,8 @@ export async function probeRdp(o: ProbeOptions): Promise<ProbeResult> {
     const neg = conn.negotiation;
     result.negotiation = neg;
     if (neg.kind === 'failure') {
-      const nf = NEG_FINDINGS[neg.failureCode] ?? { code: 'rdp.neg-failure', message: `The host refused the negotiation (${neg.failureName}).`, action: 'Check the host\'s security layer settings.' };
-      findings.push(finding(SRC, nf.code, 'error', nf.message, { ...ev, requested: protocolNames(PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX), failureCode: neg.failureCode, failureName: neg.failureName }, [{ action: nf.action, owner: 'host' }]));
+      const nf = NEG_FAILURE_FINDINGS[neg.failureCode] ?? { code: 'rdp.neg-failure', message: `The host refused the negotiation (${neg.failureName}).`, action: 'Check the host\'s security layer settings.', owner: 'host' as const };
+      findings.push(finding(SRC, nf.code, 'error', nf.message, { ...ev, requested: protocolNames(PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX), failureCode: neg.failureCode, failureName: neg.failureName }, [{ action: nf.action, owner: nf.owner }]));
       return result;
     }
     if (neg.kind === 'legacy') {

@@ -18,6 +18,7 @@ import { finding, type Finding, type Remediation } from '../core/findings.js';
 import type { Secret } from '../core/secret.js';
 import { adSubCodeByNtStatus } from './ad-codes.js';
 import { connectRdp, protocolNames, PROTOCOL_HYBRID, type RdpConnection } from './rdp-x224.js';
+import { NEG_FAILURE_FINDINGS } from './rdp-endpoint.js';
 import {
   CREDSSP_VERSION, clientPubKeyAuth, decodeTsRequest, encodeTsRequest, expectedServerPubKeyAuth,
   subjectPublicKey, tsRequestLength, type TsRequest,
@@ -156,8 +157,10 @@ function negotiationFinding(conn: RdpConnection, host: string, port: number): Fi
   const ev = { host, port, requested: protocolNames(PROTOCOL_HYBRID) };
   const fix: Remediation[] = [{ action: 'Enable Network Level Authentication on the host (System → Remote Desktop → "Require devices to use Network Level Authentication"), or check the credential another way (LDAP).', owner: 'host' }];
   if (n.kind === 'failure') {
-    const code = n.failureCode === 1 ? 'rdp.ssl-required' : n.failureCode === 2 ? 'rdp.ssl-not-allowed' : n.failureCode === 3 ? 'rdp.ssl-cert-missing' : 'rdp.neg-failure';
-    return finding(SRC, code, 'error', `The host does not offer NLA (it answered ${n.failureName}), so the credential cannot be checked at the NLA step.`, { ...ev, failureCode: n.failureCode, failureName: n.failureName }, fix);
+    // the probe's code for each RDP_NEG_FAILURE; INCONSISTENT_FLAGS and SSL_WITH_USER_AUTH_REQUIRED lead with their own fix
+    const nf = NEG_FAILURE_FINDINGS[n.failureCode];
+    const own = nf && (n.failureCode === 4 || n.failureCode === 6) ? [{ action: nf.action, owner: nf.owner }, ...fix] : fix;
+    return finding(SRC, nf?.code ?? 'rdp.neg-failure', 'error', `The host does not offer NLA (it answered ${n.failureName}), so the credential cannot be checked at the NLA step.`, { ...ev, failureCode: n.failureCode, failureName: n.failureName }, own);
   }
   if (n.kind === 'legacy') return finding(SRC, 'rdp.neg-failure', 'error', 'The host speaks only legacy RDP security (no NLA), so the credential cannot be checked at the NLA step.', ev, fix);
   if (!(n.selectedProtocol & PROTOCOL_HYBRID)) {

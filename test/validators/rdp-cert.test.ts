@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { analyseCertificate, certInfo, certMatchesHost, chainTrusted, verifyChain } from '../../src/validators/rdp-cert.js';
 import { CredgateError } from '../../src/core/errors.js';
+import { diagnose } from '../../src/diagnose.js';
 import { makeCA, makeSubCA, issueCert, type LabCA } from '../lab/pki.mjs';
 import { labPart } from '../lab/state.js';
 
@@ -103,10 +104,18 @@ describe('analyseCertificate', () => {
     const d = der((await issueCert(ca, 'names', { cn: 'cn-only.test', sans: ['DNS:ok.test', 'DNS:*.wild.test', 'IP:10.1.2.3', 'IP:2001:db8::5'] })).cert);
     for (const h of ['ok.test', 'OK.TEST', 'ok.test.', 'x.wild.test', '10.1.2.3', '2001:db8::5', '[2001:db8:0::5]']) expect(certMatchesHost(d, h)).toBe(true);
     for (const h of ['cn-only.test', 'a.b.wild.test', 'wild.test', '10.1.2.4', '::1', 'other.test']) expect(certMatchesHost(d, h)).toBe(false);
+    // with a CA the caller asked for a verified certificate: a mismatch is an error with its own code (exit 4)
     const m = analyseCertificate(d, { host: 'other.test', ca: [caPem] });
-    expect(codes(m)).toEqual(['rdp.cert-name-mismatch']);
+    expect(codes(m)).toEqual(['rdp.cert-name-mismatch-ca']);
+    expect(m.findings[0]!.severity).toBe('error');
     expect(m.findings[0]!.message).toContain('SAN ok.test, *.wild.test, 10.1.2.3, 2001:db8::5');
     expect(m.findings[0]!.remediation[0]!.action).toMatch(/subjectAltName.*TermService/);
+    expect(diagnose(m.findings).exitCode).toBe(4);
+    // without a CA: the same mismatch is a warning and does not fail
+    const w = analyseCertificate(d, { host: 'other.test' });
+    expect(codes(w)).toEqual(['rdp.cert-name-mismatch']);
+    expect(w.findings[0]!.severity).toBe('warning');
+    expect(diagnose(w.findings).exitCode).toBe(0);
     const cnOnly = der((await issueCert(ca, 'cnonly', { cn: 'legacy.test' })).cert);
     expect(certMatchesHost(cnOnly, 'legacy.test')).toBe(true);
     expect(certMatchesHost(cnOnly, '127.0.0.1')).toBe(false);
@@ -118,6 +127,8 @@ describe('analyseCertificate', () => {
     const other = await makeCA(path.join(dir, 'other'), { cn: 'other CA' });
     const u = analyseCertificate(leaf, { host: 'leaf.test', ca: [fs.readFileSync(other.cert)] });
     expect(codes(u)).toEqual(['rdp.cert-untrusted']);
+    expect(u.findings[0]!.severity).toBe('error');
+    expect(diagnose(u.findings)).toMatchObject({ ok: false, code: 'rdp.cert-untrusted', exitCode: 4 });
     expect(u.findings[0]!.evidence.chainError).toBe('no certificate in the CA bundle issued "CN=leaf.test\nO=credgate lab"'.replace('\n', ', '));
     expect(u.findings[0]!.remediation[0]!.action).toMatch(/Deploy the issuing CA/);
 
@@ -146,6 +157,14 @@ describe('analyseCertificate', () => {
     expect(codes(analyseCertificate(s, { host: 'self.test' }))).toEqual(['rdp.cert-self-signed']);
     expect(codes(analyseCertificate(s, { host: 'self.test', ca: [caPem] }))).toEqual(['rdp.cert-self-signed', 'rdp.cert-untrusted']);
     expect(codes(analyseCertificate(s, { host: 'self.test', ca: [fs.readFileSync(self.cert)] }))).toEqual(['rdp.cert-self-signed']);
+    expect(verifyChain(s, [fs.readFileSync(self.cert)])).toMatchObject({ trusted: true, pinned: true });
+    // a pinned certificate proves the host's identity whatever names it carries: a mismatch stays a warning
+    const pinned = analyseCertificate(s, { host: 'other.test', ca: [fs.readFileSync(self.cert)] });
+    expect(codes(pinned)).toEqual(['rdp.cert-self-signed', 'rdp.cert-name-mismatch']);
+    expect(pinned.findings[1]).toMatchObject({ severity: 'warning', evidence: { pinned: true } });
+    expect(diagnose(pinned.findings).exitCode).toBe(0);
+    // the same certificate with an unrelated CA: untrusted and, verified, a name mismatch: both errors
+    expect(codes(analyseCertificate(s, { host: 'other.test', ca: [caPem] }))).toEqual(['rdp.cert-self-signed', 'rdp.cert-untrusted', 'rdp.cert-name-mismatch-ca']);
   }, 30_000);
 
   it('weak: an RSA 1024-bit key and a SHA-1 signature; a healthy certificate has no finding at all', async () => {

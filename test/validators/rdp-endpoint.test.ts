@@ -5,12 +5,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import net from 'node:net';
 import { probeRdp, probeRdpEndpoint, rdpFaultFinding } from '../../src/validators/rdp-endpoint.js';
 import { CredgateError } from '../../src/core/errors.js';
-import { diagnose } from '../../src/diagnose.js';
+import { diagnose, causeOf } from '../../src/diagnose.js';
 import { labPart } from '../lab/state.js';
 import { closedPort, silentServer } from '../helpers/servers.js';
 import { fakeServer, negFailure, CC_LEGACY, type Fake } from '../helpers/rdp-fakes.js';
 
-interface RdpState { host: string; caFile: string; nla: { port: number }; expired: { port: number; sha1: string; sha256: string }; valid: { port: number; sha1: string; sha256: string } }
+interface RdpState { host: string; caFile: string; nla: { port: number; certFile: string }; expired: { port: number; sha1: string; sha256: string }; valid: { port: number; sha1: string; sha256: string } }
 let rdp: RdpState;
 beforeAll(() => {
   rdp = labPart<RdpState>('rdp');
@@ -29,6 +29,23 @@ describe('against the lab FreeRDP servers', () => {
     expect(ev.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
     expect(ev.certificate).toMatchObject({ selfSigned: true, key: 'rsa 2048', sha1Thumbprint: r.sha1Thumbprint });
     expect(Object.keys(r.timings)).toEqual(expect.arrayContaining(['dns', 'tcp', 'x224', 'tls', 'total']));
+    // no CA given: self-signed is informational, the name mismatch a warning, and the verdict ok (exit 0), as mstsc users accept it
+    expect(r.findings.map((f) => f.severity)).toEqual(['ok', 'info', 'info', 'warning']);
+    expect(diagnose(r.findings)).toMatchObject({ ok: true, code: 'rdp.reachable', exitCode: 0 });
+  });
+
+  it('NLA server with a CA: outside the lab CA it is untrusted and not issued for 127.0.0.1 (exit 4); its own certificate as the bundle pins it (exit 0)', async () => {
+    const r = await probeRdp({ host: '127.0.0.1', port: rdp.nla.port, caFile: rdp.caFile, timeoutMs: 8000 });
+    expect(codes(r)).toEqual(['rdp.reachable', 'rdp.nla-required', 'rdp.cert-self-signed', 'rdp.cert-untrusted', 'rdp.cert-name-mismatch-ca']);
+    expect(r.findings.slice(3).map((f) => f.severity)).toEqual(['error', 'error']);
+    expect(r.findings[3]!.remediation[0]!.action).toMatch(/Replace the self-signed RDP certificate/);
+    expect(r.findings[4]!.evidence).toMatchObject({ verifiedAgainstCa: true });
+    expect(diagnose(r.findings)).toMatchObject({ ok: false, code: 'rdp.cert-untrusted', exitCode: 4 });
+    const pinned = await probeRdp({ host: '127.0.0.1', port: rdp.nla.port, caFile: rdp.nla.certFile, timeoutMs: 8000 });
+    expect(codes(pinned)).toEqual(['rdp.reachable', 'rdp.nla-required', 'rdp.cert-self-signed', 'rdp.cert-name-mismatch']);
+    expect(pinned.findings[3]).toMatchObject({ severity: 'warning', evidence: { pinned: true } });
+    expect(pinned.findings[3]!.message).toContain('pinned certificate');
+    expect(diagnose(pinned.findings).exitCode).toBe(0);
   });
 
   it('the expired self-signed certificate: rdp.cert-expired with subject, dates and both thumbprints; exit category unreachable', async () => {
@@ -59,11 +76,21 @@ describe('against the lab FreeRDP servers', () => {
     const other = labPart<{ caFile: string }>('samba').caFile;
     const untrusted = await probeRdp({ host: '127.0.0.1', port: rdp.valid.port, caFile: other, timeoutMs: 8000 });
     expect(codes(untrusted)).toEqual(['rdp.reachable', 'rdp.cert-untrusted']);
+    expect(untrusted.findings[1]!.severity).toBe('error');
     expect(untrusted.findings[1]!.remediation[0]!.action).toMatch(/Deploy the issuing CA/);
+    // the caller gave a CA: a certificate outside it fails like check's tls.untrusted (exit 4)
+    expect(diagnose(untrusted.findings)).toMatchObject({ ok: false, code: 'rdp.cert-untrusted', exitCode: 4 });
     // a name that is not on the certificate, connected on 127.0.0.1 without DNS (addresses = curl --resolve)
     const mismatch = await probeRdp({ host: 'rdp-old.pamtest.local', addresses: ['127.0.0.1'], port: rdp.valid.port, caFile: rdp.caFile, timeoutMs: 8000 });
-    expect(codes(mismatch)).toEqual(['rdp.reachable', 'rdp.cert-name-mismatch']);
+    expect(codes(mismatch)).toEqual(['rdp.reachable', 'rdp.cert-name-mismatch-ca']);
+    expect(mismatch.findings[1]!.severity).toBe('error');
+    expect(diagnose(mismatch.findings)).toMatchObject({ ok: false, code: 'rdp.cert-name-mismatch-ca', exitCode: 4 });
     expect(mismatch.addresses).toEqual(['127.0.0.1']);
+    // the same name without a CA: reported as a warning, not a failure
+    const unverified = await probeRdp({ host: 'rdp-old.pamtest.local', addresses: ['127.0.0.1'], port: rdp.valid.port, timeoutMs: 8000 });
+    expect(codes(unverified)).toEqual(['rdp.reachable', 'rdp.cert-name-mismatch']);
+    expect(unverified.findings[1]!.severity).toBe('warning');
+    expect(diagnose(unverified.findings).exitCode).toBe(0);
     // and the right name through the same address is healthy
     expect(codes(await probeRdp({ host: 'rdp.pamtest.local', addresses: ['127.0.0.1'], port: rdp.valid.port, caFile: rdp.caFile, timeoutMs: 8000 }))).toEqual(['rdp.reachable']);
     await expect(probeRdp({ host: 'rdp.pamtest.local', addresses: ['rdp.pamtest.local'], port: rdp.valid.port })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('addresses') });
@@ -177,11 +204,34 @@ describe('unreachable and non-RDP peers', () => {
     }
   });
 
-  it.each([[1, 'rdp.ssl-required'], [2, 'rdp.ssl-not-allowed'], [3, 'rdp.ssl-cert-missing'], [4, 'rdp.neg-failure'], [5, 'rdp.hybrid-required'], [6, 'rdp.neg-failure']])('RDP_NEG_FAILURE %i → %s', async (code, expected) => {
+  const negSeen = new Map<number, { code: string; message: string; action: string }>();
+  it.each([
+    [1, 'rdp.ssl-required', /offers TLS/], [2, 'rdp.ssl-not-allowed', /security layer to Negotiate or SSL/], [3, 'rdp.ssl-cert-missing', /RDP certificate/],
+    [4, 'rdp.inconsistent-flags', /bypass the proxy or load balancer.*X\.224 Connection Request through unchanged/], [5, 'rdp.hybrid-required', /enablecredsspsupport/],
+    [6, 'rdp.ssl-user-auth-required', /stop demanding TLS client certificates/],
+  ] as const)('RDP_NEG_FAILURE %i → %s, its own cause and fix, exit 4', async (code, expected, fix) => {
     const r = await probeRdp({ host: '127.0.0.1', port: await fake(() => negFailure(code)), timeoutMs: 3000 });
     expect(codes(r)).toEqual([expected]);
     expect(r.findings[0]!.evidence).toMatchObject({ failureCode: code, requested: ['SSL', 'HYBRID', 'HYBRID_EX'] });
-    expect(r.findings[0]!.remediation.length).toBeGreaterThan(0);
+    expect(r.findings[0]!.remediation[0]!.action).toMatch(fix);
+    const v = diagnose(r.findings);
+    expect([v.code, v.exitCode]).toEqual([expected, 4]);
+    // the diagnose table names this code itself (not the fallback row)
+    expect(causeOf(expected)).toMatchObject({ category: 'unreachable', priority: 25 });
+    negSeen.set(code, { code: expected, message: r.findings[0]!.message, action: r.findings[0]!.remediation[0]!.action });
+  });
+
+  it('the six RDP_NEG_FAILURE codes are six different findings with six different causes', () => {
+    expect(negSeen.size).toBe(6);
+    for (const k of ['code', 'message'] as const) expect(new Set([...negSeen.values()].map((x) => x[k])).size).toBe(6);
+    expect([...negSeen.values()].some((x) => x.code === 'rdp.neg-failure')).toBe(false);
+    expect(negSeen.get(6)!.message).toMatch(/certificate-based client authentication/);
+  });
+
+  it('an RDP_NEG_FAILURE code outside the specification stays rdp.neg-failure, named in the message', async () => {
+    const r = await probeRdp({ host: '127.0.0.1', port: await fake(() => negFailure(9)), timeoutMs: 3000 });
+    expect(codes(r)).toEqual(['rdp.neg-failure']);
+    expect(r.findings[0]!.message).toContain('UNKNOWN_9');
     expect(diagnose(r.findings).exitCode).toBe(4);
   });
 

@@ -15,6 +15,7 @@ import { CredgateError } from '../../src/core/errors.js';
 import { diagnose } from '../../src/diagnose.js';
 import { labPart } from '../lab/state.js';
 import { startCredsspErrorServer } from '../fixtures/credssp-error-server.js';
+import { fakeServer, negFailure } from '../helpers/rdp-fakes.js';
 
 interface RdpLab {
   host: string;
@@ -142,6 +143,26 @@ describe('NLA against the lab FreeRDP server', () => {
     expect(f.map((x) => x.code)).toEqual(['rdp.ssl-required']);
     expect(f[0]!.evidence.failureName).toBe('SSL_REQUIRED_BY_SERVER');
     expect(cap.writes.length).toBe(0);
+  });
+
+  it.each([
+    [4, 'rdp.inconsistent-flags', /bypass the proxy or load balancer/],
+    [6, 'rdp.ssl-user-auth-required', /stop demanding TLS client certificates/],
+  ] as const)('RDP_NEG_FAILURE %i to the NLA offer is %s (the probe\'s code) with its own fix first; nothing is sent', async (code, expected, fix) => {
+    const fake = await fakeServer(() => negFailure(code));
+    try {
+      const cap = captureTlsWrites();
+      const f = await validateRdpNla({ host: '127.0.0.1', port: fake.port, username: 'x', password: new Secret(WRONG), timeoutMs: 3000 });
+      cap.restore();
+      expect(f.map((x) => x.code)).toEqual([expected]);
+      expect(f[0]!.evidence).toMatchObject({ failureCode: code, requested: ['HYBRID'] });
+      expect(f[0]!.remediation[0]!.action).toMatch(fix);
+      expect(f[0]!.remediation[1]!.action).toMatch(/Network Level Authentication/);
+      expect(diagnose(f)).toMatchObject({ code: expected, exitCode: 4 });
+      expect(cap.writes.length).toBe(0);
+    } finally {
+      await fake.close();
+    }
   });
 
   it('with --ca, an untrusted host certificate stops the check before any NTLM message (TLS_FAILED)', async () => {
