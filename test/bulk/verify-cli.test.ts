@@ -124,6 +124,67 @@ describe('credgate verify', () => {
     expect(recs).toHaveLength(40);
   });
 
+  it('resume never resends a bind whose answer was lost (bound: true); only accounts never bound are retried', async () => {
+    // an earlier run's output, as credgate writes it: the DC died with binds in flight
+    const rec = (uid: string, code: string, category: string, bound: boolean, line: number) =>
+      JSON.stringify({ line, account: dn(uid), ok: code === 'ldap.ok', code, category, exitCode: code === 'ldap.ok' ? 0 : 4, bound, url: lab.ldapsUrl, ms: 1, findings: [] });
+    fs.writeFileSync(path.join(dir, 'lost-out.jsonl'), [
+      rec('bench40', 'net.connection-lost', 'unreachable', true, 1), // sent, answer lost
+      rec('bench41', 'net.timeout', 'unreachable', true, 2), // sent, no answer in time
+      rec('bench42', 'net.refused', 'unreachable', false, 3), // never sent: retried
+      rec('bench43', 'ldap.ok', 'ok', true, 4),
+      rec('bench43', 'net.connection-lost', 'unreachable', true, 4), // a later line of the same account, lost
+      rec('bench44', 'net.connection-lost', 'unreachable', true, 5),
+      rec('bench44', 'net.refused', 'unreachable', false, 5), // a lost bind stays lost whatever follows
+    ].join('\n') + '\n');
+    // the lost accounts get a WRONG password now: if credgate bound them again, the output would
+    // show ldap.invalid-credentials for them
+    const users = ['bench40', 'bench41', 'bench42', 'bench43', 'bench44', 'bench45'];
+    const lost = new Set(['bench40', 'bench41', 'bench43', 'bench44']);
+    fs.writeFileSync(path.join(dir, 'lost.jsonl'), users.map((u) => JSON.stringify({ user: dn(u), password: lost.has(u) ? WRONG : lab.benchPassword })).join('\n') + '\n');
+    const before = fs.readFileSync(path.join(dir, 'lost-out.jsonl'), 'utf8');
+    const r = await run(['--input', 'lost.jsonl', '--output', 'lost-out.jsonl', ...base(), '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ total: 2, valid: 2, skipped: 4, exitCode: 0, previousRecords: 7 });
+    expect(r.code).toBe(0);
+    expect(r.output.startsWith(before)).toBe(true);
+    const added = records(r.output.slice(before.length));
+    expect(added.map((x) => x.account).sort()).toEqual([dn('bench42'), dn('bench45')]);
+    expect(added.every((x) => x.ok && x.bound)).toBe(true);
+    // and a third run binds nothing at all
+    const again = await run(['--input', 'lost.jsonl', '--output', 'lost-out.jsonl', ...base(), '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ total: 0, skipped: 6, exitCode: 0 });
+    expect(again.output).toBe(r.output);
+  });
+
+  it('resume does not repeat bad input lines: not appended, not counted again; a new bad line is', async () => {
+    const rows = [
+      'username,password',
+      `${csvQuote(dn('bench50'))},${lab.benchPassword}`,
+      'only-one-field',
+      `${csvQuote(dn('bench51'))},`,
+      `${csvQuote(dn('bench52'))},${lab.benchPassword}`,
+    ];
+    fs.writeFileSync(path.join(dir, 'bad.csv'), rows.join('\n') + '\n');
+    const args = ['--input', 'bad.csv', '--output', 'bad-out.jsonl', ...base(), '--json'];
+    const first = await run([...args, '--overwrite']);
+    expect(first.code).toBe(2);
+    expect(JSON.parse(first.stdout)).toMatchObject({ total: 2, valid: 2, badLines: 2, badLinesAlreadyRecorded: 0, exitCode: 2 });
+    const bad = (out: string) => records(out).filter((x) => x.code === 'input.invalid').map((x) => x.line);
+    expect(bad(first.output)).toEqual([3, 4]);
+    for (let i = 0; i < 2; i++) {
+      const again = await run(args);
+      expect(JSON.parse(again.stdout)).toMatchObject({ total: 0, skipped: 2, badLines: 0, badLinesAlreadyRecorded: 2, exitCode: 0 });
+      expect(again.stderr).not.toMatch(/line \d+:.*skipped/);
+      expect(again.output).toBe(first.output);
+    }
+    // a bad line added to the input is reported and recorded once
+    fs.appendFileSync(path.join(dir, 'bad.csv'), 'x,y,z\n');
+    const more = await run(args);
+    expect(JSON.parse(more.stdout)).toMatchObject({ total: 0, badLines: 1, badLinesAlreadyRecorded: 2, exitCode: 2 });
+    expect(more.stderr).toMatch(/bad\.csv line 6: .*skipped/);
+    expect(bad(more.output)).toEqual([3, 4, 6]);
+  });
+
   it('an unreachable directory: every account net.refused, exit 4, and a rerun checks them again', async () => {
     fs.writeFileSync(path.join(dir, 'u.jsonl'), Array.from({ length: 12 }, (_, i) => JSON.stringify({ user: dn(`bench${i}`), password: lab.benchPassword })).join('\n'));
     const dead = `ldaps://127.0.0.1:${await freePort()}`;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { hash } from 'node:crypto';
 import path from 'node:path';
 import { createSummary, readAccounts, verifyMany, type AccountLine, type VerifyResult } from '../../bulk.js';
 import { causeOf, EXIT_CODES } from '../../diagnose.js';
@@ -14,9 +15,10 @@ const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --ou
 
 Verifies many accounts against one directory over a few persistent LDAPS (or StartTLS)
 connections that re-bind per account. Input and output are streamed; rerunning with the same
---output skips the accounts already answered (those that were unreachable are checked again,
-and the last record for an account wins). Ctrl-C finishes the binds in flight, writes them and
-stops. A bad input line is reported with its number and skipped.
+--output skips the accounts already answered and the bad lines already recorded (an account
+that was unreachable before its bind was sent is checked again; one whose bind was sent and its
+answer lost is not, so it is never sent twice). Ctrl-C finishes the binds in flight, writes them
+and stops. A bad input line is reported with its number and skipped.
 
 Input: CSV with a header line (RFC 4180 quoting) or JSON Lines (one object per line), by file
 extension or --format. Each line names the account (username, user, account, upn or dn) and its
@@ -77,27 +79,105 @@ const OPTIONS = {
   password: { type: 'string' },
 } as const;
 
-/** Accounts whose last record is a definitive answer (not unreachable, not a bad line): skipped on resume. */
-async function alreadyAnswered(file: string): Promise<{ done: Set<string>; endsWithNewline: boolean; records: number }> {
-  const done = new Set<string>();
+const PRESENT = 0x80;
+/** The account's last record is a definitive answer (not unreachable before a bind, not a bad line). */
+const ANSWERED = 1;
+/** A bind was sent for the account and its answer was lost (bound: true): never resent, whatever follows. */
+const LOST = 2;
+
+/**
+ * What the output file already says about each account, for resume. Keyed by a 96-bit hash of the
+ * account name (the first 12 bytes of its MD5), not the name: 12 bytes of key and 1 of state a
+ * slot, open addressing, at most 70% full, so 1,000,000 accounts take 2^21 slots = 27 MB where a
+ * Set of the names took ~100 MB more (bench/verify-memory.mjs). Two different names share a key
+ * with a probability of ~n²/2^97 (~1e-17 for a million accounts).
+ */
+export class AccountStates {
+  private bits = 10;
+  private keys = new Uint32Array(3 << this.bits);
+  private states = new Uint8Array(1 << this.bits);
+  size = 0;
+
+  private slot(a: number, b: number, c: number): number {
+    const mask = (1 << this.bits) - 1;
+    for (let i = a & mask; ; i = (i + 1) & mask) {
+      if (this.states[i] === 0) return i;
+      const k = i * 3;
+      if (this.keys[k] === a && this.keys[k + 1] === b && this.keys[k + 2] === c) return i;
+    }
+  }
+
+  private static key(name: string): [number, number, number] {
+    const h = hash('md5', name, 'buffer');
+    return [h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8)];
+  }
+
+  private grow(): void {
+    const { keys, states } = this;
+    this.bits++;
+    this.keys = new Uint32Array(3 << this.bits);
+    this.states = new Uint8Array(1 << this.bits);
+    for (let i = 0; i < states.length; i++) {
+      if (states[i] === 0) continue;
+      const j = this.slot(keys[i * 3]!, keys[i * 3 + 1]!, keys[i * 3 + 2]!);
+      this.keys.set(keys.subarray(i * 3, i * 3 + 3), j * 3);
+      this.states[j] = states[i]!;
+    }
+  }
+
+  /** Fold in one record (the last one wins, except that a lost answer stays lost). */
+  record(name: string, answered: boolean, lost: boolean): void {
+    if ((this.size + 1) * 10 > this.states.length * 7) this.grow();
+    const [a, b, c] = AccountStates.key(name);
+    const i = this.slot(a, b, c);
+    const old = this.states[i]!;
+    if (old === 0) {
+      this.size++;
+      this.keys[i * 3] = a;
+      this.keys[i * 3 + 1] = b;
+      this.keys[i * 3 + 2] = c;
+    }
+    this.states[i] = PRESENT | (lost || (old & LOST) ? LOST : 0) | (answered ? ANSWERED : 0);
+  }
+
+  /** Whether a rerun must skip the account: answered, or a bind was sent whose answer was lost. */
+  answered(name: string): boolean {
+    if (this.size === 0) return false;
+    const [a, b, c] = AccountStates.key(name);
+    return (this.states[this.slot(a, b, c)]! & (ANSWERED | LOST)) !== 0;
+  }
+}
+
+/**
+ * Read an earlier output file: the accounts already answered, and the input lines already
+ * recorded as bad (by line number), so a rerun neither re-binds nor repeats them. An account whose
+ * last record is unreachable with no bind sent (bound: false) is checked again; one with a bind
+ * sent whose answer was lost (bound: true: net.timeout, net.connection-lost) is not — it may have
+ * cost a bad-password count, and a resend could cost another.
+ */
+export async function readPreviousOutput(file: string): Promise<{ states: AccountStates; badLines: Set<number>; endsWithNewline: boolean; records: number }> {
+  const states = new AccountStates();
+  const badLines = new Set<number>();
   let records = 0;
   let last = '';
   let rest = '';
   const handle = (text: string) => {
     if (!text.trim()) return;
-    let r: { account?: unknown; category?: unknown; code?: unknown };
+    let r: { account?: unknown; category?: unknown; code?: unknown; bound?: unknown; line?: unknown };
     try {
       r = JSON.parse(text);
     } catch {
       return; // a line cut by a crash: ignored, that account is checked again
     }
+    if (!r || typeof r !== 'object') return;
+    const invalid = r.code === 'input.invalid';
+    if (invalid && typeof r.line === 'number') badLines.add(r.line);
     if (typeof r.account !== 'string') return;
     records++;
-    const definitive = r.category !== 'unreachable' && r.code !== 'input.invalid';
-    if (definitive) done.add(r.account);
-    else done.delete(r.account);
+    const lost = r.bound === true && r.category === 'unreachable';
+    states.record(r.account, !invalid && r.category !== 'unreachable', lost);
   };
-  const stream = fs.createReadStream(file, { encoding: 'utf8' });
+  const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
   for await (const chunk of stream) {
     const s = chunk as string;
     let start = 0;
@@ -106,11 +186,11 @@ async function alreadyAnswered(file: string): Promise<{ done: Set<string>; endsW
       rest = '';
       start = nl + 1;
     }
-    rest += s.slice(start);
+    rest = rest + s.slice(start);
     if (s.length) last = s;
   }
   handle(rest);
-  return { done, endsWithNewline: last === '' || last.endsWith('\n'), records };
+  return { states, badLines, endsWithNewline: last === '' || last.endsWith('\n'), records };
 }
 
 function fmtDuration(s: number): string {
@@ -130,6 +210,8 @@ class Progress {
   failed = 0;
   skipped = 0;
   bad = 0;
+  /** Bad lines an earlier run already recorded in the output (not written again). */
+  badKnown = 0;
   bytesRead = 0;
 
   constructor(private readonly io: CliIO, private readonly totalBytes: number | undefined, private readonly intervalMs: number) {
@@ -224,13 +306,15 @@ export const verifyCommand: Command = {
       inputStream = fs.createReadStream(inputPath, { highWaterMark: 256 * 1024 });
     }
 
-    // resume: the accounts already answered
-    let done = new Set<string>();
+    // resume: the accounts already answered, the bad lines already recorded
+    let done = new AccountStates();
+    let knownBad = new Set<number>();
     let needsNewline = false;
     let resumed = 0;
     if (!v.overwrite && fs.existsSync(outputPath)) {
-      const r = await alreadyAnswered(outputPath);
-      done = r.done;
+      const r = await readPreviousOutput(outputPath);
+      done = r.states;
+      knownBad = r.badLines;
       needsNewline = !r.endsWithNewline;
       resumed = r.records;
     }
@@ -276,6 +360,11 @@ export const verifyCommand: Command = {
       })) {
         if (ac.signal.aborted) return;
         if (rec.kind === 'bad') {
+          if (knownBad.has(rec.line)) {
+            // recorded by an earlier run: not written or counted again
+            progress.badKnown++;
+            continue;
+          }
           progress.bad++;
           summary.addBadLine();
           if (progress.bad <= badShown) io.stderr.write(`${progress.bad === 1 && io.stderr.isTTY ? '\n' : ''}credgate verify: ${inputPath === '-' ? 'stdin' : path.basename(inputPath)} line ${rec.line}: ${rec.reason}; skipped\n`);
@@ -283,7 +372,7 @@ export const verifyCommand: Command = {
           await write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
           continue;
         }
-        if (done.has(rec.account.username)) {
+        if (done.answered(rec.account.username)) {
           progress.skipped++;
           continue;
         }
@@ -307,6 +396,11 @@ export const verifyCommand: Command = {
         ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}),
         signal: ac.signal,
       })) {
+        if (r.code === 'input.invalid' && r.line !== undefined && knownBad.has(r.line)) {
+          // a line verifyMany could not use (its account name), recorded by an earlier run
+          progress.badKnown++;
+          continue;
+        }
         await write(resultLine(r));
         summary.add(r);
         progress.done++;
@@ -329,14 +423,15 @@ export const verifyCommand: Command = {
     if (v.json) {
       io.stdout.write(JSON.stringify({
         ok: exitCode === 0, exitCode, interrupted, total: s.total, valid: s.ok, failed: s.failed, badLines: progress.bad,
-        skipped: progress.skipped, previousRecords: resumed, byCode: s.byCode, worstCode: s.worstCode ?? null,
+        skipped: progress.skipped, badLinesAlreadyRecorded: progress.badKnown, previousRecords: resumed, byCode: s.byCode, worstCode: s.worstCode ?? null,
         elapsedSeconds: Math.round(elapsed * 1000) / 1000, bindsPerSecond: elapsed > 0 ? Math.round(s.total / elapsed) : 0, output: outputPath,
       }, null, 2) + '\n');
     } else {
       const st = style(io, 'stdout');
       const lines = [
         `${st.bold('credgate verify')}: ${s.total} checked in ${elapsed.toFixed(1)} s (${elapsed > 0 ? Math.round(s.total / elapsed) : 0}/s)` +
-          `${progress.skipped ? `, ${progress.skipped} skipped (already answered)` : ''}${progress.bad ? `, ${progress.bad} bad input lines` : ''}${interrupted ? ', interrupted' : ''}`,
+          `${progress.skipped ? `, ${progress.skipped} skipped (already answered)` : ''}${progress.bad ? `, ${progress.bad} bad input lines` : ''}` +
+          `${progress.badKnown ? `, ${progress.badKnown} bad input lines already recorded` : ''}${interrupted ? ', interrupted' : ''}`,
       ];
       const codes = Object.entries(s.byCode).sort((a, b) => b[1] - a[1]);
       const w = Math.max(8, ...codes.map(([c]) => c.length));
