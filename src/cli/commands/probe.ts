@@ -13,14 +13,19 @@ valid, expiring soon, self-signed, untrusted against --ca-file, name mismatch, w
 Prints the SHA-1 thumbprint Windows shows (certlm.msc, the client's CertHash) and the SHA-256.
 
   <host>[:port]          web01.corp.example, web01:3390, [2001:db8::5]:3389 (default port 3389)
-  --ca-file <pem>        CA bundle the RDP certificate should chain to
+  --ca-file <pem>        CA bundle the RDP certificate must chain to (or the host's own certificate,
+                         to pin it); with it, an untrusted certificate or one not issued for
+                         <host> is a failure (exit 4), as in check
   --address <ip>         connect to this IP instead of resolving <host> (repeatable, like curl
                          --resolve); the certificate is still checked against <host>
   --expiring-days <n>    warn when the certificate expires within n days (default 30)
   --timeout <ms>         deadline for the whole probe (default 10000)
   --json                 one JSON object
 
-Exit codes: 0 reachable and healthy, 2 usage, 4 unreachable / not RDP / TLS or certificate failure.
+Exit codes: 0 reachable and healthy (without --ca-file a self-signed certificate is reported and a
+name mismatch warned about, not failed, as mstsc users accept them), 2 usage, 4 unreachable /
+not RDP / refused negotiation / TLS or certificate failure (expired, not yet valid; with --ca-file
+also untrusted or not issued for <host>).
 `;
 
 export const probeCommand: Command = {
