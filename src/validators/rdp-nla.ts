@@ -19,6 +19,7 @@ import type { Secret } from '../core/secret.js';
 import { adSubCodeByNtStatus } from './ad-codes.js';
 import { connectRdp, protocolNames, PROTOCOL_HYBRID, type RdpConnection } from './rdp-x224.js';
 import { NEG_FAILURE_FINDINGS } from './rdp-endpoint.js';
+import { verifyChain } from './rdp-cert.js';
 import {
   CREDSSP_VERSION, clientPubKeyAuth, decodeTsRequest, encodeTsRequest, expectedServerPubKeyAuth,
   subjectPublicKey, tsRequestLength, type TsRequest,
@@ -37,7 +38,11 @@ export interface RdpNlaOptions {
   signal?: AbortSignal;
   /** One deadline for the whole check. Default 10,000 ms. */
   timeoutMs?: number;
-  /** CA bundle the host's RDP certificate must chain to; when given, an untrusted certificate stops the check before any proof is sent. */
+  /**
+   * CA bundle the host's RDP certificate must chain to (and be issued for `host`); when given, any
+   * other certificate stops the check before any proof is sent. A bundle holding the host's own
+   * certificate pins it. Without one the NTLMv2 proof goes to a host whose identity is unverified.
+   */
   caFile?: string | string[];
   /** NetBIOS name the AUTHENTICATE message names as the client workstation. Default empty. */
   workstation?: string;
@@ -194,9 +199,14 @@ export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
     const sock = conn.socket as tls.TLSSocket;
     if (!conn.peerCertificate) throw new CredgateError(`The RDP host ${o.host}:${port} presented no TLS certificate, so the NLA check cannot bind to it.`, { code: 'TLS_FAILED', details: { kind: 'tls', host: o.host, port } });
     const certSha256 = createHash('sha256').update(conn.peerCertificate).digest('hex').toUpperCase();
-    if (ca && conn.tlsAuthorizationError) {
-      throw new CredgateError(`The RDP certificate of ${o.host}:${port} does not chain to the given CA (${conn.tlsAuthorizationError}); credgate sent no proof of the password. Fix the host's certificate or the --ca bundle.`, {
-        code: 'TLS_FAILED', details: { kind: 'untrusted', host: o.host, port, reason: conn.tlsAuthorizationError, sha256: certSha256 },
+    // a bundle holding this very certificate pins it (as the client's CertHash does): its identity is proven whatever names it carries
+    const pinned = ca ? verifyChain(conn.peerCertificate, ca).pinned === true : false;
+    if (ca && conn.tlsAuthorizationError && !pinned) {
+      const wrongName = conn.tlsAuthorizationError === 'ERR_TLS_CERT_ALTNAME_INVALID';
+      throw new CredgateError(wrongName
+        ? `The RDP certificate of ${o.host}:${port} chains to the given CA but is not issued for ${o.host} (${conn.tlsAuthorizationError}); credgate sent no proof of the password. Connect with a name the certificate carries, or reissue it with ${o.host} in its subjectAltName.`
+        : `The RDP certificate of ${o.host}:${port} does not chain to the given CA (${conn.tlsAuthorizationError}); credgate sent no proof of the password. Fix the host's certificate or the --ca bundle.`, {
+        code: 'TLS_FAILED', details: { kind: 'untrusted', host: o.host, port, reason: conn.tlsAuthorizationError, sha256: certSha256, ...(wrongName ? { nameMismatch: true } : {}) },
       });
     }
     const publicKey = subjectPublicKey(conn.peerCertificate);
@@ -259,7 +269,7 @@ export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
       });
     }
     return [finding(SRC, 'rdp.nla-ok', 'ok', `The RDP host ${o.host} accepted the credential at the NLA step and proved its identity (credgate sent no password).`,
-      { ...evidence, selectedProtocol: 'HYBRID', tlsProtocol: conn.tlsProtocol, tlsAuthorizationError: conn.tlsAuthorizationError ?? null })];
+      { ...evidence, selectedProtocol: 'HYBRID', tlsProtocol: conn.tlsProtocol, tlsAuthorizationError: conn.tlsAuthorizationError ?? null, ...(pinned ? { pinnedCertificate: true } : {}) })];
   } catch (e) {
     if (e instanceof CredgateError) throw e;
     if (signal.aborted) throw abortError(signal, `The NLA check of ${o.host}:${port}`);

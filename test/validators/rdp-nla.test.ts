@@ -21,7 +21,7 @@ interface RdpLab {
   host: string;
   caFile: string;
   users: Array<{ user: string; domain: string; password: string }>;
-  nla: { port: number };
+  nla: { port: number; certFile: string };
   expired: { port: number };
   valid: { port: number; certFile: string };
 }
@@ -176,6 +176,18 @@ describe('NLA against the lab FreeRDP server', () => {
     assertNoLeak((err as CredgateError).toJSON(), alice.password);
   });
 
+  it('with --ca holding the host\'s own self-signed certificate (a pin), the check runs although the certificate names another host', async () => {
+    const cap = captureTlsWrites();
+    const f = await validateRdpNla({ host: lab.host, port: lab.nla.port, username: alice.user, domain: alice.domain, password: new Secret(alice.password), caFile: lab.nla.certFile, timeoutMs: 8000 });
+    cap.restore();
+    expect(f.map((x) => x.code)).toEqual(['rdp.nla-ok']);
+    expect(f[0]!.evidence).toMatchObject({ pinnedCertificate: true });
+    // node's own verdict names the mismatch; the pin overrides it
+    expect(f[0]!.evidence.tlsAuthorizationError).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+    assertNoSecretSent(cap.writes, alice.password);
+    assertNoLeak(f, alice.password);
+  });
+
   it('an unreadable --ca file is a CONFIG_INVALID error before connecting', async () => {
     await expect(validateRdpNla({ host: lab.host, port: lab.nla.port, username: 'a', password: new Secret('p'), caFile: '/nonexistent/ca.pem' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
@@ -252,6 +264,19 @@ describe('NTSTATUS answers (credssp-error-server, as Windows sends them)', () =>
     expect(srv.received.length).toBe(2);
     assertNoSecretSent(srv.received, password);
     assertNoLeak(f, password);
+  });
+
+  it('with --ca: a certificate from that CA but for another name stops before any NTLM message; the right name goes on', async () => {
+    await using srv = await startCredsspErrorServer({ status: 0xc0000234, ...pki() });
+    // "127.1" resolves to 127.0.0.1 but is not a name on the lab certificate (rdp.pamtest.local, localhost, 127.0.0.1)
+    const err = await validateRdpNla({ host: '127.1', port: srv.port, username: 'carol', password: new Secret('p-1'), caFile: lab.caFile, timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CredgateError);
+    expect((err as CredgateError)).toMatchObject({ code: 'TLS_FAILED', details: { kind: 'untrusted', nameMismatch: true, reason: 'ERR_TLS_CERT_ALTNAME_INVALID' } });
+    expect((err as CredgateError).message).toMatch(/chains to the given CA but is not issued for 127\.1 .*sent no proof of the password/);
+    expect(srv.received.length).toBe(0);
+    const f = await validateRdpNla({ host: 'localhost', port: srv.port, username: 'carol', password: new Secret('p-1'), caFile: lab.caFile, timeoutMs: 5000 });
+    expect(f.map((x) => x.code)).toEqual(['ldap.account-locked']);
+    expect(srv.received.length).toBe(2);
   });
 
   it('an unknown NTSTATUS is rdp.logon-failure with the status in evidence', async () => {
