@@ -45,28 +45,57 @@ describe('X.224 Connection Confirm', () => {
     }
   });
 
-  it('survives random and mutated input (bounded fuzz): only PROTOCOL_ERROR, never a crash', () => {
+  it('survives random and mutated input (bounded fuzz): only PROTOCOL_ERROR, never a crash, a hang or a big allocation', () => {
     let seed = 0x5eed;
     const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-    const seeds = [CC_NLA, CC_LEGACY, negFailure(5)];
+    // seeds include lengths at and just past the cap, and a 64 KB buffer announcing the largest TPKT length
+    const atCap = Buffer.concat([CC_NLA, Buffer.alloc(MAX_CC_LENGTH - CC_NLA.length)]);
+    atCap.writeUInt16BE(MAX_CC_LENGTH, 2);
+    const pastCap = Buffer.concat([atCap, Buffer.alloc(1)]);
+    pastCap.writeUInt16BE(MAX_CC_LENGTH + 1, 2);
+    const huge = Buffer.concat([CC_NLA, Buffer.alloc(0xffff - CC_NLA.length)]);
+    huge.writeUInt16BE(0xffff, 2);
+    const seeds = [CC_NLA, CC_LEGACY, negFailure(5), negFailure(4), negFailure(6), atCap, pastCap, huge];
+    const before = process.memoryUsage().arrayBuffers;
+    const t0 = performance.now();
+    let parsed = 0;
+    let rejected = 0;
+    let slowest = 0;
+    let peakGrowth = 0;
     for (let i = 0; i < 20000; i++) {
       let buf: Buffer;
       if (i % 3 === 0) buf = Buffer.from(Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256)));
       else {
         buf = Buffer.from(seeds[i % seeds.length]!);
         const n = 1 + Math.floor(rnd() * 3);
-        for (let k = 0; k < n; k++) buf[Math.floor(rnd() * buf.length)] = Math.floor(rnd() * 256);
+        // bytes 2-3 (the TPKT length) are hit often: lengths past the cap must be refused, not followed
+        for (let k = 0; k < n; k++) buf[rnd() < 0.3 ? 2 + Math.floor(rnd() * 2) : Math.floor(rnd() * buf.length)] = Math.floor(rnd() * 256);
         if (rnd() < 0.2) buf = buf.subarray(0, Math.floor(rnd() * buf.length));
       }
+      // sampled on every 7th input (7 is prime to the 3 input kinds and the 8 seeds, so every seed is measured)
+      const sample = i % 7 === 0;
+      const heapBefore = sample ? process.memoryUsage().arrayBuffers : 0;
+      const p0 = performance.now();
       try {
         const r = parseConnectionConfirm(buf);
+        parsed++;
         expect(['response', 'failure', 'legacy']).toContain(r.kind);
         expect(buf.readUInt16BE(2)).toBeLessThanOrEqual(MAX_CC_LENGTH);
       } catch (e) {
+        rejected++;
         expect(e).toBeInstanceOf(CredgateError);
         expect((e as CredgateError).code).toBe('PROTOCOL_ERROR');
       }
+      slowest = Math.max(slowest, performance.now() - p0);
+      // a single parse allocates nothing near the input's announced size: at most MAX_CC_LENGTH beyond the input itself
+      if (sample) peakGrowth = Math.max(peakGrowth, process.memoryUsage().arrayBuffers - heapBefore - buf.length);
     }
+    expect(parsed).toBeGreaterThan(1000); // the mutations also hit valid confirms
+    expect(rejected).toBeGreaterThan(1000);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(slowest).toBeLessThan(250);
+    expect(peakGrowth).toBeLessThanOrEqual(MAX_CC_LENGTH);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
   });
 });
 
