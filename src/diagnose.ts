@@ -7,7 +7,7 @@
  */
 import type { Finding, Remediation, Verdict } from './core/findings.js';
 
-export type Category = 'ok' | 'rejected' | 'unusable' | 'unreachable' | 'provider' | 'stale-cache' | 'usage' | 'info' | 'not-checked';
+export type Category = 'ok' | 'rejected' | 'unusable' | 'unreachable' | 'provider' | 'stale-cache' | 'usage' | 'internal' | 'info' | 'not-checked';
 
 export const EXIT_CODES = {
   ok: 0,
@@ -115,6 +115,16 @@ export const CAUSES: Record<string, CauseRow> = {
 
   // --- bulk input
   'input.invalid': { category: 'usage', priority: 15, cause: 'The input line could not be used (malformed, or no user name or password), so it was not checked.' },
+
+  // --- a preflight step that could not give an answer (a CredgateError inside the step): never passing
+  'config.invalid': { category: 'usage', priority: 15, cause: 'A configuration value is invalid (a path, an option, the service account), so a step could not run.' },
+  'step.connection-failed': { category: 'unreachable', priority: 22, cause: 'A connection a step needed could not be made or was lost.' },
+  'step.protocol-error': { category: 'unreachable', priority: 26, cause: 'A server answered with bytes that do not follow the protocol (a proxy, a broken server, or not the service expected).' },
+  'step.tls-failed': { category: 'unreachable', priority: 30, cause: 'A step stopped at TLS: the server\'s certificate was rejected or its identity proof did not match (possibly a TLS-intercepting proxy).' },
+  'step.error': { category: 'internal', priority: 70, cause: 'A step failed unexpectedly, so its part of the check has no answer.' },
+  'step.aborted': { category: 'internal', priority: 71, cause: 'The caller aborted the check before this step answered.' },
+  // preflight: nothing failed, but nothing proved the credential either (no ldap.ok, no rdp.nla-ok)
+  'credential.not-checked': { category: 'usage', priority: 96, cause: 'Nothing proved the credential: neither the directory nor the RDP host (NLA) checked it.' },
 };
 
 const OK_PREFERENCE = ['rdp.nla-ok', 'ldap.ok', 'account.ok', 'rdp.reachable', 'cache.clean', 'provider.ok'];
@@ -123,17 +133,31 @@ export function causeOf(code: string): CauseRow {
   return CAUSES[code] ?? { category: 'info', priority: 90, cause: code };
 }
 
+/**
+ * The row diagnose judges a finding by. An error-severity finding whose code has no row is a
+ * failure credgate cannot name (internal, exit 70), never informational: a failure must not
+ * read as passing.
+ */
+export function rowFor(f: Pick<Finding, 'code' | 'severity'>): CauseRow {
+  const row = CAUSES[f.code];
+  if (row) return row;
+  return f.severity === 'error' ? { category: 'internal', priority: 70, cause: `An error without a cause row (${f.code}).` } : causeOf(f.code);
+}
+
+/** Whether a finding can decide a verdict (a failure), as diagnose judges it. */
+export function isFailure(f: Pick<Finding, 'code' | 'severity'>): boolean {
+  if (f.severity === 'ok' || f.severity === 'info') return false;
+  const c = rowFor(f).category;
+  return c !== 'ok' && c !== 'info' && c !== 'not-checked';
+}
+
+function exitCodeForCategory(c: Category): number {
+  return c === 'ok' || c === 'info' || c === 'not-checked' ? EXIT_CODES.ok : EXIT_CODES[c];
+}
+
 /** The exit code for one finding code. */
 export function exitCodeFor(code: string): number {
-  const c = causeOf(code).category;
-  switch (c) {
-    case 'ok':
-    case 'info':
-    case 'not-checked':
-      return EXIT_CODES.ok;
-    default:
-      return EXIT_CODES[c];
-  }
+  return exitCodeForCategory(causeOf(code).category);
 }
 
 /**
@@ -144,9 +168,8 @@ export function diagnose(findings: readonly Finding[], timingsMs: Record<string,
   let decider: Finding | undefined;
   let best = Number.POSITIVE_INFINITY;
   for (const f of findings) {
-    const row = causeOf(f.code);
-    if (row.category === 'ok' || row.category === 'info' || row.category === 'not-checked') continue;
-    if (f.severity === 'ok' || f.severity === 'info') continue;
+    if (!isFailure(f)) continue;
+    const row = rowFor(f);
     if (row.priority < best) {
       best = row.priority;
       decider = f;
@@ -174,7 +197,7 @@ export function diagnose(findings: readonly Finding[], timingsMs: Record<string,
     cause: decider.message,
     findings: [...findings],
     remediation: ranked,
-    exitCode: exitCodeFor(decider.code),
+    exitCode: exitCodeForCategory(rowFor(decider).category),
     timingsMs,
   };
 }

@@ -30,6 +30,11 @@ export interface StepDeps {
     hostAliases?: string[];
     /** Set when the LDAP bind answered with a rejection (the finding code). */
     bindRejected?: string;
+    /**
+     * Set (with the reason) when a service account is configured but the account state could not
+     * be read: the lockout guard did not run, so neither the bind nor NLA may try the password.
+     */
+    guardFailed?: string;
   };
   cacheConfig?: {
     /** Collector JSON, reg exports, cmdkey /list captures. */
@@ -76,6 +81,7 @@ export const PREFLIGHT_STEPS: PreflightStep[] = [
     async run(d) {
       if (d.options.rdp?.probe === false || d.options.rdp?.nla === false) return { notChecked: 'NLA check switched off' };
       if (!d.ctx.credential) return { notChecked: 'no credential to present' };
+      if (d.ctx.guardFailed) return { notChecked: `not attempted: ${d.ctx.guardFailed}; a wrong password at NLA is a bad-password count on the DC too` };
       if (d.ctx.bindRejected) return { notChecked: `not attempted: the directory already rejected the credential (${d.ctx.bindRejected}), another try could only add a bad-password count` };
       if (!d.ctx.reachableRdp) return { notChecked: 'the RDP host was not reachable' };
       if (!d.ctx.nlaOffered) return { notChecked: 'the host does not offer NLA (CredSSP), so it checks the password only after the session starts' };
