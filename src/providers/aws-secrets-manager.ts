@@ -62,7 +62,12 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
   }
   const endpoint = (o.endpoint ?? `https://secretsmanager.${o.region}.amazonaws.com`).replace(/\/+$/, '') + '/';
   let http: HttpClient | undefined;
-  const client = () => (http ??= new HttpClient('aws-secrets-manager', o));
+  let disposed = false;
+  // a call still in flight when dispose() ran must not open a new pool behind its back
+  const client = (): HttpClient => {
+    if (disposed) throw new ProviderError('The aws-secrets-manager provider was disposed; create a new one with fromAwsSecretsManager().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'aws-secrets-manager' } });
+    return (http ??= new HttpClient('aws-secrets-manager', o));
+  };
 
   const throttled = (r: { status: number; body: Buffer }) => r.status === 400 && /"__type"\s*:\s*"[^"]*ThrottlingException"/.test(r.body.toString('utf8', 0, 512));
 
@@ -89,6 +94,7 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
   return {
     name: 'aws-secrets-manager',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
+      if (disposed) throw new ProviderError('The aws-secrets-manager provider was disposed; create a new one with fromAwsSecretsManager().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'aws-secrets-manager' } });
       if (signal?.aborted) throw abortError(signal, 'The Secrets Manager request');
       const id = typeof ref === 'string' ? ref : String((ref as Record<string, unknown>).secretId ?? '');
       if (!id) throw new ConfigError('An aws-secrets-manager reference is the secret name or ARN.', { code: 'CONFIG_INVALID' });
@@ -116,7 +122,9 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
         source: `aws-secrets-manager ${v.Name ?? id}${v.VersionId ? ` (${v.VersionId})` : ''}`,
       };
     },
+    /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
     dispose() {
+      disposed = true;
       http?.dispose();
       http = undefined;
     },

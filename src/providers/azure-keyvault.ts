@@ -78,7 +78,12 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
   const vault = o.vaultUrl.replace(/\/+$/, '');
   const tokenUrl = `${o.authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(o.tenantId)}/oauth2/v2.0/token`;
   let http: HttpClient | undefined;
-  const client = () => (http ??= new HttpClient('azure-keyvault', o));
+  let disposed = false;
+  // a call still in flight when dispose() ran must not open a new pool behind its back
+  const client = (): HttpClient => {
+    if (disposed) throw new ProviderError('The azure-keyvault provider was disposed; create a new one with fromAzureKeyVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'azure-keyvault' } });
+    return (http ??= new HttpClient('azure-keyvault', o));
+  };
   let token: { value: Secret; until: number } | undefined;
   let login: Promise<Secret> | undefined;
   const scrub = (t: string) => redact(t, [clientSecret.reveal(), token?.value.reveal()]).slice(0, 240);
@@ -144,6 +149,7 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
   return {
     name: 'azure-keyvault',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
+      if (disposed) throw new ProviderError('The azure-keyvault provider was disposed; create a new one with fromAzureKeyVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'azure-keyvault' } });
       if (signal?.aborted) throw abortError(signal, 'The Azure Key Vault request');
       const r = parseKeyVaultRef(ref);
       const url = `${vault}/secrets/${r.name}/${r.version}?api-version=${encodeURIComponent(o.apiVersion)}`;
@@ -187,7 +193,9 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
         source: `azure-keyvault ${new URL(vault).host} ${r.name}${version ? `/${version}` : ''}`,
       };
     },
+    /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
     dispose() {
+      disposed = true;
       token = undefined;
       http?.dispose();
       http = undefined;

@@ -73,11 +73,17 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
   const o = validateOptions('cyberark-ccp', Options, options);
   const passphrase = secretFrom('cyberark-ccp', 'passphrase', o.passphrase, o.passphraseEnv, o.env ?? process.env);
   let http: HttpClient | undefined;
+  let disposed = false;
   const { passphrase: _given, passphraseEnv: _env, ...httpOpts } = o;
-  const client = () => (http ??= new HttpClient('cyberark-ccp', { ...httpOpts, ...(passphrase ? { passphrase: passphrase.reveal() } : {}) }));
+  // a call still in flight when dispose() ran must not open a new pool behind its back
+  const client = (): HttpClient => {
+    if (disposed) throw new ProviderError('The cyberark-ccp provider was disposed; create a new one with fromCyberArkCcp().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'cyberark-ccp' } });
+    return (http ??= new HttpClient('cyberark-ccp', { ...httpOpts, ...(passphrase ? { passphrase: passphrase.reveal() } : {}) }));
+  };
   return {
     name: 'cyberark-ccp',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
+      if (disposed) throw new ProviderError('The cyberark-ccp provider was disposed; create a new one with fromCyberArkCcp().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'cyberark-ccp' } });
       if (signal?.aborted) throw abortError(signal, 'The CyberArk request');
       const q = new URLSearchParams({ AppID: o.appId });
       if (typeof ref === 'string') {
@@ -130,7 +136,9 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
         code, details: { provider: 'cyberark-ccp', status: res.status, ...(errorCode ? { errorCode } : {}), url: displayUrl(url) },
       });
     },
+    /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
     dispose() {
+      disposed = true;
       http?.dispose();
       http = undefined;
     },

@@ -74,7 +74,12 @@ export function fromDelinea(options: DelineaOptions): Provider {
   }
 
   let http: HttpClient | undefined;
-  const client = () => (http ??= new HttpClient('delinea', o));
+  let disposed = false;
+  // a call still in flight when dispose() ran must not open a new pool behind its back
+  const client = (): HttpClient => {
+    if (disposed) throw new ProviderError('The delinea provider was disposed; create a new one with fromDelinea().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'delinea' } });
+    return (http ??= new HttpClient('delinea', o));
+  };
   let token: { value: Secret; until: number } | undefined;
   let login: Promise<Secret> | undefined;
 
@@ -116,6 +121,7 @@ export function fromDelinea(options: DelineaOptions): Provider {
   return {
     name: 'delinea',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
+      if (disposed) throw new ProviderError('The delinea provider was disposed; create a new one with fromDelinea().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'delinea' } });
       if (signal?.aborted) throw abortError(signal, 'The Delinea request');
       const raw = typeof ref === 'string' ? ref : (ref as Record<string, unknown>).secretId ?? (ref as Record<string, unknown>).id;
       const id = String(raw ?? '').trim();
@@ -163,7 +169,9 @@ export function fromDelinea(options: DelineaOptions): Provider {
         code, details: { provider: 'delinea', status: st, secretId: Number(id), url: displayUrl(url), ...(v.errorCode ? { errorCode: v.errorCode } : {}) },
       });
     },
+    /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
     dispose() {
+      disposed = true;
       token = undefined;
       http?.dispose();
       http = undefined;
