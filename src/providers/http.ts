@@ -44,6 +44,9 @@ export interface HttpRequest {
   returnLast?: boolean;
   /** Further answers to retry like a 429, e.g. AWS's 400 ThrottlingException. Never an auth failure. */
   retryable?: (res: HttpResponse) => boolean;
+  /** This request's own deadline and retries, below the client's (a best-effort side call such as Vault's metadata read). */
+  timeoutMs?: number;
+  retries?: number;
 }
 
 export interface HttpResponse {
@@ -95,11 +98,11 @@ export class HttpClient {
   /** One request with retries inside the deadline. */
   async request(req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
     if (this.disposed) throw this.fail('PROVIDER_UNAVAILABLE', `The ${this.provider} provider was disposed.`, {});
-    const timeoutMs = this.o.timeoutMs ?? 15_000;
+    const timeoutMs = Math.min(req.timeoutMs ?? Infinity, this.o.timeoutMs ?? 15_000);
     const endAt = Date.now() + timeoutMs;
     const deadline = AbortSignal.timeout(timeoutMs);
     const sig = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    const retries = this.o.retries ?? 3;
+    const retries = Math.min(req.retries ?? Infinity, this.o.retries ?? 3);
     const base = this.o.backoffMs ?? 200;
     const where = displayUrl(req.url);
     let attempt = 0;

@@ -2,21 +2,29 @@
  * HashiCorp Vault / OpenBao. Follows the Vault HTTP API documentation:
  *   auth:  X-Vault-Token header; AppRole POST /v1/auth/<mount>/login {role_id, secret_id} → auth.client_token
  *          (https://developer.hashicorp.com/vault/api-docs/auth/approle); namespaces via X-Vault-Namespace
- *   KV v2: GET /v1/<mount>/data/<path>[?version=n] → data.data + data.metadata{created_time, version}
- *          (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2)
+ *   KV v2: GET /v1/<mount>/data/<path>[?version=n] → data.data + data.metadata{created_time, version}, then
+ *          GET /v1/<mount>/metadata/<path> → data{current_version, updated_time, versions{n: {created_time}}}
+ *          (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2, "Read secret version" and
+ *          "Read secret metadata"); a policy may deny metadata/ while allowing data/
+ *   token lease: AppRole login answers auth.lease_duration (seconds; 0 = no expiry); an expired or revoked
+ *          token is answered 403 "permission denied" like a policy denial
  *   KV v1: GET /v1/<mount>/<path> → data (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v1)
  *   LDAP secrets engine: GET /v1/<mount>/static-cred/<role> → data{username, password, last_vault_rotation};
  *          POST /v1/<mount>/library/<set>/check-out → data{service_account_name, password}; check-in on dispose
  *          (https://developer.hashicorp.com/vault/api-docs/secret/ldap)
  *   errors: {"errors": [...]}; 403 permission denied / bad token, 404 not found, 429 rate limited, 503 sealed/standby.
- * changedAt: KV v2 → the read version's created_time; LDAP static role → last_vault_rotation.
+ * changedAt: KV v2 → the metadata's updated_time (when the newest version was written: Vault sets it only
+ * when a version is added, never on a metadata-only edit); when the token may not read metadata/ (or it
+ * fails), the read version's created_time, quietly. LDAP static role → last_vault_rotation.
+ * AppRole: the login token is renewed by logging in again before its lease runs out (at 80% of
+ * lease_duration, at most a minute early) and once after a 403; a static token is never replaced.
  */
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, ResolveOptions } from './types.js';
-import { HttpClient, displayUrl, type HttpResponse } from './http.js';
+import { HttpClient, displayUrl, redact, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
 const VaultOptions = z.object({
@@ -58,20 +66,40 @@ export function parseVaultRef(ref: CredentialRef, defaultEngine: string): { engi
     if (slash <= 0 || slash === p!.length - 1) {
       throw new ConfigError(`Vault reference "${ref}" needs <mount>/<path>, e.g. kv2:secret/rdp/web01.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
     }
-    const version = q ? Number(new URLSearchParams(q).get('version')) : undefined;
-    return { engine, mount: p!.slice(0, slash), path: p!.slice(slash + 1), ...(version ? { version } : {}) };
+    const vq = q ? new URLSearchParams(q).get('version') : null;
+    if (vq !== null && !/^\d{1,9}$/.test(vq)) {
+      throw new ConfigError(`Vault reference "${ref}" has version "${vq.slice(0, 20)}"; use ?version=<n> with a positive whole number.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
+    }
+    const version = vq !== null ? Number(vq) : undefined;
+    return noDotSegments({ engine, mount: p!.slice(0, slash), path: p!.slice(slash + 1), ...(version ? { version } : {}) });
   }
   const r = VaultRef.safeParse(ref);
-  if (!r.success) throw new ConfigError(`Vault reference is not valid: ${r.error.issues[0]!.path.join('.')} ${r.error.issues[0]!.message}.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
-  return { ...r.data, engine: r.data.engine ?? defaultEngine };
+  if (!r.success) throw new ConfigError(`Vault reference is not valid: ${r.error.issues[0]!.path.map(String).join('.')} ${r.error.issues[0]!.message}.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
+  return noDotSegments({ ...r.data, engine: r.data.engine ?? defaultEngine });
+}
+
+/** "." and ".." segments would be resolved away by the URL and reach another Vault endpoint: refuse them. */
+function noDotSegments<T extends { mount: string; path: string }>(r: T): T {
+  if ([...r.mount.split('/'), ...r.path.split('/')].some((seg) => seg === '.' || seg === '..')) {
+    throw new ConfigError('A Vault reference may not contain "." or ".." path segments.', { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
+  }
+  return r;
 }
 
 const Errors = z.object({ errors: z.array(z.string()).optional() }).passthrough();
 const Kv2 = z.object({ data: z.object({ data: z.record(z.string(), z.unknown()).nullable(), metadata: z.object({ created_time: z.string().optional(), version: z.number().optional(), deletion_time: z.string().optional(), destroyed: z.boolean().optional() }).passthrough() }) });
+const Kv2Metadata = z.object({ data: z.object({ current_version: z.number().int().nonnegative(), updated_time: z.string().optional(), versions: z.record(z.string(), z.object({ created_time: z.string().optional() }).passthrough()).optional() }).passthrough() });
 const Kv1 = z.object({ data: z.record(z.string(), z.unknown()) });
 const LdapStatic = z.object({ data: z.object({ username: z.string(), password: z.string(), last_vault_rotation: z.string().optional(), dn: z.string().optional() }).passthrough() });
 const LdapCheckout = z.object({ data: z.object({ service_account_name: z.string(), password: z.string() }).passthrough(), lease_id: z.string().optional() });
 const AppRoleLogin = z.object({ auth: z.object({ client_token: z.string().min(1), lease_duration: z.number().optional() }) });
+
+/** A Vault timestamp (RFC 3339, nanoseconds allowed) as a Date; undefined for an empty or unusable one. */
+function vaultTime(s: string | undefined): Date | undefined {
+  if (!s || s.startsWith('0001-01-01')) return undefined;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
 
 export function fromVault(options: VaultProviderOptions): Provider {
   const o = validateOptions('vault', VaultOptions, options);
@@ -82,12 +110,22 @@ export function fromVault(options: VaultProviderOptions): Provider {
   }
   const base = o.address.replace(/\/+$/, '');
   let http: HttpClient | undefined;
-  const client = () => (http ??= new HttpClient('vault', o));
-  let token: Secret | undefined = staticToken;
+  let disposed = false;
+  // a call still in flight when dispose() ran must not open a new pool behind its back
+  const client = (): HttpClient => {
+    if (disposed) throw new ProviderError('The vault provider was disposed; create a new one with fromVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'vault' } });
+    return (http ??= new HttpClient('vault', o));
+  };
+  /** The token in use: the static one (never expires here), or the AppRole login's until its renewal time. */
+  let token: { value: Secret; until: number; approle: boolean } | undefined = staticToken ? { value: staticToken, until: Infinity, approle: false } : undefined;
   let login: Promise<Secret> | undefined;
+  let appRoleSecretId: Secret | undefined;
   const checkedOut: Array<{ mount: string; set: string; account: string }> = [];
+  /** Every secret this provider holds, for scrubbing vendor text before it goes into an error. */
+  const known = () => [staticToken?.reveal(), token?.value.reveal(), appRoleSecretId?.reveal()];
 
   const headers = (t: Secret) => ({ 'x-vault-token': t.reveal(), ...(o.namespace ? { 'x-vault-namespace': o.namespace } : {}) });
+  const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
   function errorFor(res: HttpResponse, url: string, what: string): ProviderError {
     let msgs: string[] = [];
@@ -96,7 +134,8 @@ export function fromVault(options: VaultProviderOptions): Provider {
     } catch {
       /* not JSON */
     }
-    const detail = msgs.filter((m) => m.length < 200).join('; ');
+    // Vault's errors sometimes echo request fields: scrub what credgate knows before quoting them
+    const detail = redact(msgs.filter((m) => m.length < 200).join('; '), known()).replace(/[\r\n\t]+/g, ' ').trim().slice(0, 300);
     const details = { provider: 'vault', url: displayUrl(url), status: res.status, ...(detail ? { vaultErrors: detail } : {}) };
     if (res.status === 404 || (res.status === 400 && /not found|does not exist/i.test(detail))) return new ProviderError(`Vault has no ${what} at ${displayUrl(url)}.`, { code: 'PROVIDER_NOT_FOUND', details });
     if (res.status === 401 || (res.status === 400 && what === 'the AppRole login')) return new ProviderError(`Vault refused credgate's credentials for ${what} (${res.status}${detail ? `: ${detail}` : ''}); check the token or AppRole.`, { code: 'PROVIDER_AUTH_FAILED', details });
@@ -105,16 +144,19 @@ export function fromVault(options: VaultProviderOptions): Provider {
   }
 
   async function getToken(signal?: AbortSignal): Promise<Secret> {
-    if (token) return token;
+    if (token && Date.now() < token.until) return token.value;
     login ??= (async () => {
       const a = o.approle!;
-      const secretId = secretFrom('vault', 'approle.secretId', a.secretId, a.secretIdEnv, env);
-      const url = `${base}/v1/auth/${a.mount}/login`;
-      const res = await client().request({ method: 'POST', url, headers: { 'content-type': 'application/json', ...(o.namespace ? { 'x-vault-namespace': o.namespace } : {}) }, body: JSON.stringify({ role_id: a.roleId, ...(secretId ? { secret_id: secretId.reveal() } : {}) }), accept: [200] }, signal);
+      appRoleSecretId ??= secretFrom('vault', 'approle.secretId', a.secretId, a.secretIdEnv, env);
+      const url = `${base}/v1/auth/${enc(a.mount)}/login`;
+      const res = await client().request({ method: 'POST', url, headers: { 'content-type': 'application/json', ...(o.namespace ? { 'x-vault-namespace': o.namespace } : {}) }, body: JSON.stringify({ role_id: a.roleId, ...(appRoleSecretId ? { secret_id: appRoleSecretId.reveal() } : {}) }), accept: [200] }, signal);
       if (res.status !== 200) throw errorFor(res, url, 'the AppRole login');
-      const t = new Secret(client().json(res, AppRoleLogin, url).auth.client_token);
-      token = t;
-      return t;
+      const auth = client().json(res, AppRoleLogin, url).auth;
+      const value = new Secret(auth.client_token);
+      const lease = auth.lease_duration ?? 0;
+      // renew by a new login at 80% of the lease, at most a minute before it ends; 0 means no expiry
+      token = { value, until: lease > 0 ? Date.now() + Math.max(lease * 0.8, lease - 60) * 1000 : Infinity, approle: true };
+      return value;
     })();
     try {
       return await login;
@@ -123,11 +165,40 @@ export function fromVault(options: VaultProviderOptions): Provider {
     }
   }
 
+  /**
+   * One authenticated call. With an AppRole token, a 403 may mean the token expired or was revoked
+   * early: log in once more and repeat the call once; a second 403 is reported (no loop). A static
+   * token is never replaced. `relogin: false` for side calls whose 403 is a policy answer.
+   */
+  async function call(url: string, signal: AbortSignal | undefined, init: { method?: 'GET' | 'POST'; body?: string; relogin?: boolean; timeoutMs?: number; retries?: number } = {}): Promise<HttpResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const t = await getToken(signal);
+      const res = await client().request({ method: init.method ?? 'GET', url, headers: { ...headers(t), ...(init.body ? { 'content-type': 'application/json' } : {}) }, ...(init.body ? { body: init.body } : {}), ...(init.timeoutMs ? { timeoutMs: init.timeoutMs } : {}), ...(init.retries !== undefined ? { retries: init.retries } : {}) }, signal);
+      if (res.status === 403 && attempt === 0 && init.relogin !== false && token?.approle && token.value === t) {
+        token = undefined;
+        continue;
+      }
+      return res;
+    }
+  }
+
   async function get(url: string, what: string, signal?: AbortSignal, method: 'GET' | 'POST' = 'GET', body?: string): Promise<HttpResponse> {
-    const t = await getToken(signal);
-    const res = await client().request({ method, url, headers: { ...headers(t), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body } : {}) }, signal);
+    const res = await call(url, signal, { method, ...(body ? { body } : {}) });
     if (res.status !== 200) throw errorFor(res, url, what);
     return res;
+  }
+
+  /** KV v2 metadata, best effort: undefined when the policy denies it or anything else goes wrong (but an abort is an abort). */
+  async function kvMetadata(mount: string, path: string, signal?: AbortSignal): Promise<z.infer<typeof Kv2Metadata>['data'] | undefined> {
+    const url = `${base}/v1/${enc(mount)}/metadata/${enc(path)}`;
+    try {
+      const res = await call(url, signal, { relogin: false, retries: 1, timeoutMs: Math.min(o.timeoutMs ?? 15_000, 5_000) });
+      if (res.status !== 200) return undefined;
+      return client().json(res, Kv2Metadata, url).data;
+    } catch (e) {
+      if (signal?.aborted) throw abortError(signal, 'The Vault request');
+      return undefined;
+    }
   }
 
   const field = (data: Record<string, unknown>, key: string, url: string, required: boolean): string | undefined => {
@@ -137,12 +208,12 @@ export function fromVault(options: VaultProviderOptions): Provider {
     return undefined;
   };
 
-  return {
+  const provider: Provider = {
     name: 'vault',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
+      if (disposed) throw new ProviderError('The vault provider was disposed; create a new one with fromVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'vault' } });
       if (signal?.aborted) throw abortError(signal, 'The Vault request');
       const r = parseVaultRef(ref, o.engine);
-      const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
       if (r.engine === 'kv-v2') {
         const url = `${base}/v1/${enc(r.mount)}/data/${enc(r.path)}${r.version ? `?version=${r.version}` : ''}`;
         const d = client().json(await get(url, `secret ${r.mount}/${r.path}`, signal), Kv2, url).data;
@@ -150,11 +221,17 @@ export function fromVault(options: VaultProviderOptions): Provider {
           throw new ProviderError(`The Vault secret ${r.mount}/${r.path} (version ${d.metadata.version ?? '?'}) is deleted or destroyed.`, { code: 'PROVIDER_NOT_FOUND', details: { provider: 'vault', url: displayUrl(url) } });
         }
         const username = field(d.data, o.usernameKey, url, true)!;
+        const password = field(d.data, o.passwordKey, url, true)!;
         const domain = field(d.data, o.domainKey, url, false);
+        const meta = await kvMetadata(r.mount, r.path, signal);
+        // the secret's last change (its newest version's write), else the read version's own creation
+        const changedAt = vaultTime(meta?.updated_time) ?? vaultTime(meta?.versions?.[String(meta.current_version)]?.created_time) ?? vaultTime(d.metadata.created_time);
+        const v = d.metadata.version;
+        const behind = meta && v !== undefined && meta.current_version > v ? ` (current v${meta.current_version})` : '';
         return {
-          username, secret: new Secret(field(d.data, o.passwordKey, url, true)!), ...(domain ? { domain } : {}),
-          ...(d.metadata.created_time ? { changedAt: new Date(d.metadata.created_time) } : {}),
-          source: `vault kv-v2 ${r.mount}/${r.path} v${d.metadata.version ?? '?'}`,
+          username, secret: new Secret(password), ...(domain ? { domain } : {}),
+          ...(changedAt ? { changedAt } : {}),
+          source: `vault kv-v2 ${r.mount}/${r.path} v${v ?? '?'}${behind}`,
         };
       }
       if (r.engine === 'kv-v1') {
@@ -166,9 +243,10 @@ export function fromVault(options: VaultProviderOptions): Provider {
       if (r.engine === 'ldap-static') {
         const url = `${base}/v1/${enc(r.mount)}/static-cred/${enc(r.path)}`;
         const d = client().json(await get(url, `LDAP static role ${r.path}`, signal), LdapStatic, url).data;
+        const rotated = vaultTime(d.last_vault_rotation);
         return {
           username: d.username, secret: new Secret(d.password),
-          ...(d.last_vault_rotation ? { changedAt: new Date(d.last_vault_rotation) } : {}),
+          ...(rotated ? { changedAt: rotated } : {}),
           source: `vault ldap static-cred ${r.mount}/${r.path}`,
         };
       }
@@ -177,21 +255,28 @@ export function fromVault(options: VaultProviderOptions): Provider {
       checkedOut.push({ mount: r.mount, set: r.path, account: res.data.service_account_name });
       return { username: res.data.service_account_name, secret: new Secret(res.data.password), source: `vault ldap library ${r.mount}/${r.path} (checked out)` };
     },
+    /**
+     * Check library accounts back in, then close the connection pool and forget the token. Idempotent;
+     * a resolve after dispose fails with PROVIDER_UNAVAILABLE.
+     */
     async dispose() {
-      // check library accounts back in, then drop the connection pool
+      if (disposed) return;
       const items = checkedOut.splice(0);
       for (const c of items) {
         try {
-          await get(`${base}/v1/${c.mount}/library/${c.set}/check-in`, `check-in of ${c.account}`, undefined, 'POST', JSON.stringify({ service_account_names: [c.account] }));
+          await get(`${base}/v1/${enc(c.mount)}/library/${enc(c.set)}/check-in`, `check-in of ${c.account}`, AbortSignal.timeout(5_000), 'POST', JSON.stringify({ service_account_names: [c.account] }));
         } catch {
           // best effort: the lease expires on its own
         }
       }
+      disposed = true;
+      token = undefined;
       http?.dispose();
       http = undefined;
     },
     async [Symbol.asyncDispose]() {
-      await this.dispose!();
+      await provider.dispose!();
     },
   };
+  return provider;
 }

@@ -10,8 +10,11 @@ providerConformance('vault (token, KV v2)', { auth: true, unavailable: true }, a
   const slow = await startVault({ slowMs: 3000 });
   const env = { VT: VAULT_TOKEN };
   const port = await closedPort();
+  const opts = { address: srv.url, caFile: srv.caFile, tokenEnv: 'VT', env };
   return {
-    provider: fromVault({ address: srv.url, caFile: srv.caFile, tokenEnv: 'VT', env }),
+    provider: fromVault(opts),
+    fresh: () => fromVault(opts),
+    backend: srv,
     okRef: 'kv2:secret/rdp/web01',
     expect: { username: 'PAMTEST\\svc-rdp', password: v2.data.password, changedAt: new Date('2026-11-20T08:00:00.123Z'), domain: 'PAMTEST' },
     notFoundRef: 'kv2:secret/rdp/nope',
@@ -26,15 +29,26 @@ providerConformance('vault (token, KV v2)', { auth: true, unavailable: true }, a
   };
 });
 
-providerConformance('vault (AppRole, LDAP static role)', { auth: true, unavailable: false }, async () => {
+providerConformance('vault (AppRole, LDAP static role)', { auth: true, unavailable: true }, async () => {
   const srv = await startVault();
+  const slow = await startVault({ slowMs: 3000 });
+  const opts = { address: srv.url, caFile: srv.caFile, approle: { roleId: ROLE_ID, secretIdEnv: 'SID' }, env: { SID: SECRET_ID }, engine: 'ldap-static' as const };
   return {
-    provider: fromVault({ address: srv.url, caFile: srv.caFile, approle: { roleId: ROLE_ID, secretIdEnv: 'SID' }, env: { SID: SECRET_ID }, engine: 'ldap-static' }),
+    provider: fromVault(opts),
+    fresh: () => fromVault(opts),
+    backend: srv,
     okRef: 'ldap/svc-rdp',
     expect: { username: 'svc-rdp', password: 'Ldap!Static-Now', changedAt: new Date('2026-11-24T10:00:00.000Z') },
     notFoundRef: 'ldap/no-such-role',
-    authFailProvider: fromVault({ address: srv.url, caFile: srv.caFile, approle: { roleId: ROLE_ID, secretId: 'wrong-secret-id' }, engine: 'ldap-static' }),
-    secrets: [SECRET_ID, 'Ldap!Static-Now', 'wrong-secret-id'],
-    teardown: () => srv.close(),
+    authFailProvider: fromVault({ ...opts, approle: { roleId: ROLE_ID, secretId: 'wrong-secret-id' } }),
+    unavailableProvider: fromVault({ ...opts, address: `https://127.0.0.1:${await closedPort()}`, retries: 1, backoffMs: 10 }),
+    slowProvider: fromVault({ ...opts, address: slow.url }),
+    secrets: [SECRET_ID, 'Ldap!Static-Now', 'Ldap!Prev', 'wrong-secret-id'],
+    // the client_token each AppRole login issues is a secret too
+    runtimeSecrets: () => [...srv.issuedTokens(), ...slow.issuedTokens()],
+    teardown: async () => {
+      await srv.close();
+      await slow.close();
+    },
   };
 });
