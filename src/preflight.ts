@@ -305,7 +305,7 @@ function notProven(steps: StepReport[], t: PreflightReport['target'], haveCreden
   else fixes.push({ action: `Let the LDAP bind run (it did not: ${note('ldap-bind')}).`, owner: 'caller' as const });
   fixes.push({ action: 'Or allow the NLA check (no --no-nla; SDK: rdp.nla / rdp.probe not false) against a host that offers NLA, so the RDP host itself checks the credential.', owner: 'caller' as const });
   return finding('preflight', 'credential.not-checked', 'warning',
-    `Cannot tell whether ${acct} can log on to ${t.host}: nothing checked the password — the LDAP bind did not run (${note('ldap-bind')}) and neither did the NLA step (${note('rdp-nla')}).`,
+    `Cannot tell whether ${acct} can log on to ${t.host}: nothing checked the password (LDAP bind: ${note('ldap-bind')}; NLA: ${note('rdp-nla')}).`,
     { ldapBind: note('ldap-bind'), rdpNla: note('rdp-nla') }, fixes);
 }
 

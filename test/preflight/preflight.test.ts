@@ -91,27 +91,44 @@ describe('preflight', () => {
 });
 
 describe('preflight with the RDP host and the client cache', () => {
-  it('password right, client cache stale: exit 6 and the purge headline', async () => {
+  const staleCache = async () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');
-    const { labPart } = await import('../lab/state.js');
-    const rdp = labPart<{ valid: { port: number }; caFile: string }>('rdp');
-    const s = sambaScenario('good');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-pf-'));
     const file = path.join(dir, 'ws.json');
     fs.writeFileSync(file, JSON.stringify({
       schema: 'credgate-collector/1', machine: 'WS-1',
       credentials: [{ target: 'Domain:target=TERMSRV/127.0.0.1', type: 'domain-password', userName: 'PAMTEST\\alice', lastWritten: '2020-01-01T00:00:00Z' }],
     }));
+    return file;
+  };
+
+  it('password given by the caller right, client cache stale: exit 6, and the headline does not credit a vault', async () => {
+    const { labPart } = await import('../lab/state.js');
+    const rdp = labPart<{ valid: { port: number }; caFile: string }>('rdp');
+    const s = sambaScenario('good');
     const r = await preflight({ host: `127.0.0.1:${rdp.valid.port}`, account: s.upn, password: new Secret(s.password) }, {
-      directory: directory(), rdp: { caFile: rdp.caFile }, cache: { files: [file] },
+      directory: directory(), rdp: { caFile: rdp.caFile }, cache: { files: [await staleCache()] },
     });
     expect(r.steps.map((x) => [x.name, x.status])).toEqual([
       ['provider', 'not-checked'], ['account-state', 'passed'], ['ldap-bind', 'passed'], ['rdp-endpoint', 'passed'], ['rdp-nla', 'not-checked'], ['cache', 'failed'],
     ]);
     expect(r.verdict).toMatchObject({ code: 'cache.stale-password', exitCode: 6 });
+    expect(r.headline).toBe(`The password given for ${s.upn} is right; the client caches an older one for TERMSRV/127.0.0.1, written before the password last changed — purge TERMSRV/127.0.0.1.`);
+  });
+
+  it('the vault\'s password right, client cache stale: the headline names the vault', async () => {
+    const { labPart } = await import('../lab/state.js');
+    const rdp = labPart<{ valid: { port: number }; caFile: string }>('rdp');
+    const s = sambaScenario('good');
+    const vault = defineProvider({ name: 'test-vault', resolve: async () => ({ username: s.upn, secret: new Secret(s.password), source: 'test-vault rdp/alice' }) });
+    const r = await preflight({ host: `127.0.0.1:${rdp.valid.port}`, provider: vault, ref: 'rdp/alice' }, {
+      directory: directory(), rdp: { caFile: rdp.caFile }, cache: { files: [await staleCache()] },
+    });
+    expect(r.verdict).toMatchObject({ code: 'cache.stale-password', exitCode: 6 });
     expect(r.headline).toBe(`The vault's password for ${s.upn} is right; the client caches an older one for TERMSRV/127.0.0.1, written before the password last changed — purge TERMSRV/127.0.0.1.`);
+    expect(JSON.stringify(r)).not.toContain(s.password);
   });
 });
 
