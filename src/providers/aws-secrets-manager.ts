@@ -3,20 +3,37 @@
  * dozen lines, and the SDK would be a heavy lazy load). Follows the Secrets Manager API Reference:
  *   POST / with X-Amz-Target: secretsmanager.GetSecretValue, {"SecretId", "VersionStage"?} →
  *        {"ARN","Name","VersionId","SecretString","CreatedDate"}; DescribeSecret → {"LastRotatedDate","LastChangedDate"}
- *   errors: {"__type": "ResourceNotFoundException" | "AccessDeniedException" | "UnrecognizedClientException" |
- *            "InvalidSignatureException" | "DecryptionFailure" | "ThrottlingException" | "InternalServiceError", "message"}
+ *   errors ("Common Errors" and each operation's errors): {"__type", "message"}, HTTP 400 for
+ *        ResourceNotFoundException, AccessDeniedException, DecryptionFailure, IncompleteSignature,
+ *        InvalidSignatureException, UnrecognizedClientException, ExpiredTokenException, ThrottlingException;
+ *        500 InternalServiceError / InternalFailure, 503 ServiceUnavailable. As the Smithy AWS JSON 1.1 protocol
+ *        allows, the type may carry a namespace ("com.amazonaws.secretsmanager#X") or come only in the
+ *        X-Amzn-ErrorType header with a ":<uri>" suffix; and names appear with and without "Exception".
+ * Temporary credentials (an ASIA... key) sign with the session token (X-Amz-Security-Token).
  * SecretString is JSON {"username","password"} (RDS/AD rotation templates use these keys).
  * changedAt: the current version's CreatedDate or DescribeSecret's LastRotatedDate, the later (LastChangedDate also
- * moves on tag or description edits, so it is not a password change).
+ * moves on tag or description edits, so it is not a password change). When DescribeSecret fails (a policy that
+ * grants only GetSecretValue), the credential is still returned, without changedAt (CreatedDate alone can predate
+ * the change a rotation made), and the failure is reported through onWarning (default: process.emitWarning) and
+ * in `source`. With describe: false, changedAt is CreatedDate.
  */
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
+import { ConfigError, CredgateError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, ResolveOptions } from './types.js';
-import { HttpClient, displayUrl } from './http.js';
+import { HttpClient, displayUrl, redact, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 import { signRequest } from './sigv4.js';
+
+/** A resolve that succeeded with less than usual (DescribeSecret failed: no changedAt). */
+export interface AwsProviderWarning {
+  code: 'aws.describe-failed';
+  secretId: string;
+  /** The credgate code and the AWS error type of the failure, never its text. */
+  error: { code: string; awsError?: string; status?: number };
+  message: string;
+}
 
 const Options = z.object({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
@@ -24,10 +41,13 @@ const Options = z.object({
   accessKeyId: z.string().min(1).optional(),
   secretAccessKey: secretInput.optional(),
   secretAccessKeyEnv: z.string().optional(),
+  sessionToken: secretInput.optional(),
   sessionTokenEnv: z.string().optional(),
   usernameKey: z.string().default('username'),
   passwordKey: z.string().default('password'),
   describe: z.boolean().default(true),
+  /** Receives a warning when DescribeSecret fails; default process.emitWarning (code CREDGATE_AWS_DESCRIBE_FAILED). */
+  onWarning: z.custom<(w: AwsProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
   env: z.record(z.string(), z.string().optional()).optional(),
   ...httpOptionsSchema,
 }).strict();
@@ -35,28 +55,77 @@ export type AwsSecretsManagerOptions = z.input<typeof Options>;
 
 const GetValue = z.object({ Name: z.string().optional(), VersionId: z.string().optional(), SecretString: z.string().optional(), CreatedDate: z.number().optional() }).passthrough();
 const Describe = z.object({ LastRotatedDate: z.number().optional(), LastChangedDate: z.number().optional() }).passthrough();
-const Err = z.object({ __type: z.string(), message: z.string().optional(), Message: z.string().optional() }).passthrough();
+const Err = z.object({ __type: z.string().optional(), code: z.string().optional(), message: z.string().optional(), Message: z.string().optional() }).passthrough();
 
 const AWS_ERRORS: Record<string, ErrorCode> = {
   ResourceNotFoundException: 'PROVIDER_NOT_FOUND',
   AccessDeniedException: 'PROVIDER_FORBIDDEN',
-  UnrecognizedClientException: 'PROVIDER_AUTH_FAILED',
-  InvalidSignatureException: 'PROVIDER_AUTH_FAILED',
-  ExpiredTokenException: 'PROVIDER_AUTH_FAILED',
-  IncompleteSignature: 'PROVIDER_AUTH_FAILED',
+  NotAuthorized: 'PROVIDER_FORBIDDEN',
   DecryptionFailure: 'PROVIDER_FORBIDDEN',
+  UnrecognizedClientException: 'PROVIDER_AUTH_FAILED',
+  InvalidClientTokenId: 'PROVIDER_AUTH_FAILED',
+  InvalidSignatureException: 'PROVIDER_AUTH_FAILED',
+  IncompleteSignature: 'PROVIDER_AUTH_FAILED',
+  MissingAuthenticationToken: 'PROVIDER_AUTH_FAILED',
+  ExpiredTokenException: 'PROVIDER_AUTH_FAILED',
+  RequestExpired: 'PROVIDER_AUTH_FAILED',
   ThrottlingException: 'PROVIDER_RATE_LIMITED',
+  TooManyRequestsException: 'PROVIDER_RATE_LIMITED',
   InternalServiceError: 'PROVIDER_UNAVAILABLE',
+  InternalFailure: 'PROVIDER_UNAVAILABLE',
+  ServiceUnavailable: 'PROVIDER_UNAVAILABLE',
   InvalidParameterException: 'PROVIDER_BAD_RESPONSE',
   InvalidRequestException: 'PROVIDER_BAD_RESPONSE',
 };
+
+/** What to do, by credgate-side meaning of the AWS error. */
+const AWS_FIX: Record<string, string> = {
+  AccessDeniedException: 'grant the caller secretsmanager:GetSecretValue on this secret',
+  NotAuthorized: 'grant the caller secretsmanager:GetSecretValue on this secret',
+  DecryptionFailure: 'grant the caller kms:Decrypt on the secret\'s KMS key',
+  UnrecognizedClientException: 'check the access key id (and the session token of temporary credentials)',
+  InvalidClientTokenId: 'check the access key id',
+  InvalidSignatureException: 'check the secret access key',
+  IncompleteSignature: 'check the credentials credgate signs with',
+  MissingAuthenticationToken: 'check the credentials credgate signs with',
+  ExpiredTokenException: 'refresh the temporary credentials (session token)',
+  RequestExpired: 'check this machine\'s clock',
+};
+
+/**
+ * The error type of an AWS JSON answer, sanitized as the Smithy AWS JSON 1.1 protocol says: from the body's
+ * __type (or code), else the X-Amzn-ErrorType header; the part after a "#" and before a ":".
+ */
+export function awsErrorType(res: Pick<HttpResponse, 'body' | 'headers'>): string {
+  let raw = '';
+  try {
+    const e = Err.parse(JSON.parse(res.body.toString('utf8')));
+    raw = e.__type ?? e.code ?? '';
+  } catch {
+    /* not an AWS error body */
+  }
+  if (!raw) {
+    const h = res.headers['x-amzn-errortype'];
+    raw = (Array.isArray(h) ? h[0] : h) ?? '';
+  }
+  return raw.split(':')[0]!.replace(/^.*#/, '').trim().slice(0, 100);
+}
+
+/** The credgate code for an AWS error type, whether written with or without an "Exception" suffix. */
+export function awsErrorCode(type: string): { code: ErrorCode; canonical: string } | undefined {
+  for (const t of [type, type.replace(/Exception$/, ''), `${type}Exception`]) {
+    const code = Object.hasOwn(AWS_ERRORS, t) ? AWS_ERRORS[t] : undefined;
+    if (code) return { code, canonical: t };
+  }
+  return undefined;
+}
 
 export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provider {
   const o = validateOptions('aws-secrets-manager', Options, options);
   const env = o.env ?? process.env;
   const accessKeyId = o.accessKeyId ?? env.AWS_ACCESS_KEY_ID;
   const secretKey = secretFrom('aws-secrets-manager', 'secretAccessKey', o.secretAccessKey, o.secretAccessKeyEnv ?? (env.AWS_SECRET_ACCESS_KEY ? 'AWS_SECRET_ACCESS_KEY' : undefined), env);
-  const sessionToken = secretFrom('aws-secrets-manager', 'sessionToken', undefined, o.sessionTokenEnv ?? (env.AWS_SESSION_TOKEN ? 'AWS_SESSION_TOKEN' : undefined), env);
+  const sessionToken = secretFrom('aws-secrets-manager', 'sessionToken', o.sessionToken, o.sessionTokenEnv ?? (env.AWS_SESSION_TOKEN ? 'AWS_SESSION_TOKEN' : undefined), env);
   if (!accessKeyId || !secretKey) {
     throw new ConfigError('The aws-secrets-manager provider needs accessKeyId and secretAccessKeyEnv (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).', { code: 'CONFIG_INVALID', details: { provider: 'aws-secrets-manager' } });
   }
@@ -68,8 +137,13 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
     if (disposed) throw new ProviderError('The aws-secrets-manager provider was disposed; create a new one with fromAwsSecretsManager().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'aws-secrets-manager' } });
     return (http ??= new HttpClient('aws-secrets-manager', o));
   };
+  const warn = (w: AwsProviderWarning) => {
+    if (o.onWarning) o.onWarning(w);
+    else process.emitWarning(w.message, { code: 'CREDGATE_AWS_DESCRIBE_FAILED' });
+  };
 
-  const throttled = (r: { status: number; body: Buffer }) => r.status === 400 && /"__type"\s*:\s*"[^"]*ThrottlingException"/.test(r.body.toString('utf8', 0, 512));
+  // AWS throttles with 400 ThrottlingException (not 429): retried with backoff like a 429
+  const throttled = (r: HttpResponse) => r.status === 400 && awsErrorCode(awsErrorType(r))?.code === 'PROVIDER_RATE_LIMITED';
 
   async function call<T extends z.ZodTypeAny>(target: string, body: object, schema: T, signal?: AbortSignal): Promise<z.infer<T>> {
     const json = JSON.stringify(body);
@@ -78,17 +152,22 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `secretsmanager.${target}` },
       accessKeyId: accessKeyId!, secretAccessKey: secretKey!.reveal(), ...(sessionToken ? { sessionToken: sessionToken.reveal() } : {}),
     });
-    // AWS throttles with 400 ThrottlingException (not 429): retried with backoff like a 429
     const res = await client().request({ method: 'POST', url: endpoint, headers: signed.headers, body: json, retryable: throttled }, signal);
     if (res.status === 200) return client().json(res, schema, endpoint);
-    let type = '';
+    const type = awsErrorType(res);
+    const known = awsErrorCode(type);
+    const code: ErrorCode = known?.code ?? (res.status >= 500 ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_BAD_RESPONSE');
+    let text = '';
     try {
-      type = Err.parse(JSON.parse(res.body.toString('utf8'))).__type.replace(/^.*#/, '');
+      const e = Err.parse(JSON.parse(res.body.toString('utf8')));
+      text = redact(String(e.message ?? e.Message ?? ''), [secretKey!.reveal(), sessionToken?.reveal()]).replace(/[\r\n\t]+/g, ' ').slice(0, 240);
     } catch {
-      /* not an AWS error body */
+      /* no message */
     }
-    const code = AWS_ERRORS[type] ?? (res.status >= 500 ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_BAD_RESPONSE');
-    throw new ProviderError(`AWS Secrets Manager ${target} answered ${res.status}${type ? ` ${type}` : ''} at ${displayUrl(endpoint)}.`, { code, details: { provider: 'aws-secrets-manager', status: res.status, ...(type ? { awsError: type } : {}) } });
+    const fix = known ? AWS_FIX[known.canonical] : undefined;
+    throw new ProviderError(`AWS Secrets Manager ${target} answered ${res.status}${type ? ` ${type}` : ''} at ${displayUrl(endpoint)}${text ? `: ${text}` : ''}${fix ? `; ${fix}` : ''}.`, {
+      code, details: { provider: 'aws-secrets-manager', status: res.status, ...(type ? { awsError: type } : {}) },
+    });
   }
 
   return {
@@ -96,12 +175,19 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) throw new ProviderError('The aws-secrets-manager provider was disposed; create a new one with fromAwsSecretsManager().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'aws-secrets-manager' } });
       if (signal?.aborted) throw abortError(signal, 'The Secrets Manager request');
-      const id = typeof ref === 'string' ? ref : String((ref as Record<string, unknown>).secretId ?? '');
-      if (!id) throw new ConfigError('An aws-secrets-manager reference is the secret name or ARN.', { code: 'CONFIG_INVALID' });
+      const rawId = typeof ref === 'string' ? ref : (ref as Record<string, unknown>).secretId;
+      const id = typeof rawId === 'string' ? rawId : '';
+      if (!id) throw new ConfigError('An aws-secrets-manager reference is the secret name or ARN, or { secretId, versionStage? }.', { code: 'CONFIG_INVALID', details: { provider: 'aws-secrets-manager' } });
       const stage = typeof ref === 'object' && typeof (ref as Record<string, unknown>).versionStage === 'string' ? String((ref as Record<string, unknown>).versionStage) : undefined;
+      let describeFailure: CredgateError | undefined;
       const [v, d] = await Promise.all([
         call('GetSecretValue', { SecretId: id, ...(stage ? { VersionStage: stage } : {}) }, GetValue, signal),
-        o.describe ? call('DescribeSecret', { SecretId: id }, Describe, signal).catch(() => undefined) : Promise.resolve(undefined),
+        o.describe
+          ? call('DescribeSecret', { SecretId: id }, Describe, signal).catch((e: unknown) => {
+            describeFailure = e instanceof CredgateError ? e : new ProviderError('DescribeSecret failed.', { code: 'PROVIDER_BAD_RESPONSE' });
+            return undefined;
+          })
+          : Promise.resolve(undefined),
       ]);
       if (v.SecretString === undefined) throw new ProviderError(`The secret ${id} has no SecretString (binary secrets are not credentials).`, { code: 'PROVIDER_UNSUPPORTED', details: { provider: 'aws-secrets-manager' } });
       let data: Record<string, unknown>;
@@ -110,16 +196,30 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
       } catch {
         throw new ProviderError(`The secret ${id} is not JSON; store {"${o.usernameKey}": ..., "${o.passwordKey}": ...}.`, { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'aws-secrets-manager' } });
       }
-      const user = data[o.usernameKey];
-      const pw = data[o.passwordKey];
+      const user = typeof data === 'object' && data !== null ? data[o.usernameKey] : undefined;
+      const pw = typeof data === 'object' && data !== null ? data[o.passwordKey] : undefined;
       if (typeof user !== 'string' || typeof pw !== 'string') {
         throw new ProviderError(`The secret ${id} lacks string keys "${o.usernameKey}" and "${o.passwordKey}".`, { code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'aws-secrets-manager' } });
       }
-      const times = [v.CreatedDate, d?.LastRotatedDate].filter((x): x is number => typeof x === 'number');
+      let note = '';
+      let changedAt: Date | undefined;
+      if (describeFailure) {
+        const f = describeFailure as CredgateError;
+        const awsError = typeof f.details?.awsError === 'string' ? f.details.awsError : undefined;
+        const status = typeof f.details?.status === 'number' ? f.details.status : undefined;
+        note = ` (changedAt unknown: DescribeSecret failed, ${awsError ?? f.code})`;
+        warn({
+          code: 'aws.describe-failed', secretId: id, error: { code: f.code, ...(awsError ? { awsError } : {}), ...(status ? { status } : {}) },
+          message: `aws-secrets-manager: DescribeSecret for ${id} failed (${awsError ?? f.code}); the credential is returned without changedAt. Grant secretsmanager:DescribeSecret, or set describe: false to use the version's CreatedDate.`,
+        });
+      } else {
+        const times = [v.CreatedDate, d?.LastRotatedDate].filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+        if (times.length) changedAt = new Date(Math.max(...times) * 1000);
+      }
       return {
         username: user, secret: new Secret(pw), ...(typeof data.domain === 'string' ? { domain: data.domain } : {}),
-        ...(times.length ? { changedAt: new Date(Math.max(...times) * 1000) } : {}),
-        source: `aws-secrets-manager ${v.Name ?? id}${v.VersionId ? ` (${v.VersionId})` : ''}`,
+        ...(changedAt ? { changedAt } : {}),
+        source: `aws-secrets-manager ${v.Name ?? id}${v.VersionId ? ` (${v.VersionId})` : ''}${note}`,
       };
     },
     /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
