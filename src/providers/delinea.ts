@@ -11,6 +11,10 @@
  *          alike: 400 {"errorCode":"API_AccessDenied","message":"Access Denied"}; 401/403 "Authentication failed."
  *          for a bad or expired token.
  * Fields are picked by slug (username, password, domain by default; template-specific slugs are options).
+ * changedAt: the secret model (SecretModel) documents no "last successful change" field, only
+ * lastPasswordChangeAttempt ("time of most recent password change attempt"), failedPasswordChangeAttempts and
+ * isOutOfSync ("has failed its last password change attempt"). The attempt's time is used only when neither says
+ * it failed; it is read as UTC when it carries no zone.
  */
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
@@ -51,7 +55,25 @@ const SecretBody = z.object({
   active: z.boolean().optional(),
   items: z.array(Item),
   lastPasswordChangeAttempt: z.string().nullable().optional(),
+  isOutOfSync: z.boolean().nullable().optional(),
+  failedPasswordChangeAttempts: z.number().nullable().optional(),
 }).passthrough();
+
+/**
+ * A Secret Server date-time. It writes them as ISO 8601, often without a zone ("2026-11-23T04:15:00"): such a
+ * time is read as UTC, never as this machine's local time (which would shift it by the caller's zone and
+ * daylight saving). Undefined when unusable, including Secret Server's "never" (0001-01-01).
+ */
+export function parseSecretServerTime(s: string | null | undefined): Date | undefined {
+  if (!s) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(s.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec = '00', frac = '', zone] = m;
+  const ms = frac ? Math.round(Number(`0${frac}`) * 1000) : 0;
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${sec}.${String(Math.min(ms, 999)).padStart(3, '0')}${!zone || zone === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`;
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) || t.getUTCFullYear() < 1900 ? undefined : t;
+}
 const ApiError = z.object({ message: z.string().optional(), errorCode: z.string().optional(), error: z.string().optional(), error_description: z.string().optional() }).passthrough();
 
 export function fromDelinea(options: DelineaOptions): Provider {
@@ -150,10 +172,12 @@ export function fromDelinea(options: DelineaOptions): Provider {
           });
         }
         const domain = pick(o.domainSlug)?.itemValue;
-        const changed = s.lastPasswordChangeAttempt ? new Date(s.lastPasswordChangeAttempt) : undefined;
+        // the secret model has no "last successful change": the last attempt counts only when it did not fail
+        const failed = s.isOutOfSync === true || (s.failedPasswordChangeAttempts ?? 0) > 0;
+        const changed = failed ? undefined : parseSecretServerTime(s.lastPasswordChangeAttempt);
         return {
           username: user.itemValue, secret: new Secret(pw.itemValue), ...(domain ? { domain } : {}),
-          ...(changed && !Number.isNaN(changed.getTime()) ? { changedAt: changed } : {}),
+          ...(changed ? { changedAt: changed } : {}),
           source: `delinea secret ${id}${s.name ? ` (${s.name})` : ''}`,
         };
       }
