@@ -2,8 +2,11 @@
  * Prove a credential with an LDAP simple bind, over LDAPS or StartTLS, and explain the answer:
  * every AD `data XXX` sub-code and every ppolicy response becomes a finding with the cause and
  * the fix. A rejected password is a finding, not an exception. Connection failures are findings
- * too (net.*, tls.*), each URL tried in order; a bind answer from one server is final — credgate
- * never retries a failed bind, so it never costs the account a second bad-password count.
+ * too (net.*, tls.*). Several URLs fail over in order, each with its own timeout (timeoutMs) inside
+ * an overall bound (overallTimeoutMs, default timeoutMs × URLs), but only while the bind has not
+ * reached a server: once the bind request is written, whatever happens next (an answer, a lost
+ * connection, no answer) is final — credgate never re-sends a bind, so it never costs the account
+ * a second bad-password count.
  */
 import { InvalidCredentialsError, ResultCodeError, StrongAuthRequiredError, type Client } from 'ldapts';
 import { ConfigError, CredgateError, abortError } from '../core/errors.js';
@@ -13,8 +16,8 @@ import { scrub, type Secret } from '../core/secret.js';
 import { adSubCode, parseAdDiagnostic } from './ad-codes.js';
 import { PasswordPolicyControl, type PasswordPolicyResponse } from './ppolicy.js';
 import {
-  assertBindTransport, closeClient, connectionFinding, deadline, loadCa, newClient, parseLdapUrls,
-  tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
+  assertBindTransport, attemptDeadlines, BIND_REQUEST, closeClient, connectionFinding, loadCa, newClient, onRequestSent,
+  parseLdapUrls, tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
 } from './ldap-common.js';
 
 export interface LdapBindOptions extends LdapTransportOptions {
@@ -48,8 +51,7 @@ export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]
     );
   }
   const ca = loadCa(opts);
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const signal = deadline(opts.signal, timeoutMs);
+  const deadlines = attemptDeadlines(opts, urls.length);
   const warnings: Finding[] = [];
   if (opts.insecureSkipTlsVerify) {
     warnings.push(finding(SOURCE, 'tls.verification-disabled', 'warning', 'TLS certificate verification was switched off for this check; the server was not authenticated.', {}, [
@@ -62,14 +64,23 @@ export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]
     ]));
   }
   const connectionFindings: Finding[] = [];
-  for (const u of urls) {
+  for (const [i, u] of urls.entries()) {
     if (opts.signal?.aborted) throw abortError(opts.signal, 'The LDAP check');
-    const r = await bindOnce(u, opts, account.bindName, pw, ca, signal);
-    if (r.kind === 'answer') {
-      return [...warnings, ...r.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: account.bindName, url: u.url } }))];
+    if (deadlines.overall.aborted) {
+      // the overall bound ran out before this URL's turn: say which servers were never tried
+      const last = connectionFindings.at(-1);
+      if (last) last.evidence.notTried = urls.slice(i).map((x) => x.url);
+      break;
+    }
+    const r = await bindOnce(u, opts, account.bindName, pw, ca, deadlines.attempt());
+    if (r.kind === 'final') {
+      const out: Finding[] = r.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: account.bindName, url: u.url } }));
+      if (connectionFindings.length) {
+        for (const f of out) f.evidence.failover = `reached after ${connectionFindings.map((c) => `${String(c.evidence.url)} (${c.code})`).join(', ')}`;
+      }
+      return [...warnings, ...out];
     }
     connectionFindings.push(r.finding);
-    if (signal.aborted) break;
   }
   if (opts.signal?.aborted) throw abortError(opts.signal, 'The LDAP check');
   if (connectionFindings.length > 1) {
@@ -78,7 +89,11 @@ export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]
   return [...warnings, ...connectionFindings];
 }
 
-type BindResult = { kind: 'answer'; findings: Finding[] } | { kind: 'unreachable'; finding: Finding };
+/**
+ * final: the bind reached the server (an answer, or a connection lost / timed out after the bind
+ * request was written) — never re-sent. unreachable: the bind never left; try the next URL.
+ */
+type BindResult = { kind: 'final'; findings: Finding[] } | { kind: 'unreachable'; finding: Finding };
 
 async function bindOnce(
   u: ParsedUrl,
@@ -89,24 +104,31 @@ async function bindOnce(
   signal: AbortSignal,
 ): Promise<BindResult> {
   const client: Client = newClient(u, opts, ca);
+  // 'connect' (TCP, and TLS for ldaps://) → 'starttls' → 'bind' the moment the bind request is written
   let phase = 'connect';
+  let bindSent = false;
+  onRequestSent(client, (op) => {
+    if (op === BIND_REQUEST) {
+      bindSent = true;
+      phase = 'bind';
+    }
+  });
   try {
     if (u.scheme === 'ldap' && opts.starttls) {
       phase = 'starttls';
       await withSignal(client.startTLS(tlsOptionsFor(u, opts, ca)), signal, () => closeClient(client));
     }
-    phase = 'bind';
     const ppc = opts.passwordPolicy === false ? undefined : new PasswordPolicyControl();
     try {
       await withSignal(client.bind(bindName, pw, ppc ? [ppc] : undefined), signal, () => closeClient(client));
-      return { kind: 'answer', findings: successFindings(ppc?.result, opts) };
+      return { kind: 'final', findings: successFindings(ppc?.result, opts) };
     } catch (e) {
       if (e instanceof InvalidCredentialsError) {
-        return { kind: 'answer', findings: [rejectedFinding(e, ppc?.result, pw)] };
+        return { kind: 'final', findings: [rejectedFinding(e, ppc?.result, pw)] };
       }
       if (e instanceof StrongAuthRequiredError) {
         return {
-          kind: 'answer',
+          kind: 'final',
           findings: [
             finding(SOURCE, 'ldap.strong-auth-required', 'error', 'The directory refuses simple binds without transport encryption (LDAP signing / channel binding policy).', {
               resultCode: 8,
@@ -121,7 +143,7 @@ async function bindOnce(
       if (e instanceof ResultCodeError) {
         const rc = e.code;
         return {
-          kind: 'answer',
+          kind: 'final',
           findings: [
             finding(SOURCE, 'ldap.bind-error', 'error', `The directory answered the bind with LDAP result ${rc} (${e.name}).`, {
               resultCode: rc,
@@ -134,7 +156,11 @@ async function bindOnce(
     }
   } catch (e) {
     if (opts.signal?.aborted) throw abortError(opts.signal, 'The LDAP check');
-    const f = connectionFinding(e, u, SOURCE, phase, signal.aborted);
+    const f = connectionFinding(e, u, SOURCE, phase, signal.aborted, { requestSent: bindSent });
+    if (f && bindSent) {
+      f.message += ' credgate did not send the bind to another server: the directory may already have checked the password, and a second try could add a second bad-password count.';
+      return { kind: 'final', findings: [f] };
+    }
     if (f) return { kind: 'unreachable', finding: f };
     if (e instanceof CredgateError) throw e;
     throw new CredgateError(`The LDAP check against ${u.url} failed unexpectedly during ${phase}: ${scrub(e instanceof Error ? e.message : String(e), [pw])}`, {

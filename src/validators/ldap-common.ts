@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { checkServerIdentity as tlsCheck, type ConnectionOptions } from 'node:tls';
 import net from 'node:net';
-import { Client } from 'ldapts';
+import { Client, ResultCodeError } from 'ldapts';
 import { ConfigError, CredgateError } from '../core/errors.js';
 import { finding, type Finding } from '../core/findings.js';
 
@@ -27,8 +27,14 @@ export interface LdapTransportOptions {
   insecureSkipTlsVerify?: boolean;
   /** Allow a simple bind over plain ldap:// without StartTLS (the password travels in clear). */
   allowPlainBind?: boolean;
-  /** Per step (connect, TLS, each operation) and overall deadline in ms. Default 10,000. */
+  /**
+   * Deadline in ms for one URL's attempt (connect, TLS, bind / searches), and for each step inside
+   * it. Each URL gets its own, so a dead first server (a silent port, a blackhole) still leaves
+   * time for the next one. Default 10,000.
+   */
   timeoutMs?: number;
+  /** Bound over all URLs together. Default timeoutMs × the number of URLs. */
+  overallTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -123,6 +129,46 @@ export function deadline(signal: AbortSignal | undefined, timeoutMs: number): Ab
   return signal ? AbortSignal.any([signal, t]) : t;
 }
 
+export interface AttemptDeadlines {
+  /** The caller's signal plus the overall bound over all URLs. */
+  overall: AbortSignal;
+  overallMs: number;
+  /** A fresh signal for one URL's attempt: fires after timeoutMs, or with `overall`. */
+  attempt(): AbortSignal;
+}
+
+/** Failover deadlines: one per URL attempt (timeoutMs) inside an overall bound (overallTimeoutMs, default timeoutMs × URLs). */
+export function attemptDeadlines(opts: LdapTransportOptions, urlCount: number): AttemptDeadlines {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const overallMs = opts.overallTimeoutMs ?? timeoutMs * Math.max(1, urlCount);
+  const overall = deadline(opts.signal, overallMs);
+  return { overall, overallMs, attempt: () => deadline(overall, timeoutMs) };
+}
+
+/** LDAP protocolOp tag of a BindRequest ([APPLICATION 0] constructed). */
+export const BIND_REQUEST = 0x60;
+
+/**
+ * Call onSent(protocolOperation, answered) the moment the client writes a request to the socket,
+ * so a caller can tell "never reached the server" (safe to try the next URL) from "the server got
+ * the request" (a bind may have been checked: never resend it). `answered` settles when the
+ * server's response arrives (any LDAP result code) and rejects when none ever does (connection
+ * lost, timeout). ldapts has no public hook for this, so this wraps its Client#_send on the
+ * instance; if that method ever disappears this throws at once rather than silently reporting
+ * "not sent".
+ */
+export function onRequestSent(c: Client, onSent: (protocolOperation: number, answered: Promise<unknown>) => void): void {
+  const inst = c as unknown as { _send?: (m: { protocolOperation?: number }) => Promise<unknown> };
+  const orig = inst._send;
+  if (typeof orig !== 'function') throw new Error('ldapts Client#_send not found; the request-sent hook needs updating for this ldapts version');
+  inst._send = function send(this: unknown, m: { protocolOperation?: number }) {
+    const r = orig.call(this, m);
+    // _send throws before writing when the socket is gone; reaching here means it was written
+    onSent(m.protocolOperation ?? -1, r);
+    return r;
+  };
+}
+
 /** Race a promise against a signal; on abort, run onAbort (close the socket) and reject. */
 export function withSignal<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
   if (signal.aborted) {
@@ -188,11 +234,32 @@ function errnoOf(e: unknown): string | undefined {
 /**
  * Turn a failure to connect / upgrade to TLS into a finding (an answer about the network), or
  * undefined when the error is something else.
+ *
+ * With `requestSent` (the request was already written to the server), every failure is either
+ * `net.timeout` or `net.connection-lost`, never a TLS/handshake finding: the server had the
+ * request (for a bind: it may have checked the password).
  */
-export function connectionFinding(e: unknown, u: ParsedUrl, source: string, phase: string, timedOut: boolean): Finding | undefined {
+export function connectionFinding(
+  e: unknown, u: ParsedUrl, source: string, phase: string, timedOut: boolean, o: { requestSent?: boolean } = {},
+): Finding | undefined {
   const code = errnoOf(e);
   const msg = e instanceof Error ? e.message : String(e);
-  const ev = { url: u.url, host: u.host, port: u.port, phase, error: code ?? msg.slice(0, 300) };
+  const ev: Record<string, unknown> = { url: u.url, host: u.host, port: u.port, phase, error: code ?? msg.slice(0, 300) };
+  if (o.requestSent) {
+    // an LDAP result is an answer, not a network failure
+    if (e instanceof ResultCodeError) return undefined;
+    ev.requestSent = true;
+    const timeout = timedOut || code === 'ETIMEDOUT' || /timed? ?out/i.test(msg);
+    return timeout
+      ? finding(source, 'net.timeout', 'error', `${u.url} received the ${phase} request but did not answer within the deadline.`, ev, [
+        { action: `Check ${u.host}'s directory service (hung or overloaded) and the path to port ${u.port}.`, owner: 'directory' },
+        { action: 'Raise --timeout if the directory is known to be slow; run the check again later.', owner: 'caller' },
+      ])
+      : finding(source, 'net.connection-lost', 'error', `The connection to ${u.url} was lost after the ${phase} request was sent, before the server answered.`, ev, [
+        { action: `Check ${u.host}'s directory service logs (a crash or a reset connection) and any load balancer or firewall in the path that cuts connections.`, owner: 'directory' },
+        { action: 'Run the check again once the server is stable.', owner: 'caller' },
+      ]);
+  }
   if (timedOut || code === 'ETIMEDOUT' || /timed? ?out/i.test(msg)) {
     return finding(source, 'net.timeout', 'error', `${u.url} did not answer within the deadline (${phase}).`, ev, [
       { action: `Check that ${u.host} is up and that port ${u.port} is not silently dropped by a firewall.`, owner: 'network' },

@@ -1,12 +1,16 @@
 // LDAP bind against the lab's real Samba AD DC: every account state, every name form, awkward
 // passwords, transport security and network failures.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { validateLdapBind } from '../../src/validators/ldap-bind.js';
 import { Secret } from '../../src/core/secret.js';
 import { CredgateError } from '../../src/core/errors.js';
 import { samba, sambaScenario, type SambaState } from '../lab/state.js';
 import { adminClient, createUser } from '../lab/samba.mjs';
-import { closedPort, silentServer, type SilentServer } from '../helpers/servers.js';
+import { closedPort, countingServer, silentServer, tlsAfterRequestServer, type CountingServer, type SilentServer } from '../helpers/servers.js';
+import { makeCA, issueCert } from '../lab/pki.mjs';
 
 let lab: SambaState;
 beforeAll(() => {
@@ -120,6 +124,22 @@ describe('transport security', () => {
     expect(codes(await validateLdapBind({ ...opts(s.upn, s.password), urls: lab.ldapsUrlV6, servername: 'localhost' }))).toEqual(['ldap.ok']);
   });
 
+  it('--insecure-skip-tls-verify binds to a certificate that is neither trusted nor for this name, and says so', async () => {
+    const s = sambaScenario('good');
+    // [::1] is not in the lab certificate's SAN and no CA is given: both checks would fail
+    const plain = { urls: lab.ldapsUrlV6, username: s.upn, password: new Secret(s.password), timeoutMs: 5000 };
+    expect(codes(await validateLdapBind(plain))).toEqual(['tls.untrusted']);
+    const f = await validateLdapBind({ ...plain, insecureSkipTlsVerify: true });
+    expect(codes(f)).toEqual(['tls.verification-disabled', 'ldap.ok']);
+    expect(f[0]!.severity).toBe('warning');
+    expect(f[0]!.remediation[0]!.action).toContain('--ca-file');
+    expect(f[1]!.evidence.url).toBe('ldaps://[::1]:636');
+    // the warning comes with every answer, a rejection too
+    const w = sambaScenario('wrong-password');
+    expect(codes(await validateLdapBind({ ...plain, username: w.upn, password: new Secret(w.tryPassword), insecureSkipTlsVerify: true })))
+      .toEqual(['tls.verification-disabled', 'ldap.invalid-credentials']);
+  });
+
   it('refuses an empty password (that would be an anonymous bind)', async () => {
     await expect(validateLdapBind(opts('alice@pamtest.local', ''))).rejects.toBeInstanceOf(CredgateError);
   });
@@ -169,9 +189,55 @@ describe('network failures and failover', () => {
   });
 
   it('never retries a bind answer on the next URL', async () => {
+    // wrong-password (bob) has a no-lockout PSO; the second URL counts who calls
     const s = sambaScenario('wrong-password');
-    const f = await validateLdapBind({ ...opts(s.upn, s.tryPassword), urls: [lab.ldapsUrl, 'ldaps://localhost:636'] });
-    expect(codes(f)).toEqual(['ldap.invalid-credentials']);
+    const second = await countingServer();
+    try {
+      const f = await validateLdapBind({ ...opts(s.upn, s.tryPassword), urls: [lab.ldapsUrl, `ldaps://127.0.0.1:${second.port}`] });
+      expect(codes(f)).toEqual(['ldap.invalid-credentials']);
+      expect(f[0]!.evidence.url).toBe(lab.ldapsUrl);
+      expect(second.connections).toBe(0);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('the counting server does see a failover (control for the test above)', async () => {
+    const s = sambaScenario('good');
+    const first = await countingServer();
+    try {
+      // it accepts and drops the connection before TLS: unreachable, so the bind goes to Samba
+      const f = await validateLdapBind({ ...opts(s.upn, s.password), urls: [`ldaps://127.0.0.1:${first.port}`, lab.ldapsUrl] });
+      expect(codes(f)).toEqual(['ldap.ok']);
+      expect(first.connections).toBe(1);
+      expect(String(f[0]!.evidence.failover)).toContain(`ldaps://127.0.0.1:${first.port} (tls.handshake-failed)`);
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('fails over after a timeout: a silent first server (accepts TCP, never answers) is followed by Samba', async () => {
+    const s = sambaScenario('good');
+    const t0 = Date.now();
+    const f = await validateLdapBind({ ...opts(s.upn, s.password), urls: [`ldaps://127.0.0.1:${silent.port}`, lab.ldapsUrl], timeoutMs: 700 });
+    const ms = Date.now() - t0;
+    expect(codes(f)).toEqual(['ldap.ok']);
+    expect(f[0]!.evidence.url).toBe(lab.ldapsUrl);
+    expect(String(f[0]!.evidence.failover)).toContain('(net.timeout)');
+    expect(ms).toBeGreaterThanOrEqual(650);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('the overall bound (overallTimeoutMs) stops the failover and names the URLs not tried', async () => {
+    const s = sambaScenario('good');
+    const t0 = Date.now();
+    const f = await validateLdapBind({
+      ...opts(s.upn, s.password),
+      urls: [`ldaps://127.0.0.1:${silent.port}`, `ldaps://localhost:${silent.port}`, lab.ldapsUrl], timeoutMs: 400, overallTimeoutMs: 600,
+    });
+    expect(codes(f)).toEqual(['net.timeout', 'net.timeout']);
+    expect(f[1]!.evidence.notTried).toEqual([lab.ldapsUrl]);
+    expect(Date.now() - t0).toBeLessThan(3000);
   });
 
   it('honours the caller\'s AbortSignal', async () => {
@@ -179,5 +245,84 @@ describe('network failures and failover', () => {
     const p = validateLdapBind({ ...opts('alice@pamtest.local', 'whatever1'), urls: `ldaps://127.0.0.1:${silent.port}`, timeoutMs: 10_000, signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     await expect(p).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+});
+
+describe('a connection lost after the bind was sent is final', () => {
+  let dir: string;
+  let leaf: { cert: string; key: string };
+  let caFile: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-lost-'));
+    const ca = await makeCA(path.join(dir, 'ca'), { cn: 'credgate test CA (lost bind)' });
+    leaf = await issueCert(ca, 'leaf', { cn: 'localhost', sans: ['IP:127.0.0.1', 'DNS:localhost'] });
+    caFile = ca.cert;
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // the password goes to a loopback fake, never to the directory
+  const pw = 'fake-server-only-pw-1';
+  let second: CountingServer;
+  beforeAll(async () => {
+    second = await countingServer();
+  });
+  afterAll(async () => {
+    await second.close();
+  });
+
+  it.each(['close', 'reset'] as const)('server reads the bind then %ss the connection: net.connection-lost, next URL never contacted', async (then) => {
+    const fake = await tlsAfterRequestServer({ cert: fs.readFileSync(leaf.cert), key: fs.readFileSync(leaf.key), then });
+    const before = second.connections;
+    try {
+      const f = await validateLdapBind({
+        urls: [`ldaps://127.0.0.1:${fake.port}`, `ldaps://127.0.0.1:${second.port}`], caFile,
+        username: 'alice@pamtest.local', password: new Secret(pw), timeoutMs: 3000,
+      });
+      expect(codes(f)).toEqual(['net.connection-lost']);
+      expect(f[0]!.evidence).toMatchObject({ url: `ldaps://127.0.0.1:${fake.port}`, phase: 'bind', requestSent: true });
+      expect(f[0]!.message).toContain('did not send the bind to another server');
+      expect(fake.handshakes).toBe(1);
+      expect(fake.requests).toBe(1);
+      expect(second.connections).toBe(before);
+      expect(JSON.stringify(f)).not.toContain(pw);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('server reads the bind and never answers: net.timeout, not re-sent', async () => {
+    const fake = await tlsAfterRequestServer({ cert: fs.readFileSync(leaf.cert), key: fs.readFileSync(leaf.key), then: 'silent' });
+    const before = second.connections;
+    try {
+      const f = await validateLdapBind({
+        urls: [`ldaps://127.0.0.1:${fake.port}`, `ldaps://127.0.0.1:${second.port}`], caFile,
+        username: 'alice@pamtest.local', password: new Secret(pw), timeoutMs: 600,
+      });
+      expect(codes(f)).toEqual(['net.timeout']);
+      expect(f[0]!.evidence).toMatchObject({ phase: 'bind', requestSent: true });
+      expect(fake.requests).toBe(1);
+      expect(second.connections).toBe(before);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('a TLS failure before the bind is written still fails over (tls.untrusted, then the next URL)', async () => {
+    // no caFile for the fake's CA: the handshake fails, nothing was sent, the next URL is tried
+    const fake = await tlsAfterRequestServer({ cert: fs.readFileSync(leaf.cert), key: fs.readFileSync(leaf.key), then: 'close' });
+    const before = second.connections;
+    try {
+      const f = await validateLdapBind({
+        urls: [`ldaps://127.0.0.1:${fake.port}`, `ldaps://127.0.0.1:${second.port}`], caFile: lab.caFile,
+        username: 'alice@pamtest.local', password: new Secret(pw), timeoutMs: 3000,
+      });
+      expect(codes(f)).toEqual(['tls.untrusted', 'tls.handshake-failed']);
+      expect(fake.requests).toBe(0);
+      expect(second.connections).toBe(before + 1);
+    } finally {
+      await fake.close();
+    }
   });
 });
