@@ -2,16 +2,18 @@
  * Read an AD account's state with a read-only service account — without binding as the target,
  * so it costs the target nothing (no bad-password count) — and report it as findings: disabled,
  * locked, expired, must change, password expired/expiring, logon hours, and the lockout risk
- * (badPwdCount one short of the effective lockout threshold, PSO-aware).
+ * (badPwdCount one short of the effective lockout threshold, PSO-aware). A threshold (or
+ * badPwdCount) that cannot be read is unknown, never "no lockout": it is reported as a lockout
+ * risk — credgate does not bind — unless the caller accepts the risk with allowUnknownThreshold.
  */
-import type { Client, Entry } from 'ldapts';
+import { ResultCodeError, type Client, type Entry } from 'ldapts';
 import { CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../core/findings.js';
 import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
 import { adSubCode } from './ad-codes.js';
 import {
-  assertBindTransport, closeClient, connectionFinding, deadline, loadCa, newClient, parseLdapUrls,
+  assertBindTransport, attemptDeadlines, closeClient, connectionFinding, loadCa, newClient, onRequestSent, parseLdapUrls,
   tlsOptionsFor, withSignal, type LdapTransportOptions,
 } from './ldap-common.js';
 
@@ -28,6 +30,13 @@ export interface AccountStateOptions extends LdapTransportOptions {
   now?: Date;
   /** Warn when the password expires within this many days. Default 14. */
   expiryWarningDays?: number;
+  /**
+   * Accept an unknown lockout threshold (the service account cannot read lockoutThreshold on the
+   * domain object, the account's password settings object, or the account's badPwdCount).
+   * Default false: that is reported as `ldap.lockout-risk` and checkCredential does not bind.
+   * With true it is a `ldap.lockout-threshold-unknown` warning and the bind may go ahead.
+   */
+  allowUnknownThreshold?: boolean;
 }
 
 export interface AccountState {
@@ -45,8 +54,15 @@ export interface AccountState {
   passwordExpires?: Date;
   passwordNeverExpires: boolean;
   badPwdCount?: number;
+  /**
+   * The effective lockout threshold; 0 = no lockout. When it could not be read
+   * (lockoutThresholdSource 'unknown') this is 1, the worst case, so anything comparing
+   * badPwdCount with it stays on the safe side.
+   */
   lockoutThreshold: number;
   lockoutThresholdSource: 'domain' | 'pso' | 'unknown';
+  /** With source 'unknown': the object whose threshold could not be read. */
+  lockoutThresholdUnreadable?: string;
   resultantPso?: string;
   userWorkstations?: string;
   logonHoursDenyAll?: boolean;
@@ -104,21 +120,37 @@ export async function readAccountState(opts: AccountStateOptions): Promise<Accou
   const urls = parseLdapUrls(opts.urls);
   assertBindTransport(urls, opts);
   const ca = loadCa(opts);
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const signal = deadline(opts.signal, timeoutMs);
+  const deadlines = attemptDeadlines(opts, urls.length);
   const target = parseAccountName(opts.target, opts.defaultDomain);
   const service = parseAccountName(opts.serviceUser, opts.defaultDomain);
   const spw = opts.servicePassword.reveal();
   const unreachable: Finding[] = [];
-  for (const u of urls) {
+  for (const [i, u] of urls.entries()) {
+    if (opts.signal?.aborted) throw abortError(opts.signal, 'Reading the account state');
+    if (deadlines.overall.aborted) {
+      const last = unreachable.at(-1);
+      if (last) last.evidence.notTried = urls.slice(i).map((x) => x.url);
+      break;
+    }
+    // each URL gets its own timeout: a silent first DC still leaves time for the next one
+    const signal = deadlines.attempt();
     const client = newClient(u, opts, ca);
+    // 'connect' (TCP, and TLS for ldaps://) → 'starttls' → 'service bind' once it is written → 'search'
     let phase = 'connect';
+    // reads are harmless to repeat on the next DC (the target is never bound as), but a request
+    // written and never answered is a lost connection or a timeout, not a TLS failure
+    let unanswered = 0;
+    onRequestSent(client, (_op, answered) => {
+      unanswered++;
+      if (phase === 'connect') phase = 'service bind';
+      answered.then(() => unanswered--, () => {});
+    });
     try {
       if (u.scheme === 'ldap' && opts.starttls) {
         phase = 'starttls';
         await withSignal(client.startTLS(tlsOptionsFor(u, opts, ca)), signal, () => closeClient(client));
+        phase = 'service bind';
       }
-      phase = 'service bind';
       try {
         await withSignal(client.bind(service.bindName, spw), signal, () => closeClient(client));
       } catch (e) {
@@ -135,10 +167,9 @@ export async function readAccountState(opts: AccountStateOptions): Promise<Accou
     } catch (e) {
       if (e instanceof CredgateError) throw e;
       if (opts.signal?.aborted) throw abortError(opts.signal, 'Reading the account state');
-      const f = connectionFinding(e, u, SOURCE, phase, signal.aborted);
+      const f = connectionFinding(e, u, SOURCE, phase, signal.aborted, { requestSent: unanswered > 0 });
       if (f) {
         unreachable.push(f);
-        if (signal.aborted) break;
         continue;
       }
       throw new CredgateError(`Reading the account state from ${u.url} failed during ${phase}: ${scrub(e instanceof Error ? e.message : String(e), [spw])}`, {
@@ -152,11 +183,31 @@ export async function readAccountState(opts: AccountStateOptions): Promise<Accou
   return { findings: unreachable };
 }
 
+/**
+ * A lockout threshold attribute, or undefined when it cannot be read: no such object, no access,
+ * the attribute hidden by an ACL, or not a number. Connection failures still throw (fail over).
+ */
+async function readThreshold(client: Client, dn: string, attribute: string): Promise<number | undefined> {
+  let r;
+  try {
+    r = await client.search(dn, { scope: 'base', attributes: [attribute] });
+  } catch (e) {
+    if (e instanceof ResultCodeError) return undefined;
+    throw e;
+  }
+  const e = r.searchEntries[0];
+  const key = e && Object.keys(e).find((k) => k.toLowerCase() === attribute.toLowerCase());
+  const v = key ? str(e, key)?.trim() : undefined;
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
 async function readWithClient(client: Client, target: ReturnType<typeof parseAccountName>, opts: AccountStateOptions): Promise<AccountStateResult> {
+  // the lockout policy lives on the domain object (defaultNamingContext), whatever the search base
+  const root = await client.search('', { scope: 'base', attributes: ['defaultNamingContext'] });
+  const domainDn = root.searchEntries[0] ? str(root.searchEntries[0], 'defaultNamingContext') : undefined;
   let baseDn = opts.baseDn;
   if (!baseDn) {
-    const root = await client.search('', { scope: 'base', attributes: ['defaultNamingContext'] });
-    baseDn = root.searchEntries[0] ? str(root.searchEntries[0], 'defaultNamingContext') : undefined;
+    baseDn = domainDn;
     if (!baseDn) {
       throw new CredgateError('The directory did not announce a defaultNamingContext; pass the search base explicitly.', { code: 'PROTOCOL_ERROR' });
     }
@@ -182,25 +233,16 @@ async function readWithClient(client: Client, target: ReturnType<typeof parseAcc
       findings: [finding(SOURCE, 'ldap.user-not-found', 'error', `The directory has no account ${target.input}.`, { target: target.input, baseDn }, row.remediation)],
     };
   }
-  const domain = await client.search(baseDn, { scope: 'base', attributes: ['lockoutThreshold', 'lockoutDuration', 'maxPwdAge'] });
-  const domainEntry = domain.searchEntries[0];
-  let threshold = domainEntry ? Number(str(domainEntry, 'lockoutThreshold') ?? 0) : 0;
-  let thresholdSource: AccountState['lockoutThresholdSource'] = domainEntry ? 'domain' : 'unknown';
   const pso = str(entry, 'msDS-ResultantPSO');
-  if (pso) {
-    const p = await client.search(pso, { scope: 'base', attributes: ['msDS-LockoutThreshold'] }).catch(() => undefined);
-    const t = p?.searchEntries[0] ? str(p.searchEntries[0], 'msDS-LockoutThreshold') : undefined;
-    if (t !== undefined) {
-      threshold = Number(t);
-      thresholdSource = 'pso';
-    } else {
-      // cannot read the PSO: keep the domain's threshold (the safer guess is "may lock")
-      thresholdSource = domainEntry ? 'domain' : 'unknown';
-    }
-  }
+  // a PSO, when one applies, replaces the domain's threshold: if it cannot be read, the
+  // threshold is unknown (the PSO's may be lower than the domain's)
+  const thresholdDn = pso ?? domainDn ?? baseDn;
+  const threshold = await readThreshold(client, thresholdDn, pso ? 'msDS-LockoutThreshold' : 'lockoutThreshold');
   const now = opts.now ?? new Date();
-  const state = buildState(entry, threshold, thresholdSource, pso, now);
-  return { state, findings: stateFindings(state, now, opts.expiryWarningDays ?? 14) };
+  const state = threshold === undefined
+    ? { ...buildState(entry, 1, 'unknown', pso, now), lockoutThresholdUnreadable: thresholdDn }
+    : buildState(entry, threshold, pso ? 'pso' : 'domain', pso, now);
+  return { state, findings: stateFindings(state, now, opts.expiryWarningDays ?? 14, { allowUnknownThreshold: opts.allowUnknownThreshold === true }) };
 }
 
 function buildState(e: Entry, threshold: number, thresholdSource: AccountState['lockoutThresholdSource'], pso: string | undefined, now: Date): AccountState {
@@ -264,8 +306,9 @@ function evidenceOf(s: AccountState): Record<string, unknown> {
     ...(s.accountExpires ? { accountExpires: s.accountExpires.toISOString() } : {}),
     ...(s.passwordExpires ? { passwordExpires: s.passwordExpires.toISOString() } : {}),
     ...(s.badPwdCount !== undefined ? { badPwdCount: s.badPwdCount } : {}),
-    lockoutThreshold: s.lockoutThreshold,
+    lockoutThreshold: s.lockoutThresholdSource === 'unknown' ? 'unknown' : s.lockoutThreshold,
     lockoutThresholdSource: s.lockoutThresholdSource,
+    ...(s.lockoutThresholdUnreadable ? { lockoutThresholdUnreadable: s.lockoutThresholdUnreadable } : {}),
     ...(s.resultantPso ? { resultantPso: s.resultantPso } : {}),
     ...(s.userWorkstations ? { userWorkstations: s.userWorkstations } : {}),
   };
@@ -276,7 +319,16 @@ function fromSubcode(hex: string, message: string, ev: Record<string, unknown>):
   return finding(SOURCE, row.finding, 'error', message, ev, row.remediation);
 }
 
-export function stateFindings(s: AccountState, now: Date, warnDays: number): Finding[] {
+/**
+ * Whether the lockout guard can decide: 'unknown' when the threshold could not be read, or when
+ * the account locks at all (or might) and its badPwdCount could not be read.
+ */
+export function lockoutRiskKnown(s: AccountState): boolean {
+  if (s.lockoutThresholdSource === 'unknown') return false;
+  return s.lockoutThreshold === 0 || s.badPwdCount !== undefined;
+}
+
+export function stateFindings(s: AccountState, now: Date, warnDays: number, o: { allowUnknownThreshold?: boolean } = {}): Finding[] {
   const ev = evidenceOf(s);
   const out: Finding[] = [];
   if (s.disabled) out.push(fromSubcode('533', 'The account is disabled (userAccountControl ACCOUNTDISABLE).', ev));
@@ -300,7 +352,23 @@ export function stateFindings(s: AccountState, now: Date, warnDays: number): Fin
       { action: 'Make sure the RDP target host is in the account\'s "Log On To" list.', owner: 'directory' },
     ]));
   }
-  if (!s.locked && s.lockoutThreshold > 0 && s.badPwdCount !== undefined && s.badPwdCount >= s.lockoutThreshold - 1) {
+  if (!s.locked && !lockoutRiskKnown(s)) {
+    const what = s.lockoutThresholdSource === 'unknown'
+      ? `the lockout threshold (${s.lockoutThresholdUnreadable ? `on ${s.lockoutThresholdUnreadable}` : 'domain or password settings object'})`
+      : 'the account\'s badPwdCount';
+    if (o.allowUnknownThreshold) {
+      out.push(finding(SOURCE, 'ldap.lockout-threshold-unknown', 'warning',
+        `The service account cannot read ${what}, so credgate cannot tell how close the account is to a lockout; the caller accepted that risk (allowUnknownThreshold).`, ev, [
+          { action: 'Let the read-only service account read lockoutThreshold on the domain object, msDS-LockoutThreshold on password settings objects, and badPwdCount on users.', owner: 'directory' },
+        ]));
+    } else {
+      out.push(finding(SOURCE, 'ldap.lockout-risk', 'error',
+        `The service account cannot read ${what}, so credgate cannot tell whether one more bad password would lock the account; it did not try the password.`, { ...ev, lockoutRisk: 'unknown' }, [
+          { action: 'Let the read-only service account read lockoutThreshold on the domain object, msDS-LockoutThreshold on password settings objects, and badPwdCount on users.', owner: 'directory' },
+          { action: 'Or accept the risk explicitly (SDK option allowUnknownThreshold: true) if a lockout would be acceptable.', owner: 'caller' },
+        ]));
+    }
+  } else if (!s.locked && s.lockoutThreshold > 0 && s.badPwdCount !== undefined && s.badPwdCount >= s.lockoutThreshold - 1) {
     out.push(finding(SOURCE, 'ldap.lockout-risk', 'error',
       `The account has ${s.badPwdCount} recent bad password(s) and locks at ${s.lockoutThreshold}; credgate did not try the password so as not to lock it.`, ev, [
         { action: 'Wait for the lockout observation window to reset badPwdCount, then check again.', owner: 'caller' },

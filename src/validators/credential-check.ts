@@ -1,7 +1,9 @@
 /**
  * The lockout-safe LDAP check: read the account's state with a service account first (when one
  * is given), and bind as the target only when that cannot make things worse. Then one bind,
- * never retried.
+ * never retried. When the service account cannot read the lockout threshold (or badPwdCount),
+ * "cannot make things worse" is unknown: credgate does not bind (ldap.lockout-risk) unless the
+ * caller passes allowUnknownThreshold: true.
  */
 import type { Finding } from '../core/findings.js';
 import type { Secret } from '../core/secret.js';
@@ -11,6 +13,12 @@ import { validateLdapBind, type LdapBindOptions } from './ldap-bind.js';
 export interface CredentialCheckOptions extends LdapBindOptions {
   /** Read-only service account for the account-state read and the lockout guard. */
   service?: { username: string; password: Secret };
+  /**
+   * Bind even when the service account cannot read the lockout threshold or badPwdCount (the
+   * state read then reports a `ldap.lockout-threshold-unknown` warning instead of
+   * `ldap.lockout-risk`). Default false: no bind when the lockout risk is unknown.
+   */
+  allowUnknownThreshold?: boolean;
 }
 
 export interface CredentialCheckResult {
@@ -35,6 +43,7 @@ export async function checkCredential(opts: CredentialCheckOptions): Promise<Cre
       serviceUser: opts.service.username,
       servicePassword: opts.service.password,
       target: opts.username,
+      allowUnknownThreshold: opts.allowUnknownThreshold === true,
     });
     timingsMs.accountState = performance.now() - t0;
     state = r.state;
