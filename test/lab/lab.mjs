@@ -4,7 +4,9 @@
 //
 // A part already running (its PIDs alive and healthy) is reused, not restarted: `npm run lab:up`
 // once, then run tests many times. `up()` returns the names of the parts it started itself, so a
-// caller (vitest global setup) stops only those.
+// caller (vitest global setup) stops only those. If any part fails to start, `up()` first stops
+// the parts it started itself (their recorded PIDs), leaves reused ones alone, then throws: a
+// caller that never got a result has nothing left running to clean up.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,8 +53,9 @@ export async function up(names = PARTS, { log = (m) => process.stderr.write(m + 
   const started = [];
   const timings = {};
   fs.mkdirSync(labDir, { recursive: true });
-  // parts are independent; start them in parallel (samba dominates the wall time)
-  await Promise.all(
+  // parts are independent; start them in parallel (samba dominates the wall time). allSettled, not
+  // all: every start finishes (and records its state) before we decide, so nothing is orphaned
+  const results = await Promise.allSettled(
     names.map(async (name) => withLock(name, async () => {
       const mod = await loadPart(name);
       const prev = readState(name);
@@ -81,6 +84,23 @@ export async function up(names = PARTS, { log = (m) => process.stderr.write(m + 
       log(`lab: ${name} up in ${state.startMs} ms`);
     })),
   );
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ name: names[i], error: r.reason }] : []));
+  if (failed.length) {
+    const cleanup = [];
+    for (const name of [...started].reverse()) {
+      try {
+        await down([name], { log });
+      } catch (e) {
+        cleanup.push(`${name}: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+    const why = failed.map((f) => `${f.name}: ${f.error instanceof Error ? f.error.message : f.error}`).join('; ');
+    const stopped = started.length ? ` Stopped the parts this call had started (${[...started].reverse().join(', ')}).` : '';
+    const left = cleanup.length ? ` Could not stop: ${cleanup.join('; ')} — run \`npm run lab:down\`.` : '';
+    const err = new Error(`lab: failed to start ${why}.${stopped}${left}`, { cause: failed[0].error });
+    err.failures = failed;
+    throw err;
+  }
   return { started, timings };
 }
 
