@@ -59,13 +59,22 @@ const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 export function parseKeyVaultRef(ref: CredentialRef): { name: string; version: string } {
   let name: string;
   let version = '';
-  if (typeof ref === 'string') [name = '', version = ''] = ref.split('/');
-  else {
-    name = String((ref as Record<string, unknown>).name ?? '');
-    version = String((ref as Record<string, unknown>).version ?? '');
+  let extra = false;
+  if (typeof ref === 'string') {
+    const parts = ref.split('/');
+    [name = '', version = ''] = parts;
+    extra = parts.length > 2;
+  } else {
+    const r = (typeof ref === 'object' && ref !== null ? ref : {}) as Record<string, unknown>;
+    const n = r.name;
+    const v = r.version;
+    // only strings: anything else (numbers aside) is refused without being rendered
+    name = typeof n === 'string' ? n : typeof n === 'number' ? String(n) : '';
+    version = typeof v === 'string' ? v : v === undefined || v === null ? '' : '\0';
   }
-  if (!NAME.test(name) || (version && !/^[0-9a-zA-Z]{1,64}$/.test(version))) {
-    throw new ConfigError(`An azure-keyvault reference is "<secret-name>[/<version>]" (names: 1-127 letters, digits, dashes), not "${String(typeof ref === 'string' ? ref : JSON.stringify(ref)).slice(0, 60)}".`, { code: 'CONFIG_INVALID', details: { provider: 'azure-keyvault' } });
+  if (extra || !NAME.test(name) || (version && !/^[0-9a-zA-Z]{1,64}$/.test(version))) {
+    const shown = typeof ref === 'string' ? ref.slice(0, 60) : `{ name: ${name ? `"${name.slice(0, 40)}"` : '?'} }`;
+    throw new ConfigError(`An azure-keyvault reference is "<secret-name>[/<version>]" (names: 1-127 letters, digits, dashes), not ${typeof ref === 'string' ? `"${shown}"` : shown}.`, { code: 'CONFIG_INVALID', details: { provider: 'azure-keyvault' } });
   }
   return { name, version };
 }

@@ -1,7 +1,7 @@
 // Azure Key Vault: the shared suite, then its specifics (JSON value vs tag, versions, forbidden, throttling).
 import { describe, it, expect, afterEach } from 'vitest';
 import { fromAzureKeyVault, parseKeyVaultRef } from '../../src/providers/azure-keyvault.js';
-import { providerConformance } from './suite.js';
+import { providerConformance, expectFailure, expectThrow } from './suite.js';
 import { startAzure, AZ_TENANT, AZ_CLIENT_ID, AZ_CLIENT_SECRET, AZ_JSON_PASSWORD, AZ_TAG_PASSWORD, type AzureFixture, type AzureKnobs } from '../fixtures/vendors/azure.js';
 import { closedPort } from '../helpers/servers.js';
 
@@ -15,6 +15,9 @@ providerConformance('azure-keyvault', { auth: true, unavailable: true }, async (
   const port = await closedPort();
   return {
     provider: fromAzureKeyVault(opts(srv)),
+    fresh: () => fromAzureKeyVault(opts(srv)),
+    backend: srv,
+    runtimeSecrets: () => [...srv.issuedTokens(), ...slow.issuedTokens()],
     okRef: 'rdp-web01',
     expect: { username: 'PAMTEST\\svc-rdp', password: AZ_JSON_PASSWORD, domain: 'PAMTEST', changedAt: new Date(1763888400 * 1000) },
     notFoundRef: 'rdp-nothing',
@@ -39,6 +42,7 @@ describe('azure-keyvault specifics', () => {
     servers.push(s);
     return s;
   };
+  const secrets = () => [...SECRETS, ...servers.flatMap((s) => s.issuedTokens())];
 
   it('gets the token from the configured authority with the documented form, then the secret with api-version 7.4', async () => {
     const s = await start();
@@ -57,11 +61,13 @@ describe('azure-keyvault specifics', () => {
   it('maps 403 to PROVIDER_FORBIDDEN (RBAC, disabled), an unknown tenant to PROVIDER_AUTH_FAILED without retrying', async () => {
     const s = await start();
     const p = fromAzureKeyVault(opts(s));
-    await expect(p.resolve('rdp-noaccess')).rejects.toMatchObject({ code: 'PROVIDER_FORBIDDEN', details: { innerError: 'ForbiddenByRbac' }, message: expect.stringContaining('Key Vault Secrets User') });
-    await expect(p.resolve('rdp-old')).rejects.toMatchObject({ code: 'PROVIDER_FORBIDDEN', message: expect.stringContaining('is disabled') });
+    await expectFailure(p.resolve('rdp-noaccess'), { code: 'PROVIDER_FORBIDDEN', details: { innerError: 'ForbiddenByRbac' }, message: expect.stringContaining('Key Vault Secrets User') }, secrets);
+    await expectFailure(p.resolve('rdp-old'), { code: 'PROVIDER_FORBIDDEN', message: expect.stringContaining('is disabled') }, secrets);
     const before = s.requests.length;
-    await expect(fromAzureKeyVault(opts(s, { tenantId: 'contoso.onmicrosoft.com' })).resolve('rdp-web01')).rejects.toMatchObject({ code: 'PROVIDER_AUTH_FAILED', message: expect.stringContaining('AADSTS90002') });
+    await expectFailure(fromAzureKeyVault(opts(s, { tenantId: 'contoso.onmicrosoft.com' })).resolve('rdp-web01'), { code: 'PROVIDER_AUTH_FAILED', message: expect.stringContaining('AADSTS90002') }, secrets);
     expect(s.requests.length - before).toBe(1);
+    await expectFailure(fromAzureKeyVault(opts(s, { clientId: 'ffffffff-0000-0000-0000-000000000000' })).resolve('rdp-web01'), { code: 'PROVIDER_AUTH_FAILED', details: { oauthError: 'unauthorized_client' } }, secrets);
+    await expectFailure(p.resolve('rdp-nothing/0123abcd'), { code: 'PROVIDER_NOT_FOUND', details: { azureError: 'SecretNotFound' } }, secrets);
   });
 
   it('renews an expired token once; retries Throttled 429 and 503', async () => {
@@ -73,21 +79,29 @@ describe('azure-keyvault specifics', () => {
     expect(s.requests.filter((r) => r.url.endsWith('/token'))).toHaveLength(2);
     const t = await start({ failFirst: [429, 503] });
     expect((await fromAzureKeyVault(opts(t)).resolve('rdp-web01')).username).toBe('PAMTEST\\svc-rdp');
-    await expect(fromAzureKeyVault(opts(await start({ failFirst: [429, 429, 429] }), { retries: 1 })).resolve('rdp-web01')).rejects.toMatchObject({ code: 'PROVIDER_RATE_LIMITED' });
+    await expectFailure(fromAzureKeyVault(opts(await start({ failFirst: [429, 429, 429] }), { retries: 1 })).resolve('rdp-web01'), { code: 'PROVIDER_RATE_LIMITED' }, secrets);
+    await expectFailure(fromAzureKeyVault(opts(await start({ failFirst: [503, 503, 503] }), { retries: 2 })).resolve('rdp-web01'), { code: 'PROVIDER_UNAVAILABLE', details: { status: 503, attempts: 3 } }, secrets);
   });
 
   it('malformed and oversized bodies; a slow vault past the deadline', async () => {
-    await expect(fromAzureKeyVault(opts(await start({ malformed: true }))).resolve('rdp-web01')).rejects.toMatchObject({ code: 'PROVIDER_BAD_RESPONSE' });
-    await expect(fromAzureKeyVault(opts(await start({ hugeBody: true }))).resolve('rdp-web01')).rejects.toMatchObject({ code: 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('more than') });
+    await expectFailure(fromAzureKeyVault(opts(await start({ malformed: true }))).resolve('rdp-web01'), { code: 'PROVIDER_BAD_RESPONSE' }, secrets);
+    await expectFailure(fromAzureKeyVault(opts(await start({ hugeBody: true }))).resolve('rdp-web01'), { code: 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('more than') }, secrets);
     const t0 = Date.now();
-    await expect(fromAzureKeyVault(opts(await start({ slowMs: 2000 }), { timeoutMs: 300 })).resolve('rdp-web01')).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    await expectFailure(fromAzureKeyVault(opts(await start({ slowMs: 2000 }), { timeoutMs: 300 })).resolve('rdp-web01'), { code: 'PROVIDER_UNAVAILABLE' }, secrets);
     expect(Date.now() - t0).toBeLessThan(1500);
   });
 
   it('validates references and options', () => {
     expect(parseKeyVaultRef('a-b/0123abc')).toEqual({ name: 'a-b', version: '0123abc' });
-    expect(() => parseKeyVaultRef('bad_name')).toThrow(/<secret-name>\[\/<version>\]/);
-    expect(() => fromAzureKeyVault({ vaultUrl: 'https://x.vault.azure.net', tenantId: AZ_TENANT, clientId: 'c', env: {} })).toThrow(/clientSecretEnv/);
-    expect(() => fromAzureKeyVault({ vaultUrl: 'nope', tenantId: AZ_TENANT, clientId: 'c', clientSecret: 'x' })).toThrow(/option vaultUrl/);
+    expectThrow(() => parseKeyVaultRef('bad_name'), { code: 'CONFIG_INVALID', message: expect.stringMatching(/<secret-name>\[\/<version>\]/) }, SECRETS);
+    expectThrow(() => parseKeyVaultRef({ name: 1n, version: { x: 1n } } as unknown as Record<string, unknown>), { code: 'CONFIG_INVALID' }, SECRETS);
+    expectThrow(() => fromAzureKeyVault({ vaultUrl: 'https://x.vault.azure.net', tenantId: AZ_TENANT, clientId: 'c', env: {} }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/clientSecretEnv/) }, SECRETS);
+    expectThrow(() => fromAzureKeyVault({ vaultUrl: 'nope', tenantId: AZ_TENANT, clientId: 'c', clientSecret: AZ_CLIENT_SECRET }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/option vaultUrl/) }, SECRETS);
+  });
+
+  it('JSON value without the password key, or a value naming no user: PROVIDER_BAD_RESPONSE without the value', async () => {
+    const s = await start();
+    await expectFailure(fromAzureKeyVault(opts(s, { passwordKey: 'pw' })).resolve('rdp-web01'), { code: 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('set passwordKey') }, secrets);
+    await expectFailure(fromAzureKeyVault(opts(s, { usernameTag: 'owner' })).resolve('rdp-db02'), { code: 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('names no user') }, secrets);
   });
 });
