@@ -15,9 +15,31 @@ export function parse(command: string, argv: string[], options: Options, allowPo
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true }) as Parsed;
   } catch (e) {
+    // a stray argument is often a password typed after --password-stdin or --password-env VAR:
+    // never repeat it (no cause either: node's error quotes it)
+    if ((e as NodeJS.ErrnoException | undefined)?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw unexpectedArgument(command);
     const msg = e instanceof Error ? e.message.replace(/\. To specify a positional.*$/s, '') : String(e);
     throw new CredgateError(`${msg}; see "credgate ${command} --help".`, { code: 'USAGE', cause: e });
   }
+}
+
+/** A positional the command does not take; its text is not shown (it may be a password). */
+export function unexpectedArgument(command: string): CredgateError {
+  return usageError(`An unexpected argument (not shown: it may be a password). Passwords go through --password-stdin or --password-env <VAR>, never on the command line; see "credgate ${command} --help".`);
+}
+
+/**
+ * Whether a --password-env / --service-password-env value may be repeated in messages and JSON:
+ * only a conventional environment variable name (upper case, digits, underscores, such as
+ * CREDGATE_PW). Anything else (Summer2024, pw-1!) may be a password given where the NAME belongs.
+ */
+export function showableVariableName(name: string): boolean {
+  return /^[A-Z_][A-Z0-9_]{0,127}$/.test(name);
+}
+
+/** The variable for messages: its name when that looks like a variable name, else a placeholder. */
+export function variableLabel(name: string, option: string): string {
+  return showableVariableName(name) ? name : `named on --${option} (name not shown: it does not look like a variable name)`;
 }
 
 export function usageError(message: string): CredgateError {
@@ -57,14 +79,17 @@ export async function readStdinSecret(io: CliIO, what = 'password'): Promise<Sec
 /** Read a secret from a named environment variable (for --password-env VAR). */
 export function envSecret(io: CliIO, variable: string, option: string): Secret {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
-    throw usageError(`--${option} takes the NAME of an environment variable, not a value; got an invalid name.`);
+    throw usageError(`--${option} takes the NAME of an environment variable, not a value; got an invalid name (not shown: it may be a password).`);
   }
   const v = io.env[variable];
   if (v === undefined || v === '') {
-    throw new CredgateError(`Environment variable ${variable} (from --${option}) is not set or empty; export it first.`, {
-      code: 'CONFIG_INVALID',
-      details: { variable },
-    });
+    const shown = showableVariableName(variable);
+    throw new CredgateError(
+      shown
+        ? `Environment variable ${variable} (from --${option}) is not set or empty; export it first.`
+        : `The environment variable named on --${option} is not set or empty (the name is not shown: it does not look like a variable name, and may be a password). --${option} takes the NAME of a variable, e.g. --${option} CREDGATE_PW after export CREDGATE_PW=...`,
+      { code: 'CONFIG_INVALID', ...(shown ? { details: { variable } } : {}) },
+    );
   }
   return new Secret(v);
 }

@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { samba, sambaScenario, labPart } from '../lab/state.js';
+import { closedPort, silentServer } from '../helpers/servers.js';
 
 interface RdpState { caFile: string; nla: { port: number } }
 const codes = (j: { findings: Array<{ code: string }> }) => j.findings.map((f) => f.code);
@@ -44,9 +45,65 @@ describe('credgate check --rdp', () => {
     const rdp = labPart<RdpState>('rdp');
     const r = await runCli(['check', '--rdp', `127.0.0.1:${rdp.nla.port}`, '--rdp-ca-file', rdp.caFile, '--user', 'PAMTEST\\alice', '--password-stdin'], { stdin: 'Alice!Lab-2026' });
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/does not chain to the given CA .*sent no proof of the password/);
+    expect(r.stdout).toMatch(/^FAIL {2}PAMTEST\\alice — The RDP certificate .* does not chain to the given CA .*sent no proof of the password/);
+    expect(r.stdout).toContain('[tls.untrusted]');
+    const j = await runCli(['check', '--rdp', `127.0.0.1:${rdp.nla.port}`, '--rdp-ca-file', rdp.caFile, '--user', 'PAMTEST\\alice', '--password-stdin', '--json'], { stdin: 'Alice!Lab-2026' });
+    expect([j.code, j.json.code, j.json.exitCode]).toEqual([4, 'tls.untrusted', 4]);
+    expect(j.json.findings[0].evidence).toMatchObject({ step: 'rdp-nla', kind: 'untrusted', reason: expect.any(String) });
     const usage = await runCli(['check', '--ldap', samba().ldapsUrl, '--rdp-ca-file', rdp.caFile, '--user', 'x', '--password-stdin'], { stdin: 'x-1234567' });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--rdp-ca-file needs --rdp');
+  });
+
+  describe('an NLA check that cannot reach or speak to the host is a finding: one JSON object, exit 4', () => {
+    const user = ['--user', 'PAMTEST\\alice', '--password-stdin'];
+    it('a closed loopback port: net.refused', async () => {
+      const port = await closedPort();
+      const r = await runCli(['check', '--rdp', `127.0.0.1:${port}`, ...user, '--json'], { stdin: 'Alice!Lab-2026' });
+      expect([r.code, r.json.ok, r.json.code, r.json.exitCode]).toEqual([4, false, 'net.refused', 4]);
+      expect(r.json.findings[0]).toMatchObject({ severity: 'error', evidence: { step: 'rdp-nla', host: '127.0.0.1', port } });
+      expect(r.json.remediation.length).toBeGreaterThan(0);
+      expect(r.json.timingsMs.rdpNla).toBeGreaterThan(0);
+      expect(r.stderr).toBe('');
+      const human = await runCli(['check', '--rdp', `127.0.0.1:${port}`, ...user], { stdin: 'Alice!Lab-2026' });
+      expect(human.code).toBe(4);
+      expect(human.stdout).toMatch(/^FAIL .*Nothing accepts connections on 127\.0\.0\.1 port \d+/);
+    });
+
+    it('a listener that never answers: net.timeout within --timeout', async () => {
+      const srv = await silentServer();
+      try {
+        const t0 = Date.now();
+        const r = await runCli(['check', '--rdp', `127.0.0.1:${srv.port}`, ...user, '--timeout', '400', '--json'], { stdin: 'Alice!Lab-2026', timeoutMs: 10_000 });
+        expect([r.code, r.json.code]).toEqual([4, 'net.timeout']);
+        expect(Date.now() - t0).toBeLessThan(8000);
+      } finally {
+        await srv.close();
+      }
+    });
+
+    it('a lab port that is not RDP (the Samba DC\'s LDAP port): rdp.not-rdp', async () => {
+      const port = Number(new URL(samba().ldapUrl).port || 389);
+      const r = await runCli(['check', '--rdp', `127.0.0.1:${port}`, ...user, '--json'], { stdin: 'Alice!Lab-2026' });
+      expect([r.code, r.json.code]).toEqual([4, 'rdp.not-rdp']);
+    });
+
+    it('after the directory accepted the password: the fault joins the directory\'s findings', async () => {
+      const lab = samba();
+      const s = sambaScenario('good');
+      const port = await closedPort();
+      const r = await runCli(['check', '--ldap', lab.ldapsUrl, '--ca-file', lab.caFile, '--user', s.downLevel, '--password-stdin', '--rdp', `127.0.0.1:${port}`, '--json'], { stdin: s.password });
+      expect([r.code, r.json.code]).toEqual([4, 'net.refused']);
+      expect(codes(r.json)).toEqual(expect.arrayContaining(['ldap.ok', 'net.refused']));
+    });
+  });
+
+  it('--service-user without --ldap is refused (it would be ignored): the message names --ldap', async () => {
+    const rdp = labPart<RdpState>('rdp');
+    const lab = samba();
+    const r = await runCli(['check', '--rdp', `127.0.0.1:${rdp.nla.port}`, '--user', 'PAMTEST\\alice', '--password-stdin', '--service-user', `${lab.reader.user}@pamtest.local`, '--service-password-env', 'SVC_PW'], { stdin: 'Alice!Lab-2026', env: { SVC_PW: lab.reader.password } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/--service-user reads the account's state in the directory, so it needs --ldap <url>/);
   });
 });

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { allLabPasswords } from '../lab/state.js';
+import { allLabPasswords, labPart, slapd } from '../lab/state.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(root, 'bin', 'credgate.mjs');
@@ -24,12 +24,42 @@ export interface RunOptions {
   cwd?: string;
 }
 
+/** Every form a password can take in the output: as is, JSON-escaped, and JSON with \uXXXX escapes. */
+export function leakForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const ascii = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return [...new Set([secret, json, ascii])];
+}
+
+/**
+ * Fails on any form of any secret in `text`. A secret of 4+ characters must not appear anywhere; a
+ * shorter one (a test's deliberately tiny password) must not appear quoted ('pw', "pw", `pw`) nor
+ * as a whole line, which is how echoed arguments and JSON strings carry it.
+ */
 export function assertNoLeak(text: string, secrets: string[], where: string): void {
+  const lines = new Set(text.split(/\r?\n/).map((l) => l.trim()));
   for (const s of secrets) {
-    if (s.length >= 4 && text.includes(s)) {
-      throw new Error(`LEAK: a password appeared in ${where}`);
+    if (!s) continue;
+    for (const form of leakForms(s)) {
+      const hit = s.length >= 4 ? text.includes(form) : [`'${form}'`, `"${form}"`, `\`${form}\``].some((q) => text.includes(q)) || lines.has(form);
+      if (hit) throw new Error(`LEAK: a password (${s.length} characters${form !== s ? ', JSON-escaped' : ''}) appeared in ${where}`);
     }
   }
+}
+
+/** The lab's passwords plus the RDP host's own accounts and OpenLDAP's scenario passwords. */
+export function knownSecrets(): string[] {
+  const out = new Set(allLabPasswords());
+  try {
+    for (const u of labPart<{ users: Array<{ password: string }> }>('rdp').users) out.add(u.password);
+  } catch {}
+  try {
+    for (const x of slapd().scenarios) {
+      out.add(x.password);
+      out.add(x.tryPassword);
+    }
+  } catch {}
+  return [...out].filter(Boolean);
 }
 
 export async function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
@@ -46,7 +76,7 @@ export async function runCli(args: string[], opts: RunOptions = {}): Promise<Cli
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
   const code: number | null = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(timer);
-  const secrets = [...allLabPasswords(), ...(opts.secrets ?? []), ...(opts.stdin ? [opts.stdin.replace(/\r?\n$/, '')] : [])];
+  const secrets = [...knownSecrets(), ...(opts.secrets ?? []), ...(opts.stdin ? [opts.stdin.replace(/\r?\n$/, '')] : [])];
   for (const v of Object.values(opts.env ?? {})) if (v.length >= 6 && !v.includes('/')) secrets.push(v);
   assertNoLeak(stdout, secrets, `stdout of credgate ${args[0]}`);
   assertNoLeak(stderr, secrets, `stderr of credgate ${args[0]}`);

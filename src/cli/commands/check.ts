@@ -3,7 +3,7 @@ import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 import { finding, type Finding } from '../../core/findings.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, parse, readStdinSecret, usageError } from '../args.js';
+import { envSecret, intOption, parse, readStdinSecret, showableVariableName, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
 import type { CheckExtensions } from './check-extensions.js';
 
@@ -93,7 +93,40 @@ async function credentialFrom(v: Record<string, unknown>, io: CliIO): Promise<Ch
   }
   if (!user) throw usageError('--user <name> is required (alice@corp.example, CORP\\alice or a DN).');
   if (sources[0] === 'stdin') return { username: user, password: await readStdinSecret(io), source: 'stdin' };
-  return { username: user, password: envSecret(io, String(v['password-env']), 'password-env'), source: `env ${String(v['password-env'])}` };
+  const variable = String(v['password-env']);
+  // the variable's name only when it looks like one: a password given where the NAME belongs is never repeated
+  return { username: user, password: envSecret(io, variable, 'password-env'), source: showableVariableName(variable) ? `env ${variable}` : 'env' };
+}
+
+const NLA_FAULTS = new Set(['CONNECTION_FAILED', 'TIMEOUT', 'TLS_FAILED', 'PROTOCOL_ERROR']);
+
+/** An NLA-check fault (refused, timeout, TLS, protocol) as the finding an admin acts on; undefined for anything else. */
+export async function nlaFaultFinding(e: unknown, target: string): Promise<Finding | undefined> {
+  if (!(e instanceof CredgateError) || !NLA_FAULTS.has(e.code)) return undefined;
+  const [{ rdpFaultFinding }, { parseHostPort }] = await Promise.all([import('../../validators/rdp-endpoint.js'), import('../../core/host.js')]);
+  const { host, port } = parseHostPort(target);
+  const kind = String(e.details?.kind ?? '');
+  const ev = { step: 'rdp-nla', host, port, error: e.message, ...(e.details ?? {}) };
+  const fix = (action: string, owner: 'host' | 'network' | 'caller') => [{ action, owner }];
+  switch (kind) {
+    case 'untrusted': {
+      const expired = /EXPIRED/i.test(String(e.details?.reason ?? ''));
+      return finding('rdp-nla', expired ? 'tls.expired' : 'tls.untrusted', 'error', e.message, ev, expired
+        ? fix('Renew the host\'s RDP certificate (Remote Desktop certificate template or auto-enrolment) and restart TermService.', 'host')
+        : fix('Give the host an RDP certificate from the CA in --rdp-ca-file, or pass the CA that issued its certificate.', 'host'));
+    }
+    case 'pubkey-mismatch':
+      return finding('rdp-nla', 'tls.handshake-failed', 'error', e.message, ev, fix('Connect without the TLS-intercepting proxy in between, or fix the host\'s CredSSP/TLS configuration.', 'network'));
+    case 'closed':
+      return finding('rdp-nla', 'net.connection-lost', 'error', e.message, ev, fix('Retry; if it persists, restart Remote Desktop Services (TermService) on the host and check its event log (RemoteDesktopServices-RdpCoreTS).', 'host'));
+    case 'credssp':
+      return finding('rdp-nla', 'rdp.neg-failure', 'error', e.message, ev, fix('Check the host\'s NLA (CredSSP) settings and updates; credgate speaks CredSSP 2–6 with NTLM.', 'host'));
+    default: {
+      const k = kind || (e.code === 'TIMEOUT' ? 'timeout' : e.code === 'TLS_FAILED' ? 'tls' : e.code === 'PROTOCOL_ERROR' ? 'not-rdp' : '');
+      const err = k === kind ? e : new CredgateError(e.message, { code: e.code, details: { ...(e.details ?? {}), kind: k } });
+      return rdpFaultFinding(err, host, port, { step: 'rdp-nla' });
+    }
+  }
 }
 
 export const checkCommand: Command = {
@@ -106,6 +139,11 @@ export const checkCommand: Command = {
       throw usageError('Passwords are never taken on the command line (they end up in shell history and ps); use --password-stdin or --password-env <VAR>.');
     }
     if (!v.ldap && !v.rdp) throw usageError('--ldap <url> is required (or --rdp <host> for an NLA-only check).');
+    if (!v.ldap && (v['service-user'] || v['service-password-env'])) {
+      // the service account reads the account's state (and guards against a lockout) in the directory;
+      // an NLA-only check has no directory to read, so it would be silently ignored
+      throw usageError('--service-user reads the account\'s state in the directory, so it needs --ldap <url>: add --ldap ldaps://<dc> (the lockout guard then runs before the bind, and NLA only after the directory accepted the password), or drop --service-user for an NLA-only check.');
+    }
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
     const t0 = performance.now();
     const timingsMs: Record<string, number> = {};
@@ -157,9 +195,17 @@ export const checkCommand: Command = {
       if (!rdpNla) throw usageError('--rdp is not available in this build.');
       runNla = async () => {
         const tr = performance.now();
-        const r = await rdpNla({ target: String(v.rdp), username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs, ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) });
-        timingsMs.rdpNla = performance.now() - tr;
-        findings.push(...r);
+        try {
+          const r = await rdpNla({ target: String(v.rdp), username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs, ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) });
+          findings.push(...r);
+        } catch (e) {
+          // a host that cannot be reached or spoken to is a finding (exit 4, one JSON object), not a crash
+          const f = await nlaFaultFinding(e, String(v.rdp));
+          if (!f) throw e;
+          findings.push(f);
+        } finally {
+          timingsMs.rdpNla = performance.now() - tr;
+        }
       };
     } else if (v['rdp-ca-file']) {
       throw usageError('--rdp-ca-file needs --rdp <host>[:port].');
