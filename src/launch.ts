@@ -58,6 +58,12 @@ export interface LaunchPlan {
   passwordVia: 'stdin' | 'credential-manager';
   /** What a human sees for --dry-run (no secret). */
   display: string;
+  /**
+   * True while `rdpFile` is only a placeholder inside a private temp dir that does not exist yet:
+   * planning writes nothing (a dry run must not); `materializeLaunchPlan` (called by `launch`)
+   * creates the directory and puts the real path in `rdpFile` and `args`.
+   */
+  pendingTempDir?: boolean;
 }
 
 export interface LaunchOptions extends RdpFileOptions {
@@ -69,35 +75,69 @@ export interface LaunchOptions extends RdpFileOptions {
   clientArgs?: string[];
   /** xfreerdp binary (default `xfreerdp`). */
   client?: string;
+  /** The client's environment (default `process.env`), before `omitEnv` is applied. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Variables the client must not inherit: the ones the password (or a service account's) came
+   * from, e.g. `--password-env`'s. Any variable whose value is the password is dropped as well.
+   */
+  omitEnv?: string[];
 }
+
+const TEMP_PLACEHOLDER = 'credgate-rdp-XXXXXX';
 
 export function planLaunch(o: Omit<LaunchOptions, 'password'>): LaunchPlan {
   const platform = o.platform ?? process.platform;
-  const rdpFile = o.rdpFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-rdp-')), `${o.host.replace(/[^\w.-]/g, '_')}.rdp`);
+  // no directory is made here (a dry run writes nothing): launch() creates it
+  const rdpFile = o.rdpFile ?? path.join(os.tmpdir(), TEMP_PLACEHOLDER, `${o.host.replace(/[^\w.-]/g, '_')}.rdp`);
+  const pending = o.rdpFile === undefined ? { pendingTempDir: true } : {};
   for (const a of o.clientArgs ?? []) {
     if (/^[/-]p(assword)?[:=]/i.test(a)) {
       throw new CredgateError('A password was passed among the client arguments; credgate hands the password over through stdin or Credential Manager only.', { code: 'USAGE' });
     }
   }
   if (platform === 'win32') {
-    return { platform, rdpFile, command: 'mstsc.exe', args: [rdpFile, ...(o.clientArgs ?? [])], passwordVia: 'credential-manager', display: `mstsc.exe ${rdpFile}  (password stored for TERMSRV/${o.host} in Credential Manager first)` };
+    return { platform, rdpFile, command: 'mstsc.exe', args: [rdpFile, ...(o.clientArgs ?? [])], passwordVia: 'credential-manager', display: `mstsc.exe ${rdpFile}  (password stored for TERMSRV/${o.host} in Credential Manager first)`, ...pending };
   }
   if (platform === 'linux' || platform === 'freebsd' || platform === 'openbsd') {
     const client = o.client ?? 'xfreerdp';
     const args = [rdpFile, '/from-stdin:force', ...(o.clientArgs ?? [])];
-    return { platform, rdpFile, command: client, args, passwordVia: 'stdin', display: `${client} ${args.join(' ')}  (password on stdin)` };
+    return { platform, rdpFile, command: client, args, passwordVia: 'stdin', display: `${client} ${args.join(' ')}  (password on stdin)`, ...pending };
   }
   throw new UnsupportedPlatformError(`Launching an RDP client is not supported on ${platform}; open the .rdp file with your client.`, { code: 'UNSUPPORTED_PLATFORM', details: { platform } });
 }
 
-/** Write the .rdp file (mode 0600) and start the client. Returns the child; the caller owns it. */
-export async function launch(o: LaunchOptions, plan: LaunchPlan = planLaunch(o)): Promise<ChildProcess> {
+/** Create the plan's private temp directory (mode 0700) and return the plan with the real .rdp path. */
+export function materializeLaunchPlan(plan: LaunchPlan): LaunchPlan {
+  if (!plan.pendingTempDir) return plan;
+  const rdpFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-rdp-')), path.basename(plan.rdpFile));
+  const args = plan.args.map((a) => (a === plan.rdpFile ? rdpFile : a));
+  const { pendingTempDir: _done, ...rest } = plan;
+  return { ...rest, rdpFile, args, display: plan.display.split(plan.rdpFile).join(rdpFile) };
+}
+
+/** The client's environment: `env` without `omitEnv` and without any variable holding the password. */
+export function clientEnv(o: Pick<LaunchOptions, 'env' | 'omitEnv' | 'password'>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env) };
+  for (const name of o.omitEnv ?? []) delete env[name];
+  const pw = o.password.reveal();
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && pw.length > 0 && v === pw) delete env[k];
+  return env;
+}
+
+/**
+ * Write the .rdp file (mode 0600) and start the client. Returns the child; the caller owns it.
+ * Pass a plan from `planLaunch` through `materializeLaunchPlan` first to know the .rdp file's path.
+ */
+export async function launch(o: LaunchOptions, planned: LaunchPlan = planLaunch(o)): Promise<ChildProcess> {
+  const plan = materializeLaunchPlan(planned);
   fs.writeFileSync(plan.rdpFile, encodeRdpFile(buildRdpFile(o)), { mode: 0o600 });
   if (plan.passwordVia === 'credential-manager') {
     await storeTermsrvCredential(o.host, o.domain && !o.username.includes('\\') ? `${o.domain}\\${o.username}` : o.username, o.password);
-    return spawn(plan.command, plan.args, { stdio: 'ignore', detached: true });
+    return spawn(plan.command, plan.args, { stdio: 'ignore', detached: true, env: clientEnv(o) });
   }
-  const child = spawn(plan.command, plan.args, { stdio: ['pipe', 'inherit', 'inherit'], env: process.env });
+  // the client never inherits the variable the password came from (/proc/<pid>/environ is readable by the user and root)
+  const child = spawn(plan.command, plan.args, { stdio: ['pipe', 'inherit', 'inherit'], env: clientEnv(o) });
   // xfreerdp /from-stdin:force asks for what the .rdp file lacks: only the password
   child.stdin?.on('error', () => {});
   child.stdin?.end(o.password.reveal() + '\n');

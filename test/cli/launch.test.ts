@@ -2,21 +2,42 @@
 // lab's NLA host with the password through stdin (never argv) and reaches an active session.
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { runCli, BIN } from '../helpers/cli.js';
-import { labPart, sambaScenario } from '../lab/state.js';
+import { labPart, samba, sambaScenario } from '../lab/state.js';
 
 interface RdpState { nla: { port: number }; display: string; clientEnv: Record<string, string> }
 
 describe('credgate launch', () => {
-  it('--dry-run shows the .rdp file and the command, with no password in either', async () => {
+  it('--dry-run shows the .rdp file and the command, with no password in either, and writes nothing', async () => {
     const rdp = labPart<RdpState>('rdp');
     const s = sambaScenario('good');
-    const r = await runCli(['launch', `127.0.0.1:${rdp.nla.port}`, '--account', s.downLevel, '--password-stdin', '--client-arg', '/cert:ignore', '--dry-run', '--json'], { stdin: s.password });
-    expect(r.code).toBe(0);
-    expect(r.json).toMatchObject({ ok: true, verdict: 'rdp.nla-ok', command: 'xfreerdp', passwordVia: 'stdin' });
-    expect(r.json.args).toEqual([r.json.rdpFile, '/from-stdin:force', '/cert:ignore']);
-    expect(r.json.rdpFileContent).toContain('username:s:PAMTEST\\alice');
+    // a private TMPDIR: a dry run must leave it empty (no temp directory, no .rdp file)
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-dry-run-test-'));
+    try {
+      const r = await runCli(['launch', `127.0.0.1:${rdp.nla.port}`, '--account', s.downLevel, '--password-stdin', '--client-arg', '/cert:ignore', '--dry-run', '--json'], { stdin: s.password, env: { TMPDIR: tmp } });
+      expect(r.code).toBe(0);
+      expect(r.json).toMatchObject({ ok: true, verdict: 'rdp.nla-ok', command: 'xfreerdp', passwordVia: 'stdin' });
+      expect(r.json.args).toEqual([r.json.rdpFile, '/from-stdin:force', '/cert:ignore']);
+      expect(r.json.rdpFileContent).toContain('username:s:PAMTEST\\alice');
+      expect(r.json.rdpFile.startsWith(tmp + path.sep)).toBe(true);
+      expect(fs.existsSync(r.json.rdpFile)).toBe(false);
+      const human = await runCli(['launch', `127.0.0.1:${rdp.nla.port}`, '--account', s.downLevel, '--password-stdin', '--dry-run'], { stdin: s.password, env: { TMPDIR: tmp } });
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/would write .*\.rdp:\n/);
+      expect(fs.readdirSync(tmp)).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a stray argument (perhaps a password) is refused without repeating it', async () => {
+    const r = await runCli(['launch', '127.0.0.1', 'Hunter2-on-argv', '--account', 'a', '--password-env', 'RDP_PW', '--dry-run'], { env: { RDP_PW: 'x-123456' }, secrets: ['Hunter2-on-argv'] });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unexpected argument (not shown: it may be a password)');
   });
 
   it('refuses --password-stdin for a real launch (the client\'s stdin carries the password)', async () => {
@@ -60,6 +81,11 @@ describe('credgate launch', () => {
       const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       expect(cmdline).not.toContain(s.password);
       expect(cmdline).toContain('/from-stdin:force');
+      // nor does its environment: the --password-env variable is not inherited
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      expect(environ).toContain(`DISPLAY=${rdp.clientEnv.DISPLAY}`);
+      expect(environ.filter((e) => e.startsWith('RDP_PW=')).length).toBe(0);
+      expect(environ.some((e) => e.includes(s.password))).toBe(false);
       expect(activated()).toBeGreaterThan(before);
     } finally {
       // end exactly what this test started: the client, then the launcher
@@ -76,4 +102,66 @@ describe('credgate launch', () => {
       clearTimeout(t);
     }
   }, 45_000);
+
+  it('hands the client the credential the preflight fetched (one fetch, provider disposed), without the password variables', async () => {
+    const rdp = labPart<RdpState>('rdp');
+    const lab = samba();
+    const s = sambaScenario('good');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-launch-test-'));
+    const sha = (x: string) => createHash('sha256').update(x).digest('hex');
+    try {
+      const calls = path.join(tmp, 'calls.log');
+      const seen = path.join(tmp, 'client.json');
+      // a provider that answers the right password once and a wrong one after: a second fetch would show
+      fs.writeFileSync(path.join(tmp, 'recording.mjs'), `
+        import fs from 'node:fs';
+        export default function recording(o) {
+          let n = 0;
+          const secret = (pw) => ({ [Symbol.for('credgate.Secret')]: true, reveal: () => pw, toString: () => '[REDACTED]', toJSON: () => '[REDACTED]' });
+          return {
+            name: 'recording',
+            async resolve(ref) {
+              fs.appendFileSync(o.log, 'resolve\\n');
+              const pw = n++ === 0 ? o.first : o.later;
+              return { username: o.user, secret: secret(pw), source: 'recording ' + ref };
+            },
+            dispose() { fs.appendFileSync(o.log, 'dispose\\n'); },
+          };
+        }`);
+      fs.writeFileSync(path.join(tmp, 'credgate.config.json'), JSON.stringify({ providers: {
+        recording: { module: './recording.mjs', options: { log: calls, user: s.downLevel, first: s.password, later: 'Second-fetch-differs-2026' } },
+      } }));
+      // a stand-in client: records hashes of what it got on stdin and in its environment, never the values
+      const client = path.join(tmp, 'fake-xfreerdp.mjs');
+      fs.writeFileSync(client, `#!${process.execPath}
+        import fs from 'node:fs';
+        import { createHash } from 'node:crypto';
+        const h = (x) => createHash('sha256').update(x).digest('hex');
+        let input = '';
+        process.stdin.setEncoding('utf8');
+        for await (const c of process.stdin) input += c;
+        fs.writeFileSync(${JSON.stringify(seen)}, JSON.stringify({
+          args: process.argv.slice(2), rdpFileExisted: fs.existsSync(process.argv[2]),
+          stdin: h(input.replace(/\\n$/, '')), envNames: Object.keys(process.env), envValues: Object.values(process.env).map(h),
+        }));
+      `, { mode: 0o700 });
+      const r = await runCli([
+        'launch', `127.0.0.1:${rdp.nla.port}`, '--provider', 'recording', '--ref', 'rdp/alice', '--client', client, '--client-arg', '/cert:ignore',
+        '--ldap', lab.ldapsUrl, '--ca-file', lab.caFile, '--service-user', `${lab.reader.user}@pamtest.local`, '--service-password-env', 'SVC_PW', '--json',
+      ], { cwd: tmp, env: { SVC_PW: lab.reader.password, TMPDIR: tmp } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json).toMatchObject({ ok: true, launched: client, pid: expect.any(Number) });
+      expect(fs.readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['resolve', 'dispose']);
+      const got = JSON.parse(fs.readFileSync(seen, 'utf8'));
+      expect(got.stdin).toBe(sha(s.password));
+      expect(got.args).toEqual([r.json.rdpFile, '/from-stdin:force', '/cert:ignore']);
+      expect(got.rdpFileExisted).toBe(true);
+      expect(got.envNames).toContain('PATH');
+      expect(got.envNames).not.toContain('SVC_PW');
+      expect(got.envValues).not.toContain(sha(lab.reader.password));
+      expect(got.envValues).not.toContain(sha(s.password));
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,8 +1,9 @@
 import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../preflight.js';
 import type { Secret } from '../../core/secret.js';
+import type { FetchedCredential } from '../../core/credential.js';
 import type { Provider } from '../../providers/types.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, parse, readStdinSecret, usageError } from '../args.js';
+import { envSecret, intOption, parse, readStdinSecret, unexpectedArgument, usageError } from '../args.js';
 import { style, findingJson } from '../render.js';
 
 const USAGE = `Usage: credgate doctor --host <host>[:port] [--account <name>]
@@ -55,8 +56,13 @@ export interface DoctorArgs {
 export async function doctorInputs(command: string, argv: string[], io: CliIO, extraOptions: Record<string, unknown> = {}): Promise<DoctorArgs & { values: Record<string, unknown>; positionals: string[] }> {
   const { values: v, positionals } = parse(command, argv, { ...OPTIONS, ...extraOptions } as typeof OPTIONS, command === 'launch');
   if (v.password !== undefined) throw usageError('Passwords are never taken on the command line; use --password-stdin, --password-env <VAR> or --provider.');
+  // launch takes the host as its one positional; anything more may be a password typed on argv
+  if (positionals.length > (v.host ? 0 : 1)) throw unexpectedArgument(command);
   const host = (v.host as string | undefined) ?? positionals[0];
   if (!host) throw usageError(`--host <host>[:port] is required; see "credgate ${command} --help".`);
+  if (!v.ldap && (v['service-user'] || v['service-password-env'])) {
+    throw usageError(`--service-user reads the account's state in the directory, so it needs --ldap <url>: add --ldap ldaps://<dc> (the lockout guard and the password-age rules need it), or drop --service-user; see "credgate ${command} --help".`);
+  }
   const target: PreflightTarget = { host, ...(v.account ? { account: String(v.account) } : {}) };
   const sources = [v['password-stdin'], v['password-env'], v.provider].filter(Boolean).length;
   if (sources > 1) throw usageError('Give one credential source: --provider, --password-stdin or --password-env.');
@@ -64,19 +70,13 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
   if (v['password-stdin']) target.password = await readStdinSecret(io);
   if (v['password-env']) target.password = envSecret(io, String(v['password-env']), 'password-env');
   if (target.password && !target.account) throw usageError('--account <name> is required with --password-stdin / --password-env.');
-  if (v.provider) {
-    const { checkExtensions } = await import('./check-extensions.js');
-    if (!checkExtensions.loadProvider) throw usageError('--provider is not available in this build.');
-    const provider: Provider = await checkExtensions.loadProvider({ provider: String(v.provider), config: v.config as string | undefined, cwd: io.cwd });
-    if (v.ref === undefined) throw usageError('--provider needs --ref <ref>.');
-    target.provider = provider;
-    target.ref = String(v.ref);
-  }
   if (v.ldap) {
     let service: { username: string; password: Secret } | undefined;
     if (v['service-user']) {
       if (!v['service-password-env']) throw usageError('--service-user needs --service-password-env <VAR>.');
       service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
+    } else if (v['service-password-env']) {
+      throw usageError('--service-password-env needs --service-user <name>.');
     }
     options.directory = {
       urls: String(v.ldap),
@@ -91,7 +91,48 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
     options.cache = { ...(v['cache-from'] ? { files: v['cache-from'] as string[] } : {}), ...(v.inventory ? { inventory: String(v.inventory) } : {}) };
   }
   options.deadlineMs = intOption('deadline', v.deadline as string | undefined, 20_000, 100, 600_000);
+  // last: nothing below can fail, so the caller (which disposes it) always gets the provider it loaded
+  if (v.provider) {
+    if (v.ref === undefined) throw usageError('--provider needs --ref <ref>.');
+    const { checkExtensions } = await import('./check-extensions.js');
+    if (!checkExtensions.loadProvider) throw usageError('--provider is not available in this build.');
+    const provider: Provider = await checkExtensions.loadProvider({ provider: String(v.provider), config: v.config as string | undefined, cwd: io.cwd });
+    target.provider = provider;
+    target.ref = String(v.ref);
+  }
   return { target, options, json: !!v.json, values: v, positionals };
+}
+
+/** Dispose the provider doctorInputs loaded (vault logins, leases, check-outs); never throws. */
+export async function disposeTarget(target: PreflightTarget): Promise<void> {
+  if (target.provider && typeof target.provider === 'object') {
+    try {
+      await target.provider.dispose?.();
+    } catch {
+      // nothing to report: the verdict is already out
+    }
+  }
+}
+
+/**
+ * Keep the credential the preflight's provider step fetched (launch hands exactly that one to the
+ * client: no second fetch, no second vault check-out). It stays in this process, never in the report.
+ */
+export function keepFetchedCredential(target: PreflightTarget): () => FetchedCredential | undefined {
+  let kept: FetchedCredential | undefined;
+  const p = target.provider;
+  if (p && typeof p === 'object') {
+    target.provider = {
+      name: p.name,
+      async resolve(ref, o) {
+        const c = await p.resolve(ref, o);
+        kept = c;
+        return c;
+      },
+      ...(p.dispose ? { dispose: () => p.dispose!() } : {}),
+    };
+  }
+  return () => kept;
 }
 
 const STATUS_MARK: Record<string, [string, 'green' | 'red' | 'yellow' | 'dim']> = {
@@ -156,9 +197,13 @@ export const doctorCommand: Command = {
   async run(argv, io) {
     const { target, options, json } = await doctorInputs('doctor', argv, io);
     // loaded when the command runs, not for --help (CLI start time)
-    const { preflight } = await import('../../preflight.js');
-    const report = await preflight(target, options);
-    io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
-    return report.verdict.exitCode;
+    try {
+      const { preflight } = await import('../../preflight.js');
+      const report = await preflight(target, options);
+      io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
+      return report.verdict.exitCode;
+    } finally {
+      await disposeTarget(target);
+    }
   },
 };

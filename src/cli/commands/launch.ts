@@ -1,8 +1,8 @@
-import { planLaunch, launch, buildRdpFile } from '../../launch.js';
+import { planLaunch, launch, buildRdpFile, materializeLaunchPlan } from '../../launch.js';
 import { parseHostPort } from '../../core/host.js';
-import type { Command } from '../types.js';
+import type { Command, CliIO } from '../types.js';
 import { usageError } from '../args.js';
-import { doctorInputs, renderDoctor, doctorJson } from './doctor.js';
+import { doctorInputs, renderDoctor, doctorJson, disposeTarget, keepFetchedCredential } from './doctor.js';
 
 const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-stdin | --password-env <VAR>)
          [doctor options: --ldap ... --service-user ... --cache-from ...] [--rdp-file <path>] [--client <xfreerdp>]
@@ -27,38 +27,55 @@ export const launchCommand: Command = {
       // --provider do not touch our stdin and work
       throw usageError('launch takes the password from --password-env <VAR> or --provider, not --password-stdin (the client\'s stdin carries it).');
     }
-    const { target, options, json, values: v } = await doctorInputs('launch', argv, io, {
+    const inputs = await doctorInputs('launch', argv, io, {
       'rdp-file': { type: 'string' },
       client: { type: 'string' },
       'client-arg': { type: 'string', multiple: true },
       'dry-run': { type: 'boolean' },
     });
-    const { preflight } = await import('../../preflight.js');
-    const report = await preflight(target, options);
-    if (!report.ok) {
-      io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
-      io.stderr.write('credgate: not launching: the preflight failed (see the verdict above).\n');
-      return report.verdict.exitCode;
+    try {
+      return await preflightThenLaunch(inputs, io);
+    } finally {
+      await disposeTarget(inputs.target);
     }
-    const { host, port } = parseHostPort(target.host);
-    const username = report.target.account;
-    if (!username) throw usageError('The account name is unknown; pass --account.');
-    const clientArgs = (v['client-arg'] as string[] | undefined) ?? [];
-    const plan = planLaunch({
-      host, port, username, clientArgs,
-      ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}),
-      ...(v.client ? { client: String(v.client) } : {}),
-    });
-    if (v['dry-run']) {
-      const out = { ok: true, verdict: report.verdict.code, headline: report.headline, rdpFile: plan.rdpFile, command: plan.command, args: plan.args, passwordVia: plan.passwordVia, rdpFileContent: buildRdpFile({ host, port, username }) };
-      io.stdout.write(json ? JSON.stringify(out, null, 2) + '\n' : `${report.headline}\nwould write ${plan.rdpFile}:\n${out.rdpFileContent.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}would run: ${plan.display}\n`);
-      return 0;
-    }
-    // the credential the preflight proved: resolve it again from the same source
-    const secret = target.password ?? (target.provider && typeof target.provider === 'object' ? (await target.provider.resolve(target.ref!)).secret : undefined);
-    if (!secret) throw usageError('No credential to hand to the client.');
-    const child = await launch({ host, port, username, password: secret, clientArgs, ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}), ...(v.client ? { client: String(v.client) } : {}) }, plan);
-    io.stdout.write(json ? JSON.stringify({ ok: true, launched: plan.command, pid: child.pid, rdpFile: plan.rdpFile }) + '\n' : `launched ${plan.display} (pid ${child.pid})\n`);
-    return 0;
   },
 };
+
+async function preflightThenLaunch({ target, options, json, values: v }: Awaited<ReturnType<typeof doctorInputs>>, io: CliIO): Promise<number> {
+  // the credential the preflight fetched and proved is the one the client gets: no second fetch,
+  // no second vault check-out, no fetch outside the preflight's deadline
+  const fetched = keepFetchedCredential(target);
+  const { preflight } = await import('../../preflight.js');
+  const report = await preflight(target, options);
+  if (!report.ok) {
+    io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
+    io.stderr.write('credgate: not launching: the preflight failed (see the verdict above).\n');
+    return report.verdict.exitCode;
+  }
+  const { host, port } = parseHostPort(target.host);
+  const username = report.target.account;
+  if (!username) throw usageError('The account name is unknown; pass --account.');
+  const clientArgs = (v['client-arg'] as string[] | undefined) ?? [];
+  const plan = planLaunch({
+    host, port, username, clientArgs,
+    ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}),
+    ...(v.client ? { client: String(v.client) } : {}),
+  });
+  if (v['dry-run']) {
+    // planLaunch wrote nothing; neither does a dry run
+    const out = { ok: true, verdict: report.verdict.code, headline: report.headline, rdpFile: plan.rdpFile, command: plan.command, args: plan.args, passwordVia: plan.passwordVia, rdpFileContent: buildRdpFile({ host, port, username }) };
+    io.stdout.write(json ? JSON.stringify(out, null, 2) + '\n' : `${report.headline}\nwould write ${plan.rdpFile}:\n${out.rdpFileContent.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}would run: ${plan.display}\n`);
+    return 0;
+  }
+  const secret = target.password ?? fetched()?.secret;
+  if (!secret) throw usageError('No credential to hand to the client.');
+  const real = materializeLaunchPlan(plan);
+  // the client does not inherit the variables the passwords came from
+  const omitEnv = [v['password-env'], v['service-password-env']].filter((x): x is string => typeof x === 'string');
+  const child = await launch({
+    host, port, username, password: secret, clientArgs, env: io.env, omitEnv,
+    ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}), ...(v.client ? { client: String(v.client) } : {}),
+  }, real);
+  io.stdout.write(json ? JSON.stringify({ ok: true, launched: real.command, pid: child.pid, rdpFile: real.rdpFile }) + '\n' : `launched ${real.display} (pid ${child.pid})\n`);
+  return 0;
+}
