@@ -5,7 +5,7 @@
  * first value holds the target (`...target=...` or `TERMSRV/...`), then the type, then the user,
  * then bare lines such as the persistence note.
  */
-import { decodeWindowsText } from './text.js';
+import { decodeWindowsText, hasControlChars, showValue } from './text.js';
 import { hostField, normalizeTarget, type CachedCredential } from './types.js';
 
 const LABELS: Record<'target' | 'type' | 'user', string[]> = {
@@ -56,7 +56,9 @@ export function parseCmdkeyList(input: Buffer | string, file = 'cmdkey output', 
   const flush = () => {
     if (!cur) return;
     const e = toEntry(cur.fields, cur.bare, file, machine);
-    if (e) entries.push(e);
+    const bad = e ? [e.rawTarget, e.username ?? '', e.type].find(hasControlChars) : undefined;
+    if (bad !== undefined) warnings.push(`${file}:${cur.start}: ${showValue(bad)} contains control characters; entry skipped`);
+    else if (e) entries.push(e);
     else warnings.push(`${file}:${cur.start}: a block without a target was skipped`);
     cur = undefined;
   };

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { CredgateError } from '../core/errors.js';
-import { decodeWindowsText } from './text.js';
+import { decodeWindowsText, hasControlChars, neutraliseControlChars, showValue } from './text.js';
 import { hostField, normalizeTarget, type CacheSnapshot, type CachedCredential } from './types.js';
 
 export const COLLECTOR_SCHEMA = 'credgate-collector/1';
@@ -214,27 +214,50 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
     throw new CredgateError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}; this is not a credgate collector file (schema ${COLLECTOR_SCHEMA}).`, { code: 'INPUT_INVALID', details: { file, path: i.path.join('.') } });
   }
   const f = r.data;
-  const entries: CachedCredential[] = f.credentials.map((c) => {
+  // a fleet file is input from many machines: a control character in a machine, user or target
+  // name could become a new line (a new command) in the emitted purge scripts, or rewrite the terminal
+  for (const [field, value] of [['machine', f.machine], ['user', f.user]] as const) {
+    if (value !== undefined && hasControlChars(value)) {
+      throw new CredgateError(`${file}: ${field}: ${showValue(value)} contains control characters; this file was not read (a machine or user name never has them).`, { code: 'INPUT_INVALID', details: { file, path: field } });
+    }
+  }
+  const warnings = [...dec.warnings];
+  const entries: CachedCredential[] = [];
+  f.credentials.forEach((c, i) => {
+    const bad = (['target', 'userName', 'type'] as const).find((k) => typeof c[k] === 'string' && hasControlChars(c[k]));
+    if (bad) {
+      warnings.push(`${file}: credentials.${i}.${bad}: ${showValue(String(c[bad]))} contains control characters; entry skipped`);
+      return;
+    }
     const target = normalizeTarget(c.target);
-    return {
-    target,
-    rawTarget: c.target,
-    ...hostField(target),
-    type: c.type ?? 'unknown',
-    ...(c.userName ? { username: c.userName } : {}),
-    // a FILETIME of 0 comes out as 1601-01-01: no write time, not an ancient one
-    ...(c.lastWritten && Date.parse(c.lastWritten) > NO_TIME_BEFORE ? { lastWritten: new Date(c.lastWritten) } : {}),
-    ...(c.persist ? { persist: c.persist } : {}),
-    ...(c.comment ? { comment: c.comment } : {}),
-    source: `collector:${file}`,
-    machine: f.machine,
-    ...(f.user ? { windowsUser: f.user } : {}),
-    };
+    entries.push({
+      target,
+      rawTarget: c.target,
+      ...hostField(target),
+      type: c.type ?? 'unknown',
+      ...(c.userName ? { username: c.userName } : {}),
+      // a FILETIME of 0 comes out as 1601-01-01: no write time, not an ancient one
+      ...(c.lastWritten && Date.parse(c.lastWritten) > NO_TIME_BEFORE ? { lastWritten: new Date(c.lastWritten) } : {}),
+      ...(c.persist ? { persist: c.persist } : {}),
+      ...(c.comment ? { comment: neutraliseControlChars(c.comment) } : {}),
+      source: `collector:${file}`,
+      machine: f.machine,
+      ...(f.user ? { windowsUser: f.user } : {}),
+    });
   });
-  return {
-    entries,
-    hints: f.rdpServers.map((s) => ({ server: s.server, ...(s.usernameHint ? { usernameHint: s.usernameHint } : {}), ...(s.certHash ? { certHash: s.certHash.toUpperCase() } : {}), source: `collector:${file}`, machine: f.machine })),
-    mru: f.mru,
-    warnings: dec.warnings,
-  };
+  const hints: CacheSnapshot['hints'] = [];
+  f.rdpServers.forEach((s, i) => {
+    const bad = (['server', 'usernameHint'] as const).find((k) => typeof s[k] === 'string' && hasControlChars(s[k]));
+    if (bad) {
+      warnings.push(`${file}: rdpServers.${i}.${bad}: ${showValue(String(s[bad]))} contains control characters; hint skipped`);
+      return;
+    }
+    hints.push({ server: s.server, ...(s.usernameHint ? { usernameHint: s.usernameHint } : {}), ...(s.certHash ? { certHash: s.certHash.toUpperCase() } : {}), source: `collector:${file}`, machine: f.machine });
+  });
+  const mru = f.mru.filter((m, i) => {
+    if (!hasControlChars(m)) return true;
+    warnings.push(`${file}: mru.${i}: ${showValue(m)} contains control characters; skipped`);
+    return false;
+  });
+  return { entries, hints, mru, warnings };
 }

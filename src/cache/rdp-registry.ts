@@ -4,7 +4,7 @@
  *   [...\Terminal Server Client\Servers\<host>]  "UsernameHint"="CORP\\alice"  "CertHash"=hex:0e,cf,...
  *   [...\Terminal Server Client\Default]          "MRU0"="web01.corp.example"
  */
-import { decodeWindowsText } from './text.js';
+import { decodeWindowsText, hasControlChars, showValue } from './text.js';
 import type { RdpServerHint } from './types.js';
 
 export interface RegistryParseResult {
@@ -53,7 +53,10 @@ export function parseRdpRegistryExport(input: Buffer | string, file = 'registry 
       }
       const key = line.slice(1, -1);
       const m = /\\Terminal Server Client\\Servers\\([^\\]+)$/i.exec(key);
-      if (m) {
+      if (m && hasControlChars(m[1]!)) {
+        warnings.push(`${file}:${n}: server ${showValue(m[1]!)} contains control characters; skipped`);
+        section = { kind: 'other' };
+      } else if (m) {
         section = { kind: 'server', host: m[1]! };
         if (!servers.has(m[1]!.toLowerCase())) servers.set(m[1]!.toLowerCase(), { server: m[1]!, source: `registry:${file}`, ...(machine ? { machine } : {}) });
       } else if (/\\Terminal Server Client\\Default$/i.test(key)) section = { kind: 'default' };
@@ -71,7 +74,8 @@ export function parseRdpRegistryExport(input: Buffer | string, file = 'registry 
       const h = servers.get(section.host.toLowerCase())!;
       if (/^usernamehint$/i.test(name)) {
         const v = unquote(raw);
-        if (v !== undefined) h.usernameHint = v;
+        if (v !== undefined && hasControlChars(v)) warnings.push(`${file}:${n}: UsernameHint ${showValue(v)} contains control characters; skipped`);
+        else if (v !== undefined) h.usernameHint = v;
         else warnings.push(`${file}:${n}: UsernameHint is not a string, skipped`);
       } else if (/^certhash$/i.test(name)) {
         const hx = /^hex(?:\(\d+\))?:(.*)$/i.exec(raw);
@@ -84,7 +88,8 @@ export function parseRdpRegistryExport(input: Buffer | string, file = 'registry 
     } else if (section.kind === 'default') {
       const m = /^MRU(\d+)$/i.exec(name);
       const v = unquote(raw);
-      if (m && v) mru.push([Number(m[1]), v]);
+      if (m && v && hasControlChars(v)) warnings.push(`${file}:${n}: ${name} ${showValue(v)} contains control characters; skipped`);
+      else if (m && v) mru.push([Number(m[1]), v]);
     }
   }
   return { hints: [...servers.values()], mru: mru.sort((a, b) => a[0] - b[0]).map(([, v]) => v), warnings };

@@ -75,3 +75,26 @@ export function decodeCp850(buf: Buffer): string {
   }
   return out;
 }
+
+/**
+ * Characters that have no business in a host, target, user or machine name and that could turn a
+ * value into a new line or command in an emitted script, or rewrite a terminal: C0 and C1 controls,
+ * DEL, the Unicode line/paragraph separators, and the bidirectional overrides/isolates.
+ */
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_CHARS_G = new RegExp(CONTROL_CHARS.source, 'g');
+
+export function hasControlChars(s: string): boolean {
+  return CONTROL_CHARS.test(s);
+}
+
+/** Replace each control character with a space (for free text such as a comment). */
+export function neutraliseControlChars(s: string): string {
+  return s.replace(CONTROL_CHARS_G, ' ');
+}
+
+/** A value for a warning: control characters shown as \uXXXX, cut to 80 characters. */
+export function showValue(s: string): string {
+  const cut = s.length > 80 ? `${s.slice(0, 80)}…` : s;
+  return `"${cut.replace(CONTROL_CHARS_G, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
