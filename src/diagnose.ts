@@ -102,7 +102,8 @@ export const CAUSES: Record<string, CauseRow> = {
   // --- client credential cache
   'cache.stale-password': { category: 'stale-cache', priority: 60, cause: 'The client caches a password written before the account\'s password last changed.' },
   'cache.wrong-user': { category: 'stale-cache', priority: 61, cause: 'The client caches a credential for another user for this host.' },
-  'cache.conflicting-entries': { category: 'stale-cache', priority: 62, cause: 'The client caches the same host under several names with different users or times.' },
+  'cache.conflicting-entries': { category: 'info', priority: 85, cause: 'The client caches the same host under several names with different users or times.' },
+  'cache.unknown-age': { category: 'not-checked', priority: 86, cause: 'A cached entry has no write time, so whether it predates the password change could not be judged.' },
   'cache.username-hint-mismatch': { category: 'info', priority: 84, cause: 'The RDP client remembers another user name for this host.' },
   'cache.cert-changed': { category: 'info', priority: 84, cause: 'The host\'s certificate differs from the one the client remembers.' },
   'cache.orphan': { category: 'info', priority: 90, cause: 'The client caches a credential for a host not in the inventory.' },

@@ -28,17 +28,22 @@ function canonicalIPv6(ip: string): string {
 
 export function hostKey(input: string): HostKey {
   let h = input.trim();
-  // strip a port: [v6]:port, name:port, v4:port (a bare v6 literal has several colons)
-  const br = /^\[([^\]]+)\](?::\d+)?$/.exec(h);
-  if (br) h = br[1]!;
-  else if ((h.match(/:/g) ?? []).length === 1) h = h.slice(0, h.indexOf(':'));
-  h = h.replace(/%.*$/, ''); // zone id
+  // strip a port ([v6]:port, name:port, v4:port; a bare v6 literal has several colons), a zone id,
+  // and trailing dots, until nothing changes: the canonical form is then its own key
+  for (let i = 0; i < 8; i++) {
+    const before = h;
+    const br = /^\[([^\]]+)\](?::\d+)?$/.exec(h);
+    if (br) h = br[1]!;
+    else if ((h.match(/:/g) ?? []).length === 1) h = h.slice(0, h.indexOf(':'));
+    h = h.replace(/%.*$/s, '').replace(/[\s.]+$/, '').trim();
+    if (h === before) break;
+  }
   if (net.isIPv4(h)) return { canonical: h.split('.').map((x) => String(Number(x))).join('.'), kind: 'ipv4' };
   if (net.isIPv6(h)) {
     const c = canonicalIPv6(h);
     return net.isIPv4(c) ? { canonical: c, kind: 'ipv4' } : { canonical: c, kind: 'ipv6' };
   }
-  const name = h.toLowerCase().replace(/\.+$/, '');
+  const name = h.toLowerCase();
   return { canonical: name, kind: 'name', short: name.split('.')[0]! };
 }
 
@@ -58,10 +63,4 @@ function match(ka: HostKey, kb: HostKey): boolean {
     return aShort !== bShort && ka.short === kb.short;
   }
   return false;
-}
-
-/** A grouping key: names group by their first label (web01 and web01.corp.example together), IPs by literal. */
-export function groupKey(h: string): string {
-  const k = hostKey(h);
-  return k.kind === 'name' ? `n:${k.short}` : `i:${k.canonical}`;
 }

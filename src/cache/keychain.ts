@@ -32,7 +32,12 @@ export type KeychainCacheOptions = z.input<typeof Options> & { keytar?: KeytarLi
 
 /** `keychain:<service>:<account>`, each part URI-encoded so the pair splits back unambiguously. */
 export function keychainRawTarget(service: string, account: string): string {
-  return `keychain:${encodeURIComponent(service)}:${encodeURIComponent(account)}`;
+  return `keychain:${encodeURIComponent(wellFormed(service))}:${encodeURIComponent(wellFormed(account))}`;
+}
+
+/** Lone surrogates (not valid UTF-16, so not encodable) as U+FFFD, as String#toWellFormed does. */
+function wellFormed(s: string): string {
+  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 export function parseKeychainRawTarget(raw: string): { service: string; account: string } | undefined {

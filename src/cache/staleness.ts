@@ -1,9 +1,14 @@
 /**
  * The rules that find the cached credentials behind 0x904 / extended 0x7, each a finding with
  * evidence and a fix:
- *   cache.stale-password          written before the account's password last changed (the 0x904/0x7 case)
- *   cache.wrong-user              cached for another user than the vault's target account
+ *   cache.stale-password          written before the account's password last changed (the 0x904/0x7 case);
+ *                                 only entries for the account (same user, or no user recorded)
+ *   cache.unknown-age             a password change time is known but the entry's write time is not
+ *                                 (cmdkey captures, keychains off Linux): not judged, so not clean
+ *   cache.wrong-user              cached for another user than the vault's target account for the
+ *                                 host: needs the host (the account says nothing about other hosts)
  *   cache.conflicting-entries     the same host cached under several names with different users or times
+ *                                 (a warning: exit 6 and purge are for stale and wrong-user entries)
  *   cache.username-hint-mismatch  the RDP client remembers another user name for the host
  *   cache.cert-changed            the remembered CertHash differs from the certificate the host presents now
  *   cache.orphan                  a cached RDP host that is not in the inventory
@@ -11,7 +16,7 @@
  */
 import { finding, type Finding } from '../core/findings.js';
 import { parseAccountName } from '../core/credential.js';
-import { groupKey, hostKey, sameHost } from './hosts.js';
+import { hostKey, sameHost, type HostKey } from './hosts.js';
 import { termsrvHost, type CachedCredential, type RdpServerHint } from './types.js';
 
 export interface InspectInput {
@@ -45,6 +50,8 @@ export interface InspectResult {
   considered: number;
   /** The entries behind the findings that a purge would remove. */
   stale: CachedCredential[];
+  /** Entries the stale-password rule could not judge: a password change time is known, their write time is not. */
+  unknownAge: number;
 }
 
 const SRC = 'cache';
@@ -78,6 +85,10 @@ const FIX_STALE = Object.freeze([
 const FIX_WRONG_USER = Object.freeze([
   Object.freeze({ action: 'Delete the entries cached for another user so the client uses the vault\'s account: credgate cache purge --yes.', owner: 'client' as const }),
 ]) as unknown as Finding['remediation'];
+const FIX_UNKNOWN_AGE = Object.freeze([
+  Object.freeze({ action: 'Read this machine with the fleet collector (credgate cache collector), which records each entry\'s LastWritten, and inspect again.', owner: 'client' as const, priority: 1 }),
+  Object.freeze({ action: 'Or, to be sure, delete the entry (cmdkey /delete:<target> on the machine) and let the PAM client write the current password at the next launch.', owner: 'client' as const, priority: 2 }),
+]) as unknown as Finding['remediation'];
 const FIX_ORPHAN = Object.freeze([
   Object.freeze({ action: 'Remove credentials cached for decommissioned hosts (cmdkey /delete:TERMSRV/<host>).', owner: 'client' as const }),
 ]) as unknown as Finding['remediation'];
@@ -96,8 +107,8 @@ export function inspectCache(input: InspectInput): InspectResult {
   const consideredEntries: CachedCredential[] = [];
   const changeSource = changedAt ? (changedAt === input.pwdLastSet ? 'the directory (pwdLastSet)' : 'the vault (last rotation)') : undefined;
   const slack = input.slackMs ?? 0;
-  // group RDP entries by machine, then by host group
-  const byMachine = new Map<string, Map<string, Array<{ e: CachedCredential; host: string }>>>();
+  // RDP entries by machine; conflicts are looked for within a machine
+  const byMachine = new Map<string, Item[]>();
   let considered = 0;
   const inInventory = input.inventory ? inventoryMatcher(input.inventory) : undefined;
   for (const e of input.entries) {
@@ -111,51 +122,62 @@ export function inspectCache(input: InspectInput): InspectResult {
     consideredEntries.push(e);
     if (inInventory && !inInventory(h)) orphan(e, h);
     const m = e.machine ?? '';
-    let g = byMachine.get(m);
-    if (!g) byMachine.set(m, (g = new Map()));
-    const key = hostFilter ? 'target' : groupKey(h);
-    let list = g.get(key);
-    if (!list) g.set(key, (list = []));
+    let list = byMachine.get(m);
+    if (!list) byMachine.set(m, (list = []));
     list.push({ e, host: h });
   }
   function orphan(e: CachedCredential, h: string) {
     findings.push(finding(SRC, 'cache.orphan', 'info', `${e.machine ? `${e.machine}: ` : ''}${e.target} is cached, but ${h} is not in the inventory.`, entryEvidence(e), FIX_ORPHAN));
   }
-  for (const [machine, groups] of byMachine) {
+  let unknownAge = 0;
+  for (const [machine, list] of byMachine) {
     const where = machine ? `${machine}: ` : '';
-    for (const list of groups.values()) {
-      for (const { e, host } of list) {
-        const wrongUser = input.account && e.username && !sameAccount(e.username, input.account);
-        if (wrongUser) {
-          const ev = entryEvidence(e);
-          ev.expectedAccount = input.account;
-          findings.push(finding(SRC, 'cache.wrong-user', 'error', `${where}${e.target} is cached for ${e.username}, but the vault's account for ${host} is ${input.account}.`, ev, FIX_WRONG_USER));
-          stale.push(e);
-          continue;
-        }
-        if (changedAt && e.lastWritten && e.lastWritten.getTime() < changedAt.getTime() + slack) {
-          const ev = entryEvidence(e);
-          ev.passwordChangedAt = changedAt;
-          ev.changeSource = changeSource;
-          if (input.pwdLastSet) ev.pwdLastSet = input.pwdLastSet;
-          if (input.changedAt) ev.vaultChangedAt = input.changedAt;
-          findings.push(finding(SRC, 'cache.stale-password', 'error',
-            `${where}${e.target} holds a password written before the password last changed (${changeSource}): the next launch fails with 0x904 / extended 0x7.`,
-            ev, FIX_STALE));
-          stale.push(e);
-        }
+    for (const { e, host } of list) {
+      // --account is the account the vault says to use for --host: without a host it says nothing
+      // about the user cached for any other host, so wrong-user needs the host (a purge must not
+      // delete other hosts' credentials)
+      const otherUser = !!(input.account && e.username && !sameAccount(e.username, input.account));
+      if (otherUser && hostFilter) {
+        const ev = entryEvidence(e);
+        ev.expectedAccount = input.account;
+        findings.push(finding(SRC, 'cache.wrong-user', 'error', `${where}${e.target} is cached for ${e.username}, but the vault's account for ${host} is ${input.account}.`, ev, FIX_WRONG_USER));
+        stale.push(e);
+        continue;
       }
-      if (list.length > 1) {
-        const users = new Set(list.map((x) => (x.e.username ?? '').toLowerCase()));
-        const times = list.map((x) => x.e.lastWritten?.getTime()).filter((t): t is number => t !== undefined);
-        const spread = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
-        const distinctTargets = new Set(list.map((x) => x.e.target.toLowerCase()));
-        if (distinctTargets.size > 1 && (users.size > 1 || spread > 60_000)) {
-          findings.push(finding(SRC, 'cache.conflicting-entries', 'warning',
-            `${where}the host is cached under ${distinctTargets.size} names (${[...distinctTargets].join(', ')}) with ${users.size > 1 ? 'different users' : 'different times'}; which one the client uses depends on how the user types the host name.`,
-            { targets: list.map((x) => entryEvidence(x.e)), ...(machine ? { machine } : {}) },
-            [{ action: `Keep one entry per host; delete the others (${list.map((x) => `cmdkey /delete:${x.e.target}`).join(', ')}).`, owner: 'client' }]));
-        }
+      // the account's password change says nothing about a password cached for another user
+      if (otherUser || !changedAt) continue;
+      if (!e.lastWritten) {
+        unknownAge++;
+        const ev = entryEvidence(e);
+        ev.passwordChangedAt = changedAt;
+        ev.changeSource = changeSource;
+        findings.push(finding(SRC, 'cache.unknown-age', 'info',
+          `${where}${e.target} has no write time (${sourceKind(e)}), so whether it predates the password change (${changeSource}, ${changedAt.toISOString()}) cannot be judged.`,
+          ev, FIX_UNKNOWN_AGE));
+        continue;
+      }
+      if (e.lastWritten.getTime() < changedAt.getTime() + slack) {
+        const ev = entryEvidence(e);
+        ev.passwordChangedAt = changedAt;
+        ev.changeSource = changeSource;
+        if (input.pwdLastSet) ev.pwdLastSet = input.pwdLastSet;
+        if (input.changedAt) ev.vaultChangedAt = input.changedAt;
+        findings.push(finding(SRC, 'cache.stale-password', 'error',
+          `${where}${e.target} holds a password written before the password last changed (${changeSource}): the next launch fails with 0x904 / extended 0x7.`,
+          ev, FIX_STALE));
+        stale.push(e);
+      }
+    }
+    for (const group of conflictGroups(list, !!hostFilter)) {
+      const users = new Set(group.map((x) => (x.e.username ?? '').toLowerCase()));
+      const times = group.map((x) => x.e.lastWritten?.getTime()).filter((t): t is number => t !== undefined);
+      const spread = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
+      const distinctTargets = new Set(group.map((x) => x.e.target.toLowerCase()));
+      if (distinctTargets.size > 1 && (users.size > 1 || spread > 60_000)) {
+        findings.push(finding(SRC, 'cache.conflicting-entries', 'warning',
+          `${where}the host is cached under ${distinctTargets.size} names (${[...distinctTargets].join(', ')}) with ${users.size > 1 ? 'different users' : 'different times'}; which one the client uses depends on how the user types the host name.`,
+          { targets: group.map((x) => entryEvidence(x.e)), ...(machine ? { machine } : {}) },
+          [{ action: `Keep one entry per host; delete the others (${group.map((x) => `cmdkey /delete:${x.e.target}`).join(', ')}).`, owner: 'client' }]));
       }
     }
   }
@@ -173,6 +195,7 @@ export function inspectCache(input: InspectInput): InspectResult {
       ]));
     }
   }
+  // clean only when every entry was judged: an entry without a write time was not
   if (findings.length === 0) {
     findings.push(finding(SRC, 'cache.clean', 'ok', `No cached credential conflicts with ${input.account ?? 'the account'}${hostFilter ? ` for ${hostFilter}` : ''} (${considered} RDP entr${considered === 1 ? 'y' : 'ies'} checked).`, {
       considered, checkedAt: new Date(now).toISOString(),
@@ -180,7 +203,52 @@ export function inspectCache(input: InspectInput): InspectResult {
       ...(future.length ? { ignoredFutureChangeTimes: future.map((d) => d.toISOString()) } : {}),
     }));
   }
-  return { findings, entries: consideredEntries, considered, stale };
+  return { findings, entries: consideredEntries, considered, stale, unknownAge };
+}
+
+interface Item {
+  e: CachedCredential;
+  host: string;
+}
+
+function sourceKind(e: CachedCredential): string {
+  if (e.source.startsWith('cmdkey:')) return 'cmdkey /list shows no write time';
+  if (e.source === 'keychain') return 'this keychain records no modification time';
+  return 'its source recorded none';
+}
+
+/**
+ * The groups of one machine's entries that name the same host, with the same equivalence as
+ * sameHost: a name, its case and trailing-dot variants; an FQDN and its own short name; an IP literal
+ * in any form. web01.a.example and web01.b.example are different hosts (a bare web01 joins both);
+ * an IP joins a name only through the host's aliases, i.e. with a host filter, where every entry
+ * considered is that host and they form one group.
+ */
+function conflictGroups(list: readonly Item[], filtered: boolean): Item[][] {
+  if (list.length < 2) return [];
+  if (filtered) return [list as Item[]];
+  const byCanon = new Map<string, { kind: HostKey['kind']; items: Item[] }>();
+  for (const x of list) {
+    const k = hostKey(x.host);
+    let g = byCanon.get(k.canonical);
+    if (!g) byCanon.set(k.canonical, (g = { kind: k.kind, items: [] }));
+    g.items.push(x);
+  }
+  const groups: Item[][] = [];
+  const joined = new Set<string>();
+  for (const [canon, g] of byCanon) {
+    if (g.kind !== 'name' || !canon.includes('.')) continue;
+    const short = byCanon.get(canon.slice(0, canon.indexOf('.')));
+    if (short && short.kind === 'name') {
+      joined.add(canon.slice(0, canon.indexOf('.')));
+      groups.push([...g.items, ...short.items]);
+    } else groups.push(g.items);
+  }
+  for (const [canon, g] of byCanon) {
+    if (g.kind === 'name' && (canon.includes('.') || joined.has(canon))) continue;
+    groups.push(g.items);
+  }
+  return groups.filter((g) => g.length > 1);
 }
 
 /** O(1) inventory membership with the same matching rules as sameHost (case, dots, short vs FQDN, IP forms). */

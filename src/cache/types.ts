@@ -53,14 +53,14 @@ export function emptySnapshot(): CacheSnapshot {
 
 /** `TERMSRV/host` → `host`, else undefined. */
 export function termsrvHost(target: string): string | undefined {
-  const m = /^TERMSRV\/(.+)$/i.exec(target);
+  const m = /^TERMSRV\/(.+)$/is.exec(target);
   return m?.[1];
 }
 
 /** Strip cmdkey/credman prefixes: `Domain:target=TERMSRV/x` → `TERMSRV/x`. */
 export function normalizeTarget(raw: string): string {
   let t = raw.trim();
-  const m = /^[A-Za-z]{1,40}\s*:\s*target\s*=\s*(.*)$/i.exec(t);
+  const m = /^[A-Za-z]{1,40}\s*:\s*target\s*=\s*(.*)$/is.exec(t);
   if (m) t = m[1]!.trim();
   else if (/^target\s*=/i.test(t)) t = t.replace(/^target\s*=\s*/i, '');
   if (/^termsrv\//i.test(t)) t = 'TERMSRV/' + t.slice(8);
