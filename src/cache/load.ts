@@ -3,6 +3,7 @@
  * of the RDP client key, or captured `cmdkey /list` text.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { CredgateError } from '../core/errors.js';
 import { readCollectorFile } from './collector.js';
 import { parseCmdkeyList } from './cmdkey.js';
@@ -41,6 +42,47 @@ export function mergeSnapshots(list: CacheSnapshot[]): CacheSnapshot {
     for (const h of s.hints) out.hints.push(h);
     out.mru.push(...s.mru);
     out.warnings.push(...s.warnings);
+  }
+  return out;
+}
+
+/** File names read from a directory given to --from: the formats' usual extensions. */
+const DIR_FILES = /\.(json|reg|txt)$/i;
+
+/**
+ * The files behind --from arguments: a file as given; a directory (a fleet share) as its *.json,
+ * *.reg and *.txt files, sorted, not recursing (other files, such as an audit log or a purge script
+ * written next to them, are ignored).
+ */
+export function expandCacheInputs(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      st = undefined; // loadCacheFile names the path and the error
+    }
+    if (!st?.isDirectory()) {
+      out.push(p);
+      continue;
+    }
+    const names = fs.readdirSync(p, { withFileTypes: true }).filter((d) => d.isFile() && DIR_FILES.test(d.name) && !d.name.startsWith('.')).map((d) => d.name).sort();
+    if (!names.length) throw new CredgateError(`${p} has no *.json, *.reg or *.txt file to read.`, { code: 'INPUT_INVALID', details: { file: p } });
+    for (const n of names) out.push(path.join(p, n));
+  }
+  return out;
+}
+
+/** Read every input (files or directories) into one snapshot, one file at a time. */
+export function loadCacheInputs(paths: readonly string[]): CacheSnapshot {
+  const out = emptySnapshot();
+  for (const f of expandCacheInputs(paths)) {
+    const s = loadCacheFile(f);
+    for (const e of s.entries) out.entries.push(e);
+    for (const h of s.hints) out.hints.push(h);
+    for (const m of s.mru) out.mru.push(m);
+    for (const w of s.warnings) out.warnings.push(w);
   }
   return out;
 }

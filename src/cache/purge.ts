@@ -9,6 +9,7 @@ import os from 'node:os';
 import { CredgateError } from '../core/errors.js';
 import type { Finding } from '../core/findings.js';
 import type { CacheSource, CachedCredential } from './types.js';
+import { CRED_TYPES } from './windows-credman.js';
 
 export interface PurgeItem {
   machine?: string;
@@ -17,6 +18,8 @@ export interface PurgeItem {
   rawTarget: string;
   type: string;
   username?: string;
+  /** The entry's write time when its source recorded one: the PowerShell script deletes only if it still matches. */
+  lastWritten?: string;
   source: string;
   rule: string;
   reason: string;
@@ -28,7 +31,8 @@ export interface PurgePlan {
   items: PurgeItem[];
 }
 
-const PURGE_RULES = new Set(['cache.stale-password', 'cache.wrong-user']);
+/** The rules whose entries a purge removes; `inspect` exits 6 exactly when one of them fired, i.e. when the plan is not empty. */
+export const PURGE_RULES: ReadonlySet<string> = new Set(['cache.stale-password', 'cache.wrong-user']);
 
 /** Plan from inspect findings: only entries named by a purge-worthy rule, each once. */
 export function planPurge(findings: readonly Finding[], entries: readonly CachedCredential[]): PurgePlan {
@@ -49,47 +53,199 @@ export function planPurge(findings: readonly Finding[], entries: readonly Cached
     }
     const e = byKey.get(idx(ev.source, ev.machine, ev.rawTarget));
     if (!e) continue;
-    const key = `${e.machine ?? ''}\u0000${e.windowsUser ?? ''}\u0000${e.rawTarget}`;
+    const key = `${e.machine ?? ''}\u0000${e.windowsUser ?? ''}\u0000${e.type}\u0000${e.rawTarget}`;
     if (seen.has(key)) continue;
     seen.add(key);
     items.push({
       ...(e.machine ? { machine: e.machine } : {}), ...(e.windowsUser ? { windowsUser: e.windowsUser } : {}),
-      target: e.target, rawTarget: e.rawTarget, type: e.type, ...(e.username ? { username: e.username } : {}), source: e.source,
+      target: e.target, rawTarget: e.rawTarget, type: e.type, ...(e.username ? { username: e.username } : {}),
+      ...(e.lastWritten ? { lastWritten: e.lastWritten.toISOString() } : {}), source: e.source,
       rule: f.code, reason: f.message, evidence: ev,
     });
   }
   return { createdAt: new Date().toISOString(), items };
 }
 
-/** cmd.exe quoting for a cmdkey argument. */
-function cmdQuote(s: string): string {
-  return /[\s&|<>^"]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** Items a Credential Manager command can address (not keychain entries). */
+function credmanItems(plan: PurgePlan): PurgeItem[] {
+  return plan.items.filter((i) => i.source !== 'keychain');
 }
 
-/** The exact cmdkey commands, grouped by machine. cmdkey takes the target as `TERMSRV/host`. */
+const CRED_PREFIX = /^(Domain|LegacyGeneric|Generic)\s*:\s*target=(.*)$/is;
+
+/**
+ * The TargetName CredEnumerateW reports: `cmdkey /list` shows domain credentials as
+ * `Domain:target=<TargetName>` and generic ones as `LegacyGeneric:target=<TargetName>`; the
+ * collector and the live source write the TargetName itself.
+ */
+export function credTargetName(rawTarget: string): string {
+  return CRED_PREFIX.exec(rawTarget)?.[2] ?? rawTarget;
+}
+
+/**
+ * The CRED_TYPE_* number of a planned entry: from its type name (collector, live source, a
+ * cmdkey capture in a known language), else from the cmdkey prefix (`Domain:` → domain password,
+ * `LegacyGeneric:` → generic); undefined when neither says (the entry is then left alone).
+ */
+export function credTypeNumber(item: Pick<PurgeItem, 'type' | 'rawTarget'>): number | undefined {
+  const byName = Object.entries(CRED_TYPES).find(([, t]) => t === item.type)?.[0];
+  if (byName) return Number(byName);
+  const m = CRED_PREFIX.exec(item.rawTarget);
+  if (!m) return undefined;
+  return /generic/i.test(m[1]!) ? 1 : 2;
+}
+
+/**
+ * The target as `cmdkey /delete:` takes it, with its type: the spelling `cmdkey /list` prints
+ * (`Domain:target=TERMSRV/host` for a domain credential, `LegacyGeneric:target=name` for a generic
+ * one), so a generic and a domain credential under the same name are not confused. undefined when
+ * the type is unknown.
+ */
+export function cmdkeyTarget(item: Pick<PurgeItem, 'type' | 'rawTarget'>): string | undefined {
+  const t = credTypeNumber(item);
+  if (t === undefined) return undefined;
+  return `${t === 1 || t === 5 ? 'LegacyGeneric' : 'Domain'}:target=${credTargetName(item.rawTarget)}`;
+}
+
+/**
+ * One cmdkey argument for a batch file: `%` doubled (cmd expands %VAR% even inside quotes), quoted
+ * when it holds a separator or an operator (inside quotes `& | < > ^ ( )` are literal). undefined
+ * when it cannot be passed safely (a double quote, which cmd cannot escape inside quotes, or a
+ * control character, which could end the line).
+ */
+export function cmdArg(s: string): string | undefined {
+  if (/["\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) return undefined;
+  const esc = s.replace(/%/g, '%%');
+  return /[\s&|<>^(),;=!%]/.test(s.replace(/^[A-Za-z]+:target=/, '')) ? `"${esc}"` : esc;
+}
+
+/** Text for a REM line: letters, digits and harmless punctuation only (REM still expands %VAR%). */
+function remText(s: string): string {
+  return s.replace(/[^\p{L}\p{N} ._\-\\@#:/+[\]{}~']/gu, '_');
+}
+
+/**
+ * The exact cmdkey commands (for a .cmd file run on each machine), one per planned entry, each after
+ * a REM line naming the machine, the Windows user and the rule. The target keeps its type
+ * (`Domain:target=...`). cmdkey cannot check that an entry is unchanged since the plan: the
+ * PowerShell script does.
+ */
 export function cmdkeyCommands(plan: PurgePlan): string[] {
-  return plan.items.filter((i) => i.source !== 'keychain').map((i) => `${i.machine ? `REM ${i.machine}${i.windowsUser ? ` (${i.windowsUser})` : ''}: ${i.rule}\r\n` : ''}cmdkey /delete:${cmdQuote(i.target)}`);
+  return credmanItems(plan).map((i) => {
+    const rem = i.machine ? `REM ${remText(i.machine)}${i.windowsUser ? ` (${remText(i.windowsUser)})` : ''}: ${remText(i.rule)}\r\n` : '';
+    const t = cmdkeyTarget(i);
+    const arg = t === undefined ? undefined : cmdArg(t);
+    if (arg === undefined) {
+      return `${rem}REM skipped ${remText(i.target)}: ${t === undefined ? 'its credential type is unknown' : 'the target cannot be quoted safely for cmd.exe'}; use the PowerShell script`;
+    }
+    return `${rem}cmdkey /delete:${arg}`;
+  });
 }
 
-/** A PowerShell script that deletes exactly the planned entries on the machine it runs on, idempotently. */
-export function powershellScript(plan: PurgePlan): string {
-  const byMachine = new Map<string, PurgeItem[]>();
-  for (const i of plan.items) {
-    if (i.source === 'keychain') continue; // not a Credential Manager entry: cmdkey cannot delete it
-    const m = i.machine ?? '*';
-    byMachine.set(m, [...(byMachine.get(m) ?? []), i]);
+/**
+ * A PowerShell single-quoted string: every quote character PowerShell accepts (' and U+2018..U+201B)
+ * doubled; control characters are not written raw but joined in as [char]0x...., so the script
+ * has no line break or control character that came from the data.
+ */
+export function psString(s: string): string {
+  const q = (p: string) => `'${p.replace(/['\u2018\u2019\u201A\u201B]/g, (c) => c + c)}'`;
+  const parts = s.split(/([\u0000-\u001f\u007f-\u009f\u2028\u2029])/);
+  if (parts.length === 1) return q(s);
+  const out = [q(parts[0]!)]; // a string first, so the join is a string even when the value starts with a control
+  for (let k = 1; k < parts.length; k++) {
+    if (k % 2) out.push(`[char]0x${parts[k]!.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`);
+    else if (parts[k]) out.push(q(parts[k]!));
   }
-  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  return `(${out.join(' + ')})`;
+}
+
+const PS_CREDMAN = String.raw`Add-Type -TypeDefinition @'
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+public class CredgatePurgeEntry { public string Target; public UInt32 Type; public string UserName; public long LastWrittenMs; }
+public static class CredgatePurge {
+  [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+  struct CREDENTIAL {
+    public UInt32 Flags; public UInt32 Type; public string TargetName; public string Comment;
+    public System.Runtime.InteropServices.ComTypes.FILETIME LastWritten;
+    public UInt32 CredentialBlobSize; public IntPtr CredentialBlob; public UInt32 Persist;
+    public UInt32 AttributeCount; public IntPtr Attributes; public string TargetAlias; public string UserName;
+  }
+  [DllImport("advapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
+  static extern bool CredEnumerateW(string filter, UInt32 flags, out UInt32 count, out IntPtr creds);
+  [DllImport("advapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
+  static extern bool CredDeleteW(string target, UInt32 type, UInt32 flags);
+  [DllImport("advapi32.dll")] static extern void CredFree(IntPtr buffer);
+  public static List<CredgatePurgeEntry> List() {
+    var result = new List<CredgatePurgeEntry>();
+    UInt32 count; IntPtr p;
+    if (!CredEnumerateW(null, 1, out count, out p)) return result;
+    try {
+      for (int i = 0; i < count; i++) {
+        var c = (CREDENTIAL)Marshal.PtrToStructure(Marshal.ReadIntPtr(p, i * IntPtr.Size), typeof(CREDENTIAL));
+        long ft = ((long)c.LastWritten.dwHighDateTime << 32) | (uint)c.LastWritten.dwLowDateTime;
+        // CredentialBlob is never read
+        result.Add(new CredgatePurgeEntry { Target = c.TargetName, Type = c.Type, UserName = c.UserName, LastWrittenMs = ft == 0 ? -1 : (ft - 116444736000000000L) / 10000 });
+      }
+    } finally { CredFree(p); }
+    return result;
+  }
+  // 0 deleted, 1168 ERROR_NOT_FOUND, else the Win32 error
+  public static int Delete(string target, UInt32 type) { return CredDeleteW(target, type, 0) ? 0 : Marshal.GetLastWin32Error(); }
+}
+'@`;
+
+/**
+ * A PowerShell script that deletes exactly the planned entries, idempotently, through
+ * CredEnumerateW / CredDeleteW: an entry is deleted only on the machine it was planned for
+ * ($env:COMPUTERNAME), for the Windows user whose vault it was collected from (when recorded), with
+ * its credential type, and only while it still has the planned user name and write time; an entry
+ * that changed since the plan (the PAM client rewrote it) is left alone and reported.
+ */
+export function powershellScript(plan: PurgePlan): string {
+  const items = credmanItems(plan);
+  // machine names compare case-insensitively (and a PowerShell hash literal refuses keys that differ only by case)
+  const byMachine = new Map<string, { name: string; items: PurgeItem[] }>();
+  for (const i of items) {
+    const m = i.machine ?? '*';
+    let l = byMachine.get(m.toUpperCase());
+    if (!l) byMachine.set(m.toUpperCase(), (l = { name: m, items: [] }));
+    l.items.push(i);
+  }
+  const entry = (i: PurgeItem) => {
+    const t = credTypeNumber(i);
+    const lw = i.lastWritten ? Date.parse(i.lastWritten) : undefined;
+    return `  @{ Machine = ${psString(i.machine ?? '*')}; WindowsUser = ${psString(i.windowsUser ?? '')}; Target = ${psString(credTargetName(i.rawTarget))}; Type = ${t ?? 0}; UserName = ${psString(i.username ?? '')}; LastWrittenMs = ${lw !== undefined && Number.isFinite(lw) ? lw : -2} }`;
+  };
   const lines = [
-    '# credgate purge plan — deletes only the cached credentials listed here, on the machine it runs on.',
-    `# plan created ${plan.createdAt}; ${plan.items.length} entr${plan.items.length === 1 ? 'y' : 'ies'}.`,
+    '# credgate purge plan: deletes only the cached credentials listed here, on the machine and for the Windows user',
+    '# they were planned for, with their credential type, and only while each still has the planned user name and',
+    '# write time (an entry rewritten since the plan is left alone). Run it as the user whose vault it is.',
+    `# plan created ${plan.createdAt}; ${items.length} entr${items.length === 1 ? 'y' : 'ies'}.`,
+    "$ErrorActionPreference = 'Stop'",
+    '# the plan by machine',
     '$plan = @{',
-    ...[...byMachine].map(([m, items]) => `  ${q(m)} = @(${items.map((i) => q(i.target)).join(', ')})`),
+    ...[...byMachine.values()].map(({ name, items: list }) => `  ${psString(name)} = @(${list.map((i) => psString(credTargetName(i.rawTarget))).join(', ')})`),
     '}',
-    "$targets = @($plan[$env:COMPUTERNAME]) + @($plan['*']) | Where-Object { $_ }",
-    'foreach ($t in $targets) {',
-    '  $listed = cmdkey /list:$t | Select-String -SimpleMatch $t',
-    '  if ($listed) { cmdkey /delete:$t | Out-Null; Write-Host "deleted $t" } else { Write-Host "already gone: $t" }',
+    '# each planned entry as it was when planned (Type: CRED_TYPE_*; LastWrittenMs: Unix ms, -2 when not recorded)',
+    '$entries = @(',
+    ...items.map(entry),
+    ')',
+    PS_CREDMAN,
+    '$me = "$env:USERDOMAIN\\$env:USERNAME"',
+    '$now = [CredgatePurge]::List()',
+    'foreach ($p in $entries) {',
+    "  if ($p.Machine -ne '*' -and $p.Machine -ne $env:COMPUTERNAME) { continue }",
+    '  if ($p.WindowsUser -and $p.WindowsUser -ne $me) { Write-Host "skipped (planned for $($p.WindowsUser), running as $me): $($p.Target)"; continue }',
+    '  if ($p.Type -eq 0) { Write-Host "left alone (credential type unknown): $($p.Target)"; continue }',
+    '  $c = $null',
+    '  foreach ($x in $now) { if ($x.Target -eq $p.Target -and $x.Type -eq $p.Type) { $c = $x; break } }',
+    '  if (-not $c) { Write-Host "already gone: $($p.Target)"; continue }',
+    '  if ([string]$c.UserName -ne $p.UserName) { Write-Host "left alone (its user is now $($c.UserName), planned $($p.UserName)): $($p.Target)"; continue }',
+    '  if ($p.LastWrittenMs -ne -2 -and $c.LastWrittenMs -ne $p.LastWrittenMs) { Write-Host "left alone (rewritten since the plan): $($p.Target)"; continue }',
+    '  $err = [CredgatePurge]::Delete($p.Target, $p.Type)',
+    '  if ($err -eq 0) { Write-Host "deleted $($p.Target)" } elseif ($err -eq 1168) { Write-Host "already gone: $($p.Target)" } else { Write-Host "failed (Win32 error $err): $($p.Target)" }',
     '}',
   ];
   return lines.join('\r\n') + '\r\n';
@@ -99,26 +255,46 @@ export interface AuditRecord {
   at: string;
   machine: string;
   by: string;
-  mode: 'delete' | 'emit';
-  items: Array<PurgeItem & { result?: 'deleted' | 'already-gone' | 'failed'; error?: string }>;
+  /** delete: every item went through a source's remove(); emit: none did (commands and a script are emitted); mixed: some did. */
+  mode: 'delete' | 'emit' | 'mixed';
+  items: Array<PurgeItem & { result?: 'deleted' | 'already-gone' | 'failed' | 'emitted'; error?: string }>;
+}
+
+export interface ExecutePurgeOptions {
+  yes: boolean;
+  auditFile: string;
+  /** Deletes every item (one live store). */
+  source?: CacheSource;
+  /** Delete each item through the source whose name is the item's source (`credman`, `keychain`); other items are emitted. */
+  sources?: readonly CacheSource[];
 }
 
 /**
  * Execute a plan. Without `yes` it refuses. The audit record is written (appended as one JSON
- * line) BEFORE anything is deleted, then again with the results.
+ * line) BEFORE anything is deleted, then again with the results. Items no source can delete
+ * (fleet input) are left to the emitted commands and script.
  */
-export async function executePurge(plan: PurgePlan, o: { yes: boolean; auditFile: string; source?: CacheSource }): Promise<AuditRecord> {
+export async function executePurge(plan: PurgePlan, o: ExecutePurgeOptions): Promise<AuditRecord> {
   if (!o.yes) throw new CredgateError('Nothing was deleted: purging needs an explicit yes (--yes).', { code: 'USAGE' });
-  const record: AuditRecord = { at: new Date().toISOString(), machine: os.hostname(), by: safeUser(), mode: o.source?.remove ? 'delete' : 'emit', items: plan.items.map((i) => ({ ...i })) };
+  const byName = new Map((o.sources ?? []).filter((s) => s.remove).map((s) => [s.name, s] as const));
+  const sourceOf = (i: PurgeItem): CacheSource | undefined => (o.source?.remove ? o.source : byName.get(i.source));
+  const live = plan.items.filter((i) => sourceOf(i)).length;
+  const mode = live === 0 ? 'emit' : live === plan.items.length ? 'delete' : 'mixed';
+  const record: AuditRecord = { at: new Date().toISOString(), machine: os.hostname(), by: safeUser(), mode, items: plan.items.map((i) => ({ ...i })) };
   try {
     fs.appendFileSync(o.auditFile, JSON.stringify({ ...record, phase: 'planned' }) + '\n', { mode: 0o600 });
   } catch (e) {
     throw new CredgateError(`Cannot write the audit record to ${o.auditFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}); nothing was deleted.`, { code: 'CONFIG_INVALID', cause: e });
   }
-  if (o.source?.remove) {
+  if (live) {
     for (const item of record.items) {
+      const src = sourceOf(item);
+      if (!src?.remove) {
+        item.result = 'emitted';
+        continue;
+      }
       try {
-        item.result = (await o.source.remove(item.rawTarget, item.type)) ? 'deleted' : 'already-gone';
+        item.result = (await src.remove(item.rawTarget, item.type)) ? 'deleted' : 'already-gone';
       } catch (e) {
         item.result = 'failed';
         item.error = e instanceof Error ? e.message : String(e);
