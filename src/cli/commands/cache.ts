@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadCacheFile, mergeSnapshots } from '../../cache/load.js';
+import { loadCacheInputs, mergeSnapshots } from '../../cache/load.js';
 import { inspectCache } from '../../cache/staleness.js';
-import { planPurge, cmdkeyCommands, powershellScript, executePurge } from '../../cache/purge.js';
+import { planPurge, cmdkeyCommands, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/collector.js';
-import type { CacheSnapshot } from '../../cache/types.js';
+import type { CacheSnapshot, CacheSource } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
-import { diagnose } from '../../diagnose.js';
+import { diagnose, EXIT_CODES } from '../../diagnose.js';
+import type { Verdict } from '../../core/findings.js';
 import { parseHostPort } from '../../core/host.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Finding } from '../../core/findings.js';
@@ -17,21 +18,28 @@ import { findingJson, style } from '../render.js';
 const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
 
   list        list cached credentials (metadata only, never passwords)
-  inspect     find the stale entries behind 0x904 / extended 0x7; exits 6 when it finds any, 0 when clean
+  inspect     find the stale entries behind 0x904 / extended 0x7; exits 6 when it finds any (exactly when
+              the purge plan is not empty), 0 otherwise
   purge       show the purge plan; with --yes, write an audit record and delete exactly the planned entries
-              (Windows, live) or emit the cmdkey commands and a PowerShell script (fleet input, other OSes)
+              (Windows, live; keychain entries) or emit the cmdkey commands and a PowerShell script
+              (fleet input, other OSes)
   collector   print the PowerShell fleet collector (exports Credential Manager metadata and RDP hints as JSON)
 
 Options:
-  --from <file>              collector JSON, a reg export of HKCU\\...\\Terminal Server Client, or cmdkey /list text
-                             (repeatable; without --from on Windows: the live Credential Manager)
+  --from <file|dir>          collector JSON, a reg export of HKCU\\...\\Terminal Server Client, or cmdkey /list text;
+                             a directory: its *.json, *.reg and *.txt files (repeatable; without --from on
+                             Windows: the live Credential Manager)
   --keychain <service>       also list OS keychain entries (keytar API) stored under this service name
                              (repeatable; service and account only, never the password)
-  --account <name>           the account the vault says to use for the host
+  --account <name>           the account the vault says to use for the host (wrong-user needs --host)
   --host <name>              only entries for this RDP host
+  --alias <name>             another name or address of --host (its IP, a CNAME; repeatable)
   --ldap <url> --service-user <u> --service-password-env <VAR> [--ca-file <pem>] [--starttls]
                              read the account's pwdLastSet from the directory (the stale-password rule)
   --changed-at <iso>         the vault's last password change (instead of, or besides, pwdLastSet)
+  --provider <name> --ref <ref> [--config <file>]
+                             take the vault's last password change (changedAt) and, without --account, the
+                             account from a configured provider (credgate.config.json); the password is not used
   --inventory <file>         hosts that should exist, one per line: others are orphans
   --thumbprint <sha1>        the certificate the host presents now (see credgate probe): CertHash rule
   --probe                    probe --host (host[:port]) now and use the certificate it presents for the
@@ -41,7 +49,9 @@ Options:
   --yes                      really purge
   --json                     JSON output
 
-Exit codes: 0 clean, 2 usage or bad input, 4 directory unreachable, 6 stale cached credentials found.
+Exit codes: 0 nothing to purge, 2 usage or bad input, 4 directory unreachable, 5 provider failure,
+6 stale cached credentials found (stale-password or wrong-user: the entries a purge removes).
+Conflicting entries, hint mismatches, orphans and entries of unknown age are reported with exit 0.
 `;
 
 const OPTIONS = {
@@ -55,6 +65,10 @@ const OPTIONS = {
   'ca-file': { type: 'string', multiple: true },
   starttls: { type: 'boolean' },
   'changed-at': { type: 'string' },
+  provider: { type: 'string' },
+  ref: { type: 'string' },
+  config: { type: 'string' },
+  alias: { type: 'string', multiple: true },
   inventory: { type: 'string' },
   thumbprint: { type: 'string', multiple: true },
   probe: { type: 'boolean' },
@@ -64,23 +78,42 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-async function snapshot(v: Record<string, unknown>): Promise<{ snap: CacheSnapshot; live: boolean }> {
+interface Snapshot {
+  snap: CacheSnapshot;
+  /** Sources that can delete what they listed (the live Credential Manager, the keychain). */
+  sources: CacheSource[];
+}
+
+async function snapshot(v: Record<string, unknown>): Promise<Snapshot> {
   const files = (v.from as string[] | undefined) ?? [];
   const services = (v.keychain as string[] | undefined) ?? [];
   if (files.length || services.length) {
-    const parts = files.map(loadCacheFile);
+    const parts = files.length ? [loadCacheInputs(files)] : [];
+    const sources: CacheSource[] = [];
     if (services.length) {
       const { keychainCacheSource } = await import('../../cache/keychain.js');
-      parts.push({ ...emptySnapshot(), entries: await keychainCacheSource({ services }).list() });
+      const src = keychainCacheSource({ services });
+      sources.push(src);
+      parts.push({ ...emptySnapshot(), entries: await src.list() });
     }
-    return { snap: mergeSnapshots(parts), live: false };
+    return { snap: parts.length === 1 ? parts[0]! : mergeSnapshots(parts), sources };
   }
   if (process.platform !== 'win32') {
     throw usageError('Give --from <file> (collector JSON, reg export or cmdkey /list text): the live Credential Manager exists only on Windows.');
   }
   const { windowsCredentialManager } = await import('../../cache/windows-credman.js');
   const src = windowsCredentialManager();
-  return { snap: { ...emptySnapshot(), entries: await src.list() }, live: true };
+  return { snap: { ...emptySnapshot(), entries: await src.list() }, sources: [src] };
+}
+
+/** changedAt and the account from a configured provider; the password it returns is dropped unread. */
+async function fromProvider(v: Record<string, unknown>, io: CliIO): Promise<{ changedAt?: Date; account?: string; source: string }> {
+  const ext = (await import('./check-extensions.js')).checkExtensions;
+  if (!ext.resolveProvider) throw usageError('--provider is not available in this build.');
+  if (typeof v.ref !== 'string') throw usageError('--provider needs --ref <ref>: the credential whose last password change to use.');
+  const c = await ext.resolveProvider({ provider: String(v.provider), ref: v.ref, config: typeof v.config === 'string' ? v.config : undefined, cwd: io.cwd });
+  const qualified = c.domain && !/[\\@]/.test(c.username) ? `${c.domain}\\${c.username}` : c.username;
+  return { ...(c.changedAt ? { changedAt: c.changedAt } : {}), ...(qualified ? { account: qualified } : {}), source: c.source };
 }
 
 function readLines(file: string): string[] {
@@ -92,20 +125,30 @@ function readLines(file: string): string[] {
 }
 
 async function runInspect(v: Record<string, unknown>, io: CliIO) {
-  const { snap, live } = await snapshot(v);
-  let pwdLastSet: Date | undefined;
+  if (v.ref !== undefined && !v.provider) throw usageError('--ref needs --provider <name>.');
+  if (v.provider && v['changed-at']) throw usageError('Give --changed-at or --provider, not both: both say when the vault last changed the password.');
+  if (v.alias && !v.host) throw usageError('--alias names other names or addresses of --host; give --host too.');
+  const { snap, sources } = await snapshot(v);
   const extra: Finding[] = [];
+  let account = v.account ? String(v.account) : undefined;
+  let changedAt: Date | undefined;
+  if (v.provider) {
+    const p = await fromProvider(v, io);
+    account ??= p.account;
+    if (p.changedAt) changedAt = p.changedAt;
+    else snap.warnings.push(`the provider ${String(v.provider)} gave no changedAt for ${p.source}; the stale-password rule needs it, pwdLastSet (--ldap) or --changed-at`);
+  }
+  let pwdLastSet: Date | undefined;
   if (v.ldap) {
-    if (!v.account || !v['service-user'] || !v['service-password-env']) throw usageError('--ldap needs --account, --service-user and --service-password-env to read pwdLastSet.');
+    if (!account || !v['service-user'] || !v['service-password-env']) throw usageError('--ldap needs --account (or --provider), --service-user and --service-password-env to read pwdLastSet.');
     const { readPwdLastSet } = await import('../../cache/pwdlastset.js');
     const r = await readPwdLastSet({
       urls: String(v.ldap), serviceUser: String(v['service-user']), servicePassword: envSecret(io, String(v['service-password-env']), 'service-password-env'),
-      target: String(v.account), ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}), starttls: !!v.starttls,
+      target: account, ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}), starttls: !!v.starttls,
     });
     if (r.pwdLastSet) pwdLastSet = r.pwdLastSet;
     extra.push(...r.findings.filter((f) => f.code.startsWith('net.') || f.code.startsWith('tls.') || f.code === 'ldap.user-not-found'));
   }
-  let changedAt: Date | undefined;
   if (v['changed-at']) {
     changedAt = new Date(String(v['changed-at']));
     if (Number.isNaN(changedAt.getTime())) throw usageError(`--changed-at must be an ISO date (2026-11-25T10:00:00Z), got "${String(v['changed-at'])}".`);
@@ -124,14 +167,44 @@ async function runInspect(v: Record<string, unknown>, io: CliIO) {
   } else if (host) {
     host = parseHostPort(host).host; // web01:3390 and [2001:db8::5]:3389 name the host web01 / 2001:db8::5
   }
+  if (account && !host) snap.warnings.push(`--account without --host: the wrong-user rule was not applied (${account} is the vault's account for one host; entries for other users are only judged for a given --host)`);
+  const aliases = ((v.alias as string[] | undefined) ?? []).map((a) => parseHostPort(a).host);
   const result = inspectCache({
     entries: snap.entries, hints: snap.hints,
-    ...(v.account ? { account: String(v.account) } : {}), ...(host ? { host } : {}),
+    ...(account ? { account } : {}), ...(host ? { host } : {}), ...(aliases.length ? { hostAliases: aliases } : {}),
     ...(pwdLastSet ? { pwdLastSet } : {}), ...(changedAt ? { changedAt } : {}),
     ...(v.inventory ? { inventory: readLines(String(v.inventory)) } : {}),
     ...(thumbprints.length ? { presentedThumbprints: thumbprints } : {}),
   });
-  return { snap, live, result, findings: [...extra, ...result.findings], pwdLastSet };
+  return { snap, sources, result, findings: [...extra, ...result.findings], pwdLastSet };
+}
+
+/**
+ * The headline: STALE (exit 6: what a purge removes), CLEAN (every entry judged, nothing found),
+ * UNKNOWN (entries whose age could not be judged), or NOTHING STALE (only warnings and notes).
+ */
+function headline(verdict: Verdict, findings: readonly Finding[]): { word: string; code: string; cause: string } {
+  if (!verdict.ok) return { word: 'STALE', code: verdict.code, cause: verdict.cause };
+  const clean = findings.find((f) => f.code === 'cache.clean');
+  if (clean) return { word: 'CLEAN', code: clean.code, cause: clean.message };
+  const unknown = findings.filter((f) => f.code === 'cache.unknown-age');
+  if (unknown.length) {
+    return { word: 'UNKNOWN', code: 'cache.unknown-age', cause: `Nothing is known to be stale, but ${unknown.length} entr${unknown.length === 1 ? 'y has' : 'ies have'} no write time to compare with the password change.` };
+  }
+  const first = findings.find((f) => f.severity === 'warning') ?? findings.find((f) => f.severity === 'info') ?? findings[0];
+  return { word: 'NOTHING STALE', code: first?.code ?? verdict.code, cause: first?.message ?? verdict.cause };
+}
+
+/** JSON for a provider failure under --json (as check does), else the error goes to reportError. */
+function providerFailure(e: unknown, v: Record<string, unknown>, io: CliIO): number | undefined {
+  if (!(e instanceof CredgateError) || !e.code.startsWith('PROVIDER_') || !v.json) return undefined;
+  io.stdout.write(JSON.stringify({ ok: false, code: 'provider.error', exitCode: EXIT_CODES.provider, error: e.toJSON(), findings: [] }, null, 2) + '\n');
+  return EXIT_CODES.provider;
+}
+
+/** Purge results and what is left to the emitted commands. */
+function emittedPlan(plan: PurgePlan, results: ReadonlyArray<{ result?: string }>): PurgePlan {
+  return { ...plan, items: plan.items.filter((_, k) => results[k]?.result === undefined || results[k]?.result === 'emitted') };
 }
 
 export const cacheCommand: Command = {
@@ -161,14 +234,24 @@ export const cacheCommand: Command = {
       io.stdout.write(s.dim(`${snap.entries.length} cached credential(s), ${snap.hints.length} RDP server hint(s)\n`));
       return 0;
     }
-    const { snap, live, result, findings } = await runInspect(v, io);
+    let inspected: Awaited<ReturnType<typeof runInspect>>;
+    try {
+      inspected = await runInspect(v, io);
+    } catch (e) {
+      const code = providerFailure(e, v, io);
+      if (code !== undefined) return code;
+      throw e;
+    }
+    const { snap, sources, result, findings } = inspected;
     const verdict = diagnose(findings);
     if (sub === 'inspect') {
+      const head = headline(verdict, findings);
       if (v.json) {
-        io.stdout.write(JSON.stringify({ ok: verdict.ok, code: verdict.code, exitCode: verdict.exitCode, considered: result.considered, findings: findings.map(findingJson), remediation: verdict.remediation, warnings: snap.warnings }, null, 2) + '\n');
+        io.stdout.write(JSON.stringify({ ok: verdict.ok, code: head.code, cause: head.cause, exitCode: verdict.exitCode, considered: result.considered, unknownAge: result.unknownAge, findings: findings.map(findingJson), remediation: verdict.remediation, warnings: snap.warnings }, null, 2) + '\n');
       } else {
         for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
-        io.stdout.write(`${verdict.ok ? s.green(s.bold('CLEAN')) : s.red(s.bold('STALE'))}  ${verdict.cause} ${s.dim(`[${verdict.code}]`)}\n`);
+        const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
+        io.stdout.write(`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
         for (const f of findings.filter((x) => x.severity !== 'ok')) {
           io.stdout.write(`  ${f.severity === 'error' ? s.red('✖') : f.severity === 'warning' ? s.yellow('!') : s.dim('·')} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
         }
@@ -180,31 +263,42 @@ export const cacheCommand: Command = {
       }
       return verdict.exitCode;
     }
-    // purge
+    // purge: exactly the entries behind stale-password and wrong-user findings, the ones inspect exits 6 for
     const plan = planPurge(findings, snap.entries);
     const audit = path.resolve(io.cwd, String(v.audit ?? 'credgate-purge-audit.jsonl'));
+    if (!v.json) for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
     if (!v.yes) {
-      if (v.json) io.stdout.write(JSON.stringify({ dryRun: true, plan, commands: cmdkeyCommands(plan) }, null, 2) + '\n');
+      if (v.json) io.stdout.write(JSON.stringify({ dryRun: true, plan, commands: cmdkeyCommands(plan), warnings: snap.warnings }, null, 2) + '\n');
       else {
         io.stdout.write(`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
         if (!plan.items.length) io.stdout.write('  nothing to purge\n');
         for (const i of plan.items) io.stdout.write(`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
       }
-      return plan.items.length ? 6 : 0;
+      // 6 exactly when there is something to purge; a fault that kept a rule from running keeps its own code
+      return plan.items.length ? EXIT_CODES['stale-cache'] : verdict.exitCode === EXIT_CODES['stale-cache'] ? EXIT_CODES.ok : verdict.exitCode;
     }
-    const liveSource = live ? (await import('../../cache/windows-credman.js')).windowsCredentialManager() : undefined;
-    const record = await executePurge(plan, { yes: true, auditFile: audit, ...(liveSource ? { source: liveSource } : {}) });
-    const script = powershellScript(plan);
+    const record = await executePurge(plan, { yes: true, auditFile: audit, sources });
+    const left = emittedPlan(plan, record.items);
+    const script = powershellScript(left);
+    const commands = cmdkeyCommands(left);
     if (v['script-out']) fs.writeFileSync(String(v['script-out']), script);
+    const failed = record.items.filter((i) => i.result === 'failed');
     if (v.json) {
-      io.stdout.write(JSON.stringify({ dryRun: false, audit, mode: record.mode, items: record.items, commands: cmdkeyCommands(plan), ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: script }) }, null, 2) + '\n');
-    } else if (record.mode === 'delete') {
-      for (const i of record.items) io.stdout.write(`  ${i.result}: ${i.target}\n`);
-      io.stdout.write(`audit record: ${audit}\n`);
+      io.stdout.write(JSON.stringify({ dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: script }), warnings: snap.warnings }, null, 2) + '\n');
     } else {
-      io.stdout.write(`REM credgate purge: run on each machine (audit record: ${audit})\r\n`);
-      for (const c of cmdkeyCommands(plan)) io.stdout.write(c + '\r\n');
-      if (v['script-out']) io.stdout.write(`REM PowerShell script for the whole fleet: ${String(v['script-out'])}\r\n`);
+      for (const i of record.items) if (i.result && i.result !== 'emitted') io.stdout.write(`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
+      if (left.items.length) {
+        io.stdout.write(`REM credgate purge: run on each machine as a .cmd file (audit record: ${audit}); the PowerShell script also checks each entry is unchanged\r\n`);
+        io.stdout.write('setlocal DisableDelayedExpansion\r\n');
+        for (const c of commands) io.stdout.write(c + '\r\n');
+        if (v['script-out']) io.stdout.write(`REM PowerShell script for the whole fleet: ${String(v['script-out'])}\r\n`);
+      } else {
+        io.stdout.write(`audit record: ${audit}\n`);
+      }
+    }
+    if (failed.length) {
+      io.stderr.write(`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
+      return EXIT_CODES.internal;
     }
     return 0;
   },
