@@ -22,15 +22,154 @@ describe('credgate cache', () => {
     expect(r.json.hints).toHaveLength(3);
   });
 
-  it('inspect exits 6 on stale entries (vault changedAt) and 0 when clean', async () => {
+  it('inspect exits 6 on stale entries (vault changedAt), 0 otherwise; clean only when every entry was judged', async () => {
     const stale = await runCli(['cache', 'inspect', '--from', fx('collector-ws0042.json'), '--account', 'PAMTEST\\alice', '--host', 'web01.pamtest.local', '--changed-at', '2026-11-10T00:00:00Z', '--json']);
     expect(stale.code).toBe(6);
     expect(stale.json.findings.map((f: { code: string }) => f.code)).toEqual(['cache.stale-password', 'cache.conflicting-entries']);
+    // only conflicting names left: a warning, nothing to purge, exit 0 (exit 6 exactly when the purge plan is not empty)
     const clean = await runCli(['cache', 'inspect', '--from', fx('collector-ws0042.json'), '--account', 'PAMTEST\\alice', '--host', 'web01.pamtest.local', '--changed-at', '2026-10-10T00:00:00Z']);
-    expect(clean.stdout).toContain('conflicting');
-    const cleanest = await runCli(['cache', 'inspect', '--from', fx('cmdkey-fr.utf8bom.txt'), '--account', 'alice@pamtest.local']);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^NOTHING STALE {2}WS-0042: the host is cached under 2 names .*\[cache\.conflicting-entries\]/);
+    const plan = await runCli(['cache', 'purge', '--from', fx('collector-ws0042.json'), '--account', 'PAMTEST\\alice', '--host', 'web01.pamtest.local', '--changed-at', '2026-10-10T00:00:00Z']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('nothing to purge');
+    // a cmdkey capture has no write times: with a change time known, that is said, not "clean"
+    const cleanest = await runCli(['cache', 'inspect', '--from', fx('cmdkey-fr.utf8bom.txt'), '--account', 'alice@pamtest.local', '--host', 'web01', '--changed-at', '2026-11-10T00:00:00Z']);
     expect(cleanest.code).toBe(0);
-    expect(cleanest.stdout).toMatch(/^CLEAN/);
+    expect(cleanest.stdout).toMatch(/^UNKNOWN {2}Nothing is known to be stale, but 1 entry has no write time/);
+    expect(cleanest.stdout).toContain('TERMSRV/web01.pamtest.local has no write time (cmdkey /list shows no write time)');
+    expect(cleanest.stdout).toContain('credgate cache collector');
+    expect(cleanest.stdout).not.toMatch(/CLEAN/);
+    const judged = await runCli(['cache', 'inspect', '--from', fx('collector-ws0042.json'), '--account', 'PAMTEST\\alice', '--host', 'old-jump01.pamtest.local', '--changed-at', '2024-12-01T00:00:00Z', '--json']);
+    expect(judged.code).toBe(0);
+    expect(judged.json).toMatchObject({ ok: true, code: 'cache.clean', considered: 1, unknownAge: 0 });
+  });
+
+  it('--provider/--ref: changedAt and the account from a configured file provider; the password is never printed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cache-prov-'));
+    const PW = 'Vault!Current-Pass-4711';
+    const cred = (f: string, o: Record<string, string>) => fs.writeFileSync(path.join(dir, f), JSON.stringify({ password: PW, ...o }), { mode: 0o600 });
+    cred('alice.json', { username: 'alice', domain: 'PAMTEST', changedAt: '2026-11-10T00:00:00Z' });
+    cred('bob.json', { username: 'PAMTEST\\bob', changedAt: '2026-10-01T00:00:00Z' });
+    cred('nochange.json', { username: 'alice', domain: 'PAMTEST' });
+    fs.writeFileSync(path.join(dir, 'credgate.config.json'), JSON.stringify({ providers: { vault: { type: 'file', options: {} } } }));
+    const base = ['cache', 'inspect', '--from', fx('collector-ws0042.json'), '--host', 'web01.pamtest.local', '--provider', 'vault', '--json'];
+    const run = (args: string[]) => runCli(args, { cwd: dir, secrets: [PW] });
+    try {
+      const a = await run([...base, '--ref', 'alice.json']);
+      expect(a.code).toBe(6);
+      expect(a.json.findings[0]).toMatchObject({ code: 'cache.stale-password', evidence: { target: 'TERMSRV/web01.pamtest.local', vaultChangedAt: '2026-11-10T00:00:00.000Z', changeSource: 'the vault (last rotation)' } });
+      // the provider's account (no --account): entries for alice are another user's for bob's host
+      const b = await run([...base, '--ref', 'bob.json']);
+      expect(b.code).toBe(6);
+      expect(b.json.findings.map((f: { code: string; evidence: { expectedAccount?: string } }) => [f.code, f.evidence.expectedAccount])).toEqual([['cache.wrong-user', 'PAMTEST\\bob'], ['cache.wrong-user', 'PAMTEST\\bob'], ['cache.conflicting-entries', undefined], ['cache.username-hint-mismatch', 'PAMTEST\\bob']]);
+      // --account wins over the provider's account; an older change time makes nothing stale
+      const c = await run([...base, '--ref', 'bob.json', '--account', 'PAMTEST\\alice']);
+      expect(c.json.findings.map((f: { code: string }) => f.code)).toEqual(['cache.conflicting-entries']);
+      expect(c.code).toBe(0);
+      const n = await run([...base, '--ref', 'nochange.json']);
+      expect(n.json.warnings.join('\n')).toMatch(/the provider vault gave no changedAt/);
+      // faults: a missing credential is a provider failure (5, JSON); usage errors are 2
+      const missing = await run([...base, '--ref', 'absent.json']);
+      expect(missing.code).toBe(5);
+      expect(missing.json).toMatchObject({ ok: false, code: 'provider.error' });
+      const human = base.filter((x) => x !== '--json');
+      expect((await run(human)).code).toBe(2); // no --ref
+      expect((await run([...human, '--ref', 'alice.json', '--changed-at', '2026-11-10T00:00:00Z'])).code).toBe(2);
+      expect((await run(['cache', 'inspect', '--from', fx('collector-ws0042.json'), '--provider', 'nope', '--ref', 'x'])).code).toBe(2);
+      const purge = await run(['cache', 'purge', '--from', fx('collector-ws0042.json'), '--host', 'web01.pamtest.local', '--provider', 'vault', '--ref', 'alice.json', '--json']);
+      expect(purge.json.plan.items.map((i: { target: string }) => i.target)).toEqual(['TERMSRV/web01.pamtest.local']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--alias joins the host\'s address to it; without --host, --account does not judge other hosts', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cache-alias-'));
+    const f = path.join(dir, 'ws.json');
+    fs.writeFileSync(f, JSON.stringify({
+      schema: 'credgate-collector/1', machine: 'WS-A', credentials: [
+        { target: 'TERMSRV/10.0.0.5', type: 'domain-password', userName: 'PAMTEST\\olduser', lastWritten: '2026-11-01T00:00:00Z' },
+        { target: 'TERMSRV/web01.pamtest.local', type: 'domain-password', userName: 'PAMTEST\\alice', lastWritten: '2026-11-18T00:00:00Z' },
+        { target: 'TERMSRV/db02.pamtest.local', type: 'domain-password', userName: 'PAMTEST\\bob', lastWritten: '2026-11-01T00:00:00Z' },
+      ],
+    }));
+    try {
+      const args = ['cache', 'inspect', '--from', f, '--account', 'PAMTEST\\alice', '--host', 'web01.pamtest.local', '--json'];
+      const without = await runCli(args);
+      expect(without).toMatchObject({ code: 0, json: { code: 'cache.clean', considered: 1 } });
+      const withAlias = await runCli([...args, '--alias', '10.0.0.5']);
+      expect(withAlias.code).toBe(6);
+      expect(withAlias.json.considered).toBe(2);
+      expect(withAlias.json.findings.map((x: { code: string; evidence: { target?: string } }) => [x.code, x.evidence.target])).toEqual([['cache.wrong-user', 'TERMSRV/10.0.0.5'], ['cache.conflicting-entries', undefined]]);
+      expect((await runCli(['cache', 'inspect', '--from', f, '--alias', '10.0.0.5'])).code).toBe(2);
+      // no --host: bob's db02 entry and olduser's are not purged for alice, and the CLI says why
+      const noHost = await runCli(['cache', 'purge', '--from', f, '--account', 'PAMTEST\\alice', '--json']);
+      expect(noHost.code).toBe(0);
+      expect(noHost.json.plan.items).toEqual([]);
+      expect(noHost.json.warnings.join('\n')).toContain('--account without --host: the wrong-user rule was not applied');
+      expect((await runCli(['cache', 'inspect', '--from', f, '--account', 'PAMTEST\\alice'])).stderr).toContain('credgate: warning: --account without --host');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--from a directory (a fleet share) reads its *.json, *.reg and *.txt files, not the audit log or script beside them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cache-dir-'));
+    try {
+      fs.copyFileSync(fx('collector-ws0042.json'), path.join(dir, 'WS-0042.json'));
+      fs.copyFileSync(fx('collector-ws0107.ps51.json'), path.join(dir, 'WS-0107.json'));
+      fs.copyFileSync(fx('rdp-client.reg'), path.join(dir, 'hkcu.reg'));
+      fs.writeFileSync(path.join(dir, 'purge-audit.jsonl'), '{"not":"a collector file"}\n');
+      fs.writeFileSync(path.join(dir, 'purge.ps1'), "Write-Host 'x'\n");
+      fs.mkdirSync(path.join(dir, 'sub.json'));
+      const r = await runCli(['cache', 'list', '--from', dir, '--json']);
+      expect(r.code).toBe(0);
+      expect(r.json.entries.map((e: { machine: string }) => e.machine)).toEqual([...Array(4).fill('WS-0042'), ...Array(4).fill('WS-0107')]);
+      expect(r.json.hints.map((h: { server: string }) => h.server)).toEqual(['web01.pamtest.local', 'web01.pamtest.local', '10.20.0.15', 'web01.pamtest.local', 'db02']);
+      const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cache-empty-'));
+      const e = await runCli(['cache', 'inspect', '--from', empty]);
+      expect(e.code).toBe(2);
+      expect(e.stderr).toContain(`${empty} has no *.json, *.reg or *.txt file to read`);
+      fs.rmSync(empty, { recursive: true });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hostile fleet file: warnings name the file and entry; the emitted cmd and PowerShell carry no injected line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cache-hostile-'));
+    const f = fx('collector-hostile.json');
+    try {
+      const r = await runCli(['cache', 'purge', '--from', f, '--account', 'PAMTEST\\alice', '--changed-at', '2026-11-10T00:00:00Z', '--yes', '--script-out', path.join(dir, 'purge.ps1')], { cwd: dir });
+      expect(r.code).toBe(0);
+      for (const at of ['credentials.1.target', 'credentials.3.userName', 'credentials.4.type', 'rdpServers.0.server', 'rdpServers.1.usernameHint', 'mru.0']) expect(r.stderr).toContain(`credgate: warning: ${f}: ${at}: `);
+      expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202e]/);
+      const audit = path.join(dir, 'credgate-purge-audit.jsonl');
+      expect(r.stdout.split('\r\n')).toEqual([
+        `REM credgate purge: run on each machine as a .cmd file (audit record: ${audit}); the PowerShell script also checks each entry is unchanged`,
+        'setlocal DisableDelayedExpansion',
+        "REM WS-'__PATH__calc (PAMTEST\\o'brien__USERNAME_): cache.stale-password",
+        'cmdkey /delete:Domain:target=TERMSRV/web01.pamtest.local',
+        "REM WS-'__PATH__calc (PAMTEST\\o'brien__USERNAME_): cache.stale-password",
+        "REM skipped TERMSRV/db'__TEMP__calc__.pamtest.local: the target cannot be quoted safely for cmd.exe; use the PowerShell script",
+        "REM WS-'__PATH__calc (PAMTEST\\o'brien__USERNAME_): cache.stale-password",
+        'cmdkey /delete:Domain:target=TERMSRV/web04.pamtest.local',
+        `REM PowerShell script for the whole fleet: ${path.join(dir, 'purge.ps1')}`,
+        '',
+      ]);
+      const ps = fs.readFileSync(path.join(dir, 'purge.ps1'), 'utf8');
+      expect(ps).toContain("  'WS-''\u2019\u2019%PATH%&calc' = @('TERMSRV/web01.pamtest.local', 'TERMSRV/db''\u201b\u201b%TEMP%&calc\").pamtest.local', 'TERMSRV/web04.pamtest.local')");
+      expect(ps).toContain("WindowsUser = 'PAMTEST\\o''brien\u2018\u2018%USERNAME%'");
+      expect(ps.split('\r\n').filter((l) => /^\s*(calc|cmdkey|Remove-Item|shutdown)/i.test(l))).toEqual([]);
+      expect(ps).not.toMatch(/web02|web03|app01/); // the skipped entries are in no script
+      // a machine name with a control character: the file is refused, naming it
+      const bad = await runCli(['cache', 'inspect', '--from', fx('collector-hostile-machine.json')]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(`${fx('collector-hostile-machine.json')}: machine: "WS-1\\u000d\\u000ashutdown /s /t 0" contains control characters`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--probe compares the registry CertHash with the certificate the lab host presents now', async () => {
@@ -70,10 +209,10 @@ describe('credgate cache', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
     const yes = await runCli([...args, '--yes', '--script-out', path.join(dir, 'purge.ps1')], { cwd: dir });
     expect(yes.code).toBe(0);
-    expect(yes.stdout).toContain('cmdkey /delete:TERMSRV/web01\r\n');
+    expect(yes.stdout).toContain('cmdkey /delete:Domain:target=TERMSRV/web01\r\n');
     expect(yes.stdout).not.toContain('web01.pamtest.local\r\n');
     expect(fs.readFileSync(path.join(dir, 'credgate-purge-audit.jsonl'), 'utf8')).toContain('"rule":"cache.wrong-user"');
-    expect(fs.readFileSync(path.join(dir, 'purge.ps1'), 'utf8')).toContain("'TERMSRV/web01'");
+    expect(fs.readFileSync(path.join(dir, 'purge.ps1'), 'utf8')).toContain("Target = 'TERMSRV/web01'; Type = 2; UserName = 'PAMTEST\\olduser'; LastWrittenMs = -2");
   });
 
   it('collector prints the PowerShell script, which never touches CredentialBlob contents', async () => {

@@ -75,7 +75,9 @@ describe('keychain cache source on the lab Secret Service', () => {
   it('purge removes exactly the planned keychain item through deletePassword, idempotently; cmdkey is not offered for it', async () => {
     const src = keychainCacheSource({ services: [SVC] });
     const entries = await src.list();
-    const r = inspectCache({ entries, account: 'PAMTEST\\svc-rdp' });
+    // wrong-user judges the account for one host: without it nothing is planned
+    expect(planPurge(inspectCache({ entries, account: 'PAMTEST\\svc-rdp' }).findings, entries).items).toEqual([]);
+    const r = inspectCache({ entries, account: 'PAMTEST\\svc-rdp', host: `${RUN}.pamtest.local` });
     const plan = planPurge(r.findings, entries);
     expect(plan.items.map((i) => i.rawTarget)).toEqual([keychainRawTarget(SVC, 'PAMTEST\\olduser')]);
     expect(cmdkeyCommands(plan)).toEqual([]);
@@ -96,6 +98,36 @@ describe('keychain cache source on the lab Secret Service', () => {
     const e = await keychainCacheSource({ services: [SVC] }).remove!('Domain:target=TERMSRV/x').then(() => undefined, (x: unknown) => x);
     expect(isCredgateError(e) && (e as CredgateError).code).toBe('INPUT_INVALID');
     expect(await kt.getPassword(SVC, 'PAMTEST\\svc-rdp')).toBe(PW);
+  });
+
+  it('credgate cache purge --keychain --yes deletes the planned item on the real Secret Service, and only it', async () => {
+    const svc = `TERMSRV/${RUN}-cli.pamtest.local`;
+    for (const [a, p] of [['PAMTEST\\svc-rdp', PW], ['PAMTEST\\former', PW2]] as const) {
+      await kt.setPassword(svc, a, p);
+      made.push([svc, a]);
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-kc-cli-'));
+    const args = ['cache', 'purge', '--keychain', svc, '--account', 'svc-rdp@pamtest.local', '--host', `${RUN}-cli.pamtest.local`];
+    try {
+      const dry = await runCli([...args, '--json'], { env: lab.env, secrets: [PW, PW2], cwd: dir });
+      expect(dry.code).toBe(6);
+      expect(dry.json.plan.items.map((i: { rawTarget: string; rule: string }) => [i.rawTarget, i.rule])).toEqual([[keychainRawTarget(svc, 'PAMTEST\\former'), 'cache.wrong-user']]);
+      expect(await kt.getPassword(svc, 'PAMTEST\\former')).toBe(PW2); // a dry run deletes nothing
+      const yes = await runCli([...args, '--yes'], { env: lab.env, secrets: [PW, PW2], cwd: dir });
+      expect(yes.code).toBe(0);
+      expect(yes.stdout).toContain(`deleted: ${svc} (PAMTEST\\former)`);
+      expect(yes.stdout).not.toContain('cmdkey'); // a keychain item is not a Credential Manager entry
+      expect(await kt.getPassword(svc, 'PAMTEST\\former')).toBeNull();
+      expect(await kt.getPassword(svc, 'PAMTEST\\svc-rdp')).toBe(PW); // outside the plan: untouched
+      const audit = fs.readFileSync(path.join(dir, 'credgate-purge-audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { phase: string; mode: string; items: Array<{ result?: string }> });
+      expect(audit.map((l) => [l.phase, l.mode, l.items.map((i) => i.result)])).toEqual([['planned', 'delete', [undefined]], ['done', 'delete', ['deleted']]]);
+      for (const s of [PW, PW2]) expect(fs.readFileSync(path.join(dir, 'credgate-purge-audit.jsonl'), 'utf8')).not.toContain(s);
+      // idempotent: the second run finds nothing to purge
+      const again = await runCli([...args, '--yes', '--json'], { env: lab.env, secrets: [PW, PW2], cwd: dir });
+      expect(again.json.items).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('credgate cache list --keychain in a child process on the same bus: no password on stdout or stderr', async () => {

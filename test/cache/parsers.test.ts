@@ -26,14 +26,16 @@ describe('cmdkey /list', () => {
   });
 
   it.each([
-    ['cmdkey-de.utf8.txt', 2],
-    ['cmdkey-fr.utf8bom.txt', 1],
-    ['cmdkey-es.utf16-nobom.txt', 1],
-    ['cmdkey-pl-unknown.utf8.txt', 1],
-  ])('%s: target, type and user by label or by structure', (file, n) => {
+    ['cmdkey-de.utf8.txt', 2, 'local-machine'],
+    ['cmdkey-fr.utf8bom.txt', 1, 'local-machine'],
+    ['cmdkey-es.utf16-nobom.txt', 1, 'local-machine'],
+    ['cmdkey-pl-unknown.utf8.txt', 1, undefined],
+  ])('%s: target, type, user and persistence by label or by structure', (file, n, persist) => {
     const r = parseCmdkeyList(read(file), file);
+    expect(r.warnings).toEqual([]);
     expect(r.entries).toHaveLength(n);
-    expect(r.entries[0]).toMatchObject({ target: 'TERMSRV/web01.pamtest.local', username: 'PAMTEST\\alice' });
+    expect(r.entries[0]).toMatchObject({ target: 'TERMSRV/web01.pamtest.local', rawTarget: 'Domain:target=TERMSRV/web01.pamtest.local', username: 'PAMTEST\\alice' });
+    expect(r.entries[0]!.persist).toBe(persist); // "Persistance de l'ordinateur local", "Persistencia de equipo local"; Polish is unknown
     if (!file.includes('unknown')) expect(r.entries[0]!.type).toBe('domain-password');
     else expect(r.entries[0]!.type).toBe('hasło-domeny');
   });
@@ -50,12 +52,30 @@ describe('cmdkey /list', () => {
     expect(normalizeTarget('target=TERMSRV/y')).toBe('TERMSRV/y');
   });
 
-  it('truncated and empty input: entries read so far, never a crash', () => {
+  it('truncated and empty input: exactly the entries read so far, never a crash', () => {
     const full = read('cmdkey-en.utf16.txt');
+    const all = parseCmdkeyList(full, 'cut').entries;
+    const text = full.subarray(2).toString('utf16le');
+    const starts = [...text.matchAll(/ {4}Target: /g)].map((m) => 2 + m.index! * 2); // byte offset of each block
     for (let cut = 0; cut < full.length; cut += 37) {
-      const r = parseCmdkeyList(full.subarray(0, cut), 'cut');
-      expect(r.entries.length).toBeLessThanOrEqual(4);
+      const got = parseCmdkeyList(full.subarray(0, cut), 'cut').entries;
+      // one entry per block whose "Target:" line was reached ...
+      const reached = starts.filter((b) => cut > b + 2 * '    Target: '.length).length;
+      expect(got.length, `cut at ${cut}`).toBe(reached);
+      got.forEach((e, i) => {
+        const whole = all[i]!;
+        // ... every block before the cut is read exactly; the block the cut falls in is a prefix of it
+        if (i < got.length - 1 || (starts[i + 1] ?? full.length) <= cut) {
+          expect(e, `cut at ${cut}`).toEqual(whole);
+        } else {
+          for (const k of ['rawTarget', 'username'] as const) if (e[k] !== undefined) expect(whole[k]!.startsWith(e[k]), `${k} at cut ${cut}`).toBe(true);
+          expect(e.target).toBe(normalizeTarget(e.rawTarget));
+          if (e.persist) expect(e.persist).toBe(whole.persist);
+          expect(e.source).toBe('cmdkey:cut');
+        }
+      });
     }
+    expect(parseCmdkeyList(full.subarray(0, starts[2]!), 'cut').entries).toEqual(all.slice(0, 2));
     expect(parseCmdkeyList('\n* NONE *\n').entries).toEqual([]);
   });
 });

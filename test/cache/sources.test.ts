@@ -4,6 +4,9 @@ import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { parseCmdkeyList } from '../../src/cache/cmdkey.js';
 import { parseRdpRegistryExport } from '../../src/cache/rdp-registry.js';
 import { readCollectorFile, COLLECTOR_PS1 } from '../../src/cache/collector.js';
@@ -53,15 +56,16 @@ describe('collector JSON from Windows PowerShell 5.1', () => {
     expect(s.hints[1]).toEqual({ server: '10.20.0.15', usernameHint: 'PAMTEST\\jdoe', source: `collector:${fx('collector-ws0107.ps51.json')}`, machine: 'WS-0107' });
   });
 
-  it('the rules read it: wrong user on the IPv6 entry, stale FQDN entry, hint mismatch on the IP', () => {
+  it('the rules read it: stale FQDN entry, hint mismatch on the IP; wrong user on the IPv6 entry for that host', () => {
     const s = readCollectorFile(fx('collector-ws0107.ps51.json'));
     const r = inspectCache({ entries: s.entries, hints: s.hints, account: 'svc-rdp@pamtest.local', changedAt: new Date('2026-11-10T00:00:00Z'), now: new Date('2026-11-24T08:00:00Z') });
     expect(r.findings.map((f) => [f.code, f.evidence.target ?? f.evidence.server])).toEqual([
       ['cache.stale-password', 'TERMSRV/WEB01.pamtest.local.'],
-      ['cache.wrong-user', 'TERMSRV/[2001:db8:0:0::15]'],
       ['cache.username-hint-mismatch', '10.20.0.15'],
     ]);
     expect(r.entries).toHaveLength(3);
+    const v6 = inspectCache({ entries: s.entries, account: 'svc-rdp@pamtest.local', host: '[2001:db8::15]:3389', changedAt: new Date('2026-11-10T00:00:00Z'), now: new Date('2026-11-24T08:00:00Z') });
+    expect(v6.findings.map((f) => [f.code, f.evidence.target, f.evidence.username])).toEqual([['cache.wrong-user', 'TERMSRV/[2001:db8:0:0::15]', 'PAMTEST\\jdoe']]);
   });
 
   it('a FILETIME of zero (1601) is not a write time', () => {
@@ -95,6 +99,31 @@ describe('live Windows Credential Manager', () => {
       expect((e as Error).message).toContain('credgate cache collector');
     }
   });
+
+  // Runs only on a Windows runner (none here: the README says the live source is untested here).
+  it.runIf(process.platform === 'win32')('on Windows: a generic credential made with cmdkey is listed (type, user, LastWritten, no password) and removed', async () => {
+    const name = `credgate-test-${process.pid}`;
+    const pass = randomBytes(18).toString('base64url');
+    execFileSync('cmdkey', [`/generic:${name}`, '/user:x', `/pass:${pass}`], { stdio: 'ignore', timeout: 15_000 });
+    try {
+      const src = windowsCredentialManager();
+      const list = await src.list();
+      const e = list.find((x) => x.target === name);
+      expect(e).toMatchObject({ type: 'generic', username: 'x', rawTarget: `LegacyGeneric:target=${name}`, source: 'credman' });
+      expect(e!.lastWritten).toBeInstanceOf(Date);
+      expect(Math.abs(e!.lastWritten!.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+      expect(JSON.stringify(list) + inspect(list, { depth: 5 }), 'password leaked').not.toContain(pass);
+      expect(await src.remove!(e!.rawTarget, e!.type)).toBe(true);
+      expect((await src.list()).some((x) => x.target === name)).toBe(false);
+      expect(await src.remove!(e!.rawTarget, e!.type)).toBe(false); // already gone
+    } finally {
+      try {
+        execFileSync('cmdkey', [`/delete:${name}`], { stdio: 'ignore', timeout: 15_000 });
+      } catch {
+        // deleted by the test
+      }
+    }
+  }, 60_000);
 
   it('FILETIME and raw target helpers', () => {
     // 2026-11-25T06:00:00Z = 134085384000000000 100-ns ticks since 1601
@@ -176,5 +205,39 @@ describe('encodings, line ends and hostile input', () => {
 
   it('decodeWindowsText refuses an over-limit buffer naming the file', () => {
     expect(() => decodeWindowsText(Buffer.alloc(64 * 1024 * 1024 + 1), 'x.bin')).toThrow(/x\.bin is 67108865 bytes/);
+  });
+});
+
+describe('hostile fleet files: control characters never reach a script or the terminal', () => {
+  it('entries, hints and MRU values with control characters are skipped with a warning naming the file and the entry', () => {
+    const f = fx('collector-hostile.json');
+    const s = readCollectorFile(f);
+    expect(s.entries.map((e) => e.target)).toEqual(['TERMSRV/web01.pamtest.local', 'TERMSRV/db\'\u201b%TEMP%&calc").pamtest.local', 'TERMSRV/web04.pamtest.local']);
+    expect(s.warnings).toEqual([
+      `${f}: credentials.1.target: "Domain:target=TERMSRV/web02.pamtest.local\\u000d\\u000acmdkey /delete:*" contains control characters; entry skipped`,
+      `${f}: credentials.3.userName: "PAMTEST\\alice\\u001b[2J\\u001b[H" contains control characters; entry skipped`,
+      `${f}: credentials.4.type: "generic\\u2028Remove-Item C:\\ -Recurse" contains control characters; entry skipped`,
+      `${f}: rdpServers.0.server: "web01.pamtest.local\\u000aHKCU" contains control characters; hint skipped`,
+      `${f}: rdpServers.1.usernameHint: "PAMTEST\\bob\\u202egnp.exe" contains control characters; hint skipped`,
+      `${f}: mru.0: "web01.pamtest.local\\u0085calc" contains control characters; skipped`,
+    ]);
+    expect(s.entries[2]!.comment).toBe('line one  line two ');
+    expect(s.hints).toEqual([]);
+    expect(s.mru).toEqual(['web04.pamtest.local']);
+    expect(s.entries[0]).toMatchObject({ machine: "WS-'\u2019%PATH%&calc", windowsUser: 'PAMTEST\\o\'brien\u2018%USERNAME%' });
+  });
+
+  it('a machine or user name with a control character rejects the whole file, naming it and the field', () => {
+    const f = fx('collector-hostile-machine.json');
+    expect(() => readCollectorFile(f)).toThrow(`${f}: machine: "WS-1\\u000d\\u000ashutdown /s /t 0" contains control characters; this file was not read`);
+  });
+
+  it('cmdkey captures and registry exports: the same rule', () => {
+    const c = parseCmdkeyList('\nCurrently stored credentials:\n\n    Target: Domain:target=TERMSRV/web01\u001b]0;pwned\u0007\n    Type: Domain Password\n    User: PAMTEST\\alice\n\n    Target: Domain:target=TERMSRV/web02\n    Type: Domain Password\n    User: PAMTEST\\alice\n', 'c.txt');
+    expect(c.entries.map((e) => e.target)).toEqual(['TERMSRV/web02']);
+    expect(c.warnings).toEqual(['c.txt:4: "Domain:target=TERMSRV/web01\\u001b]0;pwned\\u0007" contains control characters; entry skipped']);
+    const r = parseRdpRegistryExport('Windows Registry Editor Version 5.00\n\n[HKEY_CURRENT_USER\\Software\\Microsoft\\Terminal Server Client\\Servers\\web\u000b01]\n"UsernameHint"="x"\n\n[HKEY_CURRENT_USER\\Software\\Microsoft\\Terminal Server Client\\Servers\\web02]\n"UsernameHint"="PAMTEST\\\\al\u0008ice"\n', 'r.reg');
+    expect(r.hints).toEqual([{ server: 'web02', source: 'registry:r.reg' }]);
+    expect(r.warnings).toEqual(['r.reg:3: server "web\\u000b01" contains control characters; skipped', 'r.reg:7: UsernameHint "PAMTEST\\al\\u0008ice" contains control characters; skipped']);
   });
 });

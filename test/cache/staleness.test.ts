@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { inspectCache, sameAccount } from '../../src/cache/staleness.js';
-import { planPurge, cmdkeyCommands, powershellScript, executePurge } from '../../src/cache/purge.js';
+import { planPurge, cmdkeyCommands, powershellScript, executePurge, cmdkeyTarget, credTargetName } from '../../src/cache/purge.js';
 import type { CachedCredential } from '../../src/cache/types.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,27 +56,117 @@ describe('rules', () => {
   });
 });
 
-describe('purge', () => {
-  const entries = [e('web01', 'PAMTEST\\alice', '2026-11-01T00:00:00Z', 'WS1'), e('web01 x&y', 'PAMTEST\\olduser', undefined, 'WS2'), e('db02', 'PAMTEST\\alice', '2026-11-20T00:00:00Z', 'WS1')];
-  const r = inspectCache({ entries, account: 'alice', pwdLastSet: new Date('2026-11-10T00:00:00Z') });
-  const plan = planPurge(r.findings, entries);
+describe('wrong-user needs the host the account is for', () => {
+  const entries = [e('web01.pamtest.local', 'PAMTEST\\olduser', '2026-11-20T00:00:00Z', 'WS1'), e('db02.pamtest.local', 'PAMTEST\\bob', '2026-11-01T00:00:00Z', 'WS1'), e('web01.pamtest.local', 'PAMTEST\\alice', '2026-11-01T00:00:00Z', 'WS2')];
 
-  it('plans exactly the flagged entries, once', () => {
-    expect(plan.items.map((i) => [i.machine, i.target, i.rule])).toEqual([
-      ['WS1', 'TERMSRV/web01', 'cache.stale-password'],
-      ['WS2', 'TERMSRV/web01 x&y', 'cache.wrong-user'],
+  it('without --host: no wrong-user for any host, and another user\'s entry is not stale by this account\'s change', () => {
+    const r = inspectCache({ entries, account: 'alice@pamtest.local', pwdLastSet: new Date('2026-11-10T00:00:00Z') });
+    expect(r.findings.map((f) => [f.code, f.evidence.machine, f.evidence.username])).toEqual([['cache.stale-password', 'WS2', 'PAMTEST\\alice']]);
+    expect(planPurge(r.findings, entries).items.map((i) => [i.machine, i.username])).toEqual([['WS2', 'PAMTEST\\alice']]);
+  });
+
+  it('with --host: wrong-user for that host only; db02\'s entry for bob is never planned', () => {
+    const r = inspectCache({ entries, account: 'alice@pamtest.local', host: 'web01', pwdLastSet: new Date('2026-11-10T00:00:00Z') });
+    expect(codes(r)).toEqual(['cache.wrong-user', 'cache.stale-password']);
+    const plan = planPurge(r.findings, entries);
+    expect(plan.items.map((i) => [i.machine, i.target, i.username])).toEqual([['WS1', 'TERMSRV/web01.pamtest.local', 'PAMTEST\\olduser'], ['WS2', 'TERMSRV/web01.pamtest.local', 'PAMTEST\\alice']]);
+    expect(plan.items.some((i) => i.target.includes('db02'))).toBe(false);
+  });
+});
+
+describe('unknown age: a change time is known, the entry\'s write time is not', () => {
+  const cmdkeyEntry = (host: string, user: string): CachedCredential => ({ target: `TERMSRV/${host}`, rawTarget: `Domain:target=TERMSRV/${host}`, type: 'domain-password', username: user, source: 'cmdkey:ws.txt' });
+  const changedAt = new Date('2026-11-10T00:00:00Z');
+
+  it('is reported (info, with the collector as the fix), never called clean, and not planned for purge', () => {
+    const entries = [cmdkeyEntry('web01', 'PAMTEST\\alice'), e('web02', 'PAMTEST\\alice', '2026-11-20T00:00:00Z')];
+    const r = inspectCache({ entries, account: 'alice', changedAt });
+    expect(r.findings.map((f) => [f.code, f.severity, f.evidence.target])).toEqual([['cache.unknown-age', 'info', 'TERMSRV/web01']]);
+    expect(r.unknownAge).toBe(1);
+    expect(r.findings[0]!.message).toContain('cmdkey /list shows no write time');
+    expect(r.findings[0]!.remediation.map((x) => x.action).join(' ')).toMatch(/credgate cache collector.*LastWritten[\s\S]*cmdkey \/delete/);
+    expect(planPurge(r.findings, entries).items).toEqual([]);
+  });
+
+  it('clean only when every entry was judged; without a change time nothing is judged by age and clean says so', () => {
+    expect(codes(inspectCache({ entries: [e('web02', 'PAMTEST\\alice', '2026-11-20T00:00:00Z')], account: 'alice', changedAt }))).toEqual(['cache.clean']);
+    const noTime = inspectCache({ entries: [cmdkeyEntry('web01', 'PAMTEST\\alice')], account: 'alice' });
+    expect(codes(noTime)).toEqual(['cache.clean']);
+    expect(noTime.findings[0]!.evidence.note).toMatch(/no password change time known/);
+    // another user's entry (no --host) is not the account's: judged, not unknown
+    expect(codes(inspectCache({ entries: [cmdkeyEntry('web01', 'PAMTEST\\bob')], account: 'alice', changedAt }))).toEqual(['cache.clean']);
+  });
+});
+
+describe('conflicting entries use the host equivalence of sameHost', () => {
+  const t1 = '2026-11-01T00:00:00Z';
+  const t2 = '2026-11-18T00:00:00Z';
+  const conflicts = (r: ReturnType<typeof inspectCache>) => r.findings.filter((f) => f.code === 'cache.conflicting-entries').map((f) => (f.evidence.targets as Array<{ target: string }>).map((x) => x.target).sort());
+
+  it('web01.a.example and web01.b.example are different hosts; a bare web01 conflicts with each', () => {
+    expect(conflicts(inspectCache({ entries: [e('web01.a.example', 'A\\alice', t1, 'WS1'), e('web01.b.example', 'B\\bob', t2, 'WS1')] }))).toEqual([]);
+    expect(conflicts(inspectCache({ entries: [e('web01.a.example', 'A\\alice', t1, 'WS1'), e('web01.b.example', 'B\\bob', t2, 'WS1'), e('web01', 'A\\carol', t2, 'WS1')] }))).toEqual([
+      ['TERMSRV/web01', 'TERMSRV/web01.a.example'],
+      ['TERMSRV/web01', 'TERMSRV/web01.b.example'],
     ]);
   });
 
-  it('emits exact, quoted cmdkey commands and an idempotent PowerShell script', () => {
-    expect(cmdkeyCommands(plan)).toEqual([
-      'REM WS1: cache.stale-password\r\ncmdkey /delete:TERMSRV/web01',
-      'REM WS2: cache.wrong-user\r\ncmdkey /delete:"TERMSRV/web01 x&y"',
+  it('case, trailing dot and IPv6 spellings of one host conflict; an IP and a name only through --alias', () => {
+    expect(conflicts(inspectCache({ entries: [e('WEB01.a.example.', 'A\\alice', t1), e('web01.a.example', 'A\\alice', t2)] }))).toEqual([['TERMSRV/WEB01.a.example.', 'TERMSRV/web01.a.example']]);
+    expect(conflicts(inspectCache({ entries: [e('[2001:db8:0:0::15]', 'A\\alice', t1), e('2001:db8::15', 'A\\bob', t1)] }))).toHaveLength(1);
+    const ipAndName = [e('10.0.0.5', 'A\\alice', t1), e('web01.a.example', 'A\\alice', t2)];
+    expect(conflicts(inspectCache({ entries: ipAndName }))).toEqual([]);
+    expect(conflicts(inspectCache({ entries: ipAndName, host: 'web01.a.example', hostAliases: ['10.0.0.5'] }))).toEqual([['TERMSRV/10.0.0.5', 'TERMSRV/web01.a.example']]);
+  });
+
+  it('a conflict is a warning: not planned for purge (exit 6 and the plan agree)', () => {
+    const entries = [e('web01', 'A\\alice', t1), e('web01.a.example', 'A\\alice', t2)];
+    const r = inspectCache({ entries, account: 'alice', host: 'web01.a.example', changedAt: new Date('2026-10-01T00:00:00Z') });
+    expect(codes(r)).toEqual(['cache.conflicting-entries']);
+    expect(r.findings[0]!.severity).toBe('warning');
+    expect(planPurge(r.findings, entries).items).toEqual([]);
+  });
+});
+
+describe('purge', () => {
+  const entries = [
+    { ...e('web01', 'PAMTEST\\alice', '2026-11-01T00:00:00Z', 'WS1'), windowsUser: 'PAMTEST\\helpdesk1' },
+    e('web01 x&y', 'PAMTEST\\alice', '2026-11-02T00:00:00Z', 'WS2'),
+    e('db02', 'PAMTEST\\alice', '2026-11-20T00:00:00Z', 'WS1'),
+    { ...e('app', 'PAMTEST\\alice', '2026-11-03T00:00:00Z', 'WS1'), target: 'TERMSRV/app', rawTarget: 'LegacyGeneric:target=TERMSRV/app', type: 'generic' },
+  ];
+  const r = inspectCache({ entries, account: 'alice', pwdLastSet: new Date('2026-11-10T00:00:00Z') });
+  const plan = planPurge(r.findings, entries);
+
+  it('plans exactly the flagged entries, once, with their type, user and write time', () => {
+    expect(plan.items.map((i) => [i.machine, i.windowsUser, i.target, i.type, i.username, i.lastWritten, i.rule])).toEqual([
+      ['WS1', 'PAMTEST\\helpdesk1', 'TERMSRV/web01', 'domain-password', 'PAMTEST\\alice', '2026-11-01T00:00:00.000Z', 'cache.stale-password'],
+      ['WS1', undefined, 'TERMSRV/app', 'generic', 'PAMTEST\\alice', '2026-11-03T00:00:00.000Z', 'cache.stale-password'],
+      ['WS2', undefined, 'TERMSRV/web01 x&y', 'domain-password', 'PAMTEST\\alice', '2026-11-02T00:00:00.000Z', 'cache.stale-password'],
     ]);
+  });
+
+  it('cmdkey commands keep the type (Domain: / LegacyGeneric:) and quote what cmd.exe would split', () => {
+    expect(cmdkeyCommands(plan)).toEqual([
+      'REM WS1 (PAMTEST\\helpdesk1): cache.stale-password\r\ncmdkey /delete:Domain:target=TERMSRV/web01',
+      'REM WS1: cache.stale-password\r\ncmdkey /delete:LegacyGeneric:target=TERMSRV/app',
+      'REM WS2: cache.stale-password\r\ncmdkey /delete:"Domain:target=TERMSRV/web01 x&y"',
+    ]);
+    expect(cmdkeyTarget({ type: 'unknown', rawTarget: 'TERMSRV/x' })).toBeUndefined();
+    expect(cmdkeyTarget({ type: 'hasło-domeny', rawTarget: 'Domain:target=TERMSRV/x' })).toBe('Domain:target=TERMSRV/x');
+    expect(credTargetName('LegacyGeneric:target=git:https://x')).toBe('git:https://x');
+  });
+
+  it('the PowerShell script is keyed by machine, Windows user and type, and deletes only an unchanged entry', () => {
     const ps = powershellScript(plan);
-    expect(ps).toContain("'WS1' = @('TERMSRV/web01')");
-    expect(ps).toContain('already gone');
+    expect(ps).toContain("'WS1' = @('TERMSRV/web01', 'TERMSRV/app')");
+    expect(ps).toContain(`@{ Machine = 'WS1'; WindowsUser = 'PAMTEST\\helpdesk1'; Target = 'TERMSRV/web01'; Type = 2; UserName = 'PAMTEST\\alice'; LastWrittenMs = ${Date.parse('2026-11-01T00:00:00Z')} }`);
+    expect(ps).toContain(`@{ Machine = 'WS1'; WindowsUser = ''; Target = 'TERMSRV/app'; Type = 1; UserName = 'PAMTEST\\alice'; LastWrittenMs = ${Date.parse('2026-11-03T00:00:00Z')} }`);
+    // re-read through CredEnumerateW, compare type, user and LastWritten, delete through CredDeleteW with the type
+    for (const s of ['CredEnumerateW', 'CredDeleteW(target, type, 0)', '$p.WindowsUser -ne $me', '$x.Type -eq $p.Type', '[string]$c.UserName -ne $p.UserName', '$c.LastWrittenMs -ne $p.LastWrittenMs', 'left alone (rewritten since the plan)', 'already gone']) expect(ps).toContain(s);
     expect(ps).not.toContain('db02');
+    expect(ps).not.toMatch(/cmdkey \/delete/);
+    expect(ps).not.toContain('CredentialBlob)'); // declared, never read
   });
 
   it('refuses without yes; with yes writes the audit record first and removes only planned entries', async () => {
@@ -95,13 +185,24 @@ describe('purge', () => {
       },
     };
     const rec = await executePurge(plan, { yes: true, auditFile: audit, source });
-    expect(rec.items.map((i) => i.result)).toEqual(['deleted', 'deleted']);
-    expect(removed).toEqual(['Domain:target=TERMSRV/web01', 'Domain:target=TERMSRV/web01 x&y']);
+    expect(rec.items.map((i) => i.result)).toEqual(['deleted', 'deleted', 'deleted']);
+    expect(removed).toEqual(['Domain:target=TERMSRV/web01', 'LegacyGeneric:target=TERMSRV/app', 'Domain:target=TERMSRV/web01 x&y']);
     expect(store.has('Domain:target=TERMSRV/db02')).toBe(true);
     const again = await executePurge(plan, { yes: true, auditFile: audit, source });
-    expect(again.items.map((i) => i.result)).toEqual(['already-gone', 'already-gone']);
+    expect(again.items.map((i) => i.result)).toEqual(['already-gone', 'already-gone', 'already-gone']);
     const lines = fs.readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.phase)).toEqual(['planned', 'done', 'planned', 'done']);
     expect(lines[0]).toMatchObject({ machine: os.hostname(), by: expect.any(String), mode: 'delete' });
+  });
+
+  it('sources by name: an item whose source can delete it is deleted, the rest is left to the emitted script', async () => {
+    const audit = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cg-audit-')), 'audit.jsonl');
+    const mixed = { ...plan, items: [{ ...plan.items[0]!, source: 'keychain', rawTarget: 'keychain:s:a' }, plan.items[1]!] };
+    const removed: string[] = [];
+    const rec = await executePurge(mixed, { yes: true, auditFile: audit, sources: [{ name: 'keychain', list: async () => [], remove: async (t: string) => (removed.push(t), true) }] });
+    expect(rec.mode).toBe('mixed');
+    expect(rec.items.map((i) => i.result)).toEqual(['deleted', 'emitted']);
+    expect(removed).toEqual(['keychain:s:a']);
+    expect(cmdkeyCommands(mixed)).toHaveLength(1); // the keychain item is not a Credential Manager entry
   });
 });
