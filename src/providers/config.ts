@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { ConfigError, CredgateError } from '../core/errors.js';
+import { ConfigError, CredgateError, ProviderError } from '../core/errors.js';
 import type { CredentialRef } from '../core/credential.js';
 import { isProvider, type Provider } from './types.js';
 import { PROVIDER_TYPES, loadProviderFactory } from './registry.js';
@@ -55,7 +55,7 @@ export async function loadConfig({ cwd = process.cwd(), path: p }: { cwd?: strin
       const mod = await import(pathToFileURL(file).href);
       raw = mod.default ?? mod.config;
     } catch (e) {
-      throw new ConfigError(`Cannot load ${file}: ${(e as Error).message}`, { code: 'CONFIG_INVALID', details: { file } });
+      throw new ConfigError(`Cannot load ${file}: ${moduleLoadReason(e, file)}`, { code: 'CONFIG_INVALID', details: { file } });
     }
   } else {
     let text: string;
@@ -64,10 +64,16 @@ export async function loadConfig({ cwd = process.cwd(), path: p }: { cwd?: strin
     } catch (e) {
       throw new ConfigError(`Cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'CONFIG_INVALID', details: { file } });
     }
+    text = text.replace(/^\uFEFF/, '');
     try {
       raw = JSON.parse(text);
-    } catch (e) {
-      throw new ConfigError(`${file} is not valid JSON (${(e as Error).message.slice(0, 100)}).`, { code: 'CONFIG_INVALID', details: { file } });
+    } catch {
+      // JSON.parse's message quotes the text around the fault (a token, a password): report where, never what
+      const at = jsonErrorOffset(text);
+      const pos = at >= 0 ? lineColumn(text, at) : undefined;
+      throw new ConfigError(`${file} is not valid JSON${pos ? ` at line ${pos.line}, column ${pos.column}` : ''}: fix the syntax there (a missing comma, quote or brace, or a trailing comma); the file's text is not shown.`, {
+        code: 'CONFIG_INVALID', details: { file, ...(pos ? { line: pos.line, column: pos.column } : {}) },
+      });
     }
   }
   const r = ConfigSchema.safeParse(raw);
@@ -117,13 +123,21 @@ export async function createProvider(config: CredgateConfig, name: string): Prom
   }
   let mod: Record<string, unknown>;
   try {
-    const resolved = entry.module.startsWith('.') ? pathToFileURL(path.resolve(dir, entry.module)).href : pathToFileURL(createRequire(path.join(dir, 'noop.js')).resolve(entry.module)).href;
+    const resolved = entry.module.startsWith('.') || path.isAbsolute(entry.module) ? pathToFileURL(path.resolve(dir, entry.module)).href : pathToFileURL(resolvePackage(entry.module, dir)).href;
     mod = await import(resolved);
   } catch (e) {
-    throw new ConfigError(`providers.${name}: cannot load module "${entry.module}" (${(e as Error).message.split('\n')[0]}); install it next to the config.`, { code: 'CONFIG_INVALID', details: { provider: name, module: entry.module } });
+    throw new ConfigError(`providers.${name}: cannot load module "${entry.module}" (${moduleLoadReason(e)}); install it next to the config.`, { code: 'CONFIG_INVALID', details: { provider: name, module: entry.module } });
   }
-  const exp = mod[entry.export] ?? (entry.export === 'default' ? undefined : undefined);
-  const made = typeof exp === 'function' ? await (exp as (o: unknown) => unknown)(entry.options) : exp;
+  const exp = mod[entry.export];
+  let made: unknown;
+  try {
+    made = typeof exp === 'function' ? await (exp as (o: unknown) => unknown)(entry.options) : exp;
+  } catch (e) {
+    // the module's own text: labelled, first line, capped
+    const code = e instanceof CredgateError ? e.code : 'CONFIG_INVALID';
+    const E = code === 'CONFIG_INVALID' ? ConfigError : ProviderError;
+    throw new E(`providers.${name}: the factory "${entry.export}" of "${entry.module}" failed: ${moduleLoadReason(e)}`, { code, details: { provider: name, module: entry.module } });
+  }
   if (!isProvider(made)) {
     throw new ConfigError(`providers.${name}: export "${entry.export}" of "${entry.module}" is not a provider (a factory returning { name, resolve(ref, { signal }) } or such an object).`, { code: 'CONFIG_INVALID', details: { provider: name, module: entry.module } });
   }
@@ -143,4 +157,215 @@ function withPathsFrom(dir: string, options: Record<string, unknown>): Record<st
 /** The reference `credgate providers` resolves to test a provider (the entry's "testRef"), if any. */
 export function testRefOf(config: CredgateConfig, name: string): CredentialRef | undefined {
   return (config.providers?.[name] as ProviderConfigEntry | undefined)?.testRef;
+}
+
+/**
+ * Why a module could not be loaded, safe to print: the first line of the error, capped; for a syntax
+ * error only where it is (V8 quotes the offending token, which may be a secret written in the file).
+ */
+function moduleLoadReason(e: unknown, file?: string): string {
+  const err = e instanceof Error ? e : new Error(typeof e === 'string' ? e : 'unknown error');
+  if (err instanceof SyntaxError) {
+    if (!file) return 'a SyntaxError (its text is not shown: it may quote a secret)';
+    const m = new RegExp(`${escapeRegExp(pathToFileURL(file).href)}:(\\d+)`).exec(String(err.stack));
+    return `a JavaScript syntax error${m ? ` at line ${m[1]}` : ''}; the offending text is not shown (node --check ${file} shows where)`;
+  }
+  const first = (err.message.split('\n')[0] ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return first.length > 200 ? `${first.slice(0, 200)}…` : first;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Resolve a package name (or name/subpath) from the config's folder: Node's require resolution, and for
+ * ESM-only packages (an "exports" map with only an "import" condition, which require cannot resolve)
+ * the package's "exports" read with the conditions import, node, default.
+ */
+function resolvePackage(specifier: string, dir: string): string {
+  try {
+    return createRequire(path.join(dir, 'noop.js')).resolve(specifier);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED' && code !== 'MODULE_NOT_FOUND') throw e;
+    const esm = resolveEsmExports(specifier, dir);
+    if (esm) return esm;
+    throw e;
+  }
+}
+
+function resolveEsmExports(specifier: string, dir: string): string | undefined {
+  const m = /^((?:@[^/]+\/)?[^/@][^/]*)(\/.+)?$/.exec(specifier);
+  if (!m) return undefined;
+  const [, name, sub = ''] = m;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const pkgDir = path.join(d, 'node_modules', name!);
+    const pj = path.join(pkgDir, 'package.json');
+    if (fs.existsSync(pj)) {
+      let pkg: { exports?: unknown; main?: unknown };
+      try {
+        pkg = JSON.parse(fs.readFileSync(pj, 'utf8')) as typeof pkg;
+      } catch {
+        return undefined;
+      }
+      const target = pkg.exports !== undefined ? exportsTarget(pkg.exports, `.${sub}`) : !sub && typeof pkg.main === 'string' ? pkg.main : undefined;
+      if (!target || !target.startsWith('./')) return undefined;
+      const file = path.resolve(pkgDir, target);
+      // an "exports" target stays inside its package
+      return file.startsWith(pkgDir + path.sep) && fs.existsSync(file) ? file : undefined;
+    }
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+const CONDITIONS = new Set(['import', 'node', 'default']);
+
+function exportsTarget(exp: unknown, key: string): string | undefined {
+  if (typeof exp === 'string' || Array.isArray(exp)) return key === '.' ? conditionTarget(exp) : undefined;
+  if (!exp || typeof exp !== 'object') return undefined;
+  const keys = Object.keys(exp);
+  if (keys.length > 0 && keys.every((k) => !k.startsWith('.'))) return key === '.' ? conditionTarget(exp) : undefined;
+  return Object.hasOwn(exp, key) ? conditionTarget((exp as Record<string, unknown>)[key]) : undefined;
+}
+
+function conditionTarget(t: unknown, depth = 0): string | undefined {
+  if (depth > 8) return undefined;
+  if (typeof t === 'string') return t;
+  if (Array.isArray(t)) {
+    for (const x of t) {
+      const r = conditionTarget(x, depth + 1);
+      if (r) return r;
+    }
+    return undefined;
+  }
+  if (t && typeof t === 'object') {
+    // the first condition, in the object's order, that applies to an ESM import in Node
+    for (const [k, v] of Object.entries(t)) if (CONDITIONS.has(k)) return conditionTarget(v, depth + 1);
+  }
+  return undefined;
+}
+
+/** The offset of the first JSON syntax error in `text` (text.length when it ends early), or -1 when it is valid. */
+export function jsonErrorOffset(text: string): number {
+  const n = text.length;
+  let i = 0;
+  const stack: Array<'{' | '['> = [];
+  type Expect = 'value' | 'key' | 'colon' | 'next' | 'done';
+  let want: Expect = 'value';
+  const after = (): Expect => (stack.length ? 'next' : 'done');
+  const skipWs = () => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+      else break;
+    }
+  };
+  /** Scan a string starting at i (a quote); the offset after it, or -(offset of the fault) - 1. */
+  const scanString = (): number => {
+    let j = i + 1;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 0x22) return j + 1;
+      if (c < 0x20) return -j - 1;
+      if (c === 0x5c) {
+        const e = text[j + 1];
+        if (e === undefined) return -n - 1;
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return -(j + 1) - 1;
+          j += 6;
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(e)) return -(j + 1) - 1;
+        j += 2;
+        continue;
+      }
+      j++;
+    }
+    return -n - 1;
+  };
+  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  for (;;) {
+    skipWs();
+    if (i >= n) return want === 'done' ? -1 : n;
+    const ch = text[i]!;
+    switch (want) {
+      case 'done':
+        return i;
+      case 'colon':
+        if (ch !== ':') return i;
+        i++;
+        want = 'value';
+        continue;
+      case 'key': {
+        if (ch !== '"') return i;
+        const j = scanString();
+        if (j < 0) return -j - 1;
+        i = j;
+        want = 'colon';
+        continue;
+      }
+      case 'next': {
+        const top = stack[stack.length - 1]!;
+        if (ch === ',') {
+          i++;
+          want = top === '{' ? 'key' : 'value';
+          continue;
+        }
+        if (ch === (top === '{' ? '}' : ']')) {
+          i++;
+          stack.pop();
+          want = after();
+          continue;
+        }
+        return i;
+      }
+      case 'value': {
+        if (ch === '{' || ch === '[') {
+          stack.push(ch);
+          i++;
+          skipWs();
+          if (text[i] === (ch === '{' ? '}' : ']')) {
+            i++;
+            stack.pop();
+            want = after();
+          } else want = ch === '{' ? 'key' : 'value';
+          continue;
+        }
+        if (ch === '"') {
+          const j = scanString();
+          if (j < 0) return -j - 1;
+          i = j;
+          want = after();
+          continue;
+        }
+        let lit = '';
+        for (const l of ['true', 'false', 'null']) if (text.startsWith(l, i)) lit = l;
+        if (lit) {
+          i += lit.length;
+          want = after();
+          continue;
+        }
+        NUMBER.lastIndex = i;
+        const m = NUMBER.exec(text);
+        if (!m || m[0].length === 0) return i;
+        i += m[0].length;
+        want = after();
+        continue;
+      }
+    }
+  }
+}
+
+/** 1-based line and column of an offset. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let k = 0; k < offset && k < text.length; k++) {
+    if (text.charCodeAt(k) === 0x0a) {
+      line++;
+      start = k + 1;
+    }
+  }
+  return { line, column: offset - start + 1 };
 }
