@@ -9,8 +9,36 @@ const USAGE = `Usage: credgate providers [--config <file>] [--timeout <ms>] [--j
 Lists the providers configured in credgate.config.json / credgate.config.mjs and, for each with a
 "testRef", whether it resolves that reference now. Prints user names and sources, never secrets.
 
-Exit codes: 0 all resolve, 2 configuration error, 5 a provider failed.
+Exit codes: 0 all resolve, 2 a configuration error (the config file, or a provider whose options or
+testRef are invalid: CONFIG_INVALID), 5 a provider failed. When both happen, 2.
 `;
+
+/** Longest message shown from a provider error; a third-party module's text is its own, not ours. */
+const MAX_MESSAGE = 300;
+
+/** Printable, bounded: control characters (terminal escapes) out, capped. */
+function clean(text: string, max = MAX_MESSAGE): string {
+  const t = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ').replace(/\s*\n\s*/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max)}…` : t;
+}
+
+/**
+ * What a row shows of a failure. credgate's own providers say what happened in their message; a
+ * third-party module's error (or a non-credgate throw) is labelled as coming from that module, its text
+ * capped and stripped of control characters, and String(e) is never used (it may print anything).
+ */
+function rowError(e: unknown, module: string | undefined): { code: string; message: string } {
+  if (e instanceof CredgateError && module === undefined) return { code: e.code, message: e.message };
+  if (module !== undefined) {
+    const text = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+    const kind = e instanceof CredgateError ? '' : e instanceof Error ? ` (${clean(e.name, 40)})` : ` (threw a ${e === null ? 'null' : typeof e})`;
+    return {
+      code: e instanceof CredgateError ? e.code : 'INTERNAL',
+      message: `from the provider module "${clean(module, 100)}"${kind}: ${text ? clean(text) : 'no message'}`,
+    };
+  }
+  return { code: 'INTERNAL', message: `unexpected ${e instanceof Error ? clean(e.name, 40) : typeof e} while testing the provider: ${e instanceof Error ? clean(e.message) : 'no message'}` };
+}
 
 export const providersCommand: Command = {
   name: 'providers',
@@ -22,14 +50,19 @@ export const providersCommand: Command = {
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 15_000, 100, 600_000);
     const rows: Array<Record<string, unknown>> = [];
     let failed = false;
+    let configInvalid = false;
     for (const name of Object.keys(config.providers ?? {})) {
       const entry = config.providers![name]!;
       const kind = 'type' in entry ? entry.type : `module ${entry.module}`;
       const ref = testRefOf(config, name);
       const row: Record<string, unknown> = { name, kind, testRef: ref ?? null };
       const t0 = performance.now();
+      // createProvider's errors are credgate's own (a third-party factory's are wrapped there); what a
+      // third-party provider's resolve or dispose throws is its module's text
+      let phase: 'create' | 'use' = 'create';
       try {
         const p = await createProvider(config, name);
+        phase = 'use';
         try {
           if (ref !== undefined) {
             const c = await p.resolve(ref, { signal: AbortSignal.timeout(timeoutMs) });
@@ -40,10 +73,19 @@ export const providersCommand: Command = {
         }
       } catch (e) {
         failed = true;
-        Object.assign(row, { status: 'failed', error: e instanceof CredgateError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: String(e) } });
+        const err = rowError(e, phase === 'use' && 'module' in entry ? entry.module : undefined);
+        if (err.code === 'CONFIG_INVALID') configInvalid = true;
+        Object.assign(row, { status: 'failed', error: err });
       }
       row.ms = Math.round(performance.now() - t0);
       rows.push(row);
+    }
+    for (const r of rows) {
+      // a third-party provider's user name and source are its text too
+      if (r.status === 'ok' && typeof r.kind === 'string' && r.kind.startsWith('module ')) {
+        r.username = clean(String(r.username), 200);
+        r.source = clean(String(r.source), 200);
+      }
     }
     if (v.json) io.stdout.write(JSON.stringify({ config: config.file, providers: rows }, null, 2) + '\n');
     else {
@@ -55,6 +97,7 @@ export const providersCommand: Command = {
         io.stdout.write(`  ${String(r.name).padEnd(18)} ${String(r.kind).padEnd(22)} ${st}  ${r.status === 'ok' ? `${String(r.username)} (${String(r.source)})` : err ? `${err.message} [${err.code}]` : ''}\n`);
       }
     }
-    return failed ? 5 : 0;
+    // a config problem is fixed in the config, not at the vault: usage/config exit code first
+    return configInvalid ? 2 : failed ? 5 : 0;
   },
 };
