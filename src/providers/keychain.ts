@@ -160,12 +160,15 @@ export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
     const kt = await keytar();
     const where = `${t.service}${t.account ? `/${t.account}` : ''}`;
     let account = t.account;
-    let password: string | null;
+    let password: string | null = null;
+    // every password this lookup has seen, to scrub from the keychain's error text
+    const seen: string[] = [];
     try {
       if (account !== undefined) {
         password = await kt.getPassword(t.service, account);
       } else {
         const all = await kt.findCredentials(t.service);
+        for (const c of all ?? []) if (typeof c?.password === 'string') seen.push(c.password);
         if (all.length > 1) {
           const names = all.map((c) => c.account);
           throw new ProviderError(`The keychain holds ${all.length} accounts under service ${t.service}; name one as "${t.service}/<account>".`, {
@@ -176,7 +179,7 @@ export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
         password = all[0]?.password ?? null;
       }
     } catch (e) {
-      throw keychainError(e, t, []);
+      throw keychainError(e, t, [...seen, ...(typeof password === 'string' ? [password] : [])]);
     }
     if (password === null || password === undefined || account === undefined) {
       throw new ProviderError(`The OS keychain has no item for ${where}; store one (service ${t.service}${t.account ? `, account ${t.account}` : ''}), check the names, or unlock the keychain (a locked one shows no items).`, {
