@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// inspect over 100,000 collected entries from 1,000 machines: wall time of inspectCache over the
-// whole fleet (account + inventory + pwdLastSet rules) and of reading the 1,000 collector files,
-// and peak RSS. Targets: inspect under 1 s, memory under 200 MB.
-// Usage: node bench/cache-inspect.mjs [machines=1000] [perMachine=100]
+// inspect over 100,000 collected entries from 1,000 machines. Two measurements, each in a process
+// of its own so its peak RSS is credgate's alone:
+//   1. the SDK: read the 1,000 collector files, then inspectCache over the whole fleet (account +
+//      inventory + pwdLastSet rules) and for one host;
+//   2. end to end: `credgate cache inspect --from <dir> --account ... --changed-at ... --inventory ...
+//      --json` as a user runs it (wall time of the process, its peak RSS, the size of its output).
+// Targets: inspect under 1 s, memory under 200 MB.
+// Usage: npx tsup && node bench/cache-inspect.mjs [machines=1000] [perMachine=100]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { execFileSync, spawn } from 'node:child_process';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // the cache subpaths only, as an admin's fleet script would import them (credgate/cache/*)
@@ -59,7 +63,47 @@ try {
     }
     fs.writeFileSync(path.join(dir, `ws${m}.json`), JSON.stringify({ schema: 'credgate-collector/1', machine: `WS-${m}`, credentials, rdpServers: [{ server: hosts[m % hosts.length], usernameHint: 'PAMTEST\\svc-rdp', certHash: 'AB'.repeat(20) }] }));
   }
-  process.stdout.write(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', dir], { timeout: 120_000 }));
+  const sdk = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', dir], { timeout: 120_000 }).toString());
+  console.log(JSON.stringify(sdk));
+  console.log(JSON.stringify(await endToEnd(dir, hosts)));
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The CLI over the fleet directory in a child process: wall time, that process's peak RSS, its output. */
+async function endToEnd(fleet, hosts) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-cli-'));
+  try {
+    const inventory = path.join(work, 'inventory.txt');
+    fs.writeFileSync(inventory, hosts.slice(0, 250).join('\n') + '\n');
+    // the child reports its own peak RSS when it exits (a preload, so the CLI runs unchanged)
+    const hook = path.join(work, 'rss-hook.mjs');
+    const rssFile = path.join(work, 'rss.txt');
+    fs.writeFileSync(hook, `import fs from 'node:fs';\nprocess.on('exit', () => fs.writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+    const args = ['--import', pathToFileURL(hook).href, path.join(root, 'bin', 'credgate.mjs'), 'cache', 'inspect', '--from', fleet,
+      '--account', 'PAMTEST\\svc-rdp', '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--json'];
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    let bytes = 0;
+    child.stdout.on('data', (d) => {
+      chunks.push(d);
+      bytes += d.length;
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    const wallMs = performance.now() - t0;
+    const out = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const rssMB = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
+    const counts = {};
+    for (const f of out.findings) counts[f.code] = (counts[f.code] ?? 0) + 1;
+    return {
+      bench: 'cache-inspect-cli', command: 'credgate cache inspect --from <dir of 1,000 files> --account --changed-at --inventory --json',
+      exitCode: code, considered: out.considered, findings: counts, outputMB: Math.round(bytes / 1048576), wallMs: Math.round(wallMs), peakRssMB: Math.round(rssMB),
+      ...(stderr ? { stderr: stderr.slice(0, 300) } : {}), pass: code === 6 && rssMB < 200,
+    };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }

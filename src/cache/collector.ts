@@ -222,6 +222,7 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
     }
   }
   const warnings = [...dec.warnings];
+  const source = `collector:${file}`; // one string per file, not per entry (fleets have 100k entries)
   const entries: CachedCredential[] = [];
   f.credentials.forEach((c, i) => {
     const bad = (['target', 'userName', 'type'] as const).find((k) => typeof c[k] === 'string' && hasControlChars(c[k]));
@@ -240,7 +241,7 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
       ...(c.lastWritten && Date.parse(c.lastWritten) > NO_TIME_BEFORE ? { lastWritten: new Date(c.lastWritten) } : {}),
       ...(c.persist ? { persist: c.persist } : {}),
       ...(c.comment ? { comment: neutraliseControlChars(c.comment) } : {}),
-      source: `collector:${file}`,
+      source,
       machine: f.machine,
       ...(f.user ? { windowsUser: f.user } : {}),
     });
@@ -252,7 +253,7 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
       warnings.push(`${file}: rdpServers.${i}.${bad}: ${showValue(String(s[bad]))} contains control characters; hint skipped`);
       return;
     }
-    hints.push({ server: s.server, ...(s.usernameHint ? { usernameHint: s.usernameHint } : {}), ...(s.certHash ? { certHash: s.certHash.toUpperCase() } : {}), source: `collector:${file}`, machine: f.machine });
+    hints.push({ server: s.server, ...(s.usernameHint ? { usernameHint: s.usernameHint } : {}), ...(s.certHash ? { certHash: s.certHash.toUpperCase() } : {}), source, machine: f.machine });
   });
   const mru = f.mru.filter((m, i) => {
     if (!hasControlChars(m)) return true;

@@ -55,6 +55,12 @@ export function sameHost(a: string, b: string, aliases: readonly string[] = []):
   return match(hostKey(a), hostKey(b)) || aliases.some((x) => match(hostKey(a), hostKey(x)));
 }
 
+/** sameHost(a, host, aliases) with the host's keys computed once: (key of a) => boolean. */
+export function hostMatcher(host: string, aliases: readonly string[] = []): (a: HostKey) => boolean {
+  const keys = [hostKey(host), ...aliases.map(hostKey)];
+  return (ka) => keys.some((kb) => match(ka, kb));
+}
+
 function match(ka: HostKey, kb: HostKey): boolean {
   if (ka.canonical === kb.canonical) return true;
   if (ka.kind === 'name' && kb.kind === 'name') {

@@ -16,7 +16,7 @@
  */
 import { finding, type Finding } from '../core/findings.js';
 import { parseAccountName } from '../core/credential.js';
-import { hostKey, sameHost, type HostKey } from './hosts.js';
+import { hostKey, hostMatcher, type HostKey } from './hosts.js';
 import { termsrvHost, type CachedCredential, type RdpServerHint } from './types.js';
 
 export interface InspectInput {
@@ -110,11 +110,13 @@ export function inspectCache(input: InspectInput): InspectResult {
   // RDP entries by machine; conflicts are looked for within a machine
   const byMachine = new Map<string, Item[]>();
   let considered = 0;
-  const inInventory = input.inventory ? inventoryMatcher(input.inventory) : undefined;
+  const keyOf = hostKeys();
+  const isHost = hostFilter ? hostMatcher(hostFilter, aliases) : undefined;
+  const inInventory = input.inventory ? inventoryMatcher(input.inventory, keyOf) : undefined;
   for (const e of input.entries) {
     const h = termsrvHost(e.target);
     if (!h) continue;
-    if (hostFilter && !sameHost(h, hostFilter, aliases)) {
+    if (isHost && !isHost(keyOf(h))) {
       if (inInventory && !inInventory(h)) orphan(e, h);
       continue;
     }
@@ -168,7 +170,7 @@ export function inspectCache(input: InspectInput): InspectResult {
         stale.push(e);
       }
     }
-    for (const group of conflictGroups(list, !!hostFilter)) {
+    for (const group of conflictGroups(list, !!hostFilter, keyOf)) {
       const users = new Set(group.map((x) => (x.e.username ?? '').toLowerCase()));
       const times = group.map((x) => x.e.lastWritten?.getTime()).filter((t): t is number => t !== undefined);
       const spread = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
@@ -182,7 +184,7 @@ export function inspectCache(input: InspectInput): InspectResult {
     }
   }
   for (const h of input.hints ?? []) {
-    if (hostFilter && !sameHost(h.server, hostFilter, aliases)) continue;
+    if (isHost && !isHost(keyOf(h.server))) continue;
     const where = h.machine ? `${h.machine}: ` : '';
     if (input.account && h.usernameHint && !sameAccount(h.usernameHint, input.account)) {
       findings.push(finding(SRC, 'cache.username-hint-mismatch', 'warning', `${where}the RDP client remembers ${h.usernameHint} for ${h.server}, not ${input.account}; users will be offered the wrong account.`, { server: h.server, usernameHint: h.usernameHint, expectedAccount: input.account, source: h.source, ...(h.machine ? { machine: h.machine } : {}) }, [
@@ -211,6 +213,16 @@ interface Item {
   host: string;
 }
 
+/** hostKey, each spelling once per inspection: a fleet names a few hundred hosts in 100k entries. */
+function hostKeys(): (h: string) => HostKey {
+  const keys = new Map<string, HostKey>();
+  return (h) => {
+    let k = keys.get(h);
+    if (!k) keys.set(h, (k = hostKey(h)));
+    return k;
+  };
+}
+
 function sourceKind(e: CachedCredential): string {
   if (e.source.startsWith('cmdkey:')) return 'cmdkey /list shows no write time';
   if (e.source === 'keychain') return 'this keychain records no modification time';
@@ -224,12 +236,12 @@ function sourceKind(e: CachedCredential): string {
  * an IP joins a name only through the host's aliases, i.e. with a host filter, where every entry
  * considered is that host and they form one group.
  */
-function conflictGroups(list: readonly Item[], filtered: boolean): Item[][] {
+function conflictGroups(list: readonly Item[], filtered: boolean, keyOf: (h: string) => HostKey): Item[][] {
   if (list.length < 2) return [];
   if (filtered) return [list as Item[]];
   const byCanon = new Map<string, { kind: HostKey['kind']; items: Item[] }>();
   for (const x of list) {
-    const k = hostKey(x.host);
+    const k = keyOf(x.host);
     let g = byCanon.get(k.canonical);
     if (!g) byCanon.set(k.canonical, (g = { kind: k.kind, items: [] }));
     g.items.push(x);
@@ -252,7 +264,7 @@ function conflictGroups(list: readonly Item[], filtered: boolean): Item[][] {
 }
 
 /** O(1) inventory membership with the same matching rules as sameHost (case, dots, short vs FQDN, IP forms). */
-function inventoryMatcher(inventory: readonly string[]): (h: string) => boolean {
+function inventoryMatcher(inventory: readonly string[], keyOf: (h: string) => HostKey): (h: string) => boolean {
   const canon = new Set<string>();
   const shortOfShort = new Set<string>();
   const shortOfFqdn = new Set<string>();
@@ -262,7 +274,7 @@ function inventoryMatcher(inventory: readonly string[]): (h: string) => boolean 
     if (k.kind === 'name') (k.canonical.includes('.') ? shortOfFqdn : shortOfShort).add(k.short!);
   }
   return (h) => {
-    const k = hostKey(h);
+    const k = keyOf(h);
     if (canon.has(k.canonical)) return true;
     if (k.kind !== 'name') return false;
     return k.canonical.includes('.') ? shortOfShort.has(k.short!) : shortOfFqdn.has(k.short!);

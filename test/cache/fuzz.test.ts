@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hostKey, sameHost } from '../../src/cache/hosts.js';
+import { hostKey, hostMatcher, sameHost } from '../../src/cache/hosts.js';
 import { normalizeTarget, termsrvHost } from '../../src/cache/types.js';
 import { keychainRawTarget, parseKeychainRawTarget } from '../../src/cache/keychain.js';
 import { loadCacheFile } from '../../src/cache/load.js';
@@ -52,6 +52,8 @@ describe('fuzz: host keys and targets', () => {
       expect(hostKey(k.canonical).canonical, JSON.stringify(a)).toBe(k.canonical);
       expect(sameHost(a, a), JSON.stringify(a)).toBe(true);
       expect(sameHost(a, b)).toBe(sameHost(b, a));
+      expect(hostMatcher(b, [a])(hostKey(a))).toBe(true);
+      expect(hostMatcher(b)(hostKey(a))).toBe(sameHost(a, b)); // the precomputed matcher the rules use
       if (k.kind === 'name') expect(k.canonical).toBe(k.canonical.toLowerCase());
     }
   });

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { loadCacheInputs, mergeSnapshots } from '../../cache/load.js';
 import { inspectCache } from '../../cache/staleness.js';
 import { planPurge, cmdkeyCommands, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
@@ -202,6 +204,41 @@ function providerFailure(e: unknown, v: Record<string, unknown>, io: CliIO): num
   return EXIT_CODES.provider;
 }
 
+/**
+ * JSON.stringify(obj, null, 2), written as it is made: the elements of the arrays named in `stream`
+ * one at a time (mapped, when a map is given), in chunks of about 64 KiB, waiting for the stream to
+ * drain. A fleet's findings (tens of thousands) are never one string, nor copied into a second array.
+ */
+async function writeJson(out: Writable, obj: Record<string, unknown>, stream: Record<string, ((x: never) => unknown) | undefined> = {}): Promise<void> {
+  let buf = '{';
+  const flush = async (force: boolean) => {
+    if (!force && buf.length < 65536) return;
+    const ok = out.write(buf);
+    buf = '';
+    if (!ok) await once(out, 'drain');
+  };
+  let first = true;
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === undefined || typeof v === 'function') continue;
+    buf += `${first ? '' : ','}\n  ${JSON.stringify(k)}: `;
+    first = false;
+    if (k in stream && Array.isArray(v)) {
+      const map = stream[k] as ((x: unknown) => unknown) | undefined;
+      if (!v.length) buf += '[]';
+      else {
+        buf += '[';
+        for (let i = 0; i < v.length; i++) {
+          buf += `${i ? ',' : ''}\n    ${JSON.stringify(map ? map(v[i]) : v[i], null, 2).replace(/\n/g, '\n    ')}`;
+          await flush(false);
+        }
+        buf += '\n  ]';
+      }
+    } else buf += JSON.stringify(v, null, 2).replace(/\n/g, '\n  ');
+  }
+  buf += first ? '}\n' : '\n}\n';
+  await flush(true);
+}
+
 /** Purge results and what is left to the emitted commands. */
 function emittedPlan(plan: PurgePlan, results: ReadonlyArray<{ result?: string }>): PurgePlan {
   return { ...plan, items: plan.items.filter((_, k) => results[k]?.result === undefined || results[k]?.result === 'emitted') };
@@ -223,7 +260,7 @@ export const cacheCommand: Command = {
     if (sub === 'list') {
       const { snap } = await snapshot(v);
       if (v.json) {
-        io.stdout.write(JSON.stringify({ entries: snap.entries, hints: snap.hints, mru: snap.mru, warnings: snap.warnings }, null, 2) + '\n');
+        await writeJson(io.stdout, { entries: snap.entries, hints: snap.hints, mru: snap.mru, warnings: snap.warnings }, { entries: undefined, hints: undefined });
         return 0;
       }
       for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
@@ -247,7 +284,7 @@ export const cacheCommand: Command = {
     if (sub === 'inspect') {
       const head = headline(verdict, findings);
       if (v.json) {
-        io.stdout.write(JSON.stringify({ ok: verdict.ok, code: head.code, cause: head.cause, exitCode: verdict.exitCode, considered: result.considered, unknownAge: result.unknownAge, findings: findings.map(findingJson), remediation: verdict.remediation, warnings: snap.warnings }, null, 2) + '\n');
+        await writeJson(io.stdout, { ok: verdict.ok, code: head.code, cause: head.cause, exitCode: verdict.exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
       } else {
         for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
         const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
@@ -268,7 +305,7 @@ export const cacheCommand: Command = {
     const audit = path.resolve(io.cwd, String(v.audit ?? 'credgate-purge-audit.jsonl'));
     if (!v.json) for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
     if (!v.yes) {
-      if (v.json) io.stdout.write(JSON.stringify({ dryRun: true, plan, commands: cmdkeyCommands(plan), warnings: snap.warnings }, null, 2) + '\n');
+      if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: cmdkeyCommands(plan), warnings: snap.warnings });
       else {
         io.stdout.write(`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
         if (!plan.items.length) io.stdout.write('  nothing to purge\n');
@@ -284,7 +321,7 @@ export const cacheCommand: Command = {
     if (v['script-out']) fs.writeFileSync(String(v['script-out']), script);
     const failed = record.items.filter((i) => i.result === 'failed');
     if (v.json) {
-      io.stdout.write(JSON.stringify({ dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: script }), warnings: snap.warnings }, null, 2) + '\n');
+      await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: script }), warnings: snap.warnings }, { items: undefined, commands: undefined });
     } else {
       for (const i of record.items) if (i.result && i.result !== 'emitted') io.stdout.write(`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
       if (left.items.length) {
