@@ -88,9 +88,10 @@ const LOST = 2;
 /**
  * What the output file already says about each account, for resume. Keyed by a 96-bit hash of the
  * account name (the first 12 bytes of its MD5), not the name: 12 bytes of key and 1 of state a
- * slot, open addressing, at most 70% full, so 1,000,000 accounts take 2^21 slots = 27 MB where a
- * Set of the names took ~100 MB more (bench/verify-memory.mjs). Two different names share a key
- * with a probability of ~n²/2^97 (~1e-17 for a million accounts).
+ * slot, open addressing, at most 70% full, so 1,000,000 accounts take 2^21 slots = 27 MB (peak RSS
+ * of a resume over a 1,000,000-account output: 175 MB; 279 MB with a Set of the names;
+ * bench/verify-memory.mjs). Two different names share a key with a probability of ~n²/2^97
+ * (~1e-17 for a million accounts).
  */
 export class AccountStates {
   private bits = 10;
