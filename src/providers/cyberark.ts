@@ -93,7 +93,7 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
           const i = ref.indexOf('/');
           const safe = i > 0 ? ref.slice(0, i) : o.safe;
           const object = i > 0 ? ref.slice(i + 1) : ref;
-          if (!safe) throw new ConfigError(`CyberArk reference "${ref}" needs a safe: write Safe/Object or set the provider's safe option.`, { code: 'CONFIG_INVALID' });
+          if (!safe) throw new ConfigError(`CyberArk reference "${ref.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 80)}" needs a safe: write Safe/Object or set the provider's safe option.`, { code: 'CONFIG_INVALID', details: { provider: 'cyberark-ccp' } });
           q.set('Safe', safe);
           if (o.folder) q.set('Folder', o.folder);
           q.set('Object', object);

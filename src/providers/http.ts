@@ -219,14 +219,17 @@ export class HttpClient {
 
 const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_SSL_|HOSTNAME_MISMATCH)/;
 
-/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms; undefined when unusable. */
+/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms (finite, ≥ 0); undefined when unusable. */
 export function parseRetryAfter(value: string, now = Date.now()): number | undefined {
   const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // capped at the longest timer Node can set (~24.8 days): "later than any deadline" either way
+  if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, MAX_WAIT_MS);
   const t = Date.parse(v);
   if (!Number.isFinite(t)) return undefined;
-  return Math.max(0, t - now);
+  return Math.min(Math.max(0, t - now), MAX_WAIT_MS);
 }
+
+const MAX_WAIT_MS = 2 ** 31 - 1;
 
 /**
  * Replace every occurrence of the given secrets (and their URL-encoded forms) in vendor text that

@@ -88,10 +88,37 @@ function present(v: unknown): boolean {
 function filetime(v: string | undefined): Date | undefined {
   if (!v || !/^\d+$/.test(v) || v === '0') return undefined;
   try {
-    return filetimeToDate(v);
+    const d = filetimeToDate(v);
+    // a FILETIME past year 275760 is no Date at all
+    return d && !Number.isNaN(d.getTime()) ? d : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The value of msLAPS-Password, the JSON Windows LAPS writes: {"n": account, "t": update time as hex
+ * FILETIME, "p": password}. A PROVIDER_BAD_RESPONSE naming the attribute and the fields (never a value)
+ * when it is anything else.
+ */
+export function parseMsLapsPassword(raw: string, dn: string): { account: string; secret: Secret; changedAt?: Date } {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    // JSON.parse's message quotes the text (the password): never passed on
+    throw new ProviderError(`msLAPS-Password on ${dn} is not the JSON Windows LAPS writes ({"n","t","p"}).`, {
+      code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'laps', dn, attribute: 'msLAPS-Password' },
+    });
+  }
+  const r = WindowsLapsJson.safeParse(json);
+  if (!r.success) {
+    throw new ProviderError(`msLAPS-Password on ${dn} is not what Windows LAPS writes: ${describeIssues(r.error.issues)}.`, {
+      code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'laps', dn, attribute: 'msLAPS-Password', fields: issueFields(r.error.issues) },
+    });
+  }
+  const changedAt = filetime(BigInt(`0x${r.data.t}`).toString());
+  return { account: r.data.n, secret: new Secret(r.data.p), ...(changedAt ? { changedAt } : {}) };
 }
 
 function refComputer(ref: CredentialRef): string {
@@ -242,26 +269,12 @@ export function fromLaps(options: LapsProviderOptions): Provider {
     const legacyExpiry = first(entry['ms-Mcs-AdmPwdExpirationTime']);
 
     const fromWindows = (): FetchedCredential => {
-      let json: unknown;
-      try {
-        json = JSON.parse(winRaw!);
-      } catch {
-        throw new ProviderError(`msLAPS-Password on ${dn} is not the JSON Windows LAPS writes ({"n","t","p"}).`, {
-          code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'laps', dn, attribute: 'msLAPS-Password' },
-        });
-      }
-      const r = WindowsLapsJson.safeParse(json);
-      if (!r.success) {
-        throw new ProviderError(`msLAPS-Password on ${dn} is not what Windows LAPS writes: ${describeIssues(r.error.issues)}.`, {
-          code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'laps', dn, attribute: 'msLAPS-Password', fields: issueFields(r.error.issues) },
-        });
-      }
-      const changedAt = filetime(BigInt(`0x${r.data.t}`).toString());
+      const w = parseMsLapsPassword(winRaw!, dn);
       return {
-        username: r.data.n,
-        secret: new Secret(r.data.p),
+        username: w.account,
+        secret: w.secret,
         domain,
-        ...(changedAt ? { changedAt } : {}),
+        ...(w.changedAt ? { changedAt: w.changedAt } : {}),
         source: `laps msLAPS-Password ${dn}`,
       };
     };

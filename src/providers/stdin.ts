@@ -41,12 +41,17 @@ const JsonCredential = z.object({
   changedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' }).optional(),
 }).strict();
 
-/** Turn zod issues into "field: problem" text (never the offending value). */
+/** Turn zod issues into "field: problem" text (never the offending value, nor a field name that does not look like one). */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((i) => {
       const where = i.path.length ? i.path.map(String).join('.') : '(root)';
-      if (i.code === 'unrecognized_keys') return `${where}: unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      if (i.code === 'unrecognized_keys') {
+        // a field name is the input's text too (a password pasted as a key): shown only when it looks like a name
+        const shown = i.keys.filter((k) => /^[A-Za-z_$][A-Za-z0-9_$-]{0,31}$/.test(k));
+        const hidden = i.keys.length - shown.length;
+        return `${where}: unknown field(s) ${[...shown.map((k) => `"${k}"`), ...(hidden ? [`${hidden} whose name is not shown`] : [])].join(', ')}`;
+      }
       return `${where}: ${i.message}`;
     })
     .join('; ');

@@ -64,11 +64,11 @@ export function parseVaultRef(ref: CredentialRef, defaultEngine: string): { engi
     const [p, q] = rest.split('?');
     const slash = p!.indexOf('/');
     if (slash <= 0 || slash === p!.length - 1) {
-      throw new ConfigError(`Vault reference "${ref}" needs <mount>/<path>, e.g. kv2:secret/rdp/web01.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
+      throw new ConfigError(`Vault reference "${shownRef(ref)}" needs <mount>/<path>, e.g. kv2:secret/rdp/web01.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
     }
     const vq = q ? new URLSearchParams(q).get('version') : null;
     if (vq !== null && !/^\d{1,9}$/.test(vq)) {
-      throw new ConfigError(`Vault reference "${ref}" has version "${vq.slice(0, 20)}"; use ?version=<n> with a positive whole number.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
+      throw new ConfigError(`Vault reference "${shownRef(ref)}" has version "${vq.slice(0, 20)}"; use ?version=<n> with a positive whole number.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
     }
     const version = vq !== null ? Number(vq) : undefined;
     return noDotSegments({ engine, mount: p!.slice(0, slash), path: p!.slice(slash + 1), ...(version ? { version } : {}) });
@@ -76,6 +76,12 @@ export function parseVaultRef(ref: CredentialRef, defaultEngine: string): { engi
   const r = VaultRef.safeParse(ref);
   if (!r.success) throw new ConfigError(`Vault reference is not valid: ${r.error.issues[0]!.path.map(String).join('.')} ${r.error.issues[0]!.message}.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
   return noDotSegments({ ...r.data, engine: r.data.engine ?? defaultEngine });
+}
+
+/** A reference as shown in a message: printable, at most 80 characters. */
+function shownRef(ref: string): string {
+  const t = ref.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return t.length > 80 ? `${t.slice(0, 80)}…` : t;
 }
 
 /** "." and ".." segments would be resolved away by the URL and reach another Vault endpoint: refuse them. */

@@ -149,4 +149,9 @@ describe('fromStdin', () => {
     expect(() => fromStdin({ maxBytes: -1 })).toThrow(/maxBytes/);
     expect(() => fromStdin({ bogus: 1 } as never)).toThrow(/"bogus"/);
   });
+
+  it('an unknown JSON field is named when it looks like a name, hidden when it may be a password pasted as a key', async () => {
+    const e = await fails(fromStdin({ stream: Readable.from([Buffer.from(JSON.stringify({ username: 'u', password: 'p', pasword: 'x', [PW]: 1 }))]) }).resolve('-'), 'PROVIDER_BAD_RESPONSE');
+    expect(e.message).toContain('unknown field(s) "pasword", 1 whose name is not shown');
+  });
 });
