@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach, vi } from 'vitest';
 import { fromAwsSecretsManager, awsErrorType, awsErrorCode, type AwsProviderWarning } from '../../src/providers/aws-secrets-manager.js';
 import { signRequest, signingKey, uriEncode } from '../../src/providers/sigv4.js';
-import { providerConformance, expectFailure } from './suite.js';
+import { providerConformance, expectFailure, expectThrow } from './suite.js';
 import { startAws, AWS_KEY, AWS_TEMP_KEY, AWS_REGION, AWS_PASSWORD, type AwsFixture, type AwsKnobs } from '../fixtures/vendors/aws.js';
 import { closedPort } from '../helpers/servers.js';
 
@@ -122,7 +122,7 @@ describe('aws-secrets-manager specifics', () => {
     await expectFailure(fromAwsSecretsManager({ region: AWS_REGION, endpoint: s.url, caFile: s.caFile, env: noToken, describe: false }).resolve('rdp/web01'), { code: 'PROVIDER_AUTH_FAILED', details: { awsError: 'UnrecognizedClientException' }, message: expect.stringContaining('session token') }, SECRETS);
     const x = await start({ sessionExpired: true });
     await expectFailure(fromAwsSecretsManager({ region: AWS_REGION, endpoint: x.url, caFile: x.caFile, env, describe: false }).resolve('rdp/web01'), { code: 'PROVIDER_AUTH_FAILED', details: { awsError: 'ExpiredTokenException' }, message: expect.stringContaining('refresh the temporary credentials') }, SECRETS);
-    expect(() => fromAwsSecretsManager({ region: AWS_REGION, sessionTokenEnv: 'NOT_SET_ST', accessKeyId: 'ASIAX', secretAccessKey: 'x', env: {} })).toThrow(/NOT_SET_ST, which is not set/);
+    expectThrow(() => fromAwsSecretsManager({ region: AWS_REGION, sessionTokenEnv: 'NOT_SET_ST', accessKeyId: 'ASIAX', secretAccessKey: 'x', env: {} }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/NOT_SET_ST, which is not set/) }, SECRETS);
   });
 
   it('DescribeSecret failing keeps the credential, omits changedAt, and says so (warning and source)', async () => {

@@ -131,8 +131,8 @@ describe('delinea specifics', () => {
   });
 
   it('validates options and references', async () => {
-    expect(() => fromDelinea({ url: 'https://x/SecretServer', username: 'u' })).toThrow(/needs username and passwordEnv/);
-    expect(() => fromDelinea({ url: 'https://x/SecretServer', grant: 'client_credentials', clientId: 'c' })).toThrow(/needs clientId and clientSecretEnv/);
+    expectThrow(() => fromDelinea({ url: 'https://x/SecretServer', username: 'u' }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/needs username and passwordEnv/) }, SECRETS);
+    expectThrow(() => fromDelinea({ url: 'https://x/SecretServer', grant: 'client_credentials', clientId: 'c' }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/needs clientId and clientSecretEnv/) }, SECRETS);
     expectThrow(() => fromDelinea({ url: 'not a url', username: 'u', password: SS_PASSWORD }), { code: 'CONFIG_INVALID' }, SECRETS);
     const p = fromDelinea({ url: 'https://x/SecretServer', username: 'u', password: SS_PASSWORD });
     expect(util.inspect(p, { depth: 5 })).not.toContain(SS_PASSWORD);

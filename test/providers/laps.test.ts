@@ -12,6 +12,7 @@ import { fromLaps, computerFilter } from '../../src/providers/laps.js';
 import { loadConfig, createProvider } from '../../src/providers/config.js';
 import { Secret } from '../../src/core/secret.js';
 import { isCredgateError, type CredgateError } from '../../src/core/errors.js';
+import { assertNoSecretLeak, expectThrow } from '../conformance/suite.js';
 
 interface LapsComputer { name: string; dn: string; dnsHostName: string; kind: string; account?: string; password?: string; legacyPassword?: string; updatedAt?: string; expiresAt?: string }
 interface LapsState { ou: string; reader: { user: string; password: string; upn: string; dn: string }; computers: Record<string, LapsComputer> }
@@ -26,8 +27,8 @@ async function fails(p: Promise<unknown>, code: string): Promise<CredgateError> 
   } catch (e) {
     expect(isCredgateError(e), String(e)).toBe(true);
     expect((e as CredgateError).code, (e as Error).message).toBe(code);
-    const texts = [(e as Error).message, JSON.stringify(e), inspect(e, { depth: 8 }), String((e as Error).stack), JSON.stringify((e as CredgateError).details ?? {})];
-    for (const s of secrets) for (const t of texts) expect(t.includes(s), `secret leaked in a ${code} error`).toBe(false);
+    // the conformance suite's leak check: message, String, JSON, details, toJSON, stack, inspect
+    assertNoSecretLeak(e, secrets);
     return e as CredgateError;
   }
   throw new Error(`expected ${code}, resolved`);
@@ -164,7 +165,8 @@ describe('fromLaps on Samba AD with the LAPS schema', () => {
     expect(() => fromLaps({ url: lab.ldapsUrl, user: 'x' } as never)).toThrow(/password/);
     expect(() => fromLaps({ url: 'http://x', user: 'x', password: 'y' })).toThrow(/LDAP URL/);
     expect(() => fromLaps({ url: lab.ldapsUrl, user: 'x', password: 'y', prefer: 'newest' } as never)).toThrow(/prefer/);
-    expect(() => fromLaps({ url: lab.ldapsUrl, user: 'x', passwordEnv: 'CG_TEST_UNSET_VAR' })).toThrow(/CG_TEST_UNSET_VAR/);
+    expectThrow(() => fromLaps({ url: lab.ldapsUrl, user: 'x', passwordEnv: 'CG_TEST_UNSET_VAR' }), { code: 'CONFIG_INVALID', message: expect.stringContaining('CG_TEST_UNSET_VAR') }, secrets);
+    expectThrow(() => fromLaps({ url: 'http://x', user: 'x', password: laps.reader.password }), { code: 'CONFIG_INVALID' }, secrets);
     const p = fromLaps({ url: lab.ldapsUrl, caFile: lab.caFile, user: laps.reader.upn, passwordEnv: 'LAPS_READER_PW', env: { LAPS_READER_PW: laps.reader.password } });
     expect((await p.resolve(laps.computers.windows!.name)).username).toBe('Administrator');
     p.dispose?.();

@@ -123,15 +123,15 @@ describe('vault provider', () => {
   });
 
   it('validates options and references with messages that name the problem', () => {
-    expect(() => fromVault({ address: 'not a url', token: 'x' })).toThrow(/option address/);
-    expect(() => fromVault({ address: 'https://v:8200' })).toThrow(/needs a token/);
+    expectThrow(() => fromVault({ address: 'not a url', token: 'x' }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/option address/) }, secretsOf());
+    expectThrow(() => fromVault({ address: 'https://v:8200' }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/needs a token/) }, secretsOf());
     expectThrow(() => fromVault({ address: 'https://v:8200', tokenEnv: 'NOPE_UNSET', env: {} }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/NOPE_UNSET, which is not set/) }, []);
     expect(parseVaultRef('kv1:kv/a/b', 'kv-v2')).toEqual({ engine: 'kv-v1', mount: 'kv', path: 'a/b' });
     expect(parseVaultRef('kv2:secret/a?version=3', 'kv-v1')).toEqual({ engine: 'kv-v2', mount: 'secret', path: 'a', version: 3 });
-    expect(() => parseVaultRef('justone', 'kv-v2')).toThrow(/needs <mount>\/<path>/);
-    expect(() => parseVaultRef('kv2:secret/a?version=-1', 'kv-v2')).toThrow(/positive whole number/);
-    expect(() => parseVaultRef('kv2:secret/a/../../sys/seal', 'kv-v2')).toThrow(/"\.\."/);
-    expect(() => parseVaultRef({ mount: '..', path: 'sys/seal' }, 'kv-v2')).toThrow(/"\.\."/);
+    expectThrow(() => parseVaultRef('justone', 'kv-v2'), { code: 'CONFIG_INVALID', message: expect.stringMatching(/needs <mount>\/<path>/) }, secretsOf());
+    expectThrow(() => parseVaultRef('kv2:secret/a?version=-1', 'kv-v2'), { code: 'CONFIG_INVALID', message: expect.stringMatching(/positive whole number/) }, secretsOf());
+    expectThrow(() => parseVaultRef('kv2:secret/a/../../sys/seal', 'kv-v2'), { code: 'CONFIG_INVALID', message: expect.stringMatching(/"\.\."/) }, secretsOf());
+    expectThrow(() => parseVaultRef({ mount: '..', path: 'sys/seal' }, 'kv-v2'), { code: 'CONFIG_INVALID', message: expect.stringMatching(/"\.\."/) }, secretsOf());
   });
 });
 
