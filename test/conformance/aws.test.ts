@@ -8,7 +8,7 @@ import { closedPort } from '../helpers/servers.js';
 const WRONG = 'wrong/secret/key/value/0000000000000000';
 const SECRETS = [AWS_KEY.secretAccessKey, AWS_TEMP_KEY.secretAccessKey, AWS_TEMP_KEY.sessionToken, AWS_PASSWORD, WRONG];
 
-providerConformance('aws-secrets-manager', { auth: true, unavailable: true }, async () => {
+providerConformance('aws-secrets-manager', { auth: true, unavailable: true, network: true }, async () => {
   const srv = await startAws();
   const slow = await startAws({ slowMs: 3000 });
   const env = { AK: AWS_KEY.secretAccessKey };

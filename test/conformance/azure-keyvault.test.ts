@@ -9,7 +9,7 @@ const WRONG = 'Wrong~Client.Secret_zzzzzzzzzzzzzzzz';
 const SECRETS = [AZ_CLIENT_SECRET, AZ_JSON_PASSWORD, AZ_TAG_PASSWORD, WRONG];
 const opts = (s: AzureFixture, extra: Record<string, unknown> = {}) => ({ vaultUrl: s.url, authorityHost: s.url, caFile: s.caFile, tenantId: AZ_TENANT, clientId: AZ_CLIENT_ID, clientSecretEnv: 'AZ_CS', env: { AZ_CS: AZ_CLIENT_SECRET }, backoffMs: 5, ...extra });
 
-providerConformance('azure-keyvault', { auth: true, unavailable: true }, async () => {
+providerConformance('azure-keyvault', { auth: true, unavailable: true, network: true }, async () => {
   const srv = await startAzure();
   const slow = await startAzure({ slowMs: 3000 });
   const port = await closedPort();

@@ -11,7 +11,7 @@ import { closedPort } from '../helpers/servers.js';
 const WRONG_PASSPHRASE = 'Not-The-Key!Passphrase-0';
 const SECRETS = [ARK_PASSWORD, ARK_KEY_PASSPHRASE, WRONG_PASSPHRASE];
 
-providerConformance('cyberark-ccp (mTLS, encrypted key via passphraseEnv)', { auth: true, unavailable: true }, async () => {
+providerConformance('cyberark-ccp (mTLS, encrypted key via passphraseEnv)', { auth: true, unavailable: true, network: true }, async () => {
   const cc = await cyberArkClientCert();
   const srv = await startCyberArk({ requireClientCertSha256: cc.sha });
   const slow = await startCyberArk({ requireClientCertSha256: cc.sha, slowMs: 3000 });

@@ -11,7 +11,7 @@ import { closedPort } from '../helpers/servers.js';
 const WRONG = 'Wrong!Api-Pass-99';
 const SECRETS = [SS_PASSWORD, SS_CLIENT_SECRET, SS_SECRET_PASSWORD, 'Delinea!Stale-Pass-8', WRONG];
 
-providerConformance('delinea (password grant)', { auth: true, unavailable: true }, async () => {
+providerConformance('delinea (password grant)', { auth: true, unavailable: true, network: true }, async () => {
   const srv = await startDelinea();
   const slow = await startDelinea({ slowMs: 3000 });
   const env = { SS_PW: SS_PASSWORD };
@@ -36,7 +36,7 @@ providerConformance('delinea (password grant)', { auth: true, unavailable: true 
   };
 });
 
-providerConformance('delinea (client credentials)', { auth: true, unavailable: false }, async () => {
+providerConformance('delinea (client credentials)', { auth: true, unavailable: false, network: true }, async () => {
   const srv = await startDelinea();
   const base = { url: `${srv.url}/SecretServer`, caFile: srv.caFile, grant: 'client_credentials' as const, clientId: SS_CLIENT_ID, clientSecretEnv: 'CS', env: { CS: SS_CLIENT_SECRET } };
   return {

@@ -5,7 +5,7 @@ import { closedPort } from '../helpers/servers.js';
 
 const v2 = KV2_DATA['rdp/web01'].versions[1]!;
 
-providerConformance('vault (token, KV v2)', { auth: true, unavailable: true }, async () => {
+providerConformance('vault (token, KV v2)', { auth: true, unavailable: true, network: true }, async () => {
   const srv = await startVault();
   const slow = await startVault({ slowMs: 3000 });
   const env = { VT: VAULT_TOKEN };
@@ -29,7 +29,7 @@ providerConformance('vault (token, KV v2)', { auth: true, unavailable: true }, a
   };
 });
 
-providerConformance('vault (AppRole, LDAP static role)', { auth: true, unavailable: true }, async () => {
+providerConformance('vault (AppRole, LDAP static role)', { auth: true, unavailable: true, network: true }, async () => {
   const srv = await startVault();
   const slow = await startVault({ slowMs: 3000 });
   const opts = { address: srv.url, caFile: srv.caFile, approle: { roleId: ROLE_ID, secretIdEnv: 'SID' }, env: { SID: SECRET_ID }, engine: 'ldap-static' as const };
