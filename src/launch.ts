@@ -64,6 +64,8 @@ export interface LaunchPlan {
    * creates the directory and puts the real path in `rdpFile` and `args`.
    */
   pendingTempDir?: boolean;
+  /** The private temp dir `materializeLaunchPlan` made; removed when the client exits. */
+  tempDir?: string;
 }
 
 export interface LaunchOptions extends RdpFileOptions {
@@ -110,18 +112,30 @@ export function planLaunch(o: Omit<LaunchOptions, 'password'>): LaunchPlan {
 /** Create the plan's private temp directory (mode 0700) and return the plan with the real .rdp path. */
 export function materializeLaunchPlan(plan: LaunchPlan): LaunchPlan {
   if (!plan.pendingTempDir) return plan;
-  const rdpFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-rdp-')), path.basename(plan.rdpFile));
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-rdp-'));
+  const rdpFile = path.join(tempDir, path.basename(plan.rdpFile));
   const args = plan.args.map((a) => (a === plan.rdpFile ? rdpFile : a));
   const { pendingTempDir: _done, ...rest } = plan;
-  return { ...rest, rdpFile, args, display: plan.display.split(plan.rdpFile).join(rdpFile) };
+  return { ...rest, rdpFile, args, tempDir, display: plan.display.split(plan.rdpFile).join(rdpFile) };
 }
 
-/** The client's environment: `env` without `omitEnv` and without any variable holding the password. */
+/**
+ * Variable names that carry credentials by convention (vault tokens, cloud keys, passwords): the
+ * RDP client needs none of them, and its /proc/<pid>/environ is readable by the user and root.
+ */
+export const SECRET_ENV_NAME = /(PASS(WORD|WD|PHRASE)?|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)(_|$)|^(VAULT_|BAO_|AWS_|AZURE_CLIENT_|ARM_CLIENT_|CYBERARK_|DELINEA_|TSS_)/i;
+
+/**
+ * The client's environment: `env` without `omitEnv`, without any variable holding the password,
+ * and without variables whose names say they hold a credential (SECRET_ENV_NAME).
+ */
 export function clientEnv(o: Pick<LaunchOptions, 'env' | 'omitEnv' | 'password'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env) };
   for (const name of o.omitEnv ?? []) delete env[name];
   const pw = o.password.reveal();
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && pw.length > 0 && v === pw) delete env[k];
+  for (const [k, v] of Object.entries(env)) {
+    if ((v !== undefined && pw.length > 0 && v === pw) || SECRET_ENV_NAME.test(k)) delete env[k];
+  }
   return env;
 }
 
@@ -141,6 +155,9 @@ export async function launch(o: LaunchOptions, planned: LaunchPlan = planLaunch(
   // xfreerdp /from-stdin:force asks for what the .rdp file lacks: only the password
   child.stdin?.on('error', () => {});
   child.stdin?.end(o.password.reveal() + '\n');
+  // the private temp folder (made by materializeLaunchPlan) goes when the client is done with the file
+  const tempDir = plan.tempDir;
+  if (tempDir) child.once('exit', () => fs.rmSync(tempDir, { recursive: true, force: true }));
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
     child.once('error', (e) =>

@@ -41,3 +41,20 @@ describe('launch plan', () => {
     expect(() => planLaunch({ host: 'h', username: 'a', platform: 'aix' })).toThrow(/not supported on aix/);
   });
 });
+
+describe('the client\'s environment', () => {
+  it('drops the password\'s variable, any variable holding the password, and credential-named variables', async () => {
+    const { clientEnv } = await import('../src/launch.js');
+    const { Secret } = await import('../src/core/secret.js');
+    const env = clientEnv({
+      password: new Secret('Pw!launch-1'),
+      omitEnv: ['RDP_PW'],
+      env: {
+        RDP_PW: 'Pw!launch-1', COPY: 'Pw!launch-1', VAULT_TOKEN: 'hvs.x', VAULT_ADDR: 'https://v', AWS_SECRET_ACCESS_KEY: 'k', AWS_PROFILE: 'p',
+        AZURE_CLIENT_SECRET: 's', MY_API_KEY: 'a', DB_PASSWORD: 'd', SS_CLIENT_SECRET: 'c', GH_TOKEN: 't', CCP_KEY_PASSPHRASE: 'q',
+        DISPLAY: ':0', HOME: '/home/u', PATH: '/usr/bin', XAUTHORITY: '/x', LANG: 'C.UTF-8', PASSTHROUGH_MODE: '1', TOKENIZER: 'y',
+      },
+    });
+    expect(Object.keys(env).sort()).toEqual(['DISPLAY', 'HOME', 'LANG', 'PASSTHROUGH_MODE', 'PATH', 'TOKENIZER', 'XAUTHORITY']);
+  });
+});

@@ -62,7 +62,7 @@ describe('credgate launch', () => {
     const activated = () => (fs.readFileSync(log, 'utf8').match(/is activated/g) ?? []).length;
     const before = activated();
     const child = spawn(process.execPath, [BIN, 'launch', `127.0.0.1:${rdp.nla.port}`, '--account', s.downLevel, '--password-env', 'RDP_PW', '--client-arg', '/cert:ignore', '--json'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', RDP_PW: s.password, ...rdp.clientEnv }, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', RDP_PW: s.password, VAULT_TOKEN: 'hvs.launch-test-token', AWS_SECRET_ACCESS_KEY: 'aws-launch-test-key', ...rdp.clientEnv }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -86,6 +86,8 @@ describe('credgate launch', () => {
       expect(environ).toContain(`DISPLAY=${rdp.clientEnv.DISPLAY}`);
       expect(environ.filter((e) => e.startsWith('RDP_PW=')).length).toBe(0);
       expect(environ.some((e) => e.includes(s.password))).toBe(false);
+      // nor other credentials the launcher's environment carried (vault token, cloud key)
+      expect(environ.some((e) => /hvs\.launch-test-token|aws-launch-test-key/.test(e))).toBe(false);
       expect(activated()).toBeGreaterThan(before);
     } finally {
       // end exactly what this test started: the client, then the launcher
@@ -100,6 +102,9 @@ describe('credgate launch', () => {
       }, 5000);
       await new Promise((r) => child.on('exit', r));
       clearTimeout(t);
+      // the private folder with the .rdp file is gone once the client has exited
+      const rdpFile = out.includes('\n') ? (JSON.parse(out.split('\n')[0]!).rdpFile as string) : undefined;
+      if (rdpFile) expect(fs.existsSync(path.dirname(rdpFile))).toBe(false);
     }
   }, 45_000);
 
