@@ -167,6 +167,15 @@ describe('credgate doctor human output', () => {
     expect(r.stdout).not.toContain('Fix, in this order');
   });
 
+  it('nothing proved the credential (no directory, NLA switched off): CANNOT TELL, exit 2, and what to add', async () => {
+    const s = sambaScenario('good');
+    const r = await doctor(['--host', `127.0.0.1:${rdp.nla.port}`, '--account', s.downLevel, '--password-stdin', '--no-nla', '--json'], s.password);
+    expect([r.code, r.json.code, r.json.ok]).toEqual([2, 'credential.not-checked', false]);
+    const h = await doctor(['--host', `127.0.0.1:${rdp.nla.port}`, '--account', s.downLevel, '--password-stdin', '--no-nla'], s.password);
+    expect(h.stdout.split('\n')[0]).toBe(`CANNOT TELL  ${s.downLevel} → 127.0.0.1:${rdp.nla.port}  [credential.not-checked, exit 2]`);
+    expect(h.stdout).toMatch(/--ldap/);
+  });
+
   it('colour only on a terminal, and never with NO_COLOR', async () => {
     const s = sambaScenario('good');
     const run = async (extraEnv: Record<string, string>, isTTY: boolean) => {

@@ -146,7 +146,9 @@ export function renderDoctor(r: PreflightReport, io: CliIO): string {
   const s = style(io);
   const out: string[] = [];
   const who = `${r.target.account ?? '(account unknown)'} → ${r.target.host}${r.target.port !== 3389 ? `:${r.target.port}` : ''}`;
-  out.push(`${r.ok ? s.green(s.bold('WILL WORK')) : s.red(s.bold('WILL FAIL'))}  ${s.bold(who)}  ${s.dim(`[${r.verdict.code}, exit ${r.verdict.exitCode}]`)}`);
+  // nothing proved or disproved the credential: say so, never "will fail" or "will work"
+  const label = r.ok ? s.green(s.bold('WILL WORK')) : r.verdict.code === 'credential.not-checked' ? s.yellow(s.bold('CANNOT TELL')) : s.red(s.bold('WILL FAIL'));
+  out.push(`${label}  ${s.bold(who)}  ${s.dim(`[${r.verdict.code}, exit ${r.verdict.exitCode}]`)}`);
   out.push('');
   out.push(`  ${r.headline}`);
   out.push('');
