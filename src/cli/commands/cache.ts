@@ -228,7 +228,9 @@ async function writeJson(out: Writable, obj: Record<string, unknown>, stream: Re
       else {
         buf += '[';
         for (let i = 0; i < v.length; i++) {
-          buf += `${i ? ',' : ''}\n    ${JSON.stringify(map ? map(v[i]) : v[i], null, 2).replace(/\n/g, '\n    ')}`;
+          // one compact element per line: a fleet's findings are tens of MB; indenting them costs
+          // more than the inspection itself, and line-per-element output still greps and parses
+          buf += `${i ? ',' : ''}\n    ${JSON.stringify(map ? map(v[i]) : v[i])}`;
           await flush(false);
         }
         buf += '\n  ]';
