@@ -11,23 +11,10 @@ import { keychainRawTarget, parseKeychainRawTarget } from '../../src/cache/keych
 import { loadCacheFile } from '../../src/cache/load.js';
 import { cmdkeyCommands, powershellScript, psString, type PurgePlan, type PurgeItem } from '../../src/cache/purge.js';
 import { isCredgateError } from '../../src/core/errors.js';
+import { prng } from '../helpers/prng.js';
 
 const fx = (f: string) => path.join(import.meta.dirname, '..', 'fixtures', 'cache', f);
 
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  return { next, int, pick };
-}
 
 // characters that break scripts and parsers, and plain ones
 const NASTY = ["'", '\u2018', '\u2019', '\u201a', '\u201b', '"', '\u201c', '\u201d', '%', '!', '^', '&', '|', '<', '>', '(', ')', '`', '$', ';', ',', '=', '\r', '\n', '\r\n', '\t', '\u0000', '\u001b', '\u0085', '\u2028', '\u2029', '\u202e', '\\', '/', ':', '[', ']', '@', '#', '.', ' ', '..', '::', '%PATH%', '$(calc)', "'; calc; '", '" & calc & "', '\r\ncalc.exe\r\n', 'é', 'ß', '中', '\ud83d\ude00'];

@@ -19,25 +19,12 @@ import { parseVaultRef } from '../../src/providers/vault.js';
 import { parseKeyVaultRef } from '../../src/providers/azure-keyvault.js';
 import { HttpClient, parseRetryAfter } from '../../src/providers/http.js';
 import { jsonErrorOffset } from '../../src/providers/config.js';
+import { prng as rng } from '../helpers/prng.js';
 
 const SEED = Number(process.env.CREDGATE_FUZZ_SEED ?? 0x5eed1234);
 /** The password planted in inputs; no error may show it. */
 const MARK = 'Fz!Planted-Pass-9q';
 
-/** mulberry32: small, fast, reproducible. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  return { next, int, pick };
-}
 type Rng = ReturnType<typeof rng>;
 
 const ALPHABET = ['a', 'Z', '0', '9', ' ', ':', '/', '\\', '"', "'", '{', '}', '[', ']', ',', '.', '-', '?', '=', '&', '#', '%', '\n', '\r', '\t', '\u0000', '\u001b', 'é', '€', '😀', '\uFEFF', '\uD800', MARK];
