@@ -24,9 +24,14 @@ export interface SecretServiceTimeOptions {
 const DEST = 'org.freedesktop.secrets';
 const ITEM_PATH = /^\/org\/freedesktop\/secrets\/[A-Za-z0-9_/]+$/;
 
+/** What busctl / gdbus need to find the bus, and nothing else (no token or password variable reaches them). */
+const PASSED_ENV = ['PATH', 'HOME', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'LANG', 'LC_ALL'];
+
 function run(cmd: string, args: string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<string | undefined> {
+  const childEnv: NodeJS.ProcessEnv = {};
+  for (const k of PASSED_ENV) if (env[k] !== undefined) childEnv[k] = env[k];
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: env as NodeJS.ProcessEnv, timeout: timeoutMs, maxBuffer: 1 << 20, windowsHide: true }, (err, stdout) => {
+    execFile(cmd, args, { env: childEnv, timeout: timeoutMs, maxBuffer: 1 << 20, windowsHide: true }, (err, stdout) => {
       resolve(err ? undefined : stdout);
     });
   });

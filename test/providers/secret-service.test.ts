@@ -3,6 +3,9 @@
 // used as the keychain provider's changedAt and the keychain cache source's lastWritten (so the
 // stale-password rule can judge keychain entries).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { labPart } from '../lab/state.js';
 import { loadKeytar, fromKeychain, type KeytarApi } from '../../src/providers/keychain.js';
 import { secretServiceModified } from '../../src/providers/secret-service.js';
@@ -72,5 +75,22 @@ describe('Secret Service Modified time', () => {
     expect(inspectCache({ entries: [e!], hints: [], changedAt: changedBefore }).findings.map((f) => f.code)).not.toContain('cache.stale-password');
     const [plain] = await keychainCacheSource({ services: [RUN], lastWritten: false }).list();
     expect(plain!.lastWritten).toBeUndefined();
+  });
+
+  it('the D-Bus tool gets only what it needs to find the bus: no token or password variable', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-sstool-'));
+    try {
+      const dump = path.join(dir, 'env.txt');
+      fs.writeFileSync(path.join(dir, 'busctl'), `#!/bin/sh\nenv > '${dump}'\nexit 1\n`, { mode: 0o755 });
+      const t = await secretServiceModified(RUN, 'PAMTEST\\alice', {
+        tool: 'busctl', env: { PATH: `${dir}:/usr/bin:/bin`, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', VAULT_TOKEN: 'hvs.sstool-token', RDP_PW: 'SecretService!Env-1' },
+      });
+      expect(t).toBeUndefined();
+      const seen = fs.readFileSync(dump, 'utf8');
+      expect(seen).toContain('DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent');
+      expect(seen).not.toMatch(/hvs\.sstool-token|SecretService!Env-1|VAULT_TOKEN|RDP_PW/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
