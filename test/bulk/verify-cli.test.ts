@@ -124,7 +124,7 @@ describe('credgate verify', () => {
     expect(recs).toHaveLength(40);
   });
 
-  it('resume never resends a bind whose answer was lost (bound: true); only accounts never bound are retried', async () => {
+  it('resume never resends a bind whose answer was lost (bound: true); only accounts never bound are retried; the lost ones stay unresolved (exit 4)', async () => {
     // an earlier run's output, as credgate writes it: the DC died with binds in flight
     const rec = (uid: string, code: string, category: string, bound: boolean, line: number) =>
       JSON.stringify({ line, account: dn(uid), ok: code === 'ldap.ok', code, category, exitCode: code === 'ldap.ok' ? 0 : 4, bound, url: lab.ldapsUrl, ms: 1, findings: [] });
@@ -144,16 +144,38 @@ describe('credgate verify', () => {
     fs.writeFileSync(path.join(dir, 'lost.jsonl'), users.map((u) => JSON.stringify({ user: dn(u), password: lost.has(u) ? WRONG : lab.benchPassword })).join('\n') + '\n');
     const before = fs.readFileSync(path.join(dir, 'lost-out.jsonl'), 'utf8');
     const r = await run(['--input', 'lost.jsonl', '--output', 'lost-out.jsonl', ...base(), '--json']);
-    expect(JSON.parse(r.stdout)).toMatchObject({ total: 2, valid: 2, skipped: 4, exitCode: 0, previousRecords: 7 });
-    expect(r.code).toBe(0);
+    // everything bound now passes, but 4 accounts have no answer: unresolved, counted apart, exit 4
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, total: 2, valid: 2, skipped: 0, lost: 4, exitCode: 4, worstCode: 'net.connection-lost', previousRecords: 7 });
+    expect(r.code).toBe(4);
     expect(r.output.startsWith(before)).toBe(true);
     const added = records(r.output.slice(before.length));
     expect(added.map((x) => x.account).sort()).toEqual([dn('bench42'), dn('bench45')]);
     expect(added.every((x) => x.ok && x.bound)).toBe(true);
     // and a third run binds nothing at all
     const again = await run(['--input', 'lost.jsonl', '--output', 'lost-out.jsonl', ...base(), '--json']);
-    expect(JSON.parse(again.stdout)).toMatchObject({ total: 0, skipped: 6, exitCode: 0 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ total: 0, skipped: 2, lost: 4, exitCode: 4 });
+    expect(again.code).toBe(4);
     expect(again.output).toBe(r.output);
+    // the human summary names them on their own line
+    const human = await run(['--input', 'lost.jsonl', '--output', 'lost-out.jsonl', ...base()]);
+    expect(human.code).toBe(4);
+    expect(human.stdout).toMatch(/0 checked .*, 2 skipped \(already answered\), 4 unresolved \(answer lost earlier\)/);
+    expect(human.stdout).toMatch(/^ {2}unresolved\s+4 {2}An earlier run sent the bind and lost its answer; not resent/m);
+    expect(human.output).toBe(r.output);
+    // a lost account beside a rejected one: the most basic failure (unreachable) decides
+    fs.writeFileSync(path.join(dir, 'lost2.jsonl'), [JSON.stringify({ user: dn('bench41'), password: WRONG }), JSON.stringify({ user: dn('bench46'), password: WRONG })].join('\n') + '\n');
+    const mixed = await run(['--input', 'lost2.jsonl', '--output', 'lost-out.jsonl', ...base(), '--json']);
+    expect(JSON.parse(mixed.stdout)).toMatchObject({ total: 1, failed: 1, lost: 1, byCode: { 'ldap.invalid-credentials': 1 }, worstCode: 'net.timeout', exitCode: 4 });
+    expect(mixed.code).toBe(4);
+  });
+
+  it('an output whose accounts are all answered and none lost still exits 0 on a rerun (lost: 0)', async () => {
+    const rec = (uid: string, line: number) => JSON.stringify({ line, account: dn(uid), ok: true, code: 'ldap.ok', category: 'ok', exitCode: 0, bound: true, url: lab.ldapsUrl, ms: 1, findings: [] });
+    fs.writeFileSync(path.join(dir, 'done-out.jsonl'), [rec('bench47', 1), rec('bench48', 2)].join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'done.jsonl'), ['bench47', 'bench48'].map((u) => JSON.stringify({ user: dn(u), password: WRONG })).join('\n') + '\n');
+    const r = await run(['--input', 'done.jsonl', '--output', 'done-out.jsonl', ...base(), '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, total: 0, skipped: 2, lost: 0, exitCode: 0 });
+    expect(r.code).toBe(0);
   });
 
   it('resume does not repeat bad input lines: not appended, not counted again; a new bad line is', async () => {

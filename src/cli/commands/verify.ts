@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { hash } from 'node:crypto';
 import path from 'node:path';
 import { createSummary, readAccounts, verifyMany, type AccountLine, type VerifyResult } from '../../bulk.js';
-import { causeOf, EXIT_CODES } from '../../diagnose.js';
+import { causeOf, exitCodeFor, EXIT_CODES } from '../../diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 import type { Command, CliIO } from '../types.js';
@@ -17,7 +17,7 @@ Verifies many accounts against one directory over a few persistent LDAPS (or Sta
 connections that re-bind per account. Input and output are streamed; rerunning with the same
 --output skips the accounts already answered and the bad lines already recorded (an account
 that was unreachable before its bind was sent is checked again; one whose bind was sent and its
-answer lost is not, so it is never sent twice). Ctrl-C finishes the binds in flight, writes them
+answer lost is not, so it is never sent twice: it is counted as unresolved, exit 4). Ctrl-C finishes the binds in flight, writes them
 and stops. A bad input line is reported with its number and skipped.
 
 Input: CSV with a header line (RFC 4180 quoting) or JSON Lines (one object per line), by file
@@ -48,7 +48,8 @@ Passwords are never taken on the command line. An optional id column is echoed.
   --insecure-skip-tls-verify  do not verify the directory's certificate
 
 Exit codes: 0 every account valid; otherwise the exit code of the most basic failure:
-1 rejected, 2 usage / bad input lines, 3 account unusable, 4 unreachable/TLS; 130 interrupted.
+1 rejected, 2 usage / bad input lines, 3 account unusable, 4 unreachable/TLS (also: an earlier
+run's bind whose answer was lost, never resent); 130 interrupted.
 `;
 
 const OPTIONS = {
@@ -84,6 +85,12 @@ const PRESENT = 0x80;
 const ANSWERED = 1;
 /** A bind was sent for the account and its answer was lost (bound: true): never resent, whatever follows. */
 const LOST = 2;
+/** Bits 2..6: 1 + the index of the first lost record's code in AccountStates' code table (0: none / table full). */
+const LOST_CODE_SHIFT = 2;
+const LOST_CODE_MASK = 0x7c;
+const LOST_CODES_MAX = LOST_CODE_MASK >> LOST_CODE_SHIFT;
+/** What a resumed run does with an account: bind it, skip it (answered), or skip it unresolved (its answer was lost). */
+export type ResumeState = 'new' | 'answered' | 'lost';
 
 /**
  * What the output file already says about each account, for resume. Keyed by a 96-bit hash of the
@@ -97,6 +104,8 @@ export class AccountStates {
   private bits = 10;
   private keys = new Uint32Array(3 << this.bits);
   private states = new Uint8Array(1 << this.bits);
+  /** The codes of lost records (net.connection-lost, net.timeout, ...): a handful, indexed by the state bits. */
+  private readonly lostCodes: string[] = [];
   size = 0;
 
   private slot(a: number, b: number, c: number): number {
@@ -126,8 +135,21 @@ export class AccountStates {
     }
   }
 
-  /** Fold in one record (the last one wins, except that a lost answer stays lost). */
-  record(name: string, answered: boolean, lost: boolean): void {
+  private lostCodeBits(code: string | undefined): number {
+    if (code === undefined) return 0;
+    let i = this.lostCodes.indexOf(code);
+    if (i < 0) {
+      if (this.lostCodes.length >= LOST_CODES_MAX) return 0;
+      i = this.lostCodes.push(code) - 1;
+    }
+    return (i + 1) << LOST_CODE_SHIFT;
+  }
+
+  /**
+   * Fold in one record (the last one wins, except that a lost answer stays lost). `lostCode`: the
+   * record's code when it is a lost answer (the first lost code of an account is kept).
+   */
+  record(name: string, answered: boolean, lost: boolean, lostCode?: string): void {
     if ((this.size + 1) * 10 > this.states.length * 7) this.grow();
     const [a, b, c] = AccountStates.key(name);
     const i = this.slot(a, b, c);
@@ -138,7 +160,28 @@ export class AccountStates {
       this.keys[i * 3 + 1] = b;
       this.keys[i * 3 + 2] = c;
     }
-    this.states[i] = PRESENT | (lost || (old & LOST) ? LOST : 0) | (answered ? ANSWERED : 0);
+    const codeBits = old & LOST ? old & LOST_CODE_MASK : lost ? this.lostCodeBits(lostCode) : 0;
+    this.states[i] = PRESENT | (lost || (old & LOST) ? LOST : 0) | (answered ? ANSWERED : 0) | codeBits;
+  }
+
+  /**
+   * What a rerun does with the account: 'new' (bind it), 'answered' (its last record is a definitive
+   * answer: skip it) or 'lost' (a bind was sent and its answer lost, and no later answer came: skip
+   * it — never resent — but it is unresolved).
+   */
+  state(name: string): ResumeState {
+    if (this.size === 0) return 'new';
+    const [a, b, c] = AccountStates.key(name);
+    const st = this.states[this.slot(a, b, c)]!;
+    if (st & ANSWERED) return 'answered';
+    return st & LOST ? 'lost' : 'new';
+  }
+
+  /** The code of the account's first lost record (net.connection-lost when it was not kept). */
+  lostCode(name: string): string {
+    const [a, b, c] = AccountStates.key(name);
+    const bits = (this.states[this.slot(a, b, c)]! & LOST_CODE_MASK) >> LOST_CODE_SHIFT;
+    return (bits ? this.lostCodes[bits - 1] : undefined) ?? 'net.connection-lost';
   }
 
   /** Whether a rerun must skip the account: answered, or a bind was sent whose answer was lost. */
@@ -176,7 +219,7 @@ export async function readPreviousOutput(file: string): Promise<{ states: Accoun
     if (typeof r.account !== 'string') return;
     records++;
     const lost = r.bound === true && r.category === 'unreachable';
-    states.record(r.account, !invalid && r.category !== 'unreachable', lost);
+    states.record(r.account, !invalid && r.category !== 'unreachable', lost, lost && typeof r.code === 'string' ? r.code : undefined);
   };
   const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
   for await (const chunk of stream) {
@@ -210,6 +253,8 @@ class Progress {
   done = 0;
   failed = 0;
   skipped = 0;
+  /** Skipped because an earlier run sent the bind and lost its answer: not resent, unresolved. */
+  lost = 0;
   bad = 0;
   /** Bad lines an earlier run already recorded in the output (not written again). */
   badKnown = 0;
@@ -228,6 +273,7 @@ class Progress {
     const eta = frac && frac > 0 ? secs / frac - secs : undefined;
     const parts = [`${this.done} done`, `${this.failed} failed`, `${Math.round(rate)}/s`];
     if (this.skipped) parts.push(`${this.skipped} skipped (already answered)`);
+    if (this.lost) parts.push(`${this.lost} unresolved (answer lost earlier, not resent)`);
     if (this.bad) parts.push(`${this.bad} bad lines`);
     if (frac !== undefined) parts.push(`${Math.floor(frac * 100)}% of input`, `ETA ${eta === undefined ? '?' : fmtDuration(eta)}`);
     if (this.tty && frac !== undefined) {
@@ -343,6 +389,8 @@ export const verifyCommand: Command = {
     };
     process.once('SIGINT', onSigint);
     const badShown = 20;
+    /** The most basic code among the accounts skipped as lost. */
+    let lostWorst: string | undefined;
 
     // the input, counted for the progress bar, bad lines reported, resumed accounts skipped
     const counted = (async function* () {
@@ -373,8 +421,18 @@ export const verifyCommand: Command = {
           await write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
           continue;
         }
-        if (done.answered(rec.account.username)) {
+        const st = done.state(rec.account.username);
+        if (st === 'answered') {
           progress.skipped++;
+          continue;
+        }
+        if (st === 'lost') {
+          // never resent (it may have cost a bad-password count), but not answered either: it counts
+          // as unreachable in the exit code, under its own line in the summary
+          progress.lost++;
+          const code = done.lostCode(rec.account.username);
+          const lostCode = causeOf(code).category === 'unreachable' ? code : 'net.connection-lost';
+          if (lostWorst === undefined || causeOf(lostCode).priority < causeOf(lostWorst).priority) lostWorst = lostCode;
           continue;
         }
         yield rec.account;
@@ -420,18 +478,27 @@ export const verifyCommand: Command = {
     progress.print(true);
     const s = summary.result();
     const elapsed = (performance.now() - t0) / 1000;
-    const exitCode = interrupted ? 130 : s.exitCode;
+    // accounts whose earlier answer was lost are unresolved: they fail the run as unreachable (4)
+    // unless a more basic failure decides
+    let worstCode = s.worstCode;
+    let resultCode = s.exitCode;
+    if (lostWorst !== undefined && (worstCode === undefined || causeOf(lostWorst).priority < causeOf(worstCode).priority)) {
+      worstCode = lostWorst;
+      resultCode = exitCodeFor(lostWorst);
+    }
+    const exitCode = interrupted ? 130 : resultCode;
     if (v.json) {
       io.stdout.write(JSON.stringify({
         ok: exitCode === 0, exitCode, interrupted, total: s.total, valid: s.ok, failed: s.failed, badLines: progress.bad,
-        skipped: progress.skipped, badLinesAlreadyRecorded: progress.badKnown, previousRecords: resumed, byCode: s.byCode, worstCode: s.worstCode ?? null,
+        skipped: progress.skipped, lost: progress.lost, badLinesAlreadyRecorded: progress.badKnown, previousRecords: resumed, byCode: s.byCode, worstCode: worstCode ?? null,
         elapsedSeconds: Math.round(elapsed * 1000) / 1000, bindsPerSecond: elapsed > 0 ? Math.round(s.total / elapsed) : 0, output: outputPath,
       }, null, 2) + '\n');
     } else {
       const st = style(io, 'stdout');
       const lines = [
         `${st.bold('credgate verify')}: ${s.total} checked in ${elapsed.toFixed(1)} s (${elapsed > 0 ? Math.round(s.total / elapsed) : 0}/s)` +
-          `${progress.skipped ? `, ${progress.skipped} skipped (already answered)` : ''}${progress.bad ? `, ${progress.bad} bad input lines` : ''}` +
+          `${progress.skipped ? `, ${progress.skipped} skipped (already answered)` : ''}${progress.lost ? `, ${progress.lost} unresolved (answer lost earlier)` : ''}` +
+          `${progress.bad ? `, ${progress.bad} bad input lines` : ''}` +
           `${progress.badKnown ? `, ${progress.badKnown} bad input lines already recorded` : ''}${interrupted ? ', interrupted' : ''}`,
       ];
       const codes = Object.entries(s.byCode).sort((a, b) => b[1] - a[1]);
@@ -442,6 +509,9 @@ export const verifyCommand: Command = {
         lines.push(`  ${colour(code.padEnd(w))} ${String(n).padStart(8)}  ${row.cause}`);
       }
       if (progress.bad) lines.push(`  ${st.red('input.invalid'.padEnd(w))} ${String(progress.bad).padStart(8)}  ${causeOf('input.invalid').cause}`);
+      if (progress.lost) {
+        lines.push(`  ${st.red('unresolved'.padEnd(w))} ${String(progress.lost).padStart(8)}  An earlier run sent the bind and lost its answer; not resent (it may have counted a bad password). Check these accounts in the output file by hand.`);
+      }
       lines.push(`Results: ${outputPath}`);
       if (interrupted) lines.push('Interrupted: rerun the same command to verify the remaining accounts.');
       io.stdout.write(lines.join('\n') + '\n');
