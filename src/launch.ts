@@ -156,8 +156,9 @@ export async function launch(o: LaunchOptions, planned: LaunchPlan = planLaunch(
   child.stdin?.on('error', () => {});
   child.stdin?.end(o.password.reveal() + '\n');
   // the private temp folder (made by materializeLaunchPlan) goes when the client is done with the file
+  // 'close' also comes when the client could not start at all ('error' without 'exit')
   const tempDir = plan.tempDir;
-  if (tempDir) child.once('exit', () => fs.rmSync(tempDir, { recursive: true, force: true }));
+  if (tempDir) child.once('close', () => fs.rmSync(tempDir, { recursive: true, force: true }));
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
     child.once('error', (e) =>

@@ -145,7 +145,10 @@ describe('credgate launch', () => {
         let input = '';
         process.stdin.setEncoding('utf8');
         for await (const c of process.stdin) input += c;
-        fs.writeFileSync(${JSON.stringify(seen)}, JSON.stringify({
+        // the session is running: the provider must not have been released yet
+        await new Promise((r) => setTimeout(r, 300));
+        const callsDuringSession = fs.readFileSync(${JSON.stringify(calls)}, 'utf8');
+        fs.writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ callsDuringSession,
           args: process.argv.slice(2), rdpFileExisted: fs.existsSync(process.argv[2]),
           stdin: h(input.replace(/\\n$/, '')), envNames: Object.keys(process.env), envValues: Object.values(process.env).map(h),
         }));
@@ -159,6 +162,10 @@ describe('credgate launch', () => {
       expect(fs.readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['resolve', 'dispose']);
       const got = JSON.parse(fs.readFileSync(seen, 'utf8'));
       expect(got.stdin).toBe(sha(s.password));
+      // released when the session ended, not when it started (a Vault library check-in rotates the password)
+      expect(got.callsDuringSession.trim().split('\n')).toEqual(['resolve']);
+      // and the private folder with the .rdp file went with the client
+      expect(fs.existsSync(path.dirname(r.json.rdpFile))).toBe(false);
       expect(got.args).toEqual([r.json.rdpFile, '/from-stdin:force', '/cert:ignore']);
       expect(got.rdpFileExisted).toBe(true);
       expect(got.envNames).toContain('PATH');

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { planLaunch, launch, buildRdpFile, materializeLaunchPlan } from '../../launch.js';
 import { parseHostPort } from '../../core/host.js';
 import type { Command, CliIO } from '../types.js';
@@ -33,15 +34,21 @@ export const launchCommand: Command = {
       'client-arg': { type: 'string', multiple: true },
       'dry-run': { type: 'boolean' },
     });
+    let child: ChildProcess | undefined;
     try {
-      return await preflightThenLaunch(inputs, io);
+      const r = await preflightThenLaunch(inputs, io);
+      child = r.child;
+      // the provider is released when the session is over, not when it starts: releasing a
+      // Vault LDAP library check-out rotates that account's password, under the running client
+      if (child && child.exitCode === null && child.signalCode === null) await new Promise((res) => child!.once('close', res));
+      return r.code;
     } finally {
       await disposeTarget(inputs.target);
     }
   },
 };
 
-async function preflightThenLaunch({ target, options, json, values: v }: Awaited<ReturnType<typeof doctorInputs>>, io: CliIO): Promise<number> {
+async function preflightThenLaunch({ target, options, json, values: v }: Awaited<ReturnType<typeof doctorInputs>>, io: CliIO): Promise<{ code: number; child?: ChildProcess }> {
   // the credential the preflight fetched and proved is the one the client gets: no second fetch,
   // no second vault check-out, no fetch outside the preflight's deadline
   const fetched = keepFetchedCredential(target);
@@ -50,7 +57,7 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   if (!report.ok) {
     io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
     io.stderr.write('credgate: not launching: the preflight failed (see the verdict above).\n');
-    return report.verdict.exitCode;
+    return { code: report.verdict.exitCode };
   }
   const { host, port } = parseHostPort(target.host);
   const username = report.target.account;
@@ -65,7 +72,7 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
     // planLaunch wrote nothing; neither does a dry run
     const out = { ok: true, verdict: report.verdict.code, headline: report.headline, rdpFile: plan.rdpFile, command: plan.command, args: plan.args, passwordVia: plan.passwordVia, rdpFileContent: buildRdpFile({ host, port, username }) };
     io.stdout.write(json ? JSON.stringify(out, null, 2) + '\n' : `${report.headline}\nwould write ${plan.rdpFile}:\n${out.rdpFileContent.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}would run: ${plan.display}\n`);
-    return 0;
+    return { code: 0 };
   }
   const secret = target.password ?? fetched()?.secret;
   if (!secret) throw usageError('No credential to hand to the client.');
@@ -77,5 +84,5 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
     ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}), ...(v.client ? { client: String(v.client) } : {}),
   }, real);
   io.stdout.write(json ? JSON.stringify({ ok: true, launched: real.command, pid: child.pid, rdpFile: real.rdpFile }) + '\n' : `launched ${real.display} (pid ${child.pid})\n`);
-  return 0;
+  return { code: 0, child };
 }
