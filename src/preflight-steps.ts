@@ -31,6 +31,13 @@ export interface StepDeps {
     /** Set when the LDAP bind answered with a rejection (the finding code). */
     bindRejected?: string;
     /**
+     * Set once the ldap-bind step is over (a directory configured): 'ldap.ok' when the directory
+     * accepted the credential, else why not (the deciding code, or why the bind did not run).
+     * NLA runs only after 'ldap.ok': a bind skipped by the lockout guard, or one whose answer was
+     * lost, must not be followed by the same password at the host.
+     */
+    bindOutcome?: string;
+    /**
      * Set (with the reason) when a service account is configured but the account state could not
      * be read: the lockout guard did not run, so neither the bind nor NLA may try the password.
      */
@@ -83,6 +90,11 @@ export const PREFLIGHT_STEPS: PreflightStep[] = [
       if (!d.ctx.credential) return { notChecked: 'no credential to present' };
       if (d.ctx.guardFailed) return { notChecked: `not attempted: ${d.ctx.guardFailed}; a wrong password at NLA is a bad-password count on the DC too` };
       if (d.ctx.bindRejected) return { notChecked: `not attempted: the directory already rejected the credential (${d.ctx.bindRejected}), another try could only add a bad-password count` };
+      // with a directory configured, NLA only after the directory accepted the password: a bind the
+      // lockout guard stopped, or one whose answer was lost, may already have cost a bad-password count
+      if (d.options.directory && d.ctx.bindOutcome !== 'ldap.ok') {
+        return { notChecked: `not attempted: the directory did not accept the credential (${d.ctx.bindOutcome ?? 'the LDAP bind did not run'}); a wrong password at NLA is a bad-password count on the DC too` };
+      }
       if (!d.ctx.reachableRdp) return { notChecked: 'the RDP host was not reachable' };
       if (!d.ctx.nlaOffered) return { notChecked: 'the host does not offer NLA (CredSSP), so it checks the password only after the session starts' };
       const risky = d.ctx.state && d.ctx.state.lockoutThreshold > 0 && d.ctx.state.badPwdCount !== undefined && d.ctx.state.badPwdCount >= d.ctx.state.lockoutThreshold - 1;

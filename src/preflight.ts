@@ -58,6 +58,12 @@ export interface DirectoryConfig extends Omit<LdapTransportOptions, 'signal' | '
   defaultDomain?: string;
   /** Read-only service account: account state, lockout guard, pwdLastSet for the cache rule. */
   service?: { username: string; password: Secret };
+  /**
+   * Accept an unknown lockout threshold (the service account cannot read it, or badPwdCount):
+   * a `ldap.lockout-threshold-unknown` warning instead of `ldap.lockout-risk`, and the bind may
+   * go ahead. Default false. Applies to check() and verify().
+   */
+  allowUnknownThreshold?: boolean;
 }
 
 export interface PreflightOptions {
@@ -228,7 +234,7 @@ async function runPreflight(target: PreflightTarget, options: PreflightOptions, 
 
   const bindStep = (async () => {
     const [pr, sr] = await Promise.all([providerStep, stateStep]);
-    return run('ldap-bind', async () => {
+    const rep = await run('ldap-bind', async () => {
       if (!dir) return { notChecked: 'no directory configured' };
       if (!ctx.credential) return { notChecked: pr.status === 'error' ? 'the provider failed' : 'no credential to check' };
       if (ctx.guardFailed) return { notChecked: `not attempted: ${ctx.guardFailed}; with a service account configured credgate binds as the target only after reading its state` };
@@ -243,6 +249,11 @@ async function runPreflight(target: PreflightTarget, options: PreflightOptions, 
       if (rejected) ctx.bindRejected = rejected.code;
       return { findings: f };
     });
+    // what NLA waits for: 'ldap.ok' only when the directory accepted the credential; a lost answer
+    // (net.connection-lost / net.timeout after the bind was written), a skipped or failed bind is not
+    if (rep.status === 'passed' && rep.findings.some((x) => x.code === 'ldap.ok')) ctx.bindOutcome = 'ldap.ok';
+    else ctx.bindOutcome = rep.findings.find(isFailure)?.code ?? (rep.note ? `LDAP bind ${rep.status}: ${rep.note}` : `LDAP bind ${rep.status}`);
+    return rep;
   })();
 
   const extra = PREFLIGHT_STEPS.map((s) => (async () => {

@@ -112,3 +112,54 @@ export async function tlsAfterRequestServer(o: { cert: string | Buffer; key: str
       }),
   };
 }
+
+export interface FakeNlaHost {
+  port: number;
+  /** TCP connections accepted (the endpoint probe's included). */
+  readonly connections: number;
+  /** Connections that sent application data inside TLS: a CredSSP TSRequest, i.e. an NLA attempt. */
+  readonly credsspRequests: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback stand-in for an RDP host that offers NLA: answers every X.224 Connection Request with
+ * `confirm` (an RDP_NEG_RSP selecting CredSSP), completes TLS with cert/key, and counts the
+ * connections that then send CredSSP bytes (NLA attempts), closing them without an answer.
+ */
+export async function fakeNlaHost(o: { cert: string | Buffer; key: string | Buffer; confirm: Buffer }): Promise<FakeNlaHost> {
+  let connections = 0;
+  let credsspRequests = 0;
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((sock) => {
+    connections++;
+    sockets.add(sock);
+    sock.on('error', () => {});
+    sock.on('close', () => sockets.delete(sock));
+    sock.once('data', () => {
+      sock.write(o.confirm);
+      const t = new tls.TLSSocket(sock, { isServer: true, key: o.key, cert: o.cert });
+      t.on('error', () => {});
+      t.once('data', () => {
+        credsspRequests++;
+        t.destroy();
+      });
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as net.AddressInfo;
+  return {
+    port,
+    get connections() {
+      return connections;
+    },
+    get credsspRequests() {
+      return credsspRequests;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  };
+}

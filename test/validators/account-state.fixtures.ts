@@ -3,6 +3,8 @@
 // python SD helpers on the lab DC's sam.ldb (as the lab itself grants ACLs) and removed again.
 // Nobody else's access changes; the account's password is lab data made up here.
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { adminClient, createUser } from '../lab/samba.mjs';
 import type { SambaState } from '../lab/state.js';
@@ -39,7 +41,38 @@ for dn in sys.argv[5:]:
         sys.exit("the DACL of %s is not what was intended after %s; before: %s" % (dn, op, before))
 `;
 
+// One DACL edit at a time across test files (each edit reads the descriptor, writes it and checks
+// it: two at once on the same object could lose one of them). A lock directory, stale after 60 s.
+const LOCK = path.join(os.tmpdir(), 'credgate-samba-dacl.lock');
+async function withDaclLock<T>(fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - fs.statSync(LOCK).mtimeMs > 60_000) fs.rmdirSync(LOCK);
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() - t0 > 90_000) throw new Error(`the Samba DACL lock ${LOCK} was not released`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmdirSync(LOCK);
+  }
+}
+
 function py(args: string[]): Promise<void> {
+  return withDaclLock(() => pyUnlocked(args));
+}
+
+function pyUnlocked(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile('/usr/bin/python3', ['-c', PY, ...args], { timeout: 30_000 }, (err, _out, stderr) => {
       if (err) reject(new Error(`samba sd_utils failed: ${String(stderr).slice(-400)}`));
