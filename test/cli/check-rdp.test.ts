@@ -53,6 +53,12 @@ describe('credgate check --rdp', () => {
     const usage = await runCli(['check', '--ldap', samba().ldapsUrl, '--rdp-ca-file', rdp.caFile, '--user', 'x', '--password-stdin'], { stdin: 'x-1234567' });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--rdp-ca-file needs --rdp');
+    // the directory's --ca-file without a directory: refused, pointing at --rdp-ca-file (never ignored)
+    const moved = await runCli(['check', '--rdp', `127.0.0.1:${rdp.nla.port}`, '--ca-file', rdp.caFile, '--user', 'PAMTEST\\alice', '--password-stdin'], { stdin: 'Alice!Lab-2026' });
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toContain('--ca-file applies to the directory (--ldap), which this check does not use; for the RDP host\'s certificate use --rdp-ca-file <pem>');
+    const two = await runCli(['check', '--rdp', `127.0.0.1:${rdp.nla.port}`, '--starttls', '--servername', 'dc1', '--user', 'PAMTEST\\alice', '--password-stdin'], { stdin: 'Alice!Lab-2026' });
+    expect([two.code, two.stderr.includes('--starttls, --servername apply to the directory')]).toEqual([2, true]);
   });
 
   describe('an NLA check that cannot reach or speak to the host is a finding: one JSON object, exit 4', () => {

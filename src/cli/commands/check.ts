@@ -144,6 +144,14 @@ export const checkCommand: Command = {
       // an NLA-only check has no directory to read, so it would be silently ignored
       throw usageError('--service-user reads the account\'s state in the directory, so it needs --ldap <url>: add --ldap ldaps://<dc> (the lockout guard then runs before the bind, and NLA only after the directory accepted the password), or drop --service-user for an NLA-only check.');
     }
+    if (!v.ldap) {
+      // directory options without a directory would be silently ignored; --ca-file in particular
+      // once also checked the RDP host: say where that moved instead of sending the NTLM proof unverified
+      const dirOnly = (['ca-file', 'starttls', 'servername', 'default-domain', 'insecure-plain-bind', 'insecure-skip-tls-verify'] as const).filter((k) => v[k] !== undefined && v[k] !== false);
+      if (dirOnly.length) {
+        throw usageError(`${dirOnly.map((k) => `--${k}`).join(', ')} ${dirOnly.length > 1 ? 'apply' : 'applies'} to the directory (--ldap), which this check does not use${dirOnly.includes('ca-file') ? '; for the RDP host\'s certificate use --rdp-ca-file <pem>' : ''}.`);
+      }
+    }
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
     const t0 = performance.now();
     const timingsMs: Record<string, number> = {};
