@@ -199,6 +199,52 @@ describe('credgate cache', () => {
     }
   });
 
+  it('stale entries beside a fault (unreachable probe, directory down, user not found): inspect and purge both exit 6 and still report the fault', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cache-fault-'));
+    const file = path.join(dir, 'ws.json');
+    fs.writeFileSync(file, JSON.stringify({
+      schema: 'credgate-collector/1', machine: 'WS-FAULT',
+      credentials: [
+        { target: 'Domain:target=TERMSRV/127.0.0.1', type: 'domain-password', userName: 'PAMTEST\\alice', lastWritten: '2026-11-01T00:00:00Z' },
+        { target: 'Domain:target=TERMSRV/web01.pamtest.local', type: 'domain-password', userName: 'PAMTEST\\olduser', lastWritten: '2026-11-01T00:00:00Z' },
+      ],
+    }));
+    const both = async (args: string[], fault: string, rule: string, opts: Parameters<typeof runCli>[1] = {}) => {
+      const ins = await runCli(['cache', 'inspect', '--from', file, ...args, '--json'], opts);
+      expect(ins.json.findings.map((f: { code: string }) => f.code)).toEqual(expect.arrayContaining([fault, rule]));
+      expect(ins.json).toMatchObject({ ok: false, code: rule, exitCode: 6 });
+      expect(ins.code).toBe(6);
+      const human = await runCli(['cache', 'inspect', '--from', file, ...args], opts);
+      expect(human.code).toBe(6);
+      expect(human.stdout).toMatch(new RegExp(`^STALE .*\\[${rule.replace('.', '\\.')}\\]`));
+      expect(human.stdout).toMatch(new RegExp(`^ {2}✖ .*\\[${fault.replace('.', '\\.')}\\]$`, 'm'));
+      const dry = await runCli(['cache', 'purge', '--from', file, ...args, '--json'], { ...opts, cwd: dir });
+      expect(dry.code).toBe(6);
+      expect(dry.json.plan.items.map((i: { rule: string }) => i.rule)).toEqual([rule]);
+      expect(dry.json.faults.map((f: { code: string }) => f.code)).toContain(fault);
+      const dryHuman = await runCli(['cache', 'purge', '--from', file, ...args], { ...opts, cwd: dir });
+      expect(dryHuman.code).toBe(6);
+      expect(dryHuman.stderr).toContain(`[${fault}]`);
+    };
+    try {
+      const port = await closedPort();
+      // the probe cannot reach the host (the CertHash rule is not checked) but the entry predates the change
+      await both(['--account', 'PAMTEST\\alice', '--host', `127.0.0.1:${port}`, '--probe', '--changed-at', '2026-11-10T00:00:00Z'], 'net.refused', 'cache.stale-password');
+      // the directory is down (pwdLastSet unread) but --changed-at makes the entry stale
+      await both(['--account', 'PAMTEST\\alice', '--host', '127.0.0.1', '--changed-at', '2026-11-10T00:00:00Z', '--ldap', `ldaps://127.0.0.1:${port}`,
+        '--service-user', `${lab.reader.user}@pamtest.local`, '--service-password-env', 'SVC'], 'net.refused', 'cache.stale-password', { env: { SVC: lab.reader.password } });
+      // the account is not in the directory; the host caches another user's credential
+      await both(['--account', `nobody-${process.pid}@pamtest.local`, '--host', 'web01.pamtest.local', '--ldap', lab.ldapsUrl, '--ca-file', lab.caFile,
+        '--service-user', `${lab.reader.user}@pamtest.local`, '--service-password-env', 'SVC'], 'ldap.user-not-found', 'cache.wrong-user', { env: { SVC: lab.reader.password } });
+      // nothing stale: the fault's own code, from both
+      const args = ['--from', file, '--account', 'PAMTEST\\alice', '--host', `127.0.0.1:${port}`, '--probe'];
+      expect((await runCli(['cache', 'inspect', ...args])).code).toBe(4);
+      expect((await runCli(['cache', 'purge', ...args], { cwd: dir })).code).toBe(4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('purge: a dry run deletes nothing and shows the plan; --yes writes the audit and the commands', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-purge-'));
     const args = ['cache', 'purge', '--from', fx('cmdkey-en.utf16.txt'), '--account', 'PAMTEST\\alice', '--host', 'web01.pamtest.local'];

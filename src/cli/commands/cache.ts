@@ -8,7 +8,7 @@ import { planPurge, cmdkeyCommands, powershellScript, executePurge, type PurgePl
 import { COLLECTOR_PS1 } from '../../cache/collector.js';
 import type { CacheSnapshot, CacheSource } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
-import { diagnose, EXIT_CODES } from '../../diagnose.js';
+import { causeOf, diagnose, EXIT_CODES } from '../../diagnose.js';
 import type { Verdict } from '../../core/findings.js';
 import { parseHostPort } from '../../core/host.js';
 import { CredgateError } from '../../core/errors.js';
@@ -51,8 +51,9 @@ Options:
   --yes                      really purge
   --json                     JSON output
 
-Exit codes: 0 nothing to purge, 2 usage or bad input, 4 directory unreachable, 5 provider failure,
-6 stale cached credentials found (stale-password or wrong-user: the entries a purge removes).
+Exit codes: 0 nothing to purge, 2 usage or bad input, 4 directory or --probe host unreachable, 5 provider
+failure, 6 stale cached credentials found (stale-password or wrong-user: the entries a purge removes;
+inspect and purge exit 6 whenever there are any, and still report a fault found beside them).
 Conflicting entries, hint mismatches, orphans and entries of unknown age are reported with exit 0.
 `;
 
@@ -283,10 +284,17 @@ export const cacheCommand: Command = {
     }
     const { snap, sources, result, findings } = inspected;
     const verdict = diagnose(findings);
+    // the entries behind stale-password and wrong-user findings: inspect and purge exit 6 exactly
+    // when there are any, whatever else was found (an unreachable probe or directory, a user not
+    // found: those are still reported, each on its own line); without any, the most basic fault's code
+    const plan = planPurge(findings, snap.entries);
+    const exitCode = plan.items.length ? EXIT_CODES['stale-cache'] : verdict.exitCode === EXIT_CODES['stale-cache'] ? EXIT_CODES.ok : verdict.exitCode;
     if (sub === 'inspect') {
-      const head = headline(verdict, findings);
+      const head = plan.items.length && verdict.exitCode !== EXIT_CODES['stale-cache']
+        ? headline(diagnose(findings.filter((f) => causeOf(f.code).category === 'stale-cache')), findings)
+        : headline(verdict, findings);
       if (v.json) {
-        await writeJson(io.stdout, { ok: verdict.ok, code: head.code, cause: head.cause, exitCode: verdict.exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
+        await writeJson(io.stdout, { ok: exitCode === EXIT_CODES.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
       } else {
         for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
         const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
@@ -300,21 +308,26 @@ export const cacheCommand: Command = {
         }
         io.stdout.write(s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}\n`));
       }
-      return verdict.exitCode;
+      return exitCode;
     }
     // purge: exactly the entries behind stale-password and wrong-user findings, the ones inspect exits 6 for
-    const plan = planPurge(findings, snap.entries);
     const audit = path.resolve(io.cwd, String(v.audit ?? 'credgate-purge-audit.jsonl'));
-    if (!v.json) for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
+    // what kept a rule from running (an unreachable probe or directory, a user not found): said
+    // beside the plan, as inspect lists it, whether or not there is something to purge
+    const faults = findings.filter((f) => f.severity === 'error' && causeOf(f.code).category !== 'stale-cache');
+    if (!v.json) {
+      for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
+      for (const f of faults) io.stderr.write(`credgate: ${f.message} [${f.code}]\n`);
+    }
     if (!v.yes) {
-      if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: cmdkeyCommands(plan), warnings: snap.warnings });
+      if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: cmdkeyCommands(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { faults: undefined });
       else {
         io.stdout.write(`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
         if (!plan.items.length) io.stdout.write('  nothing to purge\n');
         for (const i of plan.items) io.stdout.write(`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
       }
       // 6 exactly when there is something to purge; a fault that kept a rule from running keeps its own code
-      return plan.items.length ? EXIT_CODES['stale-cache'] : verdict.exitCode === EXIT_CODES['stale-cache'] ? EXIT_CODES.ok : verdict.exitCode;
+      return exitCode;
     }
     const record = await executePurge(plan, { yes: true, auditFile: audit, sources });
     const left = emittedPlan(plan, record.items);
