@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.close();
 });
-const step = (r: { steps: Array<{ name: string }> }, name: string) => r.steps.find((x) => x.name === name) as { status: string; note?: string; findings: Array<{ code: string; evidence: Record<string, unknown> }> };
+const step = (r: { steps: Array<{ name: string }> }, name: string) => r.steps.find((x) => x.name === name) as unknown as { status: string; note?: string; findings: Array<{ code: string; evidence: Record<string, unknown> }> };
 const noLeak = (r: unknown, extra: string[] = []) => {
   const text = JSON.stringify(r);
   for (const p of [...allLabPasswords(), ...extra]) expect(text.includes(p), 'a password in the report').toBe(false);
