@@ -58,6 +58,7 @@ export const CAUSES: Record<string, CauseRow> = {
   'ldap.too-many-contexts': { category: 'unusable', priority: 42, cause: 'Too many security contexts are open for this account.' },
   'ldap.lockout-risk': { category: 'unusable', priority: 41, cause: 'One more failed logon would lock the account out, so credgate did not try.' },
   'ldap.password-expiring': { category: 'info', priority: 80, cause: 'The password expires soon.' },
+  'ldap.lockout-threshold-unknown': { category: 'info', priority: 84, cause: 'The lockout threshold could not be read; the caller accepted the risk (allowUnknownThreshold) and the password was tried.' },
   'ldap.grace-logins': { category: 'info', priority: 80, cause: 'The password has expired; only grace logins remain.' },
   'ldap.workstation-list': { category: 'info', priority: 86, cause: 'The account may log on only from listed computers.' },
   'ldap.plain-bind': { category: 'info', priority: 87, cause: 'The password was sent over plain LDAP without TLS.' },
@@ -152,7 +153,8 @@ export function isFailure(f: Pick<Finding, 'code' | 'severity'>): boolean {
   return c !== 'ok' && c !== 'info' && c !== 'not-checked';
 }
 
-function exitCodeForCategory(c: Category): number {
+/** The exit code for a category (README "Exit codes"). */
+export function exitCodeForCategory(c: Category): number {
   return c === 'ok' || c === 'info' || c === 'not-checked' ? EXIT_CODES.ok : EXIT_CODES[c];
 }
 
