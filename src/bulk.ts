@@ -25,9 +25,9 @@ import { ConfigError, CredgateError } from './core/errors.js';
 import { finding, type Finding, type Remediation } from './core/findings.js';
 import { parseAccountName, type AccountName } from './core/credential.js';
 import { scrub, Secret as SecretCtor, type Secret } from './core/secret.js';
-import { causeOf, exitCodeFor, type Category } from './diagnose.js';
+import { causeOf, exitCodeFor, exitCodeForCategory, isFailure, rowFor, type Category } from './diagnose.js';
 import { adSubCode, parseAdDiagnostic } from './validators/ad-codes.js';
-import { filetimeToDate, stateFindings, type AccountState } from './validators/account-state.js';
+import { ACCOUNT_STATE_ATTRS, accountStateFrom, readThreshold, stateFindings, thresholdObject } from './validators/account-state.js';
 import {
   assertBindTransport, closeClient, connectionFinding, loadCa, newClient, parseLdapUrls, tlsOptionsFor,
   withSignal, deadline, type LdapTransportOptions, type ParsedUrl,
@@ -84,6 +84,13 @@ export interface VerifyManyOptions extends LdapTransportOptions {
   expiryWarningDays?: number;
   /** Accounts per guard read. Default 50. */
   guardBatchSize?: number;
+  /**
+   * Accept an unknown lockout threshold (the service account cannot read lockoutThreshold on the
+   * domain object, the account's PSO, or its badPwdCount), as readAccountState does: default
+   * false, such an account is `ldap.lockout-risk` and not bound; with true it is bound, with a
+   * `ldap.lockout-threshold-unknown` warning.
+   */
+  allowUnknownThreshold?: boolean;
   /**
    * Aborting `signal` stops taking accounts from the input; binds already in flight finish (each
    * bounded by timeoutMs) and their results are still yielded; then the iteration ends. Accounts
@@ -195,17 +202,19 @@ function rejectedFinding(diag: string, pp: PasswordPolicyResponse | undefined): 
   return finding(SOURCE, 'ldap.invalid-credentials', 'error', 'The directory rejected the user name or password.', ev, R_INVALID);
 }
 
-/** The deciding finding, as diagnose() picks it: the lowest-priority non-ok, non-info finding. */
+/**
+ * The deciding finding, as diagnose() picks it: the lowest-priority failure (isFailure / rowFor,
+ * so an error whose code has no cause row is an internal failure, never ok).
+ */
 const DECIDED_OK = { ok: true, code: 'ldap.ok', category: 'ok' as Category, exitCode: 0 };
 
-function decide(findings: Finding[]): { ok: boolean; code: string; category: Category; exitCode: number } {
+export function decideAccount(findings: readonly Finding[]): { ok: boolean; code: string; category: Category; exitCode: number } {
   if (findings.length === 1 && findings[0]!.code === 'ldap.ok') return DECIDED_OK;
   let best: Finding | undefined;
   let bestP = Infinity;
   for (const f of findings) {
-    if (f.severity === 'ok' || f.severity === 'info') continue;
-    const row = causeOf(f.code);
-    if (row.category === 'ok' || row.category === 'info' || row.category === 'not-checked') continue;
+    if (!isFailure(f)) continue;
+    const row = rowFor(f);
     if (row.priority < bestP) {
       bestP = row.priority;
       best = f;
@@ -215,16 +224,11 @@ function decide(findings: Finding[]): { ok: boolean; code: string; category: Cat
     const okF = findings.find((f) => f.code === 'ldap.ok') ?? findings.find((f) => causeOf(f.code).category === 'ok');
     return { ok: true, code: okF?.code ?? 'ldap.ok', category: 'ok', exitCode: 0 };
   }
-  return { ok: false, code: best.code, category: causeOf(best.code).category, exitCode: exitCodeFor(best.code) };
+  const row = rowFor(best);
+  return { ok: false, code: best.code, category: row.category, exitCode: exitCodeForCategory(row.category) };
 }
 
 // ---------------------------------------------------------------- the lockout guard (AD account state)
-
-const GUARD_ATTRS = [
-  'sAMAccountName', 'userPrincipalName', 'userAccountControl', 'lockoutTime', 'accountExpires', 'pwdLastSet',
-  'badPwdCount', 'msDS-User-Account-Control-Computed', 'msDS-UserPasswordExpiryTimeComputed', 'msDS-ResultantPSO',
-  'userWorkstations', 'logonHours',
-];
 
 function attr(e: Entry, a: string): string | undefined {
   const v = e[a];
@@ -238,48 +242,6 @@ function escapeFilter(v: string): string {
 }
 
 const normDn = (dn: string) => dn.replace(/\s*,\s*/g, ',').replace(/\s*=\s*/g, '=').toLowerCase();
-
-/** The same mapping account-state.ts applies to one entry (kept in step with it; tested on Samba). */
-function stateFromEntry(e: Entry, threshold: number, source: AccountState['lockoutThresholdSource'], pso: string | undefined, now: Date): AccountState {
-  const uac = Number(attr(e, 'userAccountControl') ?? 0);
-  const computed = Number(attr(e, 'msDS-User-Account-Control-Computed') ?? 0);
-  const pls = attr(e, 'pwdLastSet');
-  const s: AccountState = {
-    dn: e.dn,
-    userAccountControl: uac,
-    computedFlags: computed,
-    disabled: (uac & 0x2) !== 0,
-    locked: (computed & 0x10) !== 0,
-    mustChangePassword: pls === '0',
-    passwordNeverExpires: (uac & 0x10000) !== 0,
-    lockoutThreshold: threshold,
-    lockoutThresholdSource: source,
-  };
-  const set = <K extends keyof AccountState>(k: K, v: AccountState[K] | undefined) => {
-    if (v !== undefined) s[k] = v;
-  };
-  set('sAMAccountName', attr(e, 'sAMAccountName'));
-  set('userPrincipalName', attr(e, 'userPrincipalName'));
-  set('lockoutTime', filetimeToDate(attr(e, 'lockoutTime')));
-  set('accountExpires', filetimeToDate(attr(e, 'accountExpires')));
-  set('pwdLastSet', filetimeToDate(pls));
-  set('passwordExpires', filetimeToDate(attr(e, 'msDS-UserPasswordExpiryTimeComputed')));
-  const bad = attr(e, 'badPwdCount');
-  if (bad !== undefined) s.badPwdCount = Number(bad);
-  set('resultantPso', pso);
-  set('userWorkstations', attr(e, 'userWorkstations'));
-  const raw = e.logonHours;
-  const hb = Array.isArray(raw) ? raw[0] : raw;
-  if (hb !== undefined) {
-    const buf = Buffer.isBuffer(hb) ? hb : Buffer.from(String(hb), 'latin1');
-    if (buf.length === 21) {
-      s.logonHoursDenyAll = buf.every((b) => b === 0);
-      const hour = now.getUTCDay() * 24 + now.getUTCHours();
-      s.logonHoursAllowedNow = ((buf[hour >> 3]! >> (hour & 7)) & 1) === 1;
-    }
-  }
-  return s;
-}
 
 // ---------------------------------------------------------------- the run
 
@@ -356,8 +318,10 @@ class BulkRun {
   private svc: Client | undefined;
   private svcUrl: ParsedUrl | undefined;
   private baseDn: string | undefined;
-  private domainThreshold: number | undefined;
-  private readonly psoThreshold = new Map<string, number | undefined>();
+  /** The domain object (defaultNamingContext), where the domain's lockout threshold lives. */
+  private domainDn: string | undefined;
+  /** Lockout thresholds read so far, by object DN (the domain, PSOs); undefined = unreadable. */
+  private readonly thresholds = new Map<string, number | undefined>();
 
   constructor(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, private readonly opts: VerifyManyOptions) {
     this.urls = parseLdapUrls(opts.urls);
@@ -448,7 +412,7 @@ class BulkRun {
   /** Queue a result; returns a promise only when the consumer is behind (backpressure). */
   private emit(item: Item, findings: Finding[], bound: boolean, url: string | undefined): Promise<void> | undefined {
     const all = this.warnings.length ? [...findings, ...this.warnings] : findings;
-    const d = decide(all);
+    const d = decideAccount(all);
     // one object shape for every result (fields the caller did not give stay undefined)
     const r: VerifyResult = {
       line: item.acct.line,
@@ -722,7 +686,7 @@ class BulkRun {
       }
       const filter = `(&(objectClass=user)(|${terms.join('')}))`;
       const r = await withSignal(
-        client.search(this.baseDn!, { scope: 'sub', filter, attributes: GUARD_ATTRS, sizeLimit: items.length * 2 + 10 }),
+        client.search(this.baseDn!, { scope: 'sub', filter, attributes: ACCOUNT_STATE_ATTRS, sizeLimit: items.length * 2 + 10 }),
         signal, () => closeClient(client),
       );
       const bySam = new Map<string, Entry>();
@@ -745,17 +709,12 @@ class BulkRun {
           i.decided = [finding(GUARD_SOURCE, 'ldap.user-not-found', 'error', `The directory has no account ${n.input}; credgate did not bind.`, { target: n.input, baseDn: this.baseDn }, row.remediation)];
           continue;
         }
+        // the same rules as readAccountState: the PSO's threshold when one applies, the domain
+        // object's otherwise; unreadable = unknown = not bound unless allowUnknownThreshold
         const pso = attr(e, 'msDS-ResultantPSO');
-        let threshold = this.domainThreshold ?? 0;
-        let source: AccountState['lockoutThresholdSource'] = this.domainThreshold === undefined ? 'unknown' : 'domain';
-        if (pso) {
-          const t = await this.psoLockoutThreshold(client, pso, signal);
-          if (t !== undefined) {
-            threshold = t;
-            source = 'pso';
-          }
-        }
-        const fs = stateFindings(stateFromEntry(e, threshold, source, pso, now), now, this.warnDays);
+        const where = thresholdObject(pso, this.domainDn!);
+        const t = await this.lockoutThreshold(client, where, signal);
+        const fs = stateFindings(accountStateFrom(e, pso, where.dn, t, now), now, this.warnDays, { allowUnknownThreshold: this.opts.allowUnknownThreshold === true });
         if (fs.some((f) => NO_BIND.has(f.code))) i.decided = fs;
         else i.state = fs;
       }
@@ -770,12 +729,11 @@ class BulkRun {
     }
   }
 
-  private async psoLockoutThreshold(client: Client, pso: string, signal: AbortSignal): Promise<number | undefined> {
-    if (this.psoThreshold.has(pso)) return this.psoThreshold.get(pso);
-    const r = await withSignal(client.search(pso, { scope: 'base', attributes: ['msDS-LockoutThreshold'] }), signal, () => closeClient(client)).catch(() => undefined);
-    const v = r?.searchEntries[0] ? attr(r.searchEntries[0], 'msDS-LockoutThreshold') : undefined;
-    const t = v === undefined ? undefined : Number(v);
-    this.psoThreshold.set(pso, t);
+  /** A threshold (readThreshold: unreadable = undefined; a lost connection throws), once per object. */
+  private async lockoutThreshold(client: Client, where: ReturnType<typeof thresholdObject>, signal: AbortSignal): Promise<number | undefined> {
+    if (this.thresholds.has(where.dn)) return this.thresholds.get(where.dn);
+    const t = await withSignal(readThreshold(client, where.dn, where.attribute), signal, () => closeClient(client));
+    this.thresholds.set(where.dn, t);
     return t;
   }
 
@@ -810,16 +768,16 @@ class BulkRun {
         phase = 'search';
         if (!this.baseDn) {
           const root = await withSignal(client.search('', { scope: 'base', attributes: ['defaultNamingContext'] }), signal, () => closeClient(client));
-          this.baseDn = this.opts.baseDn ?? (root.searchEntries[0] ? attr(root.searchEntries[0], 'defaultNamingContext') : undefined);
+          const dnc = root.searchEntries[0] ? attr(root.searchEntries[0], 'defaultNamingContext') : undefined;
+          // the search base may be an OU; the lockout policy is on the domain object
+          this.baseDn = this.opts.baseDn ?? dnc;
+          this.domainDn = dnc ?? this.opts.baseDn;
           if (!this.baseDn) {
             throw new CredgateError(
               `${u.url} is not an Active Directory domain controller (no defaultNamingContext); the lockout guard reads AD attributes — omit the service account for this directory.`,
               { code: 'CONFIG_INVALID', details: { url: u.url } },
             );
           }
-          const d = await withSignal(client.search(this.baseDn, { scope: 'base', attributes: ['lockoutThreshold'] }), signal, () => closeClient(client));
-          const t = d.searchEntries[0] ? attr(d.searchEntries[0], 'lockoutThreshold') : undefined;
-          if (t !== undefined) this.domainThreshold = Number(t);
         }
         this.svc = client;
         this.svcUrl = u;

@@ -94,7 +94,8 @@ export function dateToFiletime(d: Date): bigint {
   return BigInt(d.getTime()) * 10000n + FT_EPOCH;
 }
 
-const ATTRS = [
+/** The user attributes the account state is built from. */
+export const ACCOUNT_STATE_ATTRS = [
   'sAMAccountName', 'userPrincipalName', 'userAccountControl', 'lockoutTime', 'accountExpires', 'pwdLastSet',
   'badPwdCount', 'msDS-User-Account-Control-Computed', 'msDS-UserPasswordExpiryTimeComputed', 'msDS-ResultantPSO',
   'userWorkstations', 'logonHours',
@@ -187,7 +188,7 @@ export async function readAccountState(opts: AccountStateOptions): Promise<Accou
  * A lockout threshold attribute, or undefined when it cannot be read: no such object, no access,
  * the attribute hidden by an ACL, or not a number. Connection failures still throw (fail over).
  */
-async function readThreshold(client: Client, dn: string, attribute: string): Promise<number | undefined> {
+export async function readThreshold(client: Client, dn: string, attribute: string): Promise<number | undefined> {
   let r;
   try {
     r = await client.search(dn, { scope: 'base', attributes: [attribute] });
@@ -214,7 +215,7 @@ async function readWithClient(client: Client, target: ReturnType<typeof parseAcc
   }
   let entry: Entry | undefined;
   if (target.form === 'dn') {
-    const r = await client.search(target.bindName, { scope: 'base', attributes: ATTRS }).catch((e: unknown) => {
+    const r = await client.search(target.bindName, { scope: 'base', attributes: ACCOUNT_STATE_ATTRS }).catch((e: unknown) => {
       if ((e as { code?: unknown }).code === 32) return { searchEntries: [] as Entry[] };
       throw e;
     });
@@ -223,7 +224,7 @@ async function readWithClient(client: Client, target: ReturnType<typeof parseAcc
     const filter = target.form === 'upn'
       ? `(&(objectClass=user)(|(userPrincipalName=${escapeFilter(target.bindName)})(sAMAccountName=${escapeFilter(target.user)})))`
       : `(&(objectClass=user)(sAMAccountName=${escapeFilter(target.user)}))`;
-    const r = await client.search(baseDn, { scope: 'sub', filter, attributes: ATTRS, sizeLimit: 2 });
+    const r = await client.search(baseDn, { scope: 'sub', filter, attributes: ACCOUNT_STATE_ATTRS, sizeLimit: 2 });
     // with a UPN, prefer the exact UPN match
     entry = r.searchEntries.find((x) => str(x, 'userPrincipalName')?.toLowerCase() === target.bindName.toLowerCase()) ?? r.searchEntries[0];
   }
@@ -234,15 +235,31 @@ async function readWithClient(client: Client, target: ReturnType<typeof parseAcc
     };
   }
   const pso = str(entry, 'msDS-ResultantPSO');
-  // a PSO, when one applies, replaces the domain's threshold: if it cannot be read, the
-  // threshold is unknown (the PSO's may be lower than the domain's)
-  const thresholdDn = pso ?? domainDn ?? baseDn;
-  const threshold = await readThreshold(client, thresholdDn, pso ? 'msDS-LockoutThreshold' : 'lockoutThreshold');
+  const where = thresholdObject(pso, domainDn ?? baseDn);
+  const threshold = await readThreshold(client, where.dn, where.attribute);
   const now = opts.now ?? new Date();
-  const state = threshold === undefined
+  const state = accountStateFrom(entry, pso, where.dn, threshold, now);
+  return { state, findings: stateFindings(state, now, opts.expiryWarningDays ?? 14, { allowUnknownThreshold: opts.allowUnknownThreshold === true }) };
+}
+
+/**
+ * Where an account's lockout threshold lives: a PSO, when one applies (msDS-ResultantPSO),
+ * replaces the domain's; the domain's is on the domain object (defaultNamingContext), never on
+ * a search base that may be an OU. Shared by readAccountState and verifyMany's guard.
+ */
+export function thresholdObject(pso: string | undefined, domainDn: string): { dn: string; attribute: 'msDS-LockoutThreshold' | 'lockoutThreshold' } {
+  return pso ? { dn: pso, attribute: 'msDS-LockoutThreshold' } : { dn: domainDn, attribute: 'lockoutThreshold' };
+}
+
+/**
+ * An entry (read with ACCOUNT_STATE_ATTRS) as an AccountState, given the threshold read from
+ * `thresholdDn` (thresholdObject): undefined = it could not be read, so the threshold is unknown
+ * (never the domain's in place of an unreadable PSO's: the PSO's may be lower).
+ */
+export function accountStateFrom(entry: Entry, pso: string | undefined, thresholdDn: string, threshold: number | undefined, now: Date): AccountState {
+  return threshold === undefined
     ? { ...buildState(entry, 1, 'unknown', pso, now), lockoutThresholdUnreadable: thresholdDn }
     : buildState(entry, threshold, pso ? 'pso' : 'domain', pso, now);
-  return { state, findings: stateFindings(state, now, opts.expiryWarningDays ?? 14, { allowUnknownThreshold: opts.allowUnknownThreshold === true }) };
 }
 
 function buildState(e: Entry, threshold: number, thresholdSource: AccountState['lockoutThresholdSource'], pso: string | undefined, now: Date): AccountState {
