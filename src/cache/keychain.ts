@@ -30,14 +30,32 @@ const Options = z.object({
 }).strict();
 export type KeychainCacheOptions = z.input<typeof Options> & { keytar?: KeytarListApi };
 
-/** `keychain:<service>:<account>`, each part URI-encoded so the pair splits back unambiguously. */
+/** The keychain source: `warnings` holds what the last `list()` skipped (and why). */
+export type KeychainCacheSource = CacheSource & { list(o?: { signal?: AbortSignal }): Promise<CachedCredential[]>; readonly warnings: string[] };
+
+/**
+ * `keychain:<service>:<account>`, each part URI-encoded so the pair splits back unambiguously and
+ * exactly. A name with a lone surrogate (not valid UTF-16) has no such encoding: it is refused, never
+ * replaced by U+FFFD — the raw target names what a purge deletes, and a normalised name is another item.
+ */
 export function keychainRawTarget(service: string, account: string): string {
-  return `keychain:${encodeURIComponent(wellFormed(service))}:${encodeURIComponent(wellFormed(account))}`;
+  if (!isWellFormed(service) || !isWellFormed(account)) {
+    throw new CredgateError('A keychain service or account name is not valid UTF-16 (a lone surrogate); it has no raw target.', { code: 'INPUT_INVALID' });
+  }
+  return `keychain:${encodeURIComponent(service)}:${encodeURIComponent(account)}`;
 }
 
-/** Lone surrogates (not valid UTF-16, so not encodable) as U+FFFD, as String#toWellFormed does. */
-function wellFormed(s: string): string {
-  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** No lone surrogate (String#isWellFormed). */
+export function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/** A name for a warning: printable, short, lone surrogates shown as \uXXXX (never normalised for use). */
+function shown(s: string): string {
+  const t = s.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return t.length > 80 ? `${t.slice(0, 80)}…` : t;
 }
 
 export function parseKeychainRawTarget(raw: string): { service: string; account: string } | undefined {
@@ -66,17 +84,24 @@ function bounded<T>(p: Promise<T>, ms: number, what: string, signal?: AbortSigna
 }
 
 /** A cache source over the OS keychain for the given service names. No I/O until `list()`. */
-export function keychainCacheSource(options: KeychainCacheOptions): CacheSource & { list(o?: { signal?: AbortSignal }): Promise<CachedCredential[]> } {
+export function keychainCacheSource(options: KeychainCacheOptions): KeychainCacheSource {
   const { keytar: given, ...rest } = options;
   const o = Options.parse(rest);
   let api: Promise<KeytarListApi> | undefined;
   const kt = (): Promise<KeytarListApi> => (api ??= given ? Promise.resolve(given) : (loadKeytar(o.module) as Promise<KeytarListApi>));
+  const warnings: string[] = [];
   return {
     name: 'keychain',
+    warnings,
     async list(lo: { signal?: AbortSignal } = {}): Promise<CachedCredential[]> {
+      warnings.length = 0;
       const k = await kt();
       const out: CachedCredential[] = [];
       for (const service of o.services) {
+        if (!isWellFormed(service)) {
+          warnings.push(`keychain service ${shown(service)} is not valid UTF-16 (a lone surrogate); skipped`);
+          continue;
+        }
         let found: Array<{ account: string; password?: string }>;
         try {
           found = await bounded(k.findCredentials(service), o.timeoutMs, `for service ${service}`, lo.signal);
@@ -88,6 +113,11 @@ export function keychainCacheSource(options: KeychainCacheOptions): CacheSource 
         for (const f of found) {
           // the password is dropped here: only service and account leave this loop
           const account = String(f.account);
+          if (!isWellFormed(account)) {
+            // its raw target could only name another item (U+FFFD in place of the surrogate): never listed, never purged
+            warnings.push(`keychain service ${shown(service)}: account ${shown(account)} is not valid UTF-16 (a lone surrogate); skipped, it is never purged`);
+            continue;
+          }
           const target = normalizeTarget(service);
           const lastWritten = o.lastWritten ? await secretServiceModified(service, account, { timeoutMs: Math.min(3000, o.timeoutMs) }) : undefined;
           out.push({
@@ -100,7 +130,15 @@ export function keychainCacheSource(options: KeychainCacheOptions): CacheSource 
     },
     async remove(rawTarget: string): Promise<boolean> {
       const p = parseKeychainRawTarget(rawTarget);
-      if (!p) throw new CredgateError(`${rawTarget.slice(0, 200)} is not a keychain entry of this source; nothing was deleted.`, { code: 'INPUT_INVALID' });
+      // only a raw target this source writes, byte for byte: one that decodes but does not encode back
+      // exactly (lowercase escapes, unescaped characters, a normalised name) could name another item
+      let exact = false;
+      try {
+        exact = !!p && keychainRawTarget(p.service, p.account) === rawTarget;
+      } catch {
+        exact = false;
+      }
+      if (!p || !exact) throw new CredgateError(`${rawTarget.slice(0, 200)} is not a keychain entry of this source; nothing was deleted.`, { code: 'INPUT_INVALID' });
       const k = await kt();
       if (!k.deletePassword) throw new CredgateError(`The keytar module ${o.module} has no deletePassword; nothing was deleted.`, { code: 'PROVIDER_MISSING_DEPENDENCY' });
       return bounded(k.deletePassword(p.service, p.account), o.timeoutMs, `deleting ${p.service}`);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { hostKey, hostMatcher, sameHost } from '../../src/cache/hosts.js';
 import { normalizeTarget, termsrvHost } from '../../src/cache/types.js';
-import { keychainRawTarget, parseKeychainRawTarget } from '../../src/cache/keychain.js';
+import { isWellFormed, keychainRawTarget, parseKeychainRawTarget } from '../../src/cache/keychain.js';
 import { loadCacheFile } from '../../src/cache/load.js';
 import { cmdkeyCommands, powershellScript, psString, type PurgePlan, type PurgeItem } from '../../src/cache/purge.js';
 import { isCredgateError } from '../../src/core/errors.js';
@@ -59,18 +59,25 @@ describe('fuzz: host keys and targets', () => {
     }
   });
 
-  it('keychain raw targets: any service and account round-trip; any string parses or is refused, never throws', () => {
+  it('keychain raw targets: any well-formed service and account round-trip, others are refused; any string parses or is refused, never throws', () => {
     const r = prng(3);
     for (let i = 0; i < 3000; i++) {
       const service = randomText(r);
       const account = randomText(r);
-      expect(parseKeychainRawTarget(keychainRawTarget(service, account))).toEqual({ service, account });
+      if (isWellFormed(service) && isWellFormed(account)) {
+        const raw = keychainRawTarget(service, account);
+        expect(parseKeychainRawTarget(raw)).toEqual({ service, account });
+      } else {
+        expect(() => keychainRawTarget(service, account)).toThrow(/not valid UTF-16/);
+      }
       const junk = `keychain:${randomText(r)}:${randomText(r)}${r.next() < 0.5 ? ':' + randomText(r) : ''}`;
       const p = parseKeychainRawTarget(junk);
       if (p) expect(typeof p.service === 'string' && typeof p.account === 'string').toBe(true);
     }
-    // a lone surrogate (not valid UTF-16) does not crash the listing
-    expect(parseKeychainRawTarget(keychainRawTarget('svc\ud800', 'a\udfff'))).toEqual({ service: 'svc\ufffd', account: 'a\ufffd' });
+    // a lone surrogate (not valid UTF-16) has no raw target: never normalised to U+FFFD (another item's name)
+    expect(() => keychainRawTarget('svc\ud800', 'a')).toThrow(/not valid UTF-16/);
+    expect(() => keychainRawTarget('svc', 'a\udfff')).toThrow(/not valid UTF-16/);
+    expect(parseKeychainRawTarget(keychainRawTarget('svc\ufffd', 'a\ud83d\ude00'))).toEqual({ service: 'svc\ufffd', account: 'a\ud83d\ude00' });
   });
 });
 

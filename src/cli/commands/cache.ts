@@ -97,7 +97,8 @@ async function snapshot(v: Record<string, unknown>): Promise<Snapshot> {
       const { keychainCacheSource } = await import('../../cache/keychain.js');
       const src = keychainCacheSource({ services });
       sources.push(src);
-      parts.push({ ...emptySnapshot(), entries: await src.list() });
+      const entries = await src.list();
+      parts.push({ ...emptySnapshot(), entries, warnings: [...src.warnings] });
     }
     return { snap: parts.length === 1 ? parts[0]! : mergeSnapshots(parts), sources };
   }
