@@ -899,7 +899,8 @@ export function createSummary(): { add(r: Pick<VerifyResult, 'ok' | 'code'>): vo
       if (r.ok) ok++;
       byCode[r.code] = (byCode[r.code] ?? 0) + 1;
       if (!r.ok) {
-        const p = causeOf(r.code).priority;
+        // a failed account's code decided it: judged as an error (no row = internal, exit 70)
+        const p = rowFor({ code: r.code, severity: 'error' }).priority;
         if (p < worstP) {
           worstP = p;
           worst = r.code;
@@ -913,7 +914,7 @@ export function createSummary(): { add(r: Pick<VerifyResult, 'ok' | 'code'>): vo
       const out: VerifySummary = { total, ok, failed: total - ok, byCode, exitCode: 0 };
       if (worst) {
         out.worstCode = worst;
-        out.exitCode = exitCodeFor(worst);
+        out.exitCode = exitCodeForCategory(rowFor({ code: worst, severity: 'error' }).category);
       } else if (bad > 0) {
         out.exitCode = exitCodeFor('input.invalid');
       }

@@ -1,7 +1,7 @@
 // A bulk result is decided as diagnose() decides a verdict: an error whose code has no cause row
 // is a failure (internal, exit 70), never "ok"; every row gives the same ok / exit code both ways.
 import { describe, it, expect } from 'vitest';
-import { decideAccount } from '../../src/bulk.js';
+import { createSummary, decideAccount } from '../../src/bulk.js';
 import { CAUSES, diagnose } from '../../src/diagnose.js';
 import { finding } from '../../src/core/findings.js';
 
@@ -32,5 +32,12 @@ describe('decideAccount', () => {
     const d = decideAccount(fs);
     expect([d.ok, d.exitCode]).toEqual([v.ok, v.exitCode]);
     if (!v.ok) expect(d.code).toBe(v.code);
+  });
+
+  it('the run summary gives such an account exit 70 too, not 0', () => {
+    const sum = createSummary();
+    sum.add({ ok: true, code: 'ldap.ok' });
+    sum.add({ ok: false, code: 'ldap.some-new-error' });
+    expect(sum.result()).toMatchObject({ failed: 1, worstCode: 'ldap.some-new-error', exitCode: 70 });
   });
 });
