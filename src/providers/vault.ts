@@ -116,10 +116,18 @@ export function fromVault(options: VaultProviderOptions): Provider {
   }
   const base = o.address.replace(/\/+$/, '');
   let http: HttpClient | undefined;
+  /** Set when dispose() starts: no new resolve from then on. */
   let disposed = false;
-  // a call still in flight when dispose() ran must not open a new pool behind its back
+  /** Set when dispose() closes the pool (after the check-ins): no HTTP call from then on. */
+  let closed = false;
+  /** The one dispose run, which every dispose() caller awaits. */
+  let disposing: Promise<void> | undefined;
+  /** Library check-outs in flight: dispose waits for them, then checks their accounts in. */
+  const checkingOut = new Set<Promise<unknown>>();
+  const disposedError = (what = '') => new ProviderError(`The vault provider was disposed${what}; create a new one with fromVault().`, { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'vault' } });
+  // a call still in flight when dispose() closed the pool must not open a new pool behind its back
   const client = (): HttpClient => {
-    if (disposed) throw new ProviderError('The vault provider was disposed; create a new one with fromVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'vault' } });
+    if (closed) throw disposedError();
     return (http ??= new HttpClient('vault', o));
   };
   /** The token in use: the static one (never expires here), or the AppRole login's until its renewal time. */
@@ -217,7 +225,7 @@ export function fromVault(options: VaultProviderOptions): Provider {
   const provider: Provider = {
     name: 'vault',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The vault provider was disposed; create a new one with fromVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'vault' } });
+      if (disposed) throw disposedError();
       if (signal?.aborted) throw abortError(signal, 'The Vault request');
       const r = parseVaultRef(ref, o.engine);
       if (r.engine === 'kv-v2') {
@@ -257,28 +265,48 @@ export function fromVault(options: VaultProviderOptions): Provider {
         };
       }
       const url = `${base}/v1/${enc(r.mount)}/library/${enc(r.path)}/check-out`;
-      const res = client().json(await get(url, `LDAP library set ${r.path}`, signal, 'POST', '{}'), LdapCheckout, url);
-      checkedOut.push({ mount: r.mount, set: r.path, account: res.data.service_account_name });
+      // registered before the first await: a dispose() that starts while it is in flight waits for it
+      // and checks the account in, so no account stays checked out
+      const op = (async () => {
+        const res = client().json(await get(url, `LDAP library set ${r.path}`, signal, 'POST', '{}'), LdapCheckout, url);
+        checkedOut.push({ mount: r.mount, set: r.path, account: res.data.service_account_name });
+        return res;
+      })();
+      checkingOut.add(op);
+      let res: z.infer<typeof LdapCheckout>;
+      try {
+        res = await op;
+      } finally {
+        checkingOut.delete(op);
+      }
+      // dispose() started meanwhile: the account is checked back in by it; the caller must not use it
+      if (disposed) throw disposedError(' while the account was checked out (it is checked back in)');
       return { username: res.data.service_account_name, secret: new Secret(res.data.password), source: `vault ldap library ${r.mount}/${r.path} (checked out)` };
     },
     /**
      * Check library accounts back in, then close the connection pool and forget the token. Idempotent;
      * a resolve after dispose fails with PROVIDER_UNAVAILABLE.
      */
-    async dispose() {
-      if (disposed) return;
-      const items = checkedOut.splice(0);
-      for (const c of items) {
-        try {
-          await get(`${base}/v1/${enc(c.mount)}/library/${enc(c.set)}/check-in`, `check-in of ${c.account}`, AbortSignal.timeout(5_000), 'POST', JSON.stringify({ service_account_names: [c.account] }));
-        } catch {
-          // best effort: the lease expires on its own
-        }
-      }
+    dispose() {
+      // disposed first: a resolve from now on fails; every caller awaits the same run, so a second
+      // dispose() cannot close the pool under the check-ins
       disposed = true;
-      token = undefined;
-      http?.dispose();
-      http = undefined;
+      return (disposing ??= (async () => {
+        // check-outs in flight finish (each bounded by the HTTP timeout) and are checked in below
+        while (checkingOut.size) await Promise.allSettled([...checkingOut]);
+        const items = checkedOut.splice(0);
+        for (const c of items) {
+          try {
+            await get(`${base}/v1/${enc(c.mount)}/library/${enc(c.set)}/check-in`, `check-in of ${c.account}`, AbortSignal.timeout(5_000), 'POST', JSON.stringify({ service_account_names: [c.account] }));
+          } catch {
+            // best effort: the lease expires on its own
+          }
+        }
+        closed = true;
+        token = undefined;
+        http?.dispose();
+        http = undefined;
+      })());
     },
     async [Symbol.asyncDispose]() {
       await provider.dispose!();

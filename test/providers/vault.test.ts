@@ -76,6 +76,48 @@ describe('vault provider', () => {
     expect(JSON.parse(s.requests[1]!.body)).toEqual({ service_account_names: ['lib-admin1'] });
   });
 
+  it('dispose: concurrent calls share one run, and neither returns before the check-in is answered', async () => {
+    const s = await start({ checkInDelayMs: 300 });
+    const p = vault(s);
+    await p.resolve('ldap-library:ldap/rdp-admins');
+    await p.resolve('ldap-library:ldap/rdp-admins');
+    expect(s.libraryCheckedOut()).toEqual(['lib-admin1', 'lib-admin2']);
+    const first = p.dispose!();
+    const second = p.dispose!();
+    expect(second).toBe(first);
+    await second; // before: the second call closed the pool at once, cutting the check-ins off
+    expect(s.libraryCheckIns()).toEqual(['lib-admin1', 'lib-admin2']);
+    expect(s.libraryCheckedOut()).toEqual([]);
+    await first;
+    await p.dispose!(); // idempotent, no request
+    expect(paths(s).filter((x) => x.endsWith('/check-in'))).toHaveLength(2);
+  });
+
+  it('dispose: a resolve while the check-ins run fails clearly and checks nothing out', async () => {
+    const s = await start({ checkInDelayMs: 300 });
+    const p = vault(s);
+    await p.resolve('ldap-library:ldap/rdp-admins');
+    const d = p.dispose!();
+    await new Promise((r) => setTimeout(r, 50)); // the check-in is in flight
+    await expectFailure(p.resolve('ldap-library:ldap/rdp-admins'), { code: 'PROVIDER_UNAVAILABLE', message: expect.stringMatching(/disposed/) }, secretsOf(s));
+    await expectFailure(p.resolve('kv2:secret/rdp/web01'), { code: 'PROVIDER_UNAVAILABLE' }, secretsOf(s));
+    await d;
+    expect(paths(s).filter((x) => x.endsWith('/check-out'))).toHaveLength(1);
+    expect(s.libraryCheckedOut()).toEqual([]);
+  });
+
+  it('dispose: a check-out in flight when dispose starts is checked back in, and its resolve fails clearly', async () => {
+    const s = await start({ checkOutDelayMs: 200 });
+    const p = vault(s);
+    const r = p.resolve('ldap-library:ldap/rdp-admins');
+    await new Promise((res) => setTimeout(res, 50)); // the check-out is in flight
+    const d = p.dispose!();
+    await expectFailure(r, { code: 'PROVIDER_UNAVAILABLE', message: expect.stringMatching(/checked back in/) }, secretsOf(s));
+    await d;
+    expect(s.libraryCheckIns()).toEqual(['lib-admin1']);
+    expect(s.libraryCheckedOut()).toEqual([]);
+  });
+
   it('retries 429 (honouring Retry-After) and 503, then succeeds', async () => {
     const s = await start({ failFirst: [429, 503], retryAfter: '0' });
     const t0 = Date.now();
