@@ -27,6 +27,8 @@ does not bind when one more failure could lock the account out.
   --config <file>             provider configuration file (default ./credgate.config.{json,mjs})
   --service-user <name>       read-only account for the account-state read and the lockout guard
   --service-password-env <V>  its password, from environment variable V
+  --allow-unknown-threshold   bind even when the service account cannot read the lockout threshold
+                              or the bad-password count (otherwise: ldap.lockout-risk, no bind)
   --ca-file <pem>             CA bundle that issued the directory's certificate
   --starttls                  upgrade ldap:// with StartTLS before binding
   --servername <name>         verify the certificate against this name instead of the URL host
@@ -52,6 +54,7 @@ const OPTIONS = {
   config: { type: 'string' },
   'service-user': { type: 'string' },
   'service-password-env': { type: 'string' },
+  'allow-unknown-threshold': { type: 'boolean' },
   'ca-file': { type: 'string', multiple: true },
   starttls: { type: 'boolean' },
   servername: { type: 'string' },
@@ -191,6 +194,7 @@ export const checkCommand: Command = {
           insecureSkipTlsVerify: !!v['insecure-skip-tls-verify'],
           timeoutMs,
           ...(service ? { service } : {}),
+          ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
         }).then((r) => {
           findings.push(...r.findings);
           Object.assign(timingsMs, r.timingsMs);

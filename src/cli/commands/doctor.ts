@@ -9,7 +9,7 @@ import { style, findingJson } from '../render.js';
 const USAGE = `Usage: credgate doctor --host <host>[:port] [--account <name>]
          [--provider <name> --ref <ref> [--config <file>] | --password-stdin | --password-env <VAR>]
          [--ldap <url>[,<url>...] [--ca-file <pem>] [--starttls] [--default-domain <d>]
-          [--service-user <name> --service-password-env <VAR>]]
+          [--service-user <name> --service-password-env <VAR> [--allow-unknown-threshold]]]
          [--rdp-ca-file <pem>] [--no-nla] [--cache-from <file>...] [--inventory <file>]
          [--deadline <ms>] [--json]
 
@@ -18,6 +18,8 @@ reads the account's state, binds (lockout-safe), probes the RDP host (TLS certif
 proves the credential at the NLA step, inspects cached client credentials — in parallel, under
 one deadline — and names the single most likely cause with the evidence and ranked fixes.
 Parts that cannot run are reported as "not checked", never as passing.
+When the service account cannot read the lockout threshold or the bad-password count, credgate
+does not bind (ldap.lockout-risk); --allow-unknown-threshold accepts that risk and binds.
 
 Exit codes: 0 will work, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS,
             5 provider failure, 6 stale cached credential, 70 internal.
@@ -37,6 +39,7 @@ const OPTIONS = {
   'default-domain': { type: 'string' },
   'service-user': { type: 'string' },
   'service-password-env': { type: 'string' },
+  'allow-unknown-threshold': { type: 'boolean' },
   'rdp-ca-file': { type: 'string', multiple: true },
   'no-nla': { type: 'boolean' },
   'cache-from': { type: 'string', multiple: true },
@@ -84,6 +87,7 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
       starttls: !!v.starttls,
       ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}),
       ...(service ? { service } : {}),
+      ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
     };
   }
   options.rdp = { ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}), nla: !v['no-nla'] };
