@@ -2,6 +2,9 @@
 // lockout threshold is unknown, so credgate does not bind (ldap.lockout-risk, exit 3) unless
 // --allow-unknown-threshold accepts the risk. Only bob (a PSO without lockout) gets a wrong password.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { samba, sambaScenario, type SambaState } from '../lab/state.js';
 import { restrictedReader, type RestrictedReader } from '../validators/account-state.fixtures.js';
@@ -27,5 +30,25 @@ describe('credgate check --allow-unknown-threshold', () => {
     expect([accepted.code, accepted.json.code]).toEqual([1, 'ldap.invalid-credentials']);
     expect(accepted.json.findings.map((f: { code: string }) => f.code)).toContain('ldap.lockout-threshold-unknown');
     expect(accepted.json.timingsMs.bind).toBeGreaterThan(0);
+  });
+
+  it('credgate verify: the same guard per account, and the same flag', async () => {
+    const bob = sambaScenario('wrong-password');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-verify-unknown-'));
+    try {
+      const input = path.join(dir, 'in.csv');
+      fs.writeFileSync(input, `username,password_env\n${bob.upn},BOB_PW\n`);
+      const run = async (out: string, extra: string[]) => {
+        const r = await runCli(['verify', '--input', input, '--output', path.join(dir, out), '--ldap', lab.ldapsUrl, '--ca-file', lab.caFile, '--service-user', svc.upn, '--service-password-env', 'SVC_PW', ...extra],
+          { env: { SVC_PW: svc.password, BOB_PW: bob.tryPassword }, secrets: [svc.password] });
+        return { code: r.code, rec: JSON.parse(fs.readFileSync(path.join(dir, out), 'utf8').trim()) as { code: string; bound: boolean } };
+      };
+      const guarded = await run('a.jsonl', []);
+      expect([guarded.code, guarded.rec.code, guarded.rec.bound]).toEqual([3, 'ldap.lockout-risk', false]);
+      const accepted = await run('b.jsonl', ['--allow-unknown-threshold']);
+      expect([accepted.code, accepted.rec.code, accepted.rec.bound]).toEqual([1, 'ldap.invalid-credentials', true]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

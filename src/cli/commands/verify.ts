@@ -11,7 +11,7 @@ import { style } from '../render.js';
 
 const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl> --ldap <url>[,<url>...]
          [--ca-file <pem>] [--starttls] [--concurrency 8] [--rate <binds/s>]
-         [--service-user <name> --service-password-env <VAR>] [--json]
+         [--service-user <name> --service-password-env <VAR> [--allow-unknown-threshold]] [--json]
 
 Verifies many accounts against one directory over a few persistent LDAPS (or StartTLS)
 connections that re-bind per account. Input and output are streamed; rerunning with the same
@@ -36,6 +36,8 @@ Passwords are never taken on the command line. An optional id column is echoed.
   --rate <n>                  at most n binds per second (default: no limit)
   --service-user <name>       read-only AD account: lockout guard for every account (batched reads)
   --service-password-env <V>  its password, from environment variable V
+  --allow-unknown-threshold   bind accounts whose lockout threshold or bad-password count the service
+                              account cannot read (otherwise: ldap.lockout-risk, not bound)
   --default-domain <domain>   for bare user names (alice → alice@domain or DOMAIN\\alice)
   --user-field <name>         column/field with the account name
   --password-field <name>     column/field with the password (default password)
@@ -64,6 +66,7 @@ const OPTIONS = {
   rate: { type: 'string' },
   'service-user': { type: 'string' },
   'service-password-env': { type: 'string' },
+  'allow-unknown-threshold': { type: 'boolean' },
   'default-domain': { type: 'string' },
   'user-field': { type: 'string' },
   'user-column': { type: 'string' },
@@ -452,6 +455,7 @@ export const verifyCommand: Command = {
         rate,
         timeoutMs,
         ...(service ? { service } : {}),
+        ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
         ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}),
         signal: ac.signal,
       })) {
