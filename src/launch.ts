@@ -146,15 +146,17 @@ export function clientEnv(o: Pick<LaunchOptions, 'env' | 'omitEnv' | 'password'>
 export async function launch(o: LaunchOptions, planned: LaunchPlan = planLaunch(o)): Promise<ChildProcess> {
   const plan = materializeLaunchPlan(planned);
   fs.writeFileSync(plan.rdpFile, encodeRdpFile(buildRdpFile(o)), { mode: 0o600 });
+  let child: ChildProcess;
   if (plan.passwordVia === 'credential-manager') {
     await storeTermsrvCredential(o.host, o.domain && !o.username.includes('\\') ? `${o.domain}\\${o.username}` : o.username, o.password);
-    return spawn(plan.command, plan.args, { stdio: 'ignore', detached: true, env: clientEnv(o) });
+    child = spawn(plan.command, plan.args, { stdio: 'ignore', detached: true, env: clientEnv(o) });
+  } else {
+    // the client never inherits the variable the password came from (/proc/<pid>/environ is readable by the user and root)
+    child = spawn(plan.command, plan.args, { stdio: ['pipe', 'inherit', 'inherit'], env: clientEnv(o) });
+    // xfreerdp /from-stdin:force asks for what the .rdp file lacks: only the password
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(o.password.reveal() + '\n');
   }
-  // the client never inherits the variable the password came from (/proc/<pid>/environ is readable by the user and root)
-  const child = spawn(plan.command, plan.args, { stdio: ['pipe', 'inherit', 'inherit'], env: clientEnv(o) });
-  // xfreerdp /from-stdin:force asks for what the .rdp file lacks: only the password
-  child.stdin?.on('error', () => {});
-  child.stdin?.end(o.password.reveal() + '\n');
   // the private temp folder (made by materializeLaunchPlan) goes when the client is done with the file
   // 'close' also comes when the client could not start at all ('error' without 'exit')
   const tempDir = plan.tempDir;
@@ -162,7 +164,7 @@ export async function launch(o: LaunchOptions, planned: LaunchPlan = planLaunch(
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
     child.once('error', (e) =>
-      reject(new CredgateError(`Could not start ${plan.command} (${(e as NodeJS.ErrnoException).code ?? e.message}); install FreeRDP (apt-get install freerdp2-x11) or pass --client.`, { code: 'CONFIG_INVALID', cause: e })),
+      reject(new CredgateError(`Could not start ${plan.command} (${(e as NodeJS.ErrnoException).code ?? e.message}); ${plan.passwordVia === 'credential-manager' ? 'check that the Remote Desktop client (mstsc.exe) is installed' : 'install FreeRDP (apt-get install freerdp2-x11) or pass --client'}.`, { code: 'CONFIG_INVALID', cause: e })),
     );
   });
   return child;

@@ -97,7 +97,10 @@ export const PREFLIGHT_STEPS: PreflightStep[] = [
       }
       if (!d.ctx.reachableRdp) return { notChecked: 'the RDP host was not reachable' };
       if (!d.ctx.nlaOffered) return { notChecked: 'the host does not offer NLA (CredSSP), so it checks the password only after the session starts' };
-      const risky = d.ctx.state && d.ctx.state.lockoutThreshold > 0 && d.ctx.state.badPwdCount !== undefined && d.ctx.state.badPwdCount >= d.ctx.state.lockoutThreshold - 1;
+      // a threshold the reader could not see is a placeholder, not a count to compare with (the
+      // caller accepted that with allowUnknownThreshold, and the directory accepted the password)
+      const known = d.ctx.state && d.ctx.state.lockoutThresholdSource !== 'unknown';
+      const risky = known && d.ctx.state!.lockoutThreshold > 0 && d.ctx.state!.badPwdCount !== undefined && d.ctx.state!.badPwdCount >= d.ctx.state!.lockoutThreshold - 1;
       if (risky || d.ctx.state?.locked) return { notChecked: 'not attempted: one more failure could lock the account' };
       const f = await validateRdpNla({
         host: d.host, port: d.port, username: d.ctx.credential.username, password: d.ctx.credential.secret,

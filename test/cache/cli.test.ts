@@ -240,6 +240,10 @@ describe('credgate cache', () => {
       const args = ['--from', file, '--account', 'PAMTEST\\alice', '--host', `127.0.0.1:${port}`, '--probe'];
       expect((await runCli(['cache', 'inspect', ...args])).code).toBe(4);
       expect((await runCli(['cache', 'purge', ...args], { cwd: dir })).code).toBe(4);
+      // --yes too: a fault that kept a rule from judging is never "clean" (exit 4, faults in the JSON)
+      const yes = await runCli(['cache', 'purge', ...args, '--yes', '--json'], { cwd: dir });
+      expect(yes.code).toBe(4);
+      expect(yes.json.faults.map((f: { code: string }) => f.code)).toContain('net.refused');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -51,4 +51,18 @@ describe('credgate check --allow-unknown-threshold', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('without a service account there is no guard to relax: a usage error in check, doctor and verify', async () => {
+    const lab2 = samba();
+    for (const args of [
+      ['check', '--ldap', lab2.ldapsUrl, '--ca-file', lab2.caFile, '--user', 'x@pamtest.local', '--password-stdin', '--allow-unknown-threshold'],
+      ['check', '--rdp', '127.0.0.1:1', '--user', 'x', '--password-stdin', '--allow-unknown-threshold'],
+      ['doctor', '--host', '127.0.0.1:1', '--account', 'x', '--password-stdin', '--ldap', lab2.ldapsUrl, '--allow-unknown-threshold'],
+      ['verify', '--input', '/nonexistent.csv', '--output', '/tmp/never.jsonl', '--ldap', lab2.ldapsUrl, '--allow-unknown-threshold'],
+    ]) {
+      const r = await runCli(args, { stdin: 'x-1234567' });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('--allow-unknown-threshold');
+    }
+  });
 });

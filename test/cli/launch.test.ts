@@ -176,4 +176,65 @@ describe('credgate launch', () => {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  it('Ctrl-C / SIGTERM during the session: passed on to the client, the provider still released, exit 128+signal', async () => {
+    const rdp = labPart<RdpState>('rdp');
+    const lab = samba();
+    const s = sambaScenario('good');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-launch-sig-'));
+    let clientPid: number | undefined;
+    try {
+      const calls = path.join(tmp, 'calls.log');
+      const ready = path.join(tmp, 'client.ready');
+      fs.writeFileSync(path.join(tmp, 'vault.mjs'), `
+        import fs from 'node:fs';
+        export default function vault(o) {
+          const secret = (pw) => ({ [Symbol.for('credgate.Secret')]: true, reveal: () => pw, toString: () => '[REDACTED]', toJSON: () => '[REDACTED]' });
+          return {
+            name: 'vault',
+            async resolve() { fs.appendFileSync(o.log, 'resolve\\n'); return { username: o.user, secret: secret(o.pw), source: 'test vault' }; },
+            dispose() { fs.appendFileSync(o.log, 'dispose\\n'); },
+          };
+        }`);
+      fs.writeFileSync(path.join(tmp, 'credgate.config.json'), JSON.stringify({ providers: { vault: { module: './vault.mjs', options: { log: calls, user: s.downLevel, pw: s.password } } } }));
+      // a stand-in client that holds the session until it is signalled
+      const client = path.join(tmp, 'fake-xfreerdp.mjs');
+      fs.writeFileSync(client, `#!${process.execPath}
+        import fs from 'node:fs';
+        for await (const _ of process.stdin) { /* the password; not kept */ }
+        fs.writeFileSync(${JSON.stringify(ready)}, String(process.pid));
+        setInterval(() => {}, 1000);
+      `, { mode: 0o700 });
+      const child = spawn(process.execPath, [BIN, 'launch', `127.0.0.1:${rdp.nla.port}`, '--provider', 'vault', '--ref', 'rdp/alice', '--client', client,
+        '--ldap', lab.ldapsUrl, '--ca-file', lab.caFile, '--json'], { cwd: tmp, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TMPDIR: tmp, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.resume();
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const t0 = Date.now();
+      while (!fs.existsSync(ready) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+      clientPid = Number(fs.readFileSync(ready, 'utf8'));
+      // the session runs: the provider is still held
+      expect(fs.readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['resolve']);
+      child.kill('SIGTERM');
+      const guard = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(guard);
+      expect(code).toBe(143);
+      expect(fs.readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['resolve', 'dispose']);
+      // the client got the signal and is gone, and so is the .rdp folder
+      expect(() => process.kill(clientPid!, 0)).toThrow();
+      expect(fs.existsSync(path.dirname(JSON.parse(out.split('\n')[0]!).rdpFile))).toBe(false);
+    } finally {
+      // end the stand-in client this test started, should the launcher have left it running
+      if (clientPid) {
+        try {
+          process.kill(clientPid, 'SIGKILL');
+        } catch {
+          /* gone, as it should be */
+        }
+      }
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 45_000);
 });

@@ -150,7 +150,7 @@ export const checkCommand: Command = {
     if (!v.ldap) {
       // directory options without a directory would be silently ignored; --ca-file in particular
       // once also checked the RDP host: say where that moved instead of sending the NTLM proof unverified
-      const dirOnly = (['ca-file', 'starttls', 'servername', 'default-domain', 'insecure-plain-bind', 'insecure-skip-tls-verify'] as const).filter((k) => v[k] !== undefined && v[k] !== false);
+      const dirOnly = (['ca-file', 'starttls', 'servername', 'default-domain', 'insecure-plain-bind', 'insecure-skip-tls-verify', 'allow-unknown-threshold'] as const).filter((k) => v[k] !== undefined && v[k] !== false);
       if (dirOnly.length) {
         throw usageError(`${dirOnly.map((k) => `--${k}`).join(', ')} ${dirOnly.length > 1 ? 'apply' : 'applies'} to the directory (--ldap), which this check does not use${dirOnly.includes('ca-file') ? '; for the RDP host\'s certificate use --rdp-ca-file <pem>' : ''}.`);
       }
@@ -176,6 +176,9 @@ export const checkCommand: Command = {
       service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
     } else if (v['service-password-env']) {
       throw usageError('--service-password-env needs --service-user <name>.');
+    }
+    if (v['allow-unknown-threshold'] && !v['service-user']) {
+      throw usageError('--allow-unknown-threshold relaxes the lockout guard, which reads the account with --service-user <name> --service-password-env <VAR>; without a service account there is no guard to relax.');
     }
     const findings: Finding[] = [];
     const tasks: Array<Promise<void>> = [];

@@ -81,6 +81,9 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
     } else if (v['service-password-env']) {
       throw usageError('--service-password-env needs --service-user <name>.');
     }
+    if (v['allow-unknown-threshold'] && !v['service-user']) {
+      throw usageError('--allow-unknown-threshold relaxes the lockout guard, which reads the account with --service-user <name> --service-password-env <VAR>; without a service account there is no guard to relax.');
+    }
     options.directory = {
       urls: String(v.ldap),
       ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),

@@ -40,7 +40,10 @@ export const launchCommand: Command = {
       child = r.child;
       // the provider is released when the session is over, not when it starts: releasing a
       // Vault LDAP library check-out rotates that account's password, under the running client
-      if (child && child.exitCode === null && child.signalCode === null) await new Promise((res) => child!.once('close', res));
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const signalled = await untilClosed(child);
+        if (signalled) return 128 + (signalled === 'SIGINT' ? 2 : signalled === 'SIGHUP' ? 1 : 15);
+      }
       return r.code;
     } finally {
       await disposeTarget(inputs.target);
@@ -85,4 +88,33 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   }, real);
   io.stdout.write(json ? JSON.stringify({ ok: true, launched: real.command, pid: child.pid, rdpFile: real.rdpFile }) + '\n' : `launched ${real.display} (pid ${child.pid})\n`);
   return { code: 0, child };
+}
+
+/**
+ * Wait for the client to end. A SIGINT / SIGTERM / SIGHUP meanwhile (Ctrl-C, a closed terminal)
+ * is passed on to the client (SIGKILL after 10 s), so that `finally` still releases the provider
+ * (a Vault library account is checked back in) instead of Node exiting on the spot. Resolves the
+ * signal that ended the wait, if any.
+ */
+function untilClosed(child: ChildProcess): Promise<NodeJS.Signals | undefined> {
+  return new Promise((resolve) => {
+    let got: NodeJS.Signals | undefined;
+    let kill: NodeJS.Timeout | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      got ??= sig;
+      try {
+        child.kill(sig);
+      } catch {
+        /* already gone */
+      }
+      kill ??= setTimeout(() => child.kill('SIGKILL'), 10_000);
+    };
+    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of sigs) process.on(s, onSignal);
+    child.once('close', () => {
+      for (const s of sigs) process.off(s, onSignal);
+      if (kill) clearTimeout(kill);
+      resolve(got);
+    });
+  });
 }

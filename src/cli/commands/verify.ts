@@ -342,6 +342,9 @@ export const verifyCommand: Command = {
     } else if (v['service-password-env']) {
       throw usageError('--service-password-env needs --service-user <name>.');
     }
+    if (v['allow-unknown-threshold'] && !v['service-user']) {
+      throw usageError('--allow-unknown-threshold relaxes the lockout guard, which reads the account with --service-user <name> --service-password-env <VAR>; without a service account there is no guard to relax.');
+    }
 
     let totalBytes: number | undefined;
     let inputStream: AsyncIterable<string | Buffer> & { destroy?: () => void };
