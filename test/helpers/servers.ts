@@ -12,6 +12,20 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Listen on a free 127.0.0.1 port; close() ends the tracked sockets, then the server. */
+async function listenLoopback(srv: net.Server, sockets: Set<net.Socket>): Promise<{ port: number; close(): Promise<void> }> {
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as net.AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  };
+}
+
 export interface SilentServer {
   port: number;
   close(): Promise<void>;
@@ -25,16 +39,7 @@ export async function silentServer(): Promise<SilentServer> {
     s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
-  };
+  return listenLoopback(srv, sockets);
 }
 
 export interface CountingServer {
@@ -95,21 +100,16 @@ export async function tlsAfterRequestServer(o: { cert: string | Buffer; key: str
       else if (o.then === 'reset') raw.resetAndDestroy();
     });
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
+  const { port, close } = await listenLoopback(srv, sockets);
   return {
     port,
+    close,
     get handshakes() {
       return handshakes;
     },
     get requests() {
       return requests;
     },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
   };
 }
 
@@ -146,20 +146,15 @@ export async function fakeNlaHost(o: { cert: string | Buffer; key: string | Buff
       });
     });
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
+  const { port, close } = await listenLoopback(srv, sockets);
   return {
     port,
+    close,
     get connections() {
       return connections;
     },
     get credsspRequests() {
       return credsspRequests;
     },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
   };
 }
