@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { CredgateError } from '../core/errors.js';
 import { decodeWindowsText, hasControlChars, neutraliseControlChars, showValue } from './text.js';
 import { hostField, normalizeTarget, type CacheSnapshot, type CachedCredential } from './types.js';
+import { CS_CREDMAN_DECLARATIONS } from './credman-cs.js';
 
 export const COLLECTOR_SCHEMA = 'credgate-collector/1';
 const NO_TIME_BEFORE = Date.UTC(1980, 0, 1);
@@ -25,16 +26,7 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
 public static class CredgateCredMan {
-  [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
-  struct CREDENTIAL {
-    public UInt32 Flags; public UInt32 Type; public string TargetName; public string Comment;
-    public System.Runtime.InteropServices.ComTypes.FILETIME LastWritten;
-    public UInt32 CredentialBlobSize; public IntPtr CredentialBlob; public UInt32 Persist;
-    public UInt32 AttributeCount; public IntPtr Attributes; public string TargetAlias; public string UserName;
-  }
-  [DllImport("advapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
-  static extern bool CredEnumerateW(string filter, UInt32 flags, out UInt32 count, out IntPtr creds);
-  [DllImport("advapi32.dll")] static extern void CredFree(IntPtr buffer);
+${CS_CREDMAN_DECLARATIONS}
   public static List<object[]> List() {
     var result = new List<object[]>();
     UInt32 count; IntPtr p;

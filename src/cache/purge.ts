@@ -10,6 +10,7 @@ import { CredgateError } from '../core/errors.js';
 import type { Finding } from '../core/findings.js';
 import type { CacheSource, CachedCredential } from './types.js';
 import { CRED_TYPES } from './windows-credman.js';
+import { CS_CREDMAN_DECLARATIONS } from './credman-cs.js';
 
 export interface PurgeItem {
   machine?: string;
@@ -165,18 +166,9 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 public class CredgatePurgeEntry { public string Target; public UInt32 Type; public string UserName; public long LastWrittenMs; }
 public static class CredgatePurge {
-  [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
-  struct CREDENTIAL {
-    public UInt32 Flags; public UInt32 Type; public string TargetName; public string Comment;
-    public System.Runtime.InteropServices.ComTypes.FILETIME LastWritten;
-    public UInt32 CredentialBlobSize; public IntPtr CredentialBlob; public UInt32 Persist;
-    public UInt32 AttributeCount; public IntPtr Attributes; public string TargetAlias; public string UserName;
-  }
-  [DllImport("advapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
-  static extern bool CredEnumerateW(string filter, UInt32 flags, out UInt32 count, out IntPtr creds);
+${CS_CREDMAN_DECLARATIONS}
   [DllImport("advapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
   static extern bool CredDeleteW(string target, UInt32 type, UInt32 flags);
-  [DllImport("advapi32.dll")] static extern void CredFree(IntPtr buffer);
   public static List<CredgatePurgeEntry> List() {
     var result = new List<CredgatePurgeEntry>();
     UInt32 count; IntPtr p;
