@@ -9,7 +9,7 @@ import { verifyMany, type AccountLine, type VerifyResult } from '../../src/bulk.
 import { createPreflight } from '../../src/preflight.js';
 import { readAccountState } from '../../src/validators/account-state.js';
 import { Secret } from '../../src/core/secret.js';
-import { samba, sambaScenario, allLabPasswords, type SambaState } from '../lab/state.js';
+import { samba, sambaScenario, allLabPasswords, type SambaState, sambaReader } from '../lab/state.js';
 import { restrictedReader, type RestrictedReader } from '../validators/account-state.fixtures.js';
 import { assertNoLeak } from '../helpers/cli.js';
 
@@ -91,7 +91,7 @@ describe('verifyMany guard: a search base that is not the domain object', () => 
     const alice = sambaScenario('good');
     const out = await collect(verifyMany([{ username: alice.upn, password: new Secret(alice.password), line: 1 }], {
       urls: lab.ldapsUrl, caFile: lab.caFile, timeoutMs: 8000, baseDn: `CN=Users,${lab.baseDn}`,
-      service: { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) },
+      service: sambaReader(),
     }));
     expect(out.map((r) => [r.code, r.bound])).toEqual([['ldap.ok', true]]);
     expect(out[0]!.findings.find((f) => f.code === 'account.ok')!.evidence).toMatchObject({ lockoutThresholdSource: 'domain', lockoutThreshold: 3 });

@@ -6,7 +6,7 @@ import type { Client } from 'ldapts';
 import { verifyMany, type AccountLine, type VerifyResult } from '../../src/bulk.js';
 import { readAccountState } from '../../src/validators/account-state.js';
 import { Secret } from '../../src/core/secret.js';
-import { samba, allLabPasswords, type SambaState } from '../lab/state.js';
+import { samba, allLabPasswords, type SambaState, sambaReader } from '../lab/state.js';
 import { adminClient, createUser, badBinds, BASE_DN } from '../lab/samba.mjs';
 import { assertNoLeak } from '../helpers/cli.js';
 
@@ -38,7 +38,7 @@ describe('verifyMany on Samba AD', () => {
 
 describe('the guard reads state exactly as readAccountState does', () => {
   it('same account-state findings for every scenario account, read in one batch', async () => {
-    const service = { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) };
+    const service = sambaReader();
     const input: AccountLine[] = lab.scenarios.map((s) => ({ username: s.upn, password: new Secret(s.tryPassword), id: s.key }));
     const out = await collect(verifyMany(input, { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 2, timeoutMs: 8000, service, guardBatchSize: 50 }));
     for (const s of lab.scenarios) {
@@ -85,7 +85,7 @@ describe('lockout guard (service account, batched reads)', () => {
     ];
     const out = await collect(verifyMany(input, {
       urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 2, timeoutMs: 8000, guardBatchSize: 3,
-      service: { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) },
+      service: sambaReader(),
     }));
     const by = (id: string) => out.find((r) => r.id === id)!;
     expect(out).toHaveLength(5);

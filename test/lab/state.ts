@@ -1,5 +1,6 @@
 // Tests read the running lab's state (URLs, CA files, scenario accounts) from .lab/<part>/state.json.
 import { readState } from './lab.mjs';
+import { Secret } from '../../src/core/secret.js';
 
 export interface SambaScenario {
   key: string;
@@ -64,6 +65,18 @@ export function labPart<T = Record<string, unknown>>(name: string): T {
 
 export const samba = (): SambaState => labPart<SambaState>('samba');
 export const slapd = (): SlapdState => labPart<SlapdState>('slapd');
+
+/** The lab's read-only service account (lockout guard, account state), as the SDK takes it. */
+export function sambaReader(): { username: string; password: Secret } {
+  const lab = samba();
+  return { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) };
+}
+
+/** The Samba DC as a preflight / verify directory: LDAPS, the lab CA, the read-only service account. */
+export function sambaDirectory(): { urls: string; caFile: string; service: { username: string; password: Secret } } {
+  const lab = samba();
+  return { urls: lab.ldapsUrl, caFile: lab.caFile, service: sambaReader() };
+}
 
 export function sambaScenario(key: string): SambaScenario {
   const s = samba().scenarios.find((x) => x.key === key);

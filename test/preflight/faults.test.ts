@@ -12,7 +12,7 @@ import { Secret } from '../../src/core/secret.js';
 import { defineProvider } from '../../src/providers/types.js';
 import { CredgateError, type ErrorCode } from '../../src/core/errors.js';
 import { CC_NLA } from '../helpers/rdp-fakes.js';
-import { labPart, samba, sambaScenario, allLabPasswords, type SambaState } from '../lab/state.js';
+import { labPart, samba, sambaScenario, allLabPasswords, type SambaState, sambaDirectory } from '../lab/state.js';
 
 interface RdpLab { nla: { port: number }; valid: { port: number }; expired: { port: number }; caFile: string }
 let lab: SambaState;
@@ -21,11 +21,7 @@ beforeAll(() => {
   lab = samba();
   rdp = labPart<RdpLab>('rdp');
 });
-const directory = () => ({
-  urls: lab.ldapsUrl,
-  caFile: lab.caFile,
-  service: { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) },
-});
+const directory = sambaDirectory;
 const step = (r: { steps: Array<{ name: string }> }, name: string) => r.steps.find((x) => x.name === name) as { name: string; status: string; note?: string; ms: number; startMs: number; findings: Array<{ code: string; evidence: Record<string, unknown> }> };
 const noLeak = (r: unknown) => {
   const text = JSON.stringify(r);

@@ -4,17 +4,13 @@ import { preflight, parseHostPort, createPreflight } from '../../src/preflight.j
 import { Secret } from '../../src/core/secret.js';
 import { defineProvider } from '../../src/providers/types.js';
 import { CredgateError } from '../../src/core/errors.js';
-import { samba, sambaScenario, type SambaState } from '../lab/state.js';
+import { samba, sambaScenario, type SambaState, sambaDirectory } from '../lab/state.js';
 
 let lab: SambaState;
 beforeAll(() => {
   lab = samba();
 });
-const directory = () => ({
-  urls: lab.ldapsUrl,
-  caFile: lab.caFile,
-  service: { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) },
-});
+const directory = sambaDirectory;
 
 describe('parseHostPort', () => {
   it.each([

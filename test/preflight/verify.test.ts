@@ -1,21 +1,13 @@
 // createPreflight(...).verify(accounts): verifyMany over the preflight's own directory settings,
 // against the lab's Samba DC (with the service account, so the lockout guard runs).
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { createPreflight } from '../../src/preflight.js';
 import { Secret } from '../../src/core/secret.js';
 import { isCredgateError } from '../../src/core/errors.js';
 import type { VerifyResult } from '../../src/bulk.js';
-import { samba, sambaScenario, allLabPasswords, type SambaState } from '../lab/state.js';
+import { sambaScenario, allLabPasswords, sambaDirectory } from '../lab/state.js';
 
-let lab: SambaState;
-beforeAll(() => {
-  lab = samba();
-});
-const directory = () => ({
-  urls: lab.ldapsUrl,
-  caFile: lab.caFile,
-  service: { username: `${lab.reader.user}@pamtest.local`, password: new Secret(lab.reader.password) },
-});
+const directory = sambaDirectory;
 
 describe('createPreflight().verify', () => {
   it('verifies many accounts with the preflight\'s directory (no URLs given again)', async () => {
