@@ -11,6 +11,7 @@ import { CredgateError } from '../core/errors.js';
 import { decodeWindowsText, hasControlChars, neutraliseControlChars, showValue } from './text.js';
 import { hostField, normalizeTarget, type CacheSnapshot, type CachedCredential } from './types.js';
 import { CS_CREDMAN_DECLARATIONS } from './credman-cs.js';
+import { jsonErrorOffset, lineColumn } from '../core/json-position.js';
 
 export const COLLECTOR_SCHEMA = 'credgate-collector/1';
 const NO_TIME_BEFORE = Date.UTC(1980, 0, 1);
@@ -92,96 +93,6 @@ const CollectorFile = z.object({
   mru: z.array(z.string().max(1024)).max(100).default([]),
 });
 
-/** Offset of the first JSON syntax error (Node 20's JSON.parse message carries no position). */
-export function jsonErrorOffset(t: string): number | undefined {
-  let i = 0;
-  const fail = (): never => {
-    throw i;
-  };
-  const ws = () => {
-    while (i < t.length && ' \t\n\r'.includes(t[i]!)) i++;
-  };
-  const lit = (w: string) => {
-    if (t.startsWith(w, i)) i += w.length;
-    else fail();
-  };
-  const str = () => {
-    if (t[i] !== '"') fail();
-    i++;
-    while (i < t.length && t[i] !== '"') {
-      if (t.charCodeAt(i) < 0x20) fail();
-      if (t[i] === '\\') {
-        i++;
-        if (t[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(t.slice(i + 1, i + 5))) fail();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(t[i] ?? '')) fail();
-      }
-      i++;
-    }
-    if (t[i] !== '"') fail();
-    i++;
-  };
-  const num = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(t.slice(i, i + 400));
-    if (!m || !m[0]) fail();
-    i += m![0].length;
-  };
-  const val = (depth: number): void => {
-    if (depth > 512) fail();
-    ws();
-    const c = t[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (t[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        str();
-        ws();
-        if (t[i] !== ':') fail();
-        i++;
-        val(depth + 1);
-        ws();
-        if (t[i] === ',') i++;
-        else if (t[i] === '}') {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (t[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        val(depth + 1);
-        ws();
-        if (t[i] === ',') i++;
-        else if (t[i] === ']') {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === '"') str();
-    else if (c === 't') lit('true');
-    else if (c === 'f') lit('false');
-    else if (c === 'n') lit('null');
-    else num();
-  };
-  try {
-    val(0);
-    ws();
-    return i < t.length ? i : undefined;
-  } catch (e) {
-    return typeof e === 'number' ? e : undefined;
-  }
-}
 
 /** Read one collector JSON file into a snapshot; a bad file is an INPUT_INVALID error naming the path and field. */
 export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
@@ -192,12 +103,13 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
     throw new CredgateError(`Cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { file } });
   }
   const dec = decodeWindowsText(buf, file);
+  const text = dec.text.replace(/^\uFEFF/, '');
   let json: unknown;
   try {
-    json = JSON.parse(dec.text.replace(/^\uFEFF/, ''));
+    json = JSON.parse(text);
   } catch (e) {
-    const pos = jsonErrorOffset(dec.text);
-    const line = pos !== undefined ? dec.text.slice(0, pos).split('\n').length : undefined;
+    const pos = jsonErrorOffset(text);
+    const line = pos >= 0 ? lineColumn(text, pos).line : undefined;
     throw new CredgateError(`${file}${line ? `:${line}` : ''} is not valid JSON (${(e as Error).message.replace(/^.*?: /, '').slice(0, 120)}); re-run the collector or fix the file.`, { code: 'INPUT_INVALID', details: { file, ...(line ? { line } : {}) } });
   }
   const r = CollectorFile.safeParse(json);
