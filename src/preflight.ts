@@ -20,6 +20,7 @@ import type { CredentialRef } from './core/credential.js';
 import { parseAccountName } from './core/credential.js';
 import { CredgateError, ConfigError } from './core/errors.js';
 import { parseHostPort } from './core/host.js';
+import { withSignal } from './core/abort.js';
 import type { Secret } from './core/secret.js';
 import type { Provider } from './providers/types.js';
 import { diagnose, isFailure } from './diagnose.js';
@@ -163,7 +164,7 @@ async function runPreflight(target: PreflightTarget, options: PreflightOptions, 
     } else {
       try {
         if (overall.aborted) throw stopped(name);
-        const r = await raceAbort(fn(), overall, () => stopped(name));
+        const r = await withSignal(fn(), overall, undefined, () => stopped(name));
         if ('notChecked' in r) {
           rep = { name, status: 'not-checked', findings: [], ms: performance.now() - s0, startMs, note: r.notChecked };
         } else {
@@ -289,17 +290,6 @@ async function runPreflight(target: PreflightTarget, options: PreflightOptions, 
   return { ok: verdict.ok, verdict, headline: headline(verdict, reportTarget, steps), target: reportTarget, steps, timingsMs };
 }
 
-/** Settles with `p`, or rejects with `error()` as soon as `signal` aborts, whichever comes first. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal, error: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(error());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
-}
 
 /** The inconclusive verdict's finding: what ran, what did not, and what to add. */
 function notProven(steps: StepReport[], t: PreflightReport['target'], haveCredential: boolean, haveDirectory: boolean): Finding {

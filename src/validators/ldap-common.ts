@@ -8,6 +8,9 @@ import net from 'node:net';
 import { Client, ResultCodeError } from 'ldapts';
 import { ConfigError, CredgateError } from '../core/errors.js';
 import { finding, type Finding } from '../core/findings.js';
+import { withSignal } from '../core/abort.js';
+
+export { withSignal };
 
 export interface LdapTransportOptions {
   /** One URL or several (failover in order): ldaps://dc1:636, ldap://dc2 (with starttls). */
@@ -169,30 +172,6 @@ export function onRequestSent(c: Client, onSent: (protocolOperation: number, ans
   };
 }
 
-/** Race a promise against a signal; on abort, run onAbort (close the socket) and reject. */
-export function withSignal<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
-  if (signal.aborted) {
-    onAbort();
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => {
-      onAbort();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', abort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', abort);
-        reject(e);
-      },
-    );
-  });
-}
 
 export function newClient(u: ParsedUrl, opts: LdapTransportOptions, ca: Array<string | Buffer> | undefined): Client {
   const timeoutMs = opts.timeoutMs ?? 10_000;
