@@ -337,7 +337,7 @@ export const cacheCommand: Command = {
     if (v['script-out']) fs.writeFileSync(String(v['script-out']), script);
     const failed = record.items.filter((i) => i.result === 'failed');
     if (v.json) {
-      await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: script }), warnings: snap.warnings, ...(faults.length ? { faults } : {}) }, { items: undefined, commands: undefined });
+      await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: script }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
     } else {
       for (const i of record.items) if (i.result && i.result !== 'emitted') io.stdout.write(`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
       if (left.items.length) {
