@@ -84,7 +84,7 @@ export async function start({ dir, log }) {
   await waitFor('the private D-Bus session bus', async () => {
     if (!alive(dbusPid)) throw new Error('dbus-daemon exited');
     return fs.existsSync(socket);
-  }, { timeoutMs: 10000, intervalMs: 20, logFile: dbusLog });
+  }, { timeoutMs: 10000, intervalMs: 20, logFile: dbusLog, pid: dbusPid });
 
   // the Secret Service: --unlock reads the password on stdin, creates the "login" collection
   // (alias default) in $XDG_DATA_HOME/keyrings and leaves it unlocked
@@ -97,7 +97,7 @@ export async function start({ dir, log }) {
   await waitFor('gnome-keyring-daemon to own org.freedesktop.secrets', async () => {
     if (!alive(gkdPid)) throw new Error('gnome-keyring-daemon exited');
     return secretsOwned(env);
-  }, { timeoutMs: 10000, intervalMs: 25, logFile: gkdLog });
+  }, { timeoutMs: 10000, intervalMs: 25, logFile: gkdLog, pid: gkdPid });
 
   // prove a store + lookup round trip (fails fast if the collection is locked or missing)
   const st = await run('secret-tool', ['store', '--label=credgate lab probe', 'service', PROBE.service, 'account', PROBE.account, 'xdg:schema', 'org.freedesktop.Secret.Generic'], {

@@ -62,15 +62,29 @@ export async function stopPid(pid, { graceMs = 5000 } = {}) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor(desc, fn, { timeoutMs = 30000, intervalMs = 50, logFile } = {}) {
+/**
+ * Poll fn until it returns a truthy value. With pid, give up as soon as that process has exited
+ * (a daemon that died at start never becomes ready; waiting out the timeout only hides why).
+ * @template T
+ * @param {string} desc
+ * @param {() => Promise<T> | T} fn
+ * @param {{ timeoutMs?: number, intervalMs?: number, logFile?: string, pid?: number }} [opts]
+ * @returns {Promise<T>}
+ */
+export async function waitFor(desc, fn, { timeoutMs = 30000, intervalMs = 50, logFile, pid } = {}) {
   const t0 = Date.now();
   let lastErr;
+  let died = false;
   while (Date.now() - t0 < timeoutMs) {
     try {
       const v = await fn();
       if (v) return v;
     } catch (e) {
       lastErr = e;
+    }
+    if (pid && !alive(pid)) {
+      died = true;
+      break;
     }
     await sleep(intervalMs);
   }
@@ -80,7 +94,20 @@ export async function waitFor(desc, fn, { timeoutMs = 30000, intervalMs = 50, lo
       tail = '\n--- ' + logFile + ' (last lines)\n' + fs.readFileSync(logFile, 'utf8').split('\n').slice(-25).join('\n');
     } catch {}
   }
-  throw new Error(`lab: timed out after ${timeoutMs} ms waiting for ${desc}${lastErr ? ` (last error: ${lastErr.message})` : ''}${tail}`);
+  const what = died ? `process ${pid} exited after ${Date.now() - t0} ms while waiting for ${desc}` : `timed out after ${timeoutMs} ms waiting for ${desc}`;
+  throw new Error(`lab: ${what}${lastErr ? ` (last error: ${lastErr.message})` : ''}${tail}`);
+}
+
+/**
+ * The kernel's ephemeral port range (where listen(0) and outgoing connections take ports).
+ * @returns {[number, number]}
+ */
+export function ephemeralPortRange() {
+  try {
+    const [lo, hi] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo > 0 && hi >= lo) return [lo, hi];
+  } catch {}
+  return [32768, 60999];
 }
 
 export function portOpen(port, host = '127.0.0.1', timeoutMs = 500) {

@@ -121,7 +121,7 @@ export async function start({ dir, log }) {
     await waitFor(`the ${inst} RDP server on ${host}:${port}`, async () => {
       if (!alive(pid)) throw new Error(`shadow server ${inst} exited`);
       return portOpen(port, host);
-    }, { timeoutMs: 20000, intervalMs: 25, logFile: path.join(dir, `shadow-${inst}.log`) });
+    }, { timeoutMs: 20000, intervalMs: 25, logFile: path.join(dir, `shadow-${inst}.log`), pid });
   }
   const nlaCert = path.join(dir, 'cfg-nla', 'freerdp', 'shadow', 'shadow.crt');
   const clientCfg = path.join(dir, 'cfg-client');

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Change, Attribute } from 'ldapts';
-import { execFileP, startDaemon, waitFor, stopPid, which } from './proc.mjs';
+import { execFileP, startDaemon, waitFor, stopPid, which, ephemeralPortRange } from './proc.mjs';
 import { recordPid } from './lab.mjs';
 import { makeCA, issueCert } from './pki.mjs';
 
@@ -134,12 +134,29 @@ async function createPso(c, cn, attrs, appliesTo) {
   });
 }
 
+/**
+ * Samba's DCE/RPC endpoints (SAMR, LSA, Netlogon, ...) listen on ports from "rpc server dynamic
+ * port range", by default 49152-65535: inside Linux's ephemeral range (32768-60999), where the
+ * other lab servers' listen(0) ports and every outgoing connection take theirs. A CI run lost
+ * that race (127.0.0.1:49154 taken, Samba exited with NT_STATUS_ADDRESS_ALREADY_ASSOCIATED), so
+ * the lab gives Samba 100 ports just below the ephemeral range instead.
+ * @param {[number, number]} [range]
+ * @returns {[number, number]}
+ */
+export function rpcPortRange([lo, hi] = ephemeralPortRange()) {
+  const size = 100;
+  if (lo - 1024 > size + 1000) return [lo - 1000 - size, lo - 1001];
+  if (65535 - hi > size) return [hi + 1, hi + size];
+  throw new Error(`lab: the ephemeral port range ${lo}-${hi} leaves no room for Samba's RPC ports (net.ipv4.ip_local_port_range)`);
+}
+
 export async function start({ dir, log }) {
   for (const bin of ['samba', 'samba-tool']) {
     if (!which(bin)) throw new Error(`lab: ${bin} is not installed; run "node scripts/ensure.mjs" (apt-get install samba samba-ad-dc winbind krb5-user)`);
   }
   const provisionDir = path.join(dir, 'dc');
   const t0 = Date.now();
+  const [rpcLo, rpcHi] = rpcPortRange();
   // our own certificate from the lab CA: SAN covers 127.0.0.1 and localhost, not ::1 (that is the
   // name-mismatch case) — Samba's self-generated one names only the DC's FQDN.
   const ca = await makeCA(path.join(dir, 'pki'), { cn: 'credgate lab CA (samba)' });
@@ -148,6 +165,7 @@ export async function start({ dir, log }) {
     'domain', 'provision', `--realm=${REALM}`, `--domain=${DOMAIN}`, '--server-role=dc', '--dns-backend=NONE',
     `--adminpass=${ADMIN.password}`, `--targetdir=${provisionDir}`, '--use-rfc2307',
     '--option=interfaces=lo', '--option=bind interfaces only=yes',
+    `--option=rpc server dynamic port range=${rpcLo}-${rpcHi}`,
     `--option=log file=${path.join(dir, 'log.%m')}`,
     '--option=tls enabled=yes',
     `--option=tls keyfile=${leaf.key}`, `--option=tls certfile=${leaf.cert}`, `--option=tls cafile=${ca.cert}`,
@@ -187,7 +205,7 @@ export async function start({ dir, log }) {
       await cl.unbind().catch(() => {});
       throw e;
     }
-  }, { timeoutMs: 60000, intervalMs: 100, logFile });
+  }, { timeoutMs: 60000, intervalMs: 100, logFile, pid });
   state.readyMs = Date.now() - t0;
   try {
     // domain policy: easy lab passwords, lockout after 3 bad passwords; lockout duration and

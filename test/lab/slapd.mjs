@@ -127,7 +127,7 @@ ppolicy_use_lockout
     } finally {
       await c.unbind().catch(() => {});
     }
-  }, { timeoutMs: 15000, intervalMs: 20, logFile });
+  }, { timeoutMs: 15000, intervalMs: 20, logFile, pid });
   log(`ready on ${state.ldapUrl} and ${state.ldapsUrl} with ${nBench} bench users`);
   return state;
 }
