@@ -67,6 +67,24 @@ export function planPurge(findings: readonly Finding[], entries: readonly Cached
   return { createdAt: new Date().toISOString(), items };
 }
 
+/**
+ * Whether planPurge would plan anything, without building the plan: inspect needs only that (its
+ * exit code and headline), and a fleet's plan is tens of thousands of items. The evidence of the
+ * first purge-rule findings is looked up directly (they come from the entries, so the first one
+ * matches); after a few misses it falls back to the plan itself.
+ */
+export function hasPurgeItems(findings: readonly Finding[], entries: readonly CachedCredential[]): boolean {
+  let misses = 0;
+  for (const f of findings) {
+    if (!PURGE_RULES.has(f.code)) continue;
+    const ev = f.evidence;
+    const source = String(ev.source), machine = String(ev.machine ?? ''), raw = String(ev.rawTarget);
+    if (entries.some((x) => String(x.source) === source && String(x.machine ?? '') === machine && String(x.rawTarget) === raw)) return true;
+    if (++misses >= 8) return planPurge(findings, entries).items.length > 0;
+  }
+  return false;
+}
+
 /** Items a Credential Manager command can address (not keychain entries). */
 function credmanItems(plan: PurgePlan): PurgeItem[] {
   return plan.items.filter((i) => i.source !== 'keychain');

@@ -68,10 +68,12 @@ export function sameAccount(a: string, b: string): boolean {
   return da === db || da.split('.')[0] === db.split('.')[0];
 }
 
+// evidence holds JSON values, times as ISO strings (as the LDAP validators' evidence does): a
+// fleet's findings are written as tens of MB of JSON, and Date objects make that a slow path
 function entryEvidence(e: CachedCredential): Record<string, unknown> {
   const ev: Record<string, unknown> = { target: e.target, rawTarget: e.rawTarget, source: e.source };
   if (e.username) ev.username = e.username;
-  if (e.lastWritten) ev.lastWritten = e.lastWritten;
+  if (e.lastWritten) ev.lastWritten = e.lastWritten.toISOString();
   if (e.machine) ev.machine = e.machine;
   if (e.windowsUser) ev.windowsUser = e.windowsUser;
   return ev;
@@ -132,6 +134,8 @@ export function inspectCache(input: InspectInput): InspectResult {
     findings.push(finding(SRC, 'cache.orphan', 'info', `${e.machine ? `${e.machine}: ` : ''}${e.target} is cached, but ${h} is not in the inventory.`, entryEvidence(e), FIX_ORPHAN));
   }
   let unknownAge = 0;
+  const isoOf = (d: Date | undefined) => (d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined);
+  const iso = { changedAt: isoOf(changedAt), pwdLastSet: isoOf(input.pwdLastSet), vaultChangedAt: isoOf(input.changedAt) };
   for (const [machine, list] of byMachine) {
     const where = machine ? `${machine}: ` : '';
     for (const { e, host } of list) {
@@ -151,7 +155,7 @@ export function inspectCache(input: InspectInput): InspectResult {
       if (!e.lastWritten) {
         unknownAge++;
         const ev = entryEvidence(e);
-        ev.passwordChangedAt = changedAt;
+        ev.passwordChangedAt = iso.changedAt;
         ev.changeSource = changeSource;
         findings.push(finding(SRC, 'cache.unknown-age', 'info',
           `${where}${e.target} has no write time (${sourceKind(e)}), so whether it predates the password change (${changeSource}, ${changedAt.toISOString()}) cannot be judged.`,
@@ -160,10 +164,10 @@ export function inspectCache(input: InspectInput): InspectResult {
       }
       if (e.lastWritten.getTime() < changedAt.getTime() + slack) {
         const ev = entryEvidence(e);
-        ev.passwordChangedAt = changedAt;
+        ev.passwordChangedAt = iso.changedAt;
         ev.changeSource = changeSource;
-        if (input.pwdLastSet) ev.pwdLastSet = input.pwdLastSet;
-        if (input.changedAt) ev.vaultChangedAt = input.changedAt;
+        if (iso.pwdLastSet) ev.pwdLastSet = iso.pwdLastSet;
+        if (iso.vaultChangedAt) ev.vaultChangedAt = iso.vaultChangedAt;
         findings.push(finding(SRC, 'cache.stale-password', 'error',
           `${where}${e.target} holds a password written before the password last changed (${changeSource}): the next launch fails with 0x904 / extended 0x7.`,
           ev, FIX_STALE));

@@ -1,10 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { inspectCache, sameAccount } from '../../src/cache/staleness.js';
-import { planPurge, cmdkeyCommands, powershellScript, executePurge, cmdkeyTarget, credTargetName } from '../../src/cache/purge.js';
+import { planPurge, hasPurgeItems, cmdkeyCommands, powershellScript, executePurge, cmdkeyTarget, credTargetName } from '../../src/cache/purge.js';
 import type { CachedCredential } from '../../src/cache/types.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { finding } from '../../src/core/findings.js';
+import { prng } from '../helpers/prng.js';
 
 const e = (target: string, username: string, lastWritten?: string, machine?: string): CachedCredential => ({
   target: `TERMSRV/${target}`, rawTarget: `Domain:target=TERMSRV/${target}`, type: 'domain-password', username,
@@ -19,11 +21,13 @@ describe('rules', () => {
     const entries = [e('web01.pamtest.local', 'PAMTEST\\alice', '2026-11-01T00:00:00Z'), e('web02', 'alice@pamtest.local', '2026-11-12T00:00:00Z')];
     const r = inspectCache({ entries, account: 'alice@pamtest.local', pwdLastSet: changed });
     expect(codes(r)).toEqual(['cache.stale-password']);
-    expect(JSON.parse(JSON.stringify(r.findings[0]!.evidence))).toMatchObject({ target: 'TERMSRV/web01.pamtest.local', lastWritten: '2026-11-01T00:00:00.000Z', passwordChangedAt: '2026-11-10T00:00:00.000Z', changeSource: 'the directory (pwdLastSet)' });
+    // evidence is JSON values: times are ISO strings already, as the LDAP validators' are
+    expect(r.findings[0]!.evidence).toMatchObject({ target: 'TERMSRV/web01.pamtest.local', lastWritten: '2026-11-01T00:00:00.000Z', passwordChangedAt: '2026-11-10T00:00:00.000Z', pwdLastSet: '2026-11-10T00:00:00.000Z', changeSource: 'the directory (pwdLastSet)' });
+    expect(JSON.parse(JSON.stringify(r.findings[0]!.evidence))).toEqual(r.findings[0]!.evidence);
     expect(r.findings[0]!.remediation[0]!.action).toContain('credgate cache purge --yes');
     const r2 = inspectCache({ entries, account: 'alice', pwdLastSet: changed, changedAt: new Date('2026-11-15T00:00:00Z') });
     expect(codes(r2)).toEqual(['cache.stale-password', 'cache.stale-password']);
-    expect(r2.findings[0]!.evidence.changeSource).toBe('the vault (last rotation)');
+    expect(r2.findings[0]!.evidence).toMatchObject({ changeSource: 'the vault (last rotation)', passwordChangedAt: '2026-11-15T00:00:00.000Z', pwdLastSet: '2026-11-10T00:00:00.000Z', vaultChangedAt: '2026-11-15T00:00:00.000Z' });
   });
 
   it('wrong-user, and the host filter with FQDN / short name / alias', () => {
@@ -204,5 +208,35 @@ describe('purge', () => {
     expect(rec.items.map((i) => i.result)).toEqual(['deleted', 'emitted']);
     expect(removed).toEqual(['keychain:s:a']);
     expect(cmdkeyCommands(mixed)).toHaveLength(1); // the keychain item is not a Credential Manager entry
+  });
+});
+
+describe('hasPurgeItems (inspect\'s exit code without building the plan)', () => {
+  it('agrees with planPurge on random fleets', () => {
+    const r = prng(5);
+    const users = ['PAMTEST\\alice', 'PAMTEST\\olduser', 'alice@pamtest.local'];
+    let both = { yes: 0, no: 0 };
+    for (let i = 0; i < 300; i++) {
+      const entries = Array.from({ length: r.int(12) }, () => e(r.pick(['web01', 'web01.pamtest.local', 'db02', '10.0.0.5']), r.pick(users), r.next() < 0.8 ? `2026-11-${String(1 + r.int(28)).padStart(2, '0')}T00:00:00Z` : undefined, r.pick(['WS1', 'WS2'])));
+      const found = inspectCache({ entries, account: 'alice', ...(r.next() < 0.5 ? { host: 'web01' } : {}), ...(r.next() < 0.7 ? { changedAt: new Date('2026-11-15T00:00:00Z') } : {}) }).findings;
+      const want = planPurge(found, entries).items.length > 0;
+      expect(hasPurgeItems(found, entries)).toBe(want);
+      both = want ? { ...both, yes: both.yes + 1 } : { ...both, no: both.no + 1 };
+    }
+    expect(both.yes).toBeGreaterThan(30);
+    expect(both.no).toBeGreaterThan(30);
+  });
+
+  it('findings whose evidence names no entry: false; a match after misses, or after many: true', () => {
+    const entries = [e('web01', 'PAMTEST\\alice', '2026-11-01T00:00:00Z', 'WS1')];
+    const ghost = (n: number) => finding('cache', 'cache.stale-password', 'error', 'x', { source: 'test', machine: 'WS9', rawTarget: `Domain:target=TERMSRV/ghost${n}` });
+    const real = finding('cache', 'cache.wrong-user', 'error', 'x', { source: 'test', machine: 'WS1', rawTarget: 'Domain:target=TERMSRV/web01' });
+    const other = finding('cache', 'cache.orphan', 'info', 'x', { source: 'test', machine: 'WS1', rawTarget: 'Domain:target=TERMSRV/web01' });
+    expect(hasPurgeItems([ghost(1), ghost(2), other], entries)).toBe(false);
+    expect(hasPurgeItems([ghost(1), real], entries)).toBe(true);
+    const many = Array.from({ length: 20 }, (_, k) => ghost(k));
+    expect(hasPurgeItems(many, entries)).toBe(false);
+    expect(hasPurgeItems([...many, real], entries)).toBe(true); // past the direct look-ups, the plan decides
+    expect(planPurge([...many, real], entries).items).toHaveLength(1);
   });
 });

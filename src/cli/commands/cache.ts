@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadCacheInputs, mergeSnapshots } from '../../cache/load.js';
 import { inspectCache } from '../../cache/staleness.js';
-import { planPurge, cmdkeyCommands, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
+import { planPurge, hasPurgeItems, cmdkeyCommands, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/collector.js';
 import type { CacheSnapshot, CacheSource } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
@@ -233,7 +233,7 @@ async function writeJson(out: Writable, obj: Record<string, unknown>, stream: Re
           // one compact element per line: a fleet's findings are tens of MB; indenting them costs
           // more than the inspection itself, and line-per-element output still greps and parses
           buf += `${i ? ',' : ''}\n    ${JSON.stringify(map ? map(v[i]) : v[i])}`;
-          await flush(false);
+          if (buf.length >= 65536) await flush(false); // not an await per element
         }
         buf += '\n  ]';
       }
@@ -288,10 +288,12 @@ export const cacheCommand: Command = {
     // the entries behind stale-password and wrong-user findings: inspect and purge exit 6 exactly
     // when there are any, whatever else was found (an unreachable probe or directory, a user not
     // found: those are still reported, each on its own line); without any, the most basic fault's code
-    const plan = planPurge(findings, snap.entries);
-    const exitCode = plan.items.length ? EXIT_CODES['stale-cache'] : verdict.exitCode === EXIT_CODES['stale-cache'] ? EXIT_CODES.ok : verdict.exitCode;
-    if (sub === 'inspect') {
-      const head = plan.items.length && verdict.exitCode !== EXIT_CODES['stale-cache']
+    // (inspect asks only whether the plan would be empty; purge builds it)
+    const plan = sub === 'purge' ? planPurge(findings, snap.entries) : undefined;
+    const purgeable = plan ? plan.items.length > 0 : hasPurgeItems(findings, snap.entries);
+    const exitCode = purgeable ? EXIT_CODES['stale-cache'] : verdict.exitCode === EXIT_CODES['stale-cache'] ? EXIT_CODES.ok : verdict.exitCode;
+    if (sub === 'inspect' || !plan) {
+      const head = purgeable && verdict.exitCode !== EXIT_CODES['stale-cache']
         ? headline(diagnose(findings.filter((f) => causeOf(f.code).category === 'stale-cache')), findings)
         : headline(verdict, findings);
       if (v.json) {
