@@ -21,8 +21,8 @@ export function loadCacheFile(file: string): CacheSnapshot {
   if (!st.isFile()) throw new CredgateError(`${file} is not a file.`, { code: 'INPUT_INVALID', details: { file } });
   if (st.size > MAX_INPUT_BYTES) throw new CredgateError(`${file} is ${st.size} bytes, over the ${MAX_INPUT_BYTES}-byte limit for one input; split it.`, { code: 'INPUT_INVALID', details: { file } });
   const buf = fs.readFileSync(file);
-  const { text } = decodeWindowsText(buf, file);
-  const head = text.replace(/^\uFEFF/, '').trimStart();
+  // what kind of file: its first few KB are enough (each reader decodes the whole file itself)
+  const head = decodeWindowsText(headBytes(buf), file).text.replace(/^\uFEFF/, '').trimStart();
   if (head.startsWith('{')) return readCollectorFile(file, buf);
   if (/^(Windows Registry Editor Version 5\.00|REGEDIT4)/.test(head)) {
     const r = parseRdpRegistryExport(buf, file);
@@ -33,6 +33,17 @@ export function loadCacheFile(file: string): CacheSnapshot {
     throw new CredgateError(`${file} is neither collector JSON, a registry export, nor cmdkey /list output.`, { code: 'INPUT_INVALID', details: { file } });
   }
   return { ...emptySnapshot(), entries: r.entries, warnings: r.warnings };
+}
+
+/**
+ * The first 4 KiB of a file, not cut inside a UTF-8 sequence (a split one would decode as U+FFFD
+ * and make the head look like OEM text); the UTF-16 decoder drops an odd last byte by itself.
+ */
+function headBytes(buf: Buffer, max = 4096): Buffer {
+  if (buf.length <= max) return buf;
+  let n = max;
+  while (n > max - 4 && (buf[n]! & 0xc0) === 0x80) n--; // buf[n] starts the next character
+  return buf.subarray(0, n);
 }
 
 export function mergeSnapshots(list: CacheSnapshot[]): CacheSnapshot {

@@ -67,8 +67,24 @@ export function normalizeTarget(raw: string): string {
   return t;
 }
 
+// a fleet's 100k entries name a few hundred hosts: their canonical forms are remembered (bounded)
+const canonicalHosts = new Map<string, string>();
+
+/** The canonical host of an RDP target (`TERMSRV/<host>`), undefined for other targets. */
+export function normalizedHostOf(target: string): string | undefined {
+  const h = termsrvHost(target);
+  if (!h) return undefined;
+  let c = canonicalHosts.get(h);
+  if (c === undefined) {
+    if (canonicalHosts.size >= 10_000) canonicalHosts.clear();
+    c = hostKey(h).canonical;
+    canonicalHosts.set(h, c);
+  }
+  return c;
+}
+
 /** `{ normalizedHost }` for an RDP target, `{}` otherwise: spread it into a new entry. */
 export function hostField(target: string): { normalizedHost?: string } {
-  const h = termsrvHost(target);
-  return h ? { normalizedHost: hostKey(h).canonical } : {};
+  const c = normalizedHostOf(target);
+  return c !== undefined ? { normalizedHost: c } : {};
 }
