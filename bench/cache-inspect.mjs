@@ -4,7 +4,8 @@
 //   1. the SDK: read the 1,000 collector files, then inspectCache over the whole fleet (account +
 //      inventory + pwdLastSet rules) and for one host;
 //   2. end to end: `credgate cache inspect --from <dir> --account ... --changed-at ... --inventory ...
-//      --json` as a user runs it (wall time of the process, its peak RSS, the size of its output).
+//      --json` as a user runs it (wall time of the process, its peak RSS, the size of its output);
+//   3. the same for `credgate cache purge ... --json` (the dry run: the whole plan and its commands).
 // Targets: inspect under 1 s, memory under 200 MB.
 // Usage: npx tsup && node bench/cache-inspect.mjs [machines=1000] [perMachine=100]
 import fs from 'node:fs';
@@ -65,13 +66,17 @@ try {
   }
   const sdk = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', dir], { timeout: 120_000 }).toString());
   console.log(JSON.stringify(sdk));
-  console.log(JSON.stringify(await endToEnd(dir, hosts)));
+  console.log(JSON.stringify(await endToEnd(dir, hosts, 'inspect')));
+  console.log(JSON.stringify(await endToEnd(dir, hosts, 'purge')));
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** The CLI over the fleet directory in a child process: wall time, that process's peak RSS, its output. */
-async function endToEnd(fleet, hosts) {
+/**
+ * The CLI over the fleet directory in a child process: wall time, that process's peak RSS, its output.
+ * sub = inspect, or purge (the dry run: the plan of every stale entry and its cmdkey command).
+ */
+async function endToEnd(fleet, hosts, sub) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-cli-'));
   try {
     const inventory = path.join(work, 'inventory.txt');
@@ -80,7 +85,7 @@ async function endToEnd(fleet, hosts) {
     const hook = path.join(work, 'rss-hook.mjs');
     const rssFile = path.join(work, 'rss.txt');
     fs.writeFileSync(hook, `import fs from 'node:fs';\nprocess.on('exit', () => fs.writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
-    const args = ['--import', pathToFileURL(hook).href, path.join(root, 'bin', 'credgate.mjs'), 'cache', 'inspect', '--from', fleet,
+    const args = ['--import', pathToFileURL(hook).href, path.join(root, 'bin', 'credgate.mjs'), 'cache', sub, '--from', fleet,
       '--account', 'PAMTEST\\svc-rdp', '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--json'];
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -97,10 +102,11 @@ async function endToEnd(fleet, hosts) {
     const out = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     const rssMB = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
     const counts = {};
-    for (const f of out.findings) counts[f.code] = (counts[f.code] ?? 0) + 1;
+    for (const f of out.findings ?? out.plan.items) counts[f.code ?? f.rule] = (counts[f.code ?? f.rule] ?? 0) + 1;
     return {
-      bench: 'cache-inspect-cli', command: 'credgate cache inspect --from <dir of 1,000 files> --account --changed-at --inventory --json',
-      exitCode: code, considered: out.considered, findings: counts, outputMB: Math.round(bytes / 1048576), wallMs: Math.round(wallMs), peakRssMB: Math.round(rssMB),
+      bench: `cache-${sub}-cli`, command: `credgate cache ${sub} --from <dir of 1,000 files> --account --changed-at --inventory --json`,
+      exitCode: code, ...(sub === 'inspect' ? { considered: out.considered, findings: counts } : { planned: counts, commands: out.commands.length }),
+      outputMB: Math.round(bytes / 1048576), wallMs: Math.round(wallMs), peakRssMB: Math.round(rssMB),
       ...(stderr ? { stderr: stderr.slice(0, 300) } : {}), pass: code === 6 && rssMB < 200,
     };
   } finally {

@@ -38,31 +38,48 @@ export const PURGE_RULES: ReadonlySet<string> = new Set(['cache.stale-password',
 /** Plan from inspect findings: only entries named by a purge-worthy rule, each once. */
 export function planPurge(findings: readonly Finding[], entries: readonly CachedCredential[]): PurgePlan {
   const items: PurgeItem[] = [];
-  const seen = new Set<string>();
-  // index once: a fleet has 100k entries and may have tens of thousands of findings
-  const idx = (source: unknown, machine: unknown, raw: unknown) => `${String(source)}\u0000${String(machine ?? '')}\u0000${String(raw)}`;
-  let byKey: Map<string, CachedCredential> | undefined;
+  // index once, by source → machine → raw target (nested maps: no 100k joined key strings), the
+  // first entry of each; a fleet has 100k entries and may have tens of thousands of findings
+  let index: Map<string, Map<string, Map<string, CachedCredential>>> | undefined;
+  const seen = new Map<string, Map<string, Set<string>>>(); // machine → windows user → type + raw target
   for (const f of findings) {
     if (!PURGE_RULES.has(f.code)) continue;
     const ev = f.evidence;
-    if (!byKey) {
-      byKey = new Map();
+    if (!index) {
+      index = new Map();
       for (const x of entries) {
-        const k = idx(x.source, x.machine, x.rawTarget);
-        if (!byKey.has(k)) byKey.set(k, x);
+        const source = String(x.source), machine = String(x.machine ?? ''), raw = String(x.rawTarget);
+        let byMachine = index.get(source);
+        if (!byMachine) index.set(source, (byMachine = new Map()));
+        let byRaw = byMachine.get(machine);
+        if (!byRaw) byMachine.set(machine, (byRaw = new Map()));
+        if (!byRaw.has(raw)) byRaw.set(raw, x);
       }
     }
-    const e = byKey.get(idx(ev.source, ev.machine, ev.rawTarget));
+    const e = index.get(String(ev.source))?.get(String(ev.machine ?? ''))?.get(String(ev.rawTarget));
     if (!e) continue;
-    const key = `${e.machine ?? ''}\u0000${e.windowsUser ?? ''}\u0000${e.type}\u0000${e.rawTarget}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    items.push({
-      ...(e.machine ? { machine: e.machine } : {}), ...(e.windowsUser ? { windowsUser: e.windowsUser } : {}),
-      target: e.target, rawTarget: e.rawTarget, type: e.type, ...(e.username ? { username: e.username } : {}),
-      ...(e.lastWritten ? { lastWritten: e.lastWritten.toISOString() } : {}), source: e.source,
-      rule: f.code, reason: f.message, evidence: ev,
-    });
+    // the same Credential Manager entry (one machine's user, type and target) is planned once
+    let users = seen.get(e.machine ?? '');
+    if (!users) seen.set(e.machine ?? '', (users = new Map()));
+    let keys = users.get(e.windowsUser ?? '');
+    if (!keys) users.set(e.windowsUser ?? '', (keys = new Set()));
+    const key = `${e.type}\u0000${e.rawTarget}`;
+    if (keys.has(key)) continue;
+    keys.add(key);
+    // field by field, in the order the JSON shows them (no spread objects: tens of thousands of items)
+    const item = {} as PurgeItem;
+    if (e.machine) item.machine = e.machine;
+    if (e.windowsUser) item.windowsUser = e.windowsUser;
+    item.target = e.target;
+    item.rawTarget = e.rawTarget;
+    item.type = e.type;
+    if (e.username) item.username = e.username;
+    if (e.lastWritten) item.lastWritten = e.lastWritten.toISOString();
+    item.source = e.source;
+    item.rule = f.code;
+    item.reason = f.message;
+    item.evidence = ev;
+    items.push(item);
   }
   return { createdAt: new Date().toISOString(), items };
 }
@@ -87,8 +104,10 @@ export function hasPurgeItems(findings: readonly Finding[], entries: readonly Ca
 
 /** Items a Credential Manager command can address (not keychain entries). */
 function credmanItems(plan: PurgePlan): PurgeItem[] {
-  return plan.items.filter((i) => i.source !== 'keychain');
+  return plan.items.filter(isCredmanItem);
 }
+
+const isCredmanItem = (i: PurgeItem): boolean => i.source !== 'keychain';
 
 const CRED_PREFIX = /^(Domain|LegacyGeneric|Generic)\s*:\s*target=(.*)$/is;
 
@@ -150,15 +169,20 @@ function remText(s: string): string {
  * PowerShell script does.
  */
 export function cmdkeyCommands(plan: PurgePlan): string[] {
-  return credmanItems(plan).map((i) => {
+  return [...eachCmdkeyCommand(plan)];
+}
+
+/** cmdkeyCommands one at a time (a fleet's plan has tens of thousands: written as they are made). */
+export function* eachCmdkeyCommand(plan: PurgePlan): Generator<string> {
+  for (const i of plan.items) {
+    if (!isCredmanItem(i)) continue;
     const rem = i.machine ? `REM ${remText(i.machine)}${i.windowsUser ? ` (${remText(i.windowsUser)})` : ''}: ${remText(i.rule)}\r\n` : '';
     const t = cmdkeyTarget(i);
     const arg = t === undefined ? undefined : cmdArg(t);
     if (arg === undefined) {
-      return `${rem}REM skipped ${remText(i.target)}: ${t === undefined ? 'its credential type is unknown' : 'the target cannot be quoted safely for cmd.exe'}; use the PowerShell script`;
-    }
-    return `${rem}cmdkey /delete:${arg}`;
-  });
+      yield `${rem}REM skipped ${remText(i.target)}: ${t === undefined ? 'its credential type is unknown' : 'the target cannot be quoted safely for cmd.exe'}; use the PowerShell script`;
+    } else yield `${rem}cmdkey /delete:${arg}`;
+  }
 }
 
 /**
@@ -292,7 +316,7 @@ export async function executePurge(plan: PurgePlan, o: ExecutePurgeOptions): Pro
   const mode = live === 0 ? 'emit' : live === plan.items.length ? 'delete' : 'mixed';
   const record: AuditRecord = { at: new Date().toISOString(), machine: os.hostname(), by: safeUser(), mode, items: plan.items.map((i) => ({ ...i })) };
   try {
-    fs.appendFileSync(o.auditFile, JSON.stringify({ ...record, phase: 'planned' }) + '\n', { mode: 0o600 });
+    appendAuditLine(o.auditFile, record, 'planned');
   } catch (e) {
     throw new CredgateError(`Cannot write the audit record to ${o.auditFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}); nothing was deleted.`, { code: 'CONFIG_INVALID', cause: e });
   }
@@ -310,9 +334,36 @@ export async function executePurge(plan: PurgePlan, o: ExecutePurgeOptions): Pro
         item.error = e instanceof Error ? e.message : String(e);
       }
     }
-    fs.appendFileSync(o.auditFile, JSON.stringify({ ...record, phase: 'done' }) + '\n');
+    appendAuditLine(o.auditFile, record, 'done');
   }
   return record;
+}
+
+/**
+ * Append `{...record, phase}` as one JSON line, in the same key order, its items written as they are
+ * serialised (a fleet's record is tens of MB: never one string). The file is created 0600.
+ */
+function appendAuditLine(file: string, record: AuditRecord, phase: 'planned' | 'done'): void {
+  const fd = fs.openSync(file, 'a', 0o600);
+  try {
+    const { items, ...head } = record;
+    let buf = `${JSON.stringify(head).slice(0, -1)},"items":[`;
+    for (let k = 0; k < items.length; k++) {
+      buf += `${k ? ',' : ''}${JSON.stringify(items[k])}`;
+      if (buf.length >= 65536) {
+        writeAll(fd, buf);
+        buf = '';
+      }
+    }
+    writeAll(fd, `${buf}],"phase":${JSON.stringify(phase)}}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, text: string): void {
+  const b = Buffer.from(text, 'utf8');
+  for (let off = 0; off < b.length; ) off += fs.writeSync(fd, b, off, b.length - off);
 }
 
 function safeUser(): string {

@@ -265,6 +265,56 @@ describe('credgate cache', () => {
     expect(fs.readFileSync(path.join(dir, 'purge.ps1'), 'utf8')).toContain("Target = 'TERMSRV/web01'; Type = 2; UserName = 'PAMTEST\\olduser'; LastWrittenMs = -2");
   });
 
+  it('purge --json over a fleet: the plan, its commands and the audit line agree, item for item, written as streamed lines', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-purge-fleet-'));
+    try {
+      const fleet = path.join(dir, 'fleet');
+      fs.mkdirSync(fleet);
+      for (let m = 0; m < 40; m++) {
+        fs.writeFileSync(path.join(fleet, `ws${m}.json`), JSON.stringify({
+          schema: 'credgate-collector/1', machine: `WS-${m}`, user: 'PAMTEST\\admin',
+          credentials: Array.from({ length: 30 }, (_, k) => ({ target: `Domain:target=TERMSRV/srv${k}.pamtest.local`, type: 'domain-password', userName: 'PAMTEST\\svc-rdp', lastWritten: `2026-10-${String(1 + (k % 28)).padStart(2, '0')}T00:00:00Z` })),
+        }));
+      }
+      const args = ['cache', 'purge', '--from', fleet, '--account', 'PAMTEST\\svc-rdp', '--changed-at', '2026-10-15T00:00:00Z', '--json'];
+      const dry = await runCli(args, { cwd: dir });
+      expect(dry.code).toBe(6);
+      // entries written before Oct 15: days 1..14 of each machine's 30 (k % 28 < 14)
+      const stale = 40 * Array.from({ length: 30 }, (_, k) => k % 28).filter((d) => d < 14).length;
+      expect(dry.json.dryRun).toBe(true);
+      expect(dry.json.plan.items).toHaveLength(stale);
+      expect(dry.json.commands).toHaveLength(stale);
+      expect(dry.json.commands[0]).toBe('REM WS-0 (PAMTEST\\admin): cache.stale-password\r\ncmdkey /delete:Domain:target=TERMSRV/srv0.pamtest.local');
+      // each planned item and each command on a line of its own, nested at its depth
+      expect(dry.stdout.split('\n').filter((l) => l.startsWith('      {"machine":"WS-'))).toHaveLength(stale);
+      expect(dry.stdout.split('\n').filter((l) => l.startsWith('    "REM WS-'))).toHaveLength(stale);
+      expect(fs.readdirSync(dir)).toEqual(['fleet']);
+
+      const yes = await runCli([...args, '--yes', '--audit', path.join(dir, 'audit.jsonl')], { cwd: dir });
+      expect(yes.code).toBe(0);
+      expect(yes.json.mode).toBe('emit');
+      expect(yes.json.items).toHaveLength(stale);
+      expect(yes.json.commands).toEqual(dry.json.commands);
+      const lines = fs.readFileSync(path.join(dir, 'audit.jsonl'), 'utf8').split('\n');
+      expect(lines.at(-1)).toBe('');
+      expect(lines).toHaveLength(2); // emit mode: the planned record only, one JSON line
+      const rec = JSON.parse(lines[0]!);
+      expect(Object.keys(rec)).toEqual(['at', 'machine', 'by', 'mode', 'items', 'phase']);
+      expect(rec.phase).toBe('planned');
+      expect(rec.items.map((i: { rawTarget: string; machine: string }) => `${i.machine} ${i.rawTarget}`)).toEqual(dry.json.plan.items.map((i: { rawTarget: string; machine: string }) => `${i.machine} ${i.rawTarget}`));
+      expect(fs.statSync(path.join(dir, 'audit.jsonl')).mode & 0o777).toBe(0o600);
+
+      // nothing stale: empty lists, written as such
+      const none = await runCli(['cache', 'purge', '--from', fleet, '--account', 'PAMTEST\\svc-rdp', '--changed-at', '2026-09-01T00:00:00Z', '--json'], { cwd: dir });
+      expect(none.code).toBe(0);
+      expect(none.stdout).toContain('"items": []');
+      expect(none.stdout).toContain('"commands": []');
+      expect(none.json.plan.items).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('collector prints the PowerShell script, which never touches CredentialBlob contents', async () => {
     const r = await runCli(['cache', 'collector']);
     expect(r.code).toBe(0);

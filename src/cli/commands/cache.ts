@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadCacheInputs, mergeSnapshots } from '../../cache/load.js';
 import { inspectCache } from '../../cache/staleness.js';
-import { planPurge, hasPurgeItems, cmdkeyCommands, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
+import { planPurge, hasPurgeItems, eachCmdkeyCommand, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/collector.js';
 import type { CacheSnapshot, CacheSource } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
@@ -206,41 +206,51 @@ function providerFailure(e: unknown, v: Record<string, unknown>, io: CliIO): num
   return EXIT_CODES.provider;
 }
 
+/** Which arrays writeJson streams: a key maps to the element map (or undefined), or to the spec of a nested object. */
+type StreamSpec = { [key: string]: ((x: never) => unknown) | undefined | StreamSpec };
+
 /**
- * JSON.stringify(obj, null, 2), written as it is made: the elements of the arrays named in `stream`
- * one at a time (mapped, when a map is given), in chunks of about 64 KiB, waiting for the stream to
- * drain. A fleet's findings (tens of thousands) are never one string, nor copied into a second array.
+ * JSON.stringify(obj, null, 2), written as it is made: the elements of the arrays (or iterators) named in `stream`
+ * (at the top level, or inside nested objects given a spec of their own) one at a time, mapped when
+ * a map is given, in chunks of about 64 KiB, waiting for the stream to drain. A fleet's findings or
+ * purge plan (tens of thousands of items) are never one string, nor copied into a second array.
  */
-async function writeJson(out: Writable, obj: Record<string, unknown>, stream: Record<string, ((x: never) => unknown) | undefined> = {}): Promise<void> {
-  let buf = '{';
-  const flush = async (force: boolean) => {
-    if (!force && buf.length < 65536) return;
+async function writeJson(out: Writable, obj: Record<string, unknown>, stream: StreamSpec = {}): Promise<void> {
+  let buf = '';
+  const flush = async () => {
     const ok = out.write(buf);
     buf = '';
     if (!ok) await once(out, 'drain');
   };
-  let first = true;
-  for (const [k, v] of Object.entries(obj)) {
-    if (v === undefined || typeof v === 'function') continue;
-    buf += `${first ? '' : ','}\n  ${JSON.stringify(k)}: `;
-    first = false;
-    if (k in stream && Array.isArray(v)) {
-      const map = stream[k] as ((x: unknown) => unknown) | undefined;
-      if (!v.length) buf += '[]';
-      else {
-        buf += '[';
-        for (let i = 0; i < v.length; i++) {
+  // an array, or an iterator that makes the elements as they are written (never a string)
+  const isList = (x: unknown): x is Iterable<unknown> => Array.isArray(x) || (!!x && typeof x === 'object' && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function' && !isPlain(x));
+  const isPlain = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
+  const writeObject = async (o: Record<string, unknown>, spec: StreamSpec, pad: string): Promise<void> => {
+    buf += '{';
+    let first = true;
+    for (const [k, v] of Object.entries(o)) {
+      if (v === undefined || typeof v === 'function') continue;
+      buf += `${first ? '' : ','}\n${pad}  ${JSON.stringify(k)}: `;
+      first = false;
+      const sub = spec[k];
+      if (k in spec && isList(v) && typeof sub !== 'object') {
+        const map = sub as ((x: unknown) => unknown) | undefined;
+        let n = 0;
+        for (const x of v) {
           // one compact element per line: a fleet's findings are tens of MB; indenting them costs
           // more than the inspection itself, and line-per-element output still greps and parses
-          buf += `${i ? ',' : ''}\n    ${JSON.stringify(map ? map(v[i]) : v[i])}`;
-          if (buf.length >= 65536) await flush(false); // not an await per element
+          buf += `${n++ ? ',' : '['}\n${pad}    ${JSON.stringify(map ? map(x) : x)}`;
+          if (buf.length >= 65536) await flush(); // not an await per element
         }
-        buf += '\n  ]';
-      }
-    } else buf += JSON.stringify(v, null, 2).replace(/\n/g, '\n  ');
-  }
-  buf += first ? '}\n' : '\n}\n';
-  await flush(true);
+        buf += n ? `\n${pad}  ]` : '[]';
+      } else if (sub && typeof sub === 'object' && isPlain(v)) await writeObject(v, sub, `${pad}  `);
+      else buf += JSON.stringify(v, null, 2).replace(/\n/g, `\n${pad}  `);
+    }
+    buf += first ? '}' : `\n${pad}}`;
+  };
+  await writeObject(obj, stream, '');
+  buf += '\n';
+  await flush();
 }
 
 /** Purge results and what is left to the emitted commands. */
@@ -323,7 +333,7 @@ export const cacheCommand: Command = {
       for (const f of faults) io.stderr.write(`credgate: ${f.message} [${f.code}]\n`);
     }
     if (!v.yes) {
-      if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: cmdkeyCommands(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { faults: undefined });
+      if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: eachCmdkeyCommand(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { plan: { items: undefined }, commands: undefined, faults: undefined });
       else {
         io.stdout.write(`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
         if (!plan.items.length) io.stdout.write('  nothing to purge\n');
@@ -335,7 +345,7 @@ export const cacheCommand: Command = {
     const record = await executePurge(plan, { yes: true, auditFile: audit, sources });
     const left = emittedPlan(plan, record.items);
     const script = powershellScript(left);
-    const commands = cmdkeyCommands(left);
+    const commands = eachCmdkeyCommand(left); // written as they are made (JSON or .cmd lines)
     if (v['script-out']) fs.writeFileSync(String(v['script-out']), script);
     const failed = record.items.filter((i) => i.result === 'failed');
     if (v.json) {
