@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { waitFor, ephemeralPortRange, alive } from './proc.mjs';
+import { waitFor, ephemeralPortRange, alive, startDaemon } from './proc.mjs';
+import { startPart, recordPid, PORT_TAKEN } from './lab.mjs';
 import { rpcPortRange } from './samba.mjs';
 import { samba } from './state.js';
 
@@ -66,5 +67,45 @@ describe('lab start-up', () => {
     expect(ports.some((p) => p >= a && p <= b)).toBe(true); // the RPC endpoints moved, not vanished
     expect(ports.filter((p) => p >= lo && p <= hi)).toEqual([]);
     expect(fs.readFileSync(s.smbConf, 'utf8')).toMatch(new RegExp(`rpc server dynamic port range = ${a}-${b}`));
+  });
+
+  it('startPart: a start that lost a port is stopped (by its recorded PIDs) and tried once more; other failures are not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-part-'));
+    const logs: string[] = [];
+    const spawned: number[] = [];
+    let calls = 0;
+    const flaky = {
+      async start({ dir: d }: { dir: string }) {
+        calls++;
+        const pid = startDaemon('sleep', ['30'], { logFile: path.join(d, 'x.log') });
+        recordPid(d, pid);
+        spawned.push(pid);
+        fs.writeFileSync(path.join(d, 'marker'), String(calls));
+        if (calls === 1) throw new Error('lab: process 1 exited\n--- log\ndaemon: bind(7) failed errno=98 (Address already in use)');
+        return { pids: [pid] };
+      },
+    };
+    try {
+      const state = await startPart(flaky, dir, (m: string) => logs.push(m));
+      expect(calls).toBe(2);
+      expect(state.pids).toEqual([spawned[1]]);
+      expect(alive(spawned[0]!)).toBe(false); // the first attempt's daemon was stopped
+      expect(alive(spawned[1]!)).toBe(true);
+      expect(fs.readFileSync(path.join(dir, 'marker'), 'utf8')).toBe('2'); // a clean directory
+      expect(logs).toEqual(['a port it needed was taken (daemon: bind(7) failed errno=98 (Address already in use)); starting it once more']);
+
+      calls = 0;
+      const broken = { start: async () => { calls++; throw new Error('lab: slapd is not installed'); } };
+      await expect(startPart(broken, dir, () => {})).rejects.toThrow('not installed');
+      expect(calls).toBe(1);
+      const always = { start: async () => { calls++; throw new Error('NT_STATUS_ADDRESS_ALREADY_ASSOCIATED'); } };
+      calls = 0;
+      await expect(startPart(always, dir, () => {})).rejects.toThrow('ALREADY_ASSOCIATED');
+      expect(calls).toBe(2);
+      expect(PORT_TAKEN.test('connect ECONNREFUSED 127.0.0.1:636')).toBe(false);
+    } finally {
+      for (const pid of spawned) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -68,14 +68,7 @@ export async function up(names = PARTS, { log = (m) => process.stderr.write(m + 
       fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(dir, { recursive: true });
       const t0 = Date.now();
-      let state;
-      try {
-        state = await mod.start({ dir, log: (m) => log(`lab: ${name}: ${m}`) });
-      } catch (e) {
-        // a half-started part records its pids in partial-pids.json; stop them
-        await stopPartial(dir);
-        throw e;
-      }
+      const state = await startPart(mod, dir, (m) => log(`lab: ${name}: ${m}`));
       state.startedAt = new Date().toISOString();
       state.startMs = Date.now() - t0;
       timings[name] = state.startMs;
@@ -103,6 +96,30 @@ export async function up(names = PARTS, { log = (m) => process.stderr.write(m + 
   }
   return { started, timings };
 }
+
+/**
+ * mod.start in dir; when it fails, the PIDs it recorded are stopped. A start that failed because a
+ * port was taken between choosing it and the server binding it (another process's listen(0) or
+ * outgoing connection) is tried once more, from a clean directory; any other failure is thrown.
+ */
+export async function startPart(mod, dir, log) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await mod.start({ dir, log });
+    } catch (e) {
+      // a half-started part records its pids in partial-pids.json; stop them
+      await stopPartial(dir);
+      if (attempt > 1 || !PORT_TAKEN.test(e instanceof Error ? e.message : String(e))) throw e;
+      log(`a port it needed was taken (${firstLine(e)}); starting it once more`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+    }
+  }
+}
+
+/** What a server logs when a port it wants is taken (Samba, slapd, FreeRDP, Node). */
+export const PORT_TAKEN = /ADDRESS_ALREADY_ASSOCIATED|address already in use|EADDRINUSE|errno[ =]98\b/i;
+const firstLine = (e) => String(e instanceof Error ? e.message : e).split('\n').find((l) => PORT_TAKEN.test(l))?.trim().slice(0, 200) ?? '';
 
 /**
  * One starter per part across processes (two test runs, or a run and `lab:up`): a lock file
