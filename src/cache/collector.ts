@@ -72,19 +72,23 @@ Write-Host "credgate collector: $(@($creds).Count) credential(s), $(@($servers).
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
 
+const MAX_CREDENTIALS = 100_000;
+const Credential = z.object({
+  target: z.string().min(1).max(32767),
+  type: z.string().max(64).nullish(),
+  userName: z.string().max(512).nullish(),
+  lastWritten: isoDate.nullish(),
+  persist: z.enum(['session', 'local-machine', 'enterprise']).nullish(),
+  comment: z.string().max(4096).nullish(),
+}).passthrough();
+type Credential = z.infer<typeof Credential>;
+
 const CollectorFile = z.object({
   schema: z.literal(COLLECTOR_SCHEMA),
   machine: z.string().min(1).max(255),
   user: z.string().max(512).optional(),
   collectedAt: isoDate.optional(),
-  credentials: z.array(z.object({
-    target: z.string().min(1).max(32767),
-    type: z.string().max(64).nullish(),
-    userName: z.string().max(512).nullish(),
-    lastWritten: isoDate.nullish(),
-    persist: z.enum(['session', 'local-machine', 'enterprise']).nullish(),
-    comment: z.string().max(4096).nullish(),
-  }).passthrough()).max(100_000),
+  credentials: z.array(Credential).max(MAX_CREDENTIALS),
   rdpServers: z.array(z.object({
     server: z.string().min(1).max(1024),
     usernameHint: z.string().max(512).nullish(),
@@ -93,6 +97,34 @@ const CollectorFile = z.object({
   mru: z.array(z.string().max(1024)).max(100).default([]),
 });
 
+/** The file with its credentials unchecked: they are then checked by plainlyValidCredentials, or by zod. */
+const CollectorHead = CollectorFile.extend({ credentials: z.array(z.unknown()).max(MAX_CREDENTIALS) });
+const PERSIST: ReadonlySet<unknown> = new Set(['session', 'local-machine', 'enterprise']);
+const optionalString = (v: unknown, max: number) => v === undefined || v === null || (typeof v === 'string' && v.length <= max);
+
+/**
+ * True only for credentials the Credential schema accepts as they are (a fleet has 100k of them:
+ * zod over each costs about as much as reading the files). Anything else, false, and zod itself
+ * decides and words the error; so this may be stricter than the schema, never looser (a test
+ * checks it against the schema on random rows).
+ */
+export function plainlyValidCredentials(list: readonly unknown[]): list is Credential[] {
+  for (const c of list) {
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) return false;
+    const r = c as Record<string, unknown>;
+    const t = r.target;
+    if (typeof t !== 'string' || t.length < 1 || t.length > 32767) return false;
+    if (!optionalString(r.type, 64) || !optionalString(r.userName, 512) || !optionalString(r.comment, 4096)) return false;
+    const lw = r.lastWritten;
+    if (!(lw === undefined || lw === null || (typeof lw === 'string' && !Number.isNaN(Date.parse(lw))))) return false;
+    const p = r.persist;
+    if (!(p === undefined || p === null || PERSIST.has(p))) return false;
+  }
+  return true;
+}
+
+/** The Credential schema's verdict on one row (for the test of plainlyValidCredentials). */
+export const credentialSchemaAccepts = (row: unknown): boolean => Credential.safeParse(row).success;
 
 /** Read one collector JSON file into a snapshot; a bad file is an INPUT_INVALID error naming the path and field. */
 export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
@@ -112,7 +144,10 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
     const line = pos >= 0 ? lineColumn(text, pos).line : undefined;
     throw new CredgateError(`${file}${line ? `:${line}` : ''} is not valid JSON (${(e as Error).message.replace(/^.*?: /, '').slice(0, 120)}); re-run the collector or fix the file.`, { code: 'INPUT_INVALID', details: { file, ...(line ? { line } : {}) } });
   }
-  const r = CollectorFile.safeParse(json);
+  const head = CollectorHead.safeParse(json);
+  const r = head.success && plainlyValidCredentials(head.data.credentials)
+    ? { success: true as const, data: head.data as z.infer<typeof CollectorFile> }
+    : CollectorFile.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0]!;
     throw new CredgateError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}; this is not a credgate collector file (schema ${COLLECTOR_SCHEMA}).`, { code: 'INPUT_INVALID', details: { file, path: i.path.join('.') } });

@@ -9,6 +9,7 @@ import { hostKey, hostMatcher, sameHost } from '../../src/cache/hosts.js';
 import { normalizeTarget, termsrvHost } from '../../src/cache/types.js';
 import { isWellFormed, keychainRawTarget, parseKeychainRawTarget } from '../../src/cache/keychain.js';
 import { loadCacheFile } from '../../src/cache/load.js';
+import { plainlyValidCredentials, credentialSchemaAccepts } from '../../src/cache/collector.js';
 import { cmdkeyCommands, powershellScript, psString, type PurgePlan, type PurgeItem } from '../../src/cache/purge.js';
 import { isCredgateError } from '../../src/core/errors.js';
 import { prng } from '../helpers/prng.js';
@@ -233,3 +234,37 @@ describe('fuzz: emitted purge scripts from hostile plans', () => {
     }
   });
 });
+
+describe('fuzz: the collector\'s fast credential check never accepts what the schema refuses', () => {
+  it('random rows near every limit: plainlyValidCredentials ⇒ the zod schema accepts; valid rows take the fast path', () => {
+    const r = prng(11);
+    const str = (n: number) => 'x'.repeat(n);
+    const values: Record<string, unknown[]> = {
+      target: [undefined, null, '', 'TERMSRV/web01', str(32767), str(32768), 5, {}, ['a']],
+      type: [undefined, null, '', 'domain-password', str(64), str(65), 1, true],
+      userName: [undefined, null, '', 'PAMTEST\\alice', str(512), str(513), 0, []],
+      lastWritten: [undefined, null, '', '2026-11-01T00:00:00Z', '2026-11-01', 'not a date', '1601-01-01T00:00:00Z', 1700000000000, '2026-13-45T99:00:00Z'],
+      persist: [undefined, null, '', 'session', 'local-machine', 'enterprise', 'Session', 'forever', 2],
+      comment: [undefined, null, '', 'x', str(4096), str(4097), false],
+      extra: [undefined, 'kept', 7, { nested: true }],
+    };
+    let fast = 0;
+    let schemaOnly = 0;
+    for (let i = 0; i < 5000; i++) {
+      const row: Record<string, unknown> = {};
+      for (const [k, vs] of Object.entries(values)) {
+        const v = r.pick(vs);
+        if (v !== undefined || r.next() < 0.5) row[k] = v;
+      }
+      const shape = r.next() < 0.03 ? r.pick([null, 'row', 5, [row]]) : row;
+      const quick = plainlyValidCredentials([shape]);
+      const schema = credentialSchemaAccepts(shape);
+      if (quick) expect(schema, JSON.stringify(shape)?.slice(0, 200)).toBe(true);
+      if (quick) fast++;
+      else if (schema) schemaOnly++;
+    }
+    expect(fast).toBeGreaterThan(50); // the fast path is taken, not just safe (108 of these 5,000 rows are valid)
+    expect(schemaOnly).toBe(0); // and on these rows it is exactly the schema
+  });
+});
+
