@@ -70,6 +70,19 @@ export function sameAccount(a: string, b: string): boolean {
 
 // evidence holds JSON values, times as ISO strings (as the LDAP validators' evidence does): a
 // fleet's findings are written as tens of MB of JSON, and Date objects make that a slow path
+/** sameAccount(x, account) with the account parsed once and each user name judged once (a fleet repeats a few names 100k times). */
+function accountMatcher(account: string): (name: string) => boolean {
+  const seen = new Map<string, boolean>();
+  return (name) => {
+    let same = seen.get(name);
+    if (same === undefined) {
+      if (seen.size >= 10_000) seen.clear();
+      seen.set(name, (same = sameAccount(name, account)));
+    }
+    return same;
+  };
+}
+
 function entryEvidence(e: CachedCredential): Record<string, unknown> {
   const ev: Record<string, unknown> = { target: e.target, rawTarget: e.rawTarget, source: e.source };
   if (e.username) ev.username = e.username;
@@ -113,6 +126,7 @@ export function inspectCache(input: InspectInput): InspectResult {
   const byMachine = new Map<string, Item[]>();
   let considered = 0;
   const keyOf = hostKeys();
+  const isAccount = input.account ? accountMatcher(input.account) : undefined;
   const isHost = hostFilter ? hostMatcher(hostFilter, aliases) : undefined;
   const inInventory = input.inventory ? inventoryMatcher(input.inventory, keyOf) : undefined;
   for (const e of input.entries) {
@@ -142,7 +156,7 @@ export function inspectCache(input: InspectInput): InspectResult {
       // --account is the account the vault says to use for --host: without a host it says nothing
       // about the user cached for any other host, so wrong-user needs the host (a purge must not
       // delete other hosts' credentials)
-      const otherUser = !!(input.account && e.username && !sameAccount(e.username, input.account));
+      const otherUser = !!(isAccount && e.username && !isAccount(e.username));
       if (otherUser && hostFilter) {
         const ev = entryEvidence(e);
         ev.expectedAccount = input.account;
@@ -190,7 +204,7 @@ export function inspectCache(input: InspectInput): InspectResult {
   for (const h of input.hints ?? []) {
     if (isHost && !isHost(keyOf(h.server))) continue;
     const where = h.machine ? `${h.machine}: ` : '';
-    if (input.account && h.usernameHint && !sameAccount(h.usernameHint, input.account)) {
+    if (isAccount && h.usernameHint && !isAccount(h.usernameHint)) {
       findings.push(finding(SRC, 'cache.username-hint-mismatch', 'warning', `${where}the RDP client remembers ${h.usernameHint} for ${h.server}, not ${input.account}; users will be offered the wrong account.`, { server: h.server, usernameHint: h.usernameHint, expectedAccount: input.account, source: h.source, ...(h.machine ? { machine: h.machine } : {}) }, [
         { action: `Clear the hint: reg delete "HKCU\\Software\\Microsoft\\Terminal Server Client\\Servers\\${h.server}" /v UsernameHint /f`, owner: 'client' },
       ]));
