@@ -21,8 +21,11 @@ export function loadCacheFile(file: string): CacheSnapshot {
   if (!st.isFile()) throw new CredgateError(`${file} is not a file.`, { code: 'INPUT_INVALID', details: { file } });
   if (st.size > MAX_INPUT_BYTES) throw new CredgateError(`${file} is ${st.size} bytes, over the ${MAX_INPUT_BYTES}-byte limit for one input; split it.`, { code: 'INPUT_INVALID', details: { file } });
   const buf = fs.readFileSync(file);
-  // what kind of file: its first few KB are enough (each reader decodes the whole file itself)
-  const head = decodeWindowsText(headBytes(buf), file).text.replace(/^\uFEFF/, '').trimStart();
+  // what kind of file: its first few KB are enough (each reader decodes the whole file itself),
+  // unless they are all blank
+  const first = headBytes(buf);
+  let head = decodeWindowsText(first, file).text.replace(/^\uFEFF/, '').trimStart();
+  if (!head && first.length < buf.length) head = decodeWindowsText(buf, file).text.replace(/^\uFEFF/, '').trimStart();
   if (head.startsWith('{')) return readCollectorFile(file, buf);
   if (/^(Windows Registry Editor Version 5\.00|REGEDIT4)/.test(head)) {
     const r = parseRdpRegistryExport(buf, file);

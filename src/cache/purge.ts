@@ -340,30 +340,45 @@ export async function executePurge(plan: PurgePlan, o: ExecutePurgeOptions): Pro
 }
 
 /**
- * Append `{...record, phase}` as one JSON line, in the same key order, its items written as they are
- * serialised (a fleet's record is tens of MB: never one string). The file is created 0600.
+ * Append `{...record, phase}` as one JSON line, in the same key order. Its items are serialised one
+ * at a time into buffers (a fleet's record is tens of MB: never one string) and the line goes out
+ * in one writev on an O_APPEND descriptor (up to 1024 buffers of 64 KiB, one write), so a concurrent
+ * purge's line cannot land inside it. A
+ * write that fails part way is cut back off, so the file stays whole JSON Lines. Created 0600.
  */
 function appendAuditLine(file: string, record: AuditRecord, phase: 'planned' | 'done'): void {
+  const { items, ...head } = record;
+  const chunks: Buffer[] = [];
+  let buf = `${JSON.stringify(head).slice(0, -1)},"items":[`;
+  for (let k = 0; k < items.length; k++) {
+    buf += `${k ? ',' : ''}${JSON.stringify(items[k])}`;
+    if (buf.length >= 65536) {
+      chunks.push(Buffer.from(buf, 'utf8'));
+      buf = '';
+    }
+  }
+  chunks.push(Buffer.from(`${buf}],"phase":${JSON.stringify(phase)}}\n`, 'utf8'));
   const fd = fs.openSync(file, 'a', 0o600);
   try {
-    const { items, ...head } = record;
-    let buf = `${JSON.stringify(head).slice(0, -1)},"items":[`;
-    for (let k = 0; k < items.length; k++) {
-      buf += `${k ? ',' : ''}${JSON.stringify(items[k])}`;
-      if (buf.length >= 65536) {
-        writeAll(fd, buf);
-        buf = '';
+    const size = fs.fstatSync(fd).size;
+    try {
+      let left = chunks;
+      while (left.length) {
+        let n = fs.writevSync(fd, left);
+        if (n <= 0) throw new Error(`no progress writing ${file}`);
+        // a short write (over IOV_MAX buffers, or a signal): go on from where it stopped
+        while (left.length && n >= left[0]!.length) n -= left.shift()!.length;
+        if (left.length && n > 0) left = [left[0]!.subarray(n), ...left.slice(1)];
       }
+    } catch (e) {
+      try {
+        fs.ftruncateSync(fd, size);
+      } catch {}
+      throw e;
     }
-    writeAll(fd, `${buf}],"phase":${JSON.stringify(phase)}}\n`);
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function writeAll(fd: number, text: string): void {
-  const b = Buffer.from(text, 'utf8');
-  for (let off = 0; off < b.length; ) off += fs.writeSync(fd, b, off, b.length - off);
 }
 
 function safeUser(): string {

@@ -83,10 +83,14 @@ function accountMatcher(account: string): (name: string) => boolean {
   };
 }
 
+/** A valid Date as an ISO string; undefined for none or an invalid one (an SDK caller's new Date('garbage')). */
+const isoOf = (d: Date | undefined): string | undefined => (d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined);
+
 function entryEvidence(e: CachedCredential): Record<string, unknown> {
   const ev: Record<string, unknown> = { target: e.target, rawTarget: e.rawTarget, source: e.source };
   if (e.username) ev.username = e.username;
-  if (e.lastWritten) ev.lastWritten = e.lastWritten.toISOString();
+  const lw = isoOf(e.lastWritten);
+  if (lw) ev.lastWritten = lw;
   if (e.machine) ev.machine = e.machine;
   if (e.windowsUser) ev.windowsUser = e.windowsUser;
   return ev;
@@ -148,7 +152,6 @@ export function inspectCache(input: InspectInput): InspectResult {
     findings.push(finding(SRC, 'cache.orphan', 'info', `${e.machine ? `${e.machine}: ` : ''}${e.target} is cached, but ${h} is not in the inventory.`, entryEvidence(e), FIX_ORPHAN));
   }
   let unknownAge = 0;
-  const isoOf = (d: Date | undefined) => (d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined);
   const iso = { changedAt: isoOf(changedAt), pwdLastSet: isoOf(input.pwdLastSet), vaultChangedAt: isoOf(input.changedAt) };
   for (const [machine, list] of byMachine) {
     const where = machine ? `${machine}: ` : '';

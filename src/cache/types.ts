@@ -74,6 +74,7 @@ const canonicalHosts = new Map<string, string>();
 export function normalizedHostOf(target: string): string | undefined {
   const h = termsrvHost(target);
   if (!h) return undefined;
+  if (h.length > 255) return hostKey(h).canonical; // no DNS name is longer; not kept (a target can be 32k)
   let c = canonicalHosts.get(h);
   if (c === undefined) {
     if (canonicalHosts.size >= 10_000) canonicalHosts.clear();

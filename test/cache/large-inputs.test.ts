@@ -53,10 +53,10 @@ describe('loadCacheFile on files over 4 KiB', () => {
   for (const enc of ['utf8', 'utf8bom', 'utf16le', 'utf16le-nobom', 'cp850']) {
     cases.push([`cmdkey /list (${enc})`, enc, cmdkeyText, (b, f) => parseCmdkeyList(b, f)]);
   }
-  for (const enc of ['utf8', 'utf16le']) {
+  for (const enc of ['utf8', 'utf16le', 'utf16le-nobom']) {
     cases.push([`reg export (${enc})`, enc, regText, (b, f) => parseRdpRegistryExport(b, f)]);
   }
-  for (const enc of ['utf8', 'utf8bom', 'utf16le']) {
+  for (const enc of ['utf8', 'utf8bom', 'utf16le', 'utf16le-nobom']) {
     cases.push([`collector JSON (${enc})`, enc, collectorText, (b, f) => readCollectorFile(f, b)]);
   }
 
@@ -81,4 +81,24 @@ describe('loadCacheFile on files over 4 KiB', () => {
     // the pads move the 4 KiB mark across multi-byte characters: some cut must land inside one
     if (enc.startsWith('utf8')) expect(cutInside).toBeGreaterThan(0);
   });
+
+  it('a file whose first 4 KiB are blank is still recognised (from the whole file), in every encoding', () => {
+    for (const enc of ['utf8', 'utf8bom', 'utf16le', 'utf16le-nobom']) {
+      for (const [make, reader] of [[collectorText, (b: Buffer, f: string) => readCollectorFile(f, b)], [regText, (b: Buffer, f: string) => parseRdpRegistryExport(b, f)]] as const) {
+        const buf = encode(' \r\n'.repeat(3000) + make(5, 0), enc);
+        const file = path.join(dir, `blank-${enc}.txt`);
+        fs.writeFileSync(file, buf);
+        const got = loadCacheFile(file);
+        const own = reader(buf, file) as { entries?: unknown[]; hints?: unknown[] };
+        expect(got.entries.length + got.hints.length, enc).toBeGreaterThanOrEqual(5);
+        expect(got.entries).toEqual(own.entries ?? []);
+        expect(got.hints).toEqual(own.hints ?? []);
+      }
+      // blank through and through reads as no entries, as an empty file does
+      const blank = path.join(dir, `all-blank-${enc}.txt`);
+      fs.writeFileSync(blank, encode(' \n'.repeat(5000), enc));
+      expect(loadCacheFile(blank).entries).toEqual([]);
+    }
+  });
 });
+

@@ -3,6 +3,7 @@ import { inspectCache, sameAccount } from '../../src/cache/staleness.js';
 import { planPurge, hasPurgeItems, cmdkeyCommands, powershellScript, executePurge, cmdkeyTarget, credTargetName } from '../../src/cache/purge.js';
 import type { CachedCredential } from '../../src/cache/types.js';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { finding } from '../../src/core/findings.js';
@@ -57,6 +58,16 @@ describe('rules', () => {
     expect(sameAccount('alice', 'OTHER\\alice')).toBe(true);
     expect(sameAccount('CORP\\alice', 'alice@pamtest.local')).toBe(false);
     expect(sameAccount('bob', 'alice')).toBe(false);
+  });
+});
+
+describe('invalid dates from an SDK caller', () => {
+  it('an entry with an invalid lastWritten is reported without one (never a RangeError), and an invalid pwdLastSet is not used', () => {
+    const bad: CachedCredential = { ...e('web01', 'PAMTEST\\olduser', undefined, 'WS1'), lastWritten: new Date('garbage') };
+    const r = inspectCache({ entries: [bad], account: 'alice', host: 'web01', inventory: ['db02'], pwdLastSet: new Date('also garbage') });
+    expect(codes(r)).toEqual(['cache.orphan', 'cache.wrong-user']);
+    for (const f of r.findings) expect(f.evidence).not.toHaveProperty('lastWritten');
+    expect(r.findings[1]!.evidence).not.toHaveProperty('pwdLastSet');
   });
 });
 
@@ -208,6 +219,40 @@ describe('purge', () => {
     expect(rec.items.map((i) => i.result)).toEqual(['deleted', 'emitted']);
     expect(removed).toEqual(['keychain:s:a']);
     expect(cmdkeyCommands(mixed)).toHaveLength(1); // the keychain item is not a Credential Manager entry
+  });
+});
+
+describe('the audit record stays whole JSON Lines when it cannot be written', () => {
+  const item = (i: number) => ({ target: `TERMSRV/h${i}`, rawTarget: `Domain:target=TERMSRV/h${i}`, type: 'domain-password', source: 'collector:x', rule: 'cache.stale-password', reason: 'r'.repeat(200), evidence: { n: i } });
+
+  it('a record that cannot be serialised: nothing written, nothing deleted, the earlier lines intact', async () => {
+    const audit = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cg-audit-')), 'audit.jsonl');
+    fs.writeFileSync(audit, '{"earlier":true}\n');
+    let removed = 0;
+    const source = { name: 's', list: async () => [], remove: async () => (removed++, true) };
+    const bad = { createdAt: 'x', items: [item(1), { ...item(2), evidence: { big: 1n } }] };
+    await expect(executePurge(bad, { yes: true, auditFile: audit, source })).rejects.toThrow(/Cannot write the audit record .*nothing was deleted/);
+    expect(removed).toBe(0);
+    expect(fs.readFileSync(audit, 'utf8')).toBe('{"earlier":true}\n');
+  });
+
+  it('a write that fails part way (the file size limit: EFBIG) is cut back off, in a child under ulimit -f', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-audit-'));
+    const audit = path.join(dir, 'audit.jsonl');
+    fs.writeFileSync(audit, '{"earlier":true}\n');
+    const purge = path.join(import.meta.dirname, '..', '..', 'dist', 'cache', 'purge.js');
+    const script = `process.on('SIGXFSZ', () => {});
+      const m = await import(${JSON.stringify(purge)});
+      const items = Array.from({ length: 2000 }, (_, i) => (${item.toString()})(i));
+      try { await m.executePurge({ createdAt: 'x', items }, { yes: true, auditFile: ${JSON.stringify(audit)} }); console.log('written'); }
+      catch (e) { console.log(e.code + ' ' + (e.cause && e.cause.code)); }`;
+    const scriptFile = path.join(dir, 'child.mjs');
+    fs.writeFileSync(scriptFile, script);
+    // 16 KiB limit: the record (~500 KB) fails after its first chunks
+    const out = execFileSync('bash', ['-c', 'ulimit -f 16 && exec "$0" "$1"', process.execPath, scriptFile], { timeout: 30_000 }).toString().trim();
+    expect(out).toBe('CONFIG_INVALID EFBIG');
+    expect(fs.readFileSync(audit, 'utf8')).toBe('{"earlier":true}\n');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

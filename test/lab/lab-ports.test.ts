@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { waitFor, ephemeralPortRange, alive, startDaemon } from './proc.mjs';
 import { startPart, recordPid, PORT_TAKEN } from './lab.mjs';
-import { rpcPortRange } from './samba.mjs';
+import { rpcPortRange, healthy as sambaHealthy } from './samba.mjs';
 import { samba } from './state.js';
 
 /** TCP ports a process listens on, from /proc (its socket inodes matched against /proc/net/tcp*). */
@@ -56,6 +56,18 @@ describe('lab start-up', () => {
     const [lo, hi] = ephemeralPortRange();
     const [a, b] = rpcPortRange();
     expect(b < lo || a > hi).toBe(true);
+  });
+
+  it('a Samba lab provisioned with another RPC port range is not healthy (restarted, not reused)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-smbconf-'));
+    const smbConf = path.join(dir, 'smb.conf');
+    fs.writeFileSync(smbConf, '[global]\n\tnetbios name = DC\n');
+    expect(await sambaHealthy({ smbConf })).toBe(false); // before the ports moved: no range line
+    fs.writeFileSync(smbConf, '[global]\n\trpc server dynamic port range = 49152-65535\n');
+    expect(await sambaHealthy({ smbConf })).toBe(false);
+    expect(await sambaHealthy({ smbConf: path.join(dir, 'missing.conf') })).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(await sambaHealthy(samba())).toBe(true); // the running lab's own
   });
 
   it('the running Samba DC listens on no port in the ephemeral range', () => {

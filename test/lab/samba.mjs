@@ -139,7 +139,7 @@ async function createPso(c, cn, attrs, appliesTo) {
  * port range", by default 49152-65535: inside Linux's ephemeral range (32768-60999), where the
  * other lab servers' listen(0) ports and every outgoing connection take theirs. A CI run lost
  * that race (127.0.0.1:49154 taken, Samba exited with NT_STATUS_ADDRESS_ALREADY_ASSOCIATED), so
- * the lab gives Samba 100 ports just below the ephemeral range instead.
+ * the lab gives Samba 100 ports 1000 below the ephemeral range instead.
  * @param {[number, number]} [range]
  * @returns {[number, number]}
  */
@@ -260,6 +260,13 @@ export async function start({ dir, log }) {
 }
 
 export async function healthy(state) {
+  // a lab started before the RPC ports moved (or on another port range) is restarted, not reused
+  const [lo, hi] = rpcPortRange();
+  try {
+    if (!fs.readFileSync(state.smbConf, 'utf8').includes(`rpc server dynamic port range = ${lo}-${hi}`)) return false;
+  } catch {
+    return false;
+  }
   const c = ldapsClient(state);
   try {
     await c.bind(ADMIN.user, ADMIN.password);
