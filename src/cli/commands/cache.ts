@@ -253,6 +253,27 @@ async function writeJson(out: Writable, obj: Record<string, unknown>, stream: St
   await flush();
 }
 
+/**
+ * Lines written in chunks of about 64 KiB: a fleet's human output is tens of thousands of lines,
+ * and a write per line (a system call each on a file or pipe) cost more than the inspection.
+ */
+function chunkedLines(out: Writable): { line(text: string): void; flush(): void } {
+  let buf = '';
+  return {
+    line(text) {
+      buf += text;
+      if (buf.length >= 65536) {
+        out.write(buf);
+        buf = '';
+      }
+    },
+    flush() {
+      if (buf) out.write(buf);
+      buf = '';
+    },
+  };
+}
+
 /** Purge results and what is left to the emitted commands. */
 function emittedPlan(plan: PurgePlan, results: ReadonlyArray<{ result?: string }>): PurgePlan {
   return { ...plan, items: plan.items.filter((_, k) => results[k]?.result === undefined || results[k]?.result === 'emitted') };
@@ -278,11 +299,13 @@ export const cacheCommand: Command = {
         return 0;
       }
       for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
+      const out = chunkedLines(io.stdout);
       for (const e of snap.entries) {
-        io.stdout.write(`${e.machine ? `${e.machine}  ` : ''}${e.target.padEnd(40)} ${e.type.padEnd(16)} ${(e.username ?? '-').padEnd(24)} ${e.lastWritten ? e.lastWritten.toISOString() : '-'}\n`);
+        out.line(`${e.machine ? `${e.machine}  ` : ''}${e.target.padEnd(40)} ${e.type.padEnd(16)} ${(e.username ?? '-').padEnd(24)} ${e.lastWritten ? e.lastWritten.toISOString() : '-'}\n`);
       }
-      for (const h of snap.hints) io.stdout.write(`${h.machine ? `${h.machine}  ` : ''}registry ${h.server}: UsernameHint ${h.usernameHint ?? '-'}, CertHash ${h.certHash ?? '-'}\n`);
-      io.stdout.write(s.dim(`${snap.entries.length} cached credential(s), ${snap.hints.length} RDP server hint(s)\n`));
+      for (const h of snap.hints) out.line(`${h.machine ? `${h.machine}  ` : ''}registry ${h.server}: UsernameHint ${h.usernameHint ?? '-'}, CertHash ${h.certHash ?? '-'}\n`);
+      out.line(s.dim(`${snap.entries.length} cached credential(s), ${snap.hints.length} RDP server hint(s)\n`));
+      out.flush();
       return 0;
     }
     let inspected: Awaited<ReturnType<typeof runInspect>>;
@@ -311,15 +334,17 @@ export const cacheCommand: Command = {
       } else {
         for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
         const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
-        io.stdout.write(`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
+        const out = chunkedLines(io.stdout);
+        out.line(`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
         for (const f of findings.filter((x) => x.severity !== 'ok')) {
-          io.stdout.write(`  ${f.severity === 'error' ? s.red('✖') : f.severity === 'warning' ? s.yellow('!') : s.dim('·')} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
+          out.line(`  ${f.severity === 'error' ? s.red('✖') : f.severity === 'warning' ? s.yellow('!') : s.dim('·')} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
         }
         if (verdict.remediation.length) {
-          io.stdout.write(`  ${s.bold('fix:')}\n`);
-          verdict.remediation.slice(0, 5).forEach((r, i) => io.stdout.write(`    ${i + 1}. ${r.action}\n`));
+          out.line(`  ${s.bold('fix:')}\n`);
+          verdict.remediation.slice(0, 5).forEach((r, i) => out.line(`    ${i + 1}. ${r.action}\n`));
         }
-        io.stdout.write(s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}\n`));
+        out.line(s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}\n`));
+        out.flush();
       }
       return exitCode;
     }
@@ -335,9 +360,11 @@ export const cacheCommand: Command = {
     if (!v.yes) {
       if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: eachCmdkeyCommand(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { plan: { items: undefined }, commands: undefined, faults: undefined });
       else {
-        io.stdout.write(`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
-        if (!plan.items.length) io.stdout.write('  nothing to purge\n');
-        for (const i of plan.items) io.stdout.write(`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
+        const out = chunkedLines(io.stdout);
+        out.line(`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
+        if (!plan.items.length) out.line('  nothing to purge\n');
+        for (const i of plan.items) out.line(`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
+        out.flush();
       }
       // 6 exactly when there is something to purge; a fault that kept a rule from running keeps its own code
       return exitCode;
@@ -351,15 +378,17 @@ export const cacheCommand: Command = {
     if (v.json) {
       await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: script }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
     } else {
-      for (const i of record.items) if (i.result && i.result !== 'emitted') io.stdout.write(`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
+      const out = chunkedLines(io.stdout);
+      for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
       if (left.items.length) {
-        io.stdout.write(`REM credgate purge: run on each machine as a .cmd file (audit record: ${audit}); the PowerShell script also checks each entry is unchanged\r\n`);
-        io.stdout.write('setlocal DisableDelayedExpansion\r\n');
-        for (const c of commands) io.stdout.write(c + '\r\n');
-        if (v['script-out']) io.stdout.write(`REM PowerShell script for the whole fleet: ${String(v['script-out'])}\r\n`);
+        out.line(`REM credgate purge: run on each machine as a .cmd file (audit record: ${audit}); the PowerShell script also checks each entry is unchanged\r\n`);
+        out.line('setlocal DisableDelayedExpansion\r\n');
+        for (const c of commands) out.line(c + '\r\n');
+        if (v['script-out']) out.line(`REM PowerShell script for the whole fleet: ${String(v['script-out'])}\r\n`);
       } else {
-        io.stdout.write(`audit record: ${audit}\n`);
+        out.line(`audit record: ${audit}\n`);
       }
+      out.flush();
     }
     if (failed.length) {
       io.stderr.write(`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
