@@ -74,7 +74,7 @@ export function planPurge(findings: readonly Finding[], entries: readonly Cached
     item.rawTarget = e.rawTarget;
     item.type = e.type;
     if (e.username) item.username = e.username;
-    if (e.lastWritten) item.lastWritten = e.lastWritten.toISOString();
+    if (e.lastWritten && !Number.isNaN(e.lastWritten.getTime())) item.lastWritten = e.lastWritten.toISOString();
     item.source = e.source;
     item.rule = f.code;
     item.reason = f.message;
@@ -342,9 +342,9 @@ export async function executePurge(plan: PurgePlan, o: ExecutePurgeOptions): Pro
 /**
  * Append `{...record, phase}` as one JSON line, in the same key order. Its items are serialised one
  * at a time into buffers (a fleet's record is tens of MB: never one string) and the line goes out
- * in one writev on an O_APPEND descriptor (up to 1024 buffers of 64 KiB, one write), so a concurrent
- * purge's line cannot land inside it. A
- * write that fails part way is cut back off, so the file stays whole JSON Lines. Created 0600.
+ * in one writev on an O_APPEND descriptor (up to 1024 buffers of 64 KiB, one write), so a
+ * concurrent purge's line cannot land inside it. A write that fails part way is cut back off, so
+ * the file stays whole JSON Lines. Created 0600.
  */
 function appendAuditLine(file: string, record: AuditRecord, phase: 'planned' | 'done'): void {
   const { items, ...head } = record;

@@ -68,6 +68,9 @@ describe('invalid dates from an SDK caller', () => {
     expect(codes(r)).toEqual(['cache.orphan', 'cache.wrong-user']);
     for (const f of r.findings) expect(f.evidence).not.toHaveProperty('lastWritten');
     expect(r.findings[1]!.evidence).not.toHaveProperty('pwdLastSet');
+    const plan = planPurge(r.findings, [bad]);
+    expect(plan.items).toHaveLength(1);
+    expect(plan.items[0]).not.toHaveProperty('lastWritten');
   });
 });
 
