@@ -210,10 +210,11 @@ function providerFailure(e: unknown, v: Record<string, unknown>, io: CliIO): num
 type StreamSpec = { [key: string]: ((x: never) => unknown) | undefined | StreamSpec };
 
 /**
- * JSON.stringify(obj, null, 2), written as it is made: the elements of the arrays (or iterators) named in `stream`
- * (at the top level, or inside nested objects given a spec of their own) one at a time, mapped when
- * a map is given, in chunks of about 64 KiB, waiting for the stream to drain. A fleet's findings or
- * purge plan (tens of thousands of items) are never one string, nor copied into a second array.
+ * JSON.stringify(obj, null, 2), written as it is made: the elements of the arrays (or iterators)
+ * named in `stream` (at the top level, or inside nested objects given a spec of their own) one at a
+ * time, mapped when a map is given, in chunks of about 64 KiB, waiting for the stream to drain. A
+ * fleet's findings or purge plan (tens of thousands of items) are never one string, nor copied into
+ * a second array.
  */
 async function writeJson(out: Writable, obj: Record<string, unknown>, stream: StreamSpec = {}): Promise<void> {
   let buf = '';
