@@ -4,6 +4,14 @@
 import net from 'node:net';
 import tls from 'node:tls';
 
+/**
+ * A host name no lookup can resolve, and that never leaves the machine: its first label is 64
+ * octets, one over DNS's limit, so the resolver refuses it locally (ENOTFOUND) without sending a
+ * query. A missing name such as no-such-host.invalid would be asked of the machine's DNS server,
+ * off loopback (seen with strace: a UDP query to the resolver in /etc/resolv.conf).
+ */
+export const UNRESOLVABLE_HOST = `${'x'.repeat(64)}.invalid`;
+
 export async function closedPort(): Promise<number> {
   const srv = net.createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));

@@ -68,7 +68,8 @@ describe('preflight', () => {
         throw new CredgateError('The vault at https://127.0.0.1:1 is unavailable.', { code: 'PROVIDER_UNAVAILABLE' });
       },
     });
-    const r = await preflight({ host: 'web01', provider: broken, ref: 'x' }, { directory: directory() });
+    // no probe: it would look up web01 through the machine's resolver, off loopback
+    const r = await preflight({ host: 'web01', provider: broken, ref: 'x' }, { directory: directory(), rdp: { probe: false } });
     expect(r.verdict).toMatchObject({ code: 'provider.unavailable', exitCode: 5 });
     expect(r.steps.find((x) => x.name === 'ldap-bind')?.status).toBe('not-checked');
   });

@@ -9,7 +9,7 @@ import { Secret } from '../../src/core/secret.js';
 import { CredgateError } from '../../src/core/errors.js';
 import { samba, sambaScenario, type SambaState } from '../lab/state.js';
 import { adminClient, createUser } from '../lab/samba.mjs';
-import { closedPort, countingServer, silentServer, tlsAfterRequestServer, type CountingServer, type SilentServer } from '../helpers/servers.js';
+import { closedPort, countingServer, silentServer, tlsAfterRequestServer, UNRESOLVABLE_HOST, type CountingServer, type SilentServer } from '../helpers/servers.js';
 import { makeCA, issueCert } from '../lab/pki.mjs';
 
 let lab: SambaState;
@@ -176,7 +176,7 @@ describe('network failures and failover', () => {
   });
 
   it('an unresolvable name is net.dns-failure', async () => {
-    const f = await validateLdapBind({ ...opts('alice@pamtest.local', 'whatever1'), urls: 'ldaps://no-such-host.invalid' });
+    const f = await validateLdapBind({ ...opts('alice@pamtest.local', 'whatever1'), urls: `ldaps://${UNRESOLVABLE_HOST}` });
     expect(codes(f)).toEqual(['net.dns-failure']);
   });
 

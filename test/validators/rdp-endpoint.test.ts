@@ -7,7 +7,7 @@ import { probeRdp, probeRdpEndpoint, rdpFaultFinding } from '../../src/validator
 import { CredgateError } from '../../src/core/errors.js';
 import { diagnose, causeOf } from '../../src/diagnose.js';
 import { labPart } from '../lab/state.js';
-import { closedPort, silentServer } from '../helpers/servers.js';
+import { closedPort, silentServer, UNRESOLVABLE_HOST } from '../helpers/servers.js';
 import { fakeServer, negFailure, CC_LEGACY, type Fake } from '../helpers/rdp-fakes.js';
 
 interface RdpState { host: string; caFile: string; nla: { port: number; certFile: string }; expired: { port: number; sha1: string; sha256: string }; valid: { port: number; sha1: string; sha256: string } }
@@ -147,9 +147,9 @@ describe('unreachable and non-RDP peers', () => {
     expect(codes(timeout)).toEqual(['net.timeout']);
     expect(timeout.findings[0]!.evidence.phase).toBe('x224');
     expect(timeout.findings[0]!.remediation[0]!.action).toMatch(/firewall/i);
-    const dns = await probeRdp({ host: 'no-such-rdp-host.invalid', timeoutMs: 3000 });
+    const dns = await probeRdp({ host: UNRESOLVABLE_HOST, timeoutMs: 3000 });
     expect(codes(dns)).toEqual(['net.dns-failure']);
-    expect(dns.findings[0]!.evidence).toMatchObject({ kind: 'dns', host: 'no-such-rdp-host.invalid' });
+    expect(dns.findings[0]!.evidence).toMatchObject({ kind: 'dns', host: UNRESOLVABLE_HOST });
     expect(typeof (dns.findings[0]!.evidence.dns as { ms: number }).ms).toBe('number');
     const fixes = [refused, timeout, dns].map((r) => r.findings[0]!.remediation[0]!.action);
     expect(new Set(fixes).size).toBe(3);

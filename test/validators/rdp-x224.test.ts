@@ -104,7 +104,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { connectRdp, resolveRdpHost, PROTOCOL_SSL, PROTOCOL_HYBRID } from '../../src/validators/rdp-x224.js';
 import { labPart } from '../lab/state.js';
-import { closedPort, silentServer } from '../helpers/servers.js';
+import { closedPort, silentServer, UNRESOLVABLE_HOST } from '../helpers/servers.js';
 import { fakeServer } from '../helpers/rdp-fakes.js';
 
 interface RdpLab { nla: { port: number }; expired: { port: number; sha1: string } }
@@ -166,7 +166,7 @@ describe('connectRdp', () => {
   });
 
   it('classifies faults: dns, refused, timeout, aborted, not-rdp, reset, tls', async () => {
-    expect((await fault(connectRdp({ host: 'no-such-host.invalid', port: 3389, timeoutMs: 3000 }))).details).toMatchObject({ kind: 'dns', host: 'no-such-host.invalid' });
+    expect((await fault(connectRdp({ host: UNRESOLVABLE_HOST, port: 3389, timeoutMs: 3000 }))).details).toMatchObject({ kind: 'dns', host: UNRESOLVABLE_HOST });
     const refused = await fault(connectRdp({ host: '127.0.0.1', port: await closedPort(), timeoutMs: 3000 }));
     expect([refused.code, refused.details?.kind, refused.details?.errno]).toEqual(['CONNECTION_FAILED', 'refused', 'ECONNREFUSED']);
     const silent = await silentServer();
