@@ -66,8 +66,9 @@ try {
   }
   const sdk = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', dir], { timeout: 120_000 }).toString());
   console.log(JSON.stringify(sdk));
-  console.log(JSON.stringify(await endToEnd(dir, hosts, 'inspect')));
-  console.log(JSON.stringify(await endToEnd(dir, hosts, 'purge')));
+  const runs = [await endToEnd(dir, hosts, 'inspect'), await endToEnd(dir, hosts, 'purge')];
+  for (const r of runs) console.log(JSON.stringify(r));
+  process.exitCode = sdk.pass && runs.every((r) => r.pass) ? 0 : 1; // a missed target fails the bench
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

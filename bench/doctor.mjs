@@ -43,6 +43,7 @@ try {
   const result = { bench: 'doctor', runs, host, wallMedianMs: +median(wall).toFixed(1), ownCpuMedianMs: +median(cpu).toFixed(1), targetOwnMs: 150 };
   result.pass = result.ownCpuMedianMs < 150;
   console.log(JSON.stringify(result));
+  process.exitCode = result.pass ? 0 : 1; // a missed target fails the bench
 } finally {
   if (started.length) await down(started, { log: () => {} });
 }

@@ -77,6 +77,7 @@ try {
   for (const r of rows) console.log(`| ${r.name} | ${f(r.x)} (${f(r.xr[0])}–${f(r.xr[1])}) | ${f(r.c)} (${f(r.cr[0])}–${f(r.cr[1])}) | ${r.ratio.toFixed(1)}x |`);
   console.log(`| all runs | ${f(median(all.x))} | ${f(median(all.c))} | ${overall.toFixed(1)}x |`);
   console.log(`target >= 10x on the good-password case: ${rows[0].ratio >= 10 ? 'met' : 'NOT met'} (${rows[0].ratio.toFixed(1)}x)`);
+  process.exitCode = rows[0].ratio >= 10 ? 0 : 1; // a missed target fails the bench
 } finally {
   fs.rmSync(cfg, { recursive: true, force: true });
   if (started.length) await down(started, { log: () => {} });
