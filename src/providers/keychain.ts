@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, CredgateError, abortError } from '../core/errors.js';
 import { describeIssues } from './stdin.js';
+import { withSignal } from '../core/abort.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import { secretServiceModified } from './secret-service.js';
@@ -206,27 +207,13 @@ export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
       const deadline = AbortSignal.timeout(opts.timeoutMs);
       const all = signal ? AbortSignal.any([signal, deadline]) : deadline;
       // keytar calls cannot be cancelled; the caller stops waiting and the answer is dropped
-      return new Promise<FetchedCredential>((resolve, reject) => {
-        const onAbort = () => {
-          const e = abortError(all, 'Reading the OS keychain');
-          reject(e.code === 'TIMEOUT'
-            ? new ProviderError(`The OS keychain did not answer within ${opts.timeoutMs} ms (reading ${t.service}); check that it is unlocked and not waiting for a prompt.`, {
-              code: 'TIMEOUT', cause: all.reason, details: { service: t.service },
-            })
-            : e);
-        };
-        if (all.aborted) return onAbort();
-        all.addEventListener('abort', onAbort, { once: true });
-        lookup(t).then(
-          (v) => {
-            all.removeEventListener('abort', onAbort);
-            resolve(v);
-          },
-          (e) => {
-            all.removeEventListener('abort', onAbort);
-            reject(e);
-          },
-        );
+      return withSignal(lookup(t), all, undefined, () => {
+        const e = abortError(all, 'Reading the OS keychain');
+        return e.code === 'TIMEOUT'
+          ? new ProviderError(`The OS keychain did not answer within ${opts.timeoutMs} ms (reading ${t.service}); check that it is unlocked and not waiting for a prompt.`, {
+            code: 'TIMEOUT', cause: all.reason, details: { service: t.service },
+          })
+          : e;
       });
     },
     dispose() {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { withSignal } from '../core/abort.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
@@ -240,28 +241,12 @@ export function fromStdin(options: StdinProviderOptions = {}): Provider {
       if (signal?.aborted) throw abortError(signal, 'Reading standard input');
       const deadline = AbortSignal.timeout(opts.timeoutMs);
       const all = signal ? AbortSignal.any([signal, deadline]) : deadline;
-      const p = load();
       // the read goes on when one caller gives up: the next resolve still gets the credential
-      const cred = await new Promise<FetchedCredential>((resolve, reject) => {
-        const onAbort = () => {
-          if (signal?.aborted) return reject(abortError(signal, 'Reading standard input'));
-          reject(new ProviderError(`Nothing complete arrived on standard input within ${opts.timeoutMs} ms; pipe the credential in and close the pipe.`, {
-            code: 'TIMEOUT', details: { provider: 'stdin', timeoutMs: opts.timeoutMs },
-          }));
-        };
-        if (all.aborted) return onAbort();
-        all.addEventListener('abort', onAbort, { once: true });
-        p.then(
-          (v) => {
-            all.removeEventListener('abort', onAbort);
-            resolve(v);
-          },
-          (e) => {
-            all.removeEventListener('abort', onAbort);
-            reject(e);
-          },
-        );
-      });
+      const cred = await withSignal(load(), all, undefined, () => (signal?.aborted
+        ? abortError(signal, 'Reading standard input')
+        : new ProviderError(`Nothing complete arrived on standard input within ${opts.timeoutMs} ms; pipe the credential in and close the pipe.`, {
+          code: 'TIMEOUT', details: { provider: 'stdin', timeoutMs: opts.timeoutMs },
+        })));
       return { ...cred };
     },
     dispose() {
