@@ -3,7 +3,7 @@
 // (default: the whole test suite, lab start and stop included) under strace, record every
 // connect / sendto / sendmsg / sendmmsg of it and its children, and list the addresses they went
 // to. Exit 0 when all are loopback (127.0.0.0/8, ::1, or a Unix socket), 1 otherwise, naming each
-// other address with the syscall line that used it.
+// other address with the syscall and port that used it (never the bytes sent).
 // Usage: node scripts/loopback-audit.mjs [-- command args...]   (needs strace: apt-get install strace)
 // Bounded: the command is stopped after 30 minutes. The lab must not be left running by the
 // command (strace waits for every traced process, and lab daemons started under it are traced).
@@ -41,7 +41,9 @@ try {
     const addrs = [...line.matchAll(/inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"/g)].map((m) => m[1] ?? m[2]);
     for (const a of addrs) {
       counts.set(a, (counts.get(a) ?? 0) + 1);
-      if (!isLoopback(a)) offenders.push(line.slice(0, 300));
+      // the syscall, address and port only: strace also prints the start of the bytes sent,
+      // which this script never repeats (they could hold a credential)
+      if (!isLoopback(a)) offenders.push(`pid ${line.split(' ')[0]} ${/^\d+\s+(\w+)/.exec(line)?.[1] ?? '?'} to ${a} port ${/htons\((\d+)\)/.exec(line)?.[1] ?? '?'}`);
     }
   }
   console.log(`\nloopback-audit: \`${command.join(' ')}\` exited ${code}; network syscalls by address:`);
