@@ -27,7 +27,7 @@ import { parseAccountName, type AccountName } from './core/credential.js';
 import { scrub, Secret as SecretCtor, type Secret } from './core/secret.js';
 import { causeOf, exitCodeFor, exitCodeForCategory, isFailure, rowFor, type Category } from './diagnose.js';
 import { adSubCode, parseAdDiagnostic } from './validators/ad-codes.js';
-import { ACCOUNT_STATE_ATTRS, accountStateFrom, readThreshold, stateFindings, thresholdObject } from './validators/account-state.js';
+import { ACCOUNT_STATE_ATTRS, NO_BIND, accountStateFrom, readThreshold, stateFindings, thresholdObject } from './validators/account-state.js';
 import {
   assertBindTransport, closeClient, connectionFinding, loadCa, newClient, parseLdapUrls, tlsOptionsFor,
   withSignal, deadline, type LdapTransportOptions, type ParsedUrl,
@@ -102,8 +102,6 @@ export interface VerifyManyOptions extends LdapTransportOptions {
 
 const SOURCE = 'ldap-bind';
 const GUARD_SOURCE = 'account-state';
-/** States in which a bind as the target cannot succeed and could only add a bad-password count. */
-const NO_BIND = new Set(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);
 
 // ---------------------------------------------------------------- findings (same codes as ldap-bind)
 

@@ -25,7 +25,7 @@ import type { Secret } from './core/secret.js';
 import type { Provider } from './providers/types.js';
 import { diagnose, isFailure } from './diagnose.js';
 import { verifyMany, type AccountLine, type VerifyManyOptions, type VerifyResult } from './bulk.js';
-import { readAccountState } from './validators/account-state.js';
+import { readAccountState, stopsBind } from './validators/account-state.js';
 import { validateLdapBind } from './validators/ldap-bind.js';
 import type { LdapTransportOptions } from './validators/ldap-common.js';
 import { PREFLIGHT_STEPS, type StepDeps } from './preflight-steps.js';
@@ -104,8 +104,6 @@ export { parseHostPort };
 
 type Ctx = StepDeps['ctx'];
 
-/** States in which a bind as the target cannot succeed and could only add a bad-password count. */
-const NO_BIND = new Set(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);
 /** The codes that prove the credential itself; without one of them the verdict is never ok. */
 const PROOF = new Set(['ldap.ok', 'rdp.nla-ok']);
 
@@ -239,7 +237,7 @@ async function runPreflight(target: PreflightTarget, options: PreflightOptions, 
       if (!dir) return { notChecked: 'no directory configured' };
       if (!ctx.credential) return { notChecked: pr.status === 'error' ? 'the provider failed' : 'no credential to check' };
       if (ctx.guardFailed) return { notChecked: `not attempted: ${ctx.guardFailed}; with a service account configured credgate binds as the target only after reading its state` };
-      const stop = sr.findings.find((f) => NO_BIND.has(f.code) || f.code.startsWith('net.') || f.code.startsWith('tls.'));
+      const stop = sr.findings.find(stopsBind);
       if (stop) return { notChecked: `not attempted: ${stop.code} (binding could only add a bad-password count)` };
       const f = await validateLdapBind({
         ...dir, username: ctx.credential.username, password: ctx.credential.secret,

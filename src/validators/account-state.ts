@@ -17,6 +17,12 @@ import {
   tlsOptionsFor, withSignal, type LdapTransportOptions,
 } from './ldap-common.js';
 
+/** States in which a bind as the target cannot succeed and could only add a bad-password count. */
+export const NO_BIND: ReadonlySet<string> = new Set(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);
+
+/** An account-state finding after which the target is not bound: a state above, or the directory unreachable or untrusted. */
+export const stopsBind = (f: Finding): boolean => NO_BIND.has(f.code) || f.code.startsWith('net.') || f.code.startsWith('tls.');
+
 export interface AccountStateOptions extends LdapTransportOptions {
   /** The read-only service account. */
   serviceUser: string;

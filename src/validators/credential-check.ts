@@ -7,7 +7,7 @@
  */
 import type { Finding } from '../core/findings.js';
 import type { Secret } from '../core/secret.js';
-import { readAccountState, type AccountState } from './account-state.js';
+import { readAccountState, stopsBind, type AccountState } from './account-state.js';
 import { validateLdapBind, type LdapBindOptions } from './ldap-bind.js';
 
 export interface CredentialCheckOptions extends LdapBindOptions {
@@ -29,8 +29,6 @@ export interface CredentialCheckResult {
   timingsMs: Record<string, number>;
 }
 
-/** States in which a bind as the target cannot succeed and could only add a bad-password count. */
-const NO_BIND = new Set(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);
 
 export async function checkCredential(opts: CredentialCheckOptions): Promise<CredentialCheckResult> {
   const timingsMs: Record<string, number> = {};
@@ -48,7 +46,7 @@ export async function checkCredential(opts: CredentialCheckOptions): Promise<Cre
     timingsMs.accountState = performance.now() - t0;
     state = r.state;
     findings.push(...r.findings);
-    const stop = r.findings.some((f) => NO_BIND.has(f.code) || f.code.startsWith('net.') || f.code.startsWith('tls.'));
+    const stop = r.findings.some(stopsBind);
     if (stop) {
       return { findings, ...(state ? { state } : {}), bound: false, timingsMs };
     }
