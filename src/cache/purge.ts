@@ -85,8 +85,8 @@ export function planPurge(findings: readonly Finding[], entries: readonly Cached
 }
 
 /**
- * Whether planPurge would plan anything, without building the plan: inspect needs only that (its
- * exit code and headline), and a fleet's plan is tens of thousands of items. The evidence of the
+ * Whether planPurge would plan anything, without building the plan, for a caller holding only the
+ * findings (with inspectCache's result at hand, `result.stale.length > 0` says the same). The evidence of the
  * first purge-rule findings is looked up directly (they come from the entries, so the first one
  * matches); after a few misses it falls back to the plan itself.
  */

@@ -266,9 +266,11 @@ describe('hasPurgeItems (inspect\'s exit code without building the plan)', () =>
     let both = { yes: 0, no: 0 };
     for (let i = 0; i < 300; i++) {
       const entries = Array.from({ length: r.int(12) }, () => e(r.pick(['web01', 'web01.pamtest.local', 'db02', '10.0.0.5']), r.pick(users), r.next() < 0.8 ? `2026-11-${String(1 + r.int(28)).padStart(2, '0')}T00:00:00Z` : undefined, r.pick(['WS1', 'WS2'])));
-      const found = inspectCache({ entries, account: 'alice', ...(r.next() < 0.5 ? { host: 'web01' } : {}), ...(r.next() < 0.7 ? { changedAt: new Date('2026-11-15T00:00:00Z') } : {}) }).findings;
+      const result = inspectCache({ entries, account: 'alice', ...(r.next() < 0.5 ? { host: 'web01' } : {}), ...(r.next() < 0.7 ? { changedAt: new Date('2026-11-15T00:00:00Z') } : {}) });
+      const found = result.findings;
       const want = planPurge(found, entries).items.length > 0;
       expect(hasPurgeItems(found, entries)).toBe(want);
+      expect(result.stale.length > 0).toBe(want); // what the CLI's inspect uses
       both = want ? { ...both, yes: both.yes + 1 } : { ...both, no: both.no + 1 };
     }
     expect(both.yes).toBeGreaterThan(30);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadCacheInputs, mergeSnapshots } from '../../cache/load.js';
 import { inspectCache } from '../../cache/staleness.js';
-import { planPurge, hasPurgeItems, eachCmdkeyCommand, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
+import { planPurge, eachCmdkeyCommand, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/collector.js';
 import type { CacheSnapshot, CacheSource } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
@@ -322,9 +322,10 @@ export const cacheCommand: Command = {
     // the entries behind stale-password and wrong-user findings: inspect and purge exit 6 exactly
     // when there are any, whatever else was found (an unreachable probe or directory, a user not
     // found: those are still reported, each on its own line); without any, the most basic fault's code
-    // (inspect asks only whether the plan would be empty; purge builds it)
+    // (inspect asks only whether the plan would be empty: exactly when the rules found stale
+    // entries, which inspectCache returns; purge builds the plan)
     const plan = sub === 'purge' ? planPurge(findings, snap.entries) : undefined;
-    const purgeable = plan ? plan.items.length > 0 : hasPurgeItems(findings, snap.entries);
+    const purgeable = plan ? plan.items.length > 0 : result.stale.length > 0;
     const exitCode = purgeable ? EXIT_CODES['stale-cache'] : verdict.exitCode === EXIT_CODES['stale-cache'] ? EXIT_CODES.ok : verdict.exitCode;
     if (sub === 'inspect' || !plan) {
       const head = purgeable && verdict.exitCode !== EXIT_CODES['stale-cache']
