@@ -93,3 +93,21 @@ export function envSecret(io: CliIO, variable: string, option: string): Secret {
   }
   return new Secret(v);
 }
+
+/**
+ * The read-only service account of --service-user / --service-password-env (each needs the other),
+ * and the rule that --allow-unknown-threshold needs one: it relaxes the lockout guard that account reads.
+ */
+export function serviceAccount(v: Record<string, unknown>, io: CliIO): { username: string; password: Secret } | undefined {
+  let service: { username: string; password: Secret } | undefined;
+  if (v['service-user']) {
+    if (!v['service-password-env']) throw usageError('--service-user needs --service-password-env <VAR>.');
+    service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
+  } else if (v['service-password-env']) {
+    throw usageError('--service-password-env needs --service-user <name>.');
+  }
+  if (v['allow-unknown-threshold'] && !v['service-user']) {
+    throw usageError('--allow-unknown-threshold relaxes the lockout guard, which reads the account with --service-user <name> --service-password-env <VAR>; without a service account there is no guard to relax.');
+  }
+  return service;
+}

@@ -3,7 +3,7 @@ import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 import { finding, type Finding } from '../../core/findings.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, parse, readStdinSecret, showableVariableName, usageError } from '../args.js';
+import { envSecret, intOption, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
 import type { CheckExtensions } from './check-extensions.js';
 
@@ -170,16 +170,7 @@ export const checkCommand: Command = {
       }
       throw e;
     }
-    let service: { username: string; password: Secret } | undefined;
-    if (v['service-user']) {
-      if (!v['service-password-env']) throw usageError('--service-user needs --service-password-env <VAR>.');
-      service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
-    } else if (v['service-password-env']) {
-      throw usageError('--service-password-env needs --service-user <name>.');
-    }
-    if (v['allow-unknown-threshold'] && !v['service-user']) {
-      throw usageError('--allow-unknown-threshold relaxes the lockout guard, which reads the account with --service-user <name> --service-password-env <VAR>; without a service account there is no guard to relax.');
-    }
+    const service = serviceAccount(v, io);
     const findings: Finding[] = [];
     const tasks: Array<Promise<void>> = [];
     if (v.ldap) {

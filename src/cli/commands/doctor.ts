@@ -1,9 +1,8 @@
 import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../preflight.js';
-import type { Secret } from '../../core/secret.js';
 import type { FetchedCredential } from '../../core/credential.js';
 import type { Provider } from '../../providers/types.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, parse, readStdinSecret, unexpectedArgument, usageError } from '../args.js';
+import { envSecret, intOption, parse, readStdinSecret, serviceAccount, unexpectedArgument, usageError } from '../args.js';
 import { style, findingJson } from '../render.js';
 
 const USAGE = `Usage: credgate doctor --host <host>[:port] [--account <name>]
@@ -74,16 +73,7 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
   if (v['password-env']) target.password = envSecret(io, String(v['password-env']), 'password-env');
   if (target.password && !target.account) throw usageError('--account <name> is required with --password-stdin / --password-env.');
   if (v.ldap) {
-    let service: { username: string; password: Secret } | undefined;
-    if (v['service-user']) {
-      if (!v['service-password-env']) throw usageError('--service-user needs --service-password-env <VAR>.');
-      service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
-    } else if (v['service-password-env']) {
-      throw usageError('--service-password-env needs --service-user <name>.');
-    }
-    if (v['allow-unknown-threshold'] && !v['service-user']) {
-      throw usageError('--allow-unknown-threshold relaxes the lockout guard, which reads the account with --service-user <name> --service-password-env <VAR>; without a service account there is no guard to relax.');
-    }
+    const service = serviceAccount(v, io);
     options.directory = {
       urls: String(v.ldap),
       ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),

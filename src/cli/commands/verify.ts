@@ -4,9 +4,8 @@ import path from 'node:path';
 import { createSummary, readAccounts, verifyMany, type AccountLine, type VerifyResult } from '../../bulk.js';
 import { causeOf, exitCodeFor, EXIT_CODES } from '../../diagnose.js';
 import { CredgateError } from '../../core/errors.js';
-import type { Secret } from '../../core/secret.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, parse, usageError } from '../args.js';
+import { intOption, parse, serviceAccount, usageError } from '../args.js';
 import { style } from '../render.js';
 
 const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl> --ldap <url>[,<url>...]
@@ -335,16 +334,7 @@ export const verifyCommand: Command = {
     const rate = intOption('rate', v.rate as string | undefined, 0, 0, 10_000_000);
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
     const intervalMs = intOption('progress-interval', v['progress-interval'] as string | undefined, 5, 1, 3600) * 1000;
-    let service: { username: string; password: Secret } | undefined;
-    if (v['service-user']) {
-      if (!v['service-password-env']) throw usageError('--service-user needs --service-password-env <VAR>.');
-      service = { username: String(v['service-user']), password: envSecret(io, String(v['service-password-env']), 'service-password-env') };
-    } else if (v['service-password-env']) {
-      throw usageError('--service-password-env needs --service-user <name>.');
-    }
-    if (v['allow-unknown-threshold'] && !v['service-user']) {
-      throw usageError('--allow-unknown-threshold relaxes the lockout guard, which reads the account with --service-user <name> --service-password-env <VAR>; without a service account there is no guard to relax.');
-    }
+    const service = serviceAccount(v, io);
 
     let totalBytes: number | undefined;
     let inputStream: AsyncIterable<string | Buffer> & { destroy?: () => void };
