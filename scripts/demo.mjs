@@ -4,6 +4,8 @@
 // a good account, each broken account state, a stale vault password, an unreachable host, an
 // expired RDP certificate, a stale cached credential. Then `credgate check` over OpenLDAP's
 // password-policy states. Prints scenario → verdict → cause → first fix, and stops what it started.
+// With CREDGATE_DEMO_JSON_DIR=<dir> it also writes each scenario's raw --json output and exit code
+// there (one file a scenario), so two builds' answers can be compared (scripts/compare-demo-json.mjs).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -84,6 +86,11 @@ try {
     { target: 'Domain:target=TERMSRV/127.0.0.1', type: 'domain-password', userName: 'PAMTEST\\alice', lastWritten: '2025-06-01T08:00:00Z', persist: 'local-machine' },
   ] }));
   const refused = await closedPort();
+  const jsonDir = process.env.CREDGATE_DEMO_JSON_DIR;
+  if (jsonDir) fs.mkdirSync(jsonDir, { recursive: true });
+  const keep = (kind, label, r) => {
+    if (jsonDir) fs.writeFileSync(path.join(jsonDir, `${kind}-${label.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.json`), JSON.stringify({ exitCode: r.code, stdout: r.out }) + '\n');
+  };
   const matrix = [
     { label: 'healthy account', args: ['--host', nlaHost, '--account', sc('good').downLevel, '--password-stdin', ...dirArgs], stdin: sc('good').password, expect: 'rdp.nla-ok' },
     { label: 'vault holds last rotation\'s password', args: ['--host', nlaHost, '--provider', 'vault', '--ref', 'rdp/bob', ...dirArgs], expect: 'ldap.invalid-credentials' },
@@ -100,6 +107,7 @@ try {
   for (const m of matrix) {
     const t = Date.now();
     const r = await run(['doctor', ...m.args, '--json'], { stdin: m.stdin, env, cwd: tmp });
+    keep('doctor', m.label, r);
     let j;
     try {
       j = JSON.parse(r.out);
@@ -117,6 +125,7 @@ try {
   const prow = [];
   for (const s of slapd.scenarios.filter((x) => x.key !== 'victim')) {
     const r = await run(['check', '--ldap', slapd.ldapsUrl, '--ca-file', slapd.caFile, '--user', s.dn, '--password-stdin', '--json'], { stdin: s.tryPassword });
+    keep('check', s.uid, r);
     let j;
     try {
       j = JSON.parse(r.out);
