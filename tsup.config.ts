@@ -5,7 +5,7 @@ export default defineConfig({
     'src/index.ts',
     'src/cli/main.ts',
     'src/providers/*.ts',
-    'src/validators/*.ts',
+    'src/checks/*.ts',
     'src/cache/*.ts',
   ],
   format: ['esm', 'cjs'],

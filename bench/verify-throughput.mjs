@@ -62,7 +62,7 @@ async function loadSdk() {
   const out = path.join(root, '.lab', `bench-sdk-${process.pid}.mjs`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   await build({
-    stdin: { contents: "export { verifyMany } from './src/bulk.ts'; export { Secret } from './src/core/secret.ts';", resolveDir: root, loader: 'ts' },
+    stdin: { contents: "export { verifyMany } from './src/bulk/verify-many.ts'; export { Secret } from './src/core/secret.ts';", resolveDir: root, loader: 'ts' },
     bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: out, logLevel: 'silent',
   });
   try {

@@ -1,8 +1,8 @@
 // The cause table, row by row: every code's category decides the exit code, and the verdict
 // picks the most basic cause when several findings disagree.
 import { describe, it, expect } from 'vitest';
-import { CAUSES, EXIT_CODES, diagnose, exitCodeFor } from '../src/diagnose.js';
-import { finding, type Finding } from '../src/core/findings.js';
+import { CAUSES, EXIT_CODES, diagnose, exitCodeFor } from '../src/findings/diagnose.js';
+import { finding, type Finding } from '../src/findings/finding.js';
 
 const f = (code: string, severity: Finding['severity'] = 'error', fix = `fix ${code}`): Finding =>
   finding('test', code, severity, `msg ${code}`, {}, [{ action: fix }]);

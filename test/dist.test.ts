@@ -19,7 +19,7 @@ describe('dist/', () => {
           crossSecret: s instanceof esm.Secret,
           crossError: e instanceof cjs.CredgateError,
           redacted: String(s),
-          validatorSubpath: typeof require('credgate/validators/ldap-bind').validateLdapBind,
+          validatorSubpath: typeof require('credgate/checks/ldap-bind').validateLdapBind,
         }));
       });`;
     const out = execFileSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, NODE_PATH: '' } }).toString();

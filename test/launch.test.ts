@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { buildRdpFile, encodeRdpFile, planLaunch } from '../src/launch.js';
+import { buildRdpFile, encodeRdpFile, planLaunch } from '../src/launch/launch.js';
 import { CredgateError } from '../src/core/errors.js';
 
 describe('.rdp file', () => {
@@ -44,7 +44,7 @@ describe('launch plan', () => {
 
 describe('the client\'s environment', () => {
   it('drops the password\'s variable, any variable holding the password, and credential-named variables', async () => {
-    const { clientEnv } = await import('../src/launch.js');
+    const { clientEnv } = await import('../src/launch/launch.js');
     const { Secret } = await import('../src/core/secret.js');
     const env = clientEnv({
       password: new Secret('Pw!launch-1'),

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CredgateError } from '../core/errors.js';
-import { readCollectorFile } from './collector.js';
-import { parseCmdkeyList } from './cmdkey.js';
-import { parseRdpRegistryExport } from './rdp-registry.js';
+import { readCollectorFile } from './sources/collector.js';
+import { parseCmdkeyList } from './sources/cmdkey.js';
+import { parseRdpRegistryExport } from './sources/rdp-registry.js';
 import { decodeWindowsText, MAX_INPUT_BYTES } from './text.js';
 import { emptySnapshot, type CacheSnapshot } from './types.js';
 

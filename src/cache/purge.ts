@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { CredgateError } from '../core/errors.js';
-import type { Finding } from '../core/findings.js';
+import type { Finding } from '../findings/finding.js';
 import type { CacheSource, CachedCredential } from './types.js';
-import { CRED_TYPES } from './windows-credman.js';
+import { CRED_TYPES } from '../platform/windows-credman.js';
 import { CS_CREDMAN_DECLARATIONS } from './credman-cs.js';
 
 export interface PurgeItem {

@@ -1,11 +1,11 @@
 /**
  * The account's pwdLastSet for the stale-password rule. The read itself is the LDAP validator's
- * (`readAccountState` in src/validators/account-state.ts: LDAPS or StartTLS with a read-only
+ * (`readAccountState` in src/checks/account-state.ts: LDAPS or StartTLS with a read-only
  * service account, CA bundle, deadline, AbortSignal); this file only picks out what the cache
  * inspector needs and keeps the findings that explain why pwdLastSet could not be read.
  */
-import { readAccountState, type AccountStateOptions } from '../validators/account-state.js';
-import type { Finding } from '../core/findings.js';
+import { readAccountState, type AccountStateOptions } from '../checks/account-state.js';
+import type { Finding } from '../findings/finding.js';
 
 export type PwdLastSetOptions = AccountStateOptions;
 

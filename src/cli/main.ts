@@ -1,7 +1,7 @@
 import { COMMANDS } from './commands/index.js';
 import type { CliIO } from './types.js';
 import { CredgateError } from '../core/errors.js';
-import { EXIT_CODES } from '../diagnose.js';
+import { EXIT_CODES } from '../findings/diagnose.js';
 import { readFileSync } from 'node:fs';
 
 function version(): string {

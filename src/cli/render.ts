@@ -1,4 +1,4 @@
-import type { Finding, Verdict } from '../core/findings.js';
+import type { Finding, Verdict } from '../findings/finding.js';
 import type { CliIO } from './types.js';
 
 export interface Style {

@@ -5,7 +5,7 @@ import { describeIssues } from './stdin.js';
 import { withSignal } from '../core/abort.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import { secretServiceModified } from './secret-service.js';
+import { secretServiceModified } from '../platform/secret-service.js';
 
 /** The part of the keytar API credgate uses (keytar, @github/keytar and compatible shims). */
 export interface KeytarApi {

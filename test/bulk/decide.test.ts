@@ -1,9 +1,9 @@
 // A bulk result is decided as diagnose() decides a verdict: an error whose code has no cause row
 // is a failure (internal, exit 70), never "ok"; every row gives the same ok / exit code both ways.
 import { describe, it, expect } from 'vitest';
-import { createSummary, decideAccount } from '../../src/bulk.js';
-import { CAUSES, diagnose } from '../../src/diagnose.js';
-import { finding } from '../../src/core/findings.js';
+import { createSummary, decideAccount } from '../../src/bulk/verify-many.js';
+import { CAUSES, diagnose } from '../../src/findings/diagnose.js';
+import { finding } from '../../src/findings/finding.js';
 
 describe('the cause table knows the guard\'s warning', () => {
   it('ldap.lockout-threshold-unknown is informational (exit 0), with a cause', () => {

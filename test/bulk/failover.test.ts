@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { verifyMany, type VerifyResult } from '../../src/bulk.js';
+import { verifyMany, type VerifyResult } from '../../src/bulk/verify-many.js';
 import { Secret } from '../../src/core/secret.js';
 import * as slapdPart from '../lab/slapd.mjs';
 import { stopPid, alive, freePort } from '../lab/proc.mjs';

@@ -5,9 +5,9 @@
 // The restricted readers are made with the careful ACL helper; only bob (wrong-password, a PSO
 // without lockout) is given a wrong password.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { verifyMany, type AccountLine, type VerifyResult } from '../../src/bulk.js';
-import { createPreflight } from '../../src/preflight.js';
-import { readAccountState } from '../../src/validators/account-state.js';
+import { verifyMany, type AccountLine, type VerifyResult } from '../../src/bulk/verify-many.js';
+import { createPreflight } from '../../src/pipeline/preflight.js';
+import { readAccountState } from '../../src/checks/account-state.js';
 import { Secret } from '../../src/core/secret.js';
 import { samba, sambaScenario, allLabPasswords, type SambaState, sambaReader } from '../lab/state.js';
 import { restrictedReader, type RestrictedReader } from '../validators/account-state.fixtures.js';

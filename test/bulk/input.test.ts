@@ -1,7 +1,7 @@
 // Account files: RFC 4180 CSV (quotes, "" escapes, line breaks inside quotes, CRLF, BOM) and JSON
 // Lines; bad lines carry their number and a reason, never the line's content.
 import { describe, it, expect } from 'vitest';
-import { csvRecords, readAccounts, createSummary, type InputRecord } from '../../src/bulk.js';
+import { csvRecords, readAccounts, createSummary, type InputRecord } from '../../src/bulk/verify-many.js';
 
 async function* chunks(text: string, size = 7) {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);

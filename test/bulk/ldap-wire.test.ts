@@ -4,8 +4,8 @@
 import { describe, it, expect } from 'vitest';
 import {
   encodeBindRequest, encodeStartTlsRequest, encodeUnbindRequest, decodeResponse, messageLength, MAX_MESSAGE_BYTES,
-} from '../../src/validators/ldap-wire.js';
-import { PPOLICY_OID } from '../../src/validators/ppolicy.js';
+} from '../../src/protocols/ldap/wire.js';
+import { PPOLICY_OID } from '../../src/protocols/ldap/ppolicy.js';
 import { CredgateError } from '../../src/core/errors.js';
 
 // a tiny independent TLV builder for the expected bytes

@@ -3,8 +3,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'ldapts';
-import { verifyMany, type AccountLine, type VerifyResult } from '../../src/bulk.js';
-import { readAccountState } from '../../src/validators/account-state.js';
+import { verifyMany, type AccountLine, type VerifyResult } from '../../src/bulk/verify-many.js';
+import { readAccountState } from '../../src/checks/account-state.js';
 import { Secret } from '../../src/core/secret.js';
 import { samba, allLabPasswords, type SambaState, sambaReader } from '../lab/state.js';
 import { adminClient, createUser, badBinds, BASE_DN } from '../lab/samba.mjs';

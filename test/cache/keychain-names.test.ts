@@ -5,8 +5,8 @@ import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { keychainCacheSource, keychainRawTarget, type KeytarListApi } from '../../src/cache/keychain.js';
-import { inspectCache } from '../../src/cache/staleness.js';
+import { keychainCacheSource, keychainRawTarget, type KeytarListApi } from '../../src/cache/sources/keychain.js';
+import { inspectCache } from '../../src/cache/inspect.js';
 import { planPurge, executePurge } from '../../src/cache/purge.js';
 import { isCredgateError, type CredgateError } from '../../src/core/errors.js';
 

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadCacheFile } from '../../src/cache/load.js';
-import { parseCmdkeyList } from '../../src/cache/cmdkey.js';
-import { parseRdpRegistryExport } from '../../src/cache/rdp-registry.js';
-import { readCollectorFile } from '../../src/cache/collector.js';
+import { parseCmdkeyList } from '../../src/cache/sources/cmdkey.js';
+import { parseRdpRegistryExport } from '../../src/cache/sources/rdp-registry.js';
+import { readCollectorFile } from '../../src/cache/sources/collector.js';
 
 const CP850: Record<string, number> = { ä: 0x84, é: 0x82, ö: 0x94, ü: 0x81 };
 const encode = (text: string, enc: string): Buffer => {

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseCmdkeyList } from '../../src/cache/cmdkey.js';
-import { parseRdpRegistryExport } from '../../src/cache/rdp-registry.js';
-import { readCollectorFile } from '../../src/cache/collector.js';
+import { parseCmdkeyList } from '../../src/cache/sources/cmdkey.js';
+import { parseRdpRegistryExport } from '../../src/cache/sources/rdp-registry.js';
+import { readCollectorFile } from '../../src/cache/sources/collector.js';
 import { loadCacheFile } from '../../src/cache/load.js';
 import { normalizeTarget } from '../../src/cache/types.js';
 import { hostKey, sameHost } from '../../src/cache/hosts.js';

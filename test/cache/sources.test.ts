@@ -7,13 +7,13 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { parseCmdkeyList } from '../../src/cache/cmdkey.js';
-import { parseRdpRegistryExport } from '../../src/cache/rdp-registry.js';
-import { readCollectorFile, COLLECTOR_PS1 } from '../../src/cache/collector.js';
+import { parseCmdkeyList } from '../../src/cache/sources/cmdkey.js';
+import { parseRdpRegistryExport } from '../../src/cache/sources/rdp-registry.js';
+import { readCollectorFile, COLLECTOR_PS1 } from '../../src/cache/sources/collector.js';
 import { loadCacheFile } from '../../src/cache/load.js';
 import { decodeWindowsText, decodeCp850 } from '../../src/cache/text.js';
-import { windowsCredentialManager, fileTimeToDate, credmanRawTarget } from '../../src/cache/windows-credman.js';
-import { inspectCache } from '../../src/cache/staleness.js';
+import { windowsCredentialManager, fileTimeToDate, credmanRawTarget } from '../../src/platform/windows-credman.js';
+import { inspectCache } from '../../src/cache/inspect.js';
 import { CredgateError, isCredgateError } from '../../src/core/errors.js';
 
 const fx = (f: string) => path.join(import.meta.dirname, '..', 'fixtures', 'cache', f);
@@ -77,7 +77,7 @@ describe('collector JSON from Windows PowerShell 5.1', () => {
 
 describe('the shipped collector script', () => {
   it('src/cache/collector.ps1 is exactly what credgate cache collector prints', () => {
-    expect(fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'src', 'cache', 'collector.ps1'), 'utf8')).toBe(COLLECTOR_PS1);
+    expect(fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'src', 'cache', 'sources', 'collector.ps1'), 'utf8')).toBe(COLLECTOR_PS1);
   });
 
   it('reads metadata only: CredentialBlob is declared but never marshalled or copied', () => {

@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { inspectCache, sameAccount } from '../../src/cache/staleness.js';
+import { inspectCache, sameAccount } from '../../src/cache/inspect.js';
 import { planPurge, hasPurgeItems, cmdkeyCommands, powershellScript, executePurge, cmdkeyTarget, credTargetName } from '../../src/cache/purge.js';
 import type { CachedCredential } from '../../src/cache/types.js';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { finding } from '../../src/core/findings.js';
+import { finding } from '../../src/findings/finding.js';
 import { prng } from '../helpers/prng.js';
 
 const e = (target: string, username: string, lastWritten?: string, machine?: string): CachedCredential => ({

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { preflight } from '../../src/preflight.js';
+import { preflight } from '../../src/pipeline/preflight.js';
 import { Secret } from '../../src/core/secret.js';
 import { defineProvider } from '../../src/providers/types.js';
 import { CredgateError, type ErrorCode } from '../../src/core/errors.js';

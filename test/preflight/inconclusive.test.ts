@@ -2,7 +2,7 @@
 // inconclusive `credential.not-checked` (ok: false, exit 2) with what to add — never "will work".
 // Host failures still decide a probe-only run.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { preflight } from '../../src/preflight.js';
+import { preflight } from '../../src/pipeline/preflight.js';
 import { Secret } from '../../src/core/secret.js';
 import { labPart, sambaScenario } from '../lab/state.js';
 

@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { preflight } from '../../src/preflight.js';
+import { preflight } from '../../src/pipeline/preflight.js';
 import { Secret } from '../../src/core/secret.js';
 import { CC_NLA } from '../helpers/rdp-fakes.js';
 import { fakeNlaHost, tlsAfterRequestServer, type FakeNlaHost } from '../helpers/servers.js';

@@ -1,6 +1,6 @@
 // preflight() against the lab's Samba DC: one verdict, steps reported, missing parts "not checked".
 import { describe, it, expect, beforeAll } from 'vitest';
-import { preflight, parseHostPort, createPreflight } from '../../src/preflight.js';
+import { preflight, parseHostPort, createPreflight } from '../../src/pipeline/preflight.js';
 import { Secret } from '../../src/core/secret.js';
 import { defineProvider } from '../../src/providers/types.js';
 import { CredgateError } from '../../src/core/errors.js';

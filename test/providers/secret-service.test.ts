@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { labPart } from '../lab/state.js';
 import { loadKeytar, fromKeychain, type KeytarApi } from '../../src/providers/keychain.js';
-import { secretServiceModified } from '../../src/providers/secret-service.js';
-import { keychainCacheSource } from '../../src/cache/keychain.js';
-import { inspectCache } from '../../src/cache/staleness.js';
+import { secretServiceModified } from '../../src/platform/secret-service.js';
+import { keychainCacheSource } from '../../src/cache/sources/keychain.js';
+import { inspectCache } from '../../src/cache/inspect.js';
 
 interface KeyringState { env: Record<string, string> }
 

@@ -1,12 +1,12 @@
 // Account state read with a read-only service account, never binding as the target.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readAccountState, stateFindings, lockoutRiskKnown, filetimeToDate, dateToFiletime, type AccountState } from '../../src/validators/account-state.js';
+import { readAccountState, stateFindings, lockoutRiskKnown, filetimeToDate, dateToFiletime, type AccountState } from '../../src/checks/account-state.js';
 import { Secret } from '../../src/core/secret.js';
 import { samba, sambaScenario, type SambaState } from '../lab/state.js';
 import { silentServer, type SilentServer } from '../helpers/servers.js';
 import { restrictedReader, type RestrictedReader } from './account-state.fixtures.js';
-import { checkCredential } from '../../src/validators/credential-check.js';
-import { diagnose } from '../../src/diagnose.js';
+import { checkCredential } from '../../src/pipeline/credential-check.js';
+import { diagnose } from '../../src/findings/diagnose.js';
 
 let lab: SambaState;
 beforeAll(() => {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { AD_SUBCODES, adSubCode, adSubCodeByNtStatus, parseAdDiagnostic } from '../../src/validators/ad-codes.js';
-import { CAUSES, exitCodeFor } from '../../src/diagnose.js';
+import { AD_SUBCODES, adSubCode, adSubCodeByNtStatus, parseAdDiagnostic } from '../../src/protocols/ldap/ad-codes.js';
+import { CAUSES, exitCodeFor } from '../../src/findings/diagnose.js';
 
 // The sub-codes the issue names, with the finding and exit code each must produce.
 const EXPECTED: Array<[string, string, number]> = [

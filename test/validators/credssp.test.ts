@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import {
   CREDSSP_VERSION, MAX_TSREQUEST, clientPubKeyAuth, decodeTsRequest, derInteger, encodeTsRequest, expectedServerPubKeyAuth,
   readInteger32, readTlv, subjectPublicKey, tsRequestLength,
-} from '../../src/validators/credssp.js';
-import { buildNegotiate } from '../../src/validators/ntlm/ntlm.js';
+} from '../../src/protocols/rdp/credssp.js';
+import { buildNegotiate } from '../../src/protocols/rdp/ntlm/ntlm.js';
 import { CredgateError } from '../../src/core/errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

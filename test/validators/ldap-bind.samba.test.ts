@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { validateLdapBind } from '../../src/validators/ldap-bind.js';
+import { validateLdapBind } from '../../src/checks/ldap-bind.js';
 import { Secret } from '../../src/core/secret.js';
 import { CredgateError } from '../../src/core/errors.js';
 import { samba, sambaScenario, type SambaState } from '../lab/state.js';

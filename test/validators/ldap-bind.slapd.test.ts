@@ -1,7 +1,7 @@
 // LDAP bind against the lab's OpenLDAP slapd with the ppolicy overlay: the states come back only
 // in the password policy response control, which credgate requests and decodes.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { validateLdapBind } from '../../src/validators/ldap-bind.js';
+import { validateLdapBind } from '../../src/checks/ldap-bind.js';
 import { Secret } from '../../src/core/secret.js';
 import { slapd, type SlapdState } from '../lab/state.js';
 

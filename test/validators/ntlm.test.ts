@@ -3,12 +3,12 @@
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { md4 } from '../../src/validators/ntlm/md4.js';
-import { Rc4, rc4 } from '../../src/validators/ntlm/rc4.js';
+import { md4 } from '../../src/protocols/rdp/ntlm/md4.js';
+import { Rc4, rc4 } from '../../src/protocols/rdp/ntlm/rc4.js';
 import {
   AV, AV_FLAG_MIC_PRESENT, MAX_NTLM_MESSAGE, NTLM_FLAGS, DEFAULT_NEGOTIATE_FLAGS, buildAuthenticate, buildNegotiate,
   encodeAvPairs, ntowfv1, ntowfv2, parseAuthenticate, parseAvPairs, parseChallenge, NtlmSession,
-} from '../../src/validators/ntlm/ntlm.js';
+} from '../../src/protocols/rdp/ntlm/ntlm.js';
 import { CredgateError } from '../../src/core/errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { decodePasswordPolicyValue } from '../../src/validators/ppolicy.js';
+import { decodePasswordPolicyValue } from '../../src/protocols/ldap/ppolicy.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { analyseCertificate, certInfo, certMatchesHost, chainTrusted, verifyChain } from '../../src/validators/rdp-cert.js';
+import { analyseCertificate, certInfo, certMatchesHost, chainTrusted, verifyChain } from '../../src/protocols/rdp/cert.js';
 import { CredgateError } from '../../src/core/errors.js';
-import { diagnose } from '../../src/diagnose.js';
+import { diagnose } from '../../src/findings/diagnose.js';
 import { makeCA, makeSubCA, issueCert, type LabCA } from '../lab/pki.mjs';
 import { labPart } from '../lab/state.js';
 

@@ -3,9 +3,9 @@
 // one byte, a huge TPKT length, each RDP_NEG_FAILURE code as exact bytes, a broken TLS.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import net from 'node:net';
-import { probeRdp, probeRdpEndpoint, rdpFaultFinding } from '../../src/validators/rdp-endpoint.js';
+import { probeRdp, probeRdpEndpoint, rdpFaultFinding } from '../../src/checks/rdp-endpoint.js';
 import { CredgateError } from '../../src/core/errors.js';
-import { diagnose, causeOf } from '../../src/diagnose.js';
+import { diagnose, causeOf } from '../../src/findings/diagnose.js';
 import { labPart } from '../lab/state.js';
 import { closedPort, silentServer, UNRESOLVABLE_HOST } from '../helpers/servers.js';
 import { fakeServer, negFailure, CC_LEGACY, type Fake } from '../helpers/rdp-fakes.js';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { buildConnectionRequest, parseConnectionConfirm, protocolNames, MAX_CC_LENGTH } from '../../src/validators/rdp-x224.js';
+import { buildConnectionRequest, parseConnectionConfirm, protocolNames, MAX_CC_LENGTH } from '../../src/protocols/rdp/x224.js';
 import { CredgateError } from '../../src/core/errors.js';
 import { CC_LEGACY, CC_NLA, negFailure } from '../helpers/rdp-fakes.js';
 
@@ -102,7 +102,7 @@ describe('X.224 Connection Confirm', () => {
 // connectRdp over real sockets: the lab's FreeRDP servers and small local peers on 127.0.0.1.
 import net from 'node:net';
 import tls from 'node:tls';
-import { connectRdp, resolveRdpHost, PROTOCOL_SSL, PROTOCOL_HYBRID } from '../../src/validators/rdp-x224.js';
+import { connectRdp, resolveRdpHost, PROTOCOL_SSL, PROTOCOL_HYBRID } from '../../src/protocols/rdp/x224.js';
 import { labPart } from '../lab/state.js';
 import { closedPort, silentServer, UNRESOLVABLE_HOST } from '../helpers/servers.js';
 import { fakeServer } from '../helpers/rdp-fakes.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { validateRdpNla } from '../../src/validators/rdp-nla.js';
+import { validateRdpNla } from '../../src/checks/rdp-nla.js';
 import { Secret } from '../../src/core/secret.js';
 import { CredgateError } from '../../src/core/errors.js';
 import { labPart } from '../lab/state.js';

@@ -3,16 +3,16 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadCacheInputs, mergeSnapshots } from '../../cache/load.js';
-import { inspectCache } from '../../cache/staleness.js';
+import { inspectCache } from '../../cache/inspect.js';
 import { planPurge, eachCmdkeyCommand, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
-import { COLLECTOR_PS1 } from '../../cache/collector.js';
+import { COLLECTOR_PS1 } from '../../cache/sources/collector.js';
 import type { CacheSnapshot, CacheSource } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
-import { causeOf, diagnose, EXIT_CODES } from '../../diagnose.js';
-import type { Verdict } from '../../core/findings.js';
-import { parseHostPort } from '../../core/host.js';
+import { causeOf, diagnose, EXIT_CODES } from '../../findings/diagnose.js';
+import type { Verdict } from '../../findings/finding.js';
+import { parseHostPort } from '../../core/target.js';
 import { CredgateError } from '../../core/errors.js';
-import type { Finding } from '../../core/findings.js';
+import type { Finding } from '../../findings/finding.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, parse, usageError } from '../args.js';
 import { findingJson, style } from '../render.js';
@@ -94,7 +94,7 @@ async function snapshot(v: Record<string, unknown>): Promise<Snapshot> {
     const parts = files.length ? [loadCacheInputs(files)] : [];
     const sources: CacheSource[] = [];
     if (services.length) {
-      const { keychainCacheSource } = await import('../../cache/keychain.js');
+      const { keychainCacheSource } = await import('../../cache/sources/keychain.js');
       const src = keychainCacheSource({ services });
       sources.push(src);
       const entries = await src.list();
@@ -105,7 +105,7 @@ async function snapshot(v: Record<string, unknown>): Promise<Snapshot> {
   if (process.platform !== 'win32') {
     throw usageError('Give --from <file> (collector JSON, reg export or cmdkey /list text): the live Credential Manager exists only on Windows.');
   }
-  const { windowsCredentialManager } = await import('../../cache/windows-credman.js');
+  const { windowsCredentialManager } = await import('../../platform/windows-credman.js');
   const src = windowsCredentialManager();
   return { snap: { ...emptySnapshot(), entries: await src.list() }, sources: [src] };
 }
@@ -163,7 +163,7 @@ async function runInspect(v: Record<string, unknown>, io: CliIO) {
     if (!host) throw usageError('--probe needs --host <host>[:port]: the RDP host whose certificate to compare with the cached CertHash.');
     const hp = parseHostPort(host);
     host = hp.host;
-    const { probeRdp } = await import('../../validators/rdp-endpoint.js');
+    const { probeRdp } = await import('../../checks/rdp-endpoint.js');
     const r = await probeRdp({ host: hp.host, port: hp.port, timeoutMs: 10_000 });
     if (r.sha1Thumbprint) thumbprints.push(r.sha1Thumbprint);
     // the host could not be reached or spoke no TLS: say so; the CertHash rule is then not checked

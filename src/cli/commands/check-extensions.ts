@@ -3,7 +3,7 @@
  * check command does not import every provider and the NLA client unless they exist.
  */
 import type { FetchedCredential } from '../../core/credential.js';
-import type { Finding } from '../../core/findings.js';
+import type { Finding } from '../../findings/finding.js';
 import type { Secret } from '../../core/secret.js';
 import type { Provider } from '../../providers/types.js';
 import { CredgateError } from '../../core/errors.js';
@@ -15,8 +15,8 @@ export interface CheckExtensions {
 }
 
 import { loadConfig, createProvider } from '../../providers/config.js';
-import { validateRdpNla } from '../../validators/rdp-nla.js';
-import { parseHostPort } from '../../core/host.js';
+import { validateRdpNla } from '../../checks/rdp-nla.js';
+import { parseHostPort } from '../../core/target.js';
 
 /** Provider resolution for --provider/--ref: the config next to the caller (or --config). */
 async function loadProvider(o: { provider: string; config: string | undefined; cwd: string }): Promise<Provider> {

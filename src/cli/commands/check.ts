@@ -1,7 +1,7 @@
-import { diagnose } from '../../diagnose.js';
+import { diagnose } from '../../findings/diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
-import { finding, type Finding } from '../../core/findings.js';
+import { finding, type Finding } from '../../findings/finding.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, intOption, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
@@ -106,7 +106,7 @@ const NLA_FAULTS = new Set(['CONNECTION_FAILED', 'TIMEOUT', 'TLS_FAILED', 'PROTO
 /** An NLA-check fault (refused, timeout, TLS, protocol) as the finding an admin acts on; undefined for anything else. */
 export async function nlaFaultFinding(e: unknown, target: string): Promise<Finding | undefined> {
   if (!(e instanceof CredgateError) || !NLA_FAULTS.has(e.code)) return undefined;
-  const [{ rdpFaultFinding }, { parseHostPort }] = await Promise.all([import('../../validators/rdp-endpoint.js'), import('../../core/host.js')]);
+  const [{ rdpFaultFinding }, { parseHostPort }] = await Promise.all([import('../../checks/rdp-endpoint.js'), import('../../core/target.js')]);
   const { host, port } = parseHostPort(target);
   const kind = String(e.details?.kind ?? '');
   const ev = { step: 'rdp-nla', host, port, error: e.message, ...(e.details ?? {}) };
@@ -174,7 +174,7 @@ export const checkCommand: Command = {
     const findings: Finding[] = [];
     const tasks: Array<Promise<void>> = [];
     if (v.ldap) {
-      const { checkCredential } = await import('../../validators/credential-check.js');
+      const { checkCredential } = await import('../../pipeline/credential-check.js');
       tasks.push(
         checkCredential({
           urls: String(v.ldap),

@@ -1,4 +1,4 @@
-import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../preflight.js';
+import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../pipeline/preflight.js';
 import type { FetchedCredential } from '../../core/credential.js';
 import type { Provider } from '../../providers/types.js';
 import type { Command, CliIO } from '../types.js';
@@ -197,7 +197,7 @@ export const doctorCommand: Command = {
     const { target, options, json } = await doctorInputs('doctor', argv, io);
     // loaded when the command runs, not for --help (CLI start time)
     try {
-      const { preflight } = await import('../../preflight.js');
+      const { preflight } = await import('../../pipeline/preflight.js');
       const report = await preflight(target, options);
       io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
       return report.verdict.exitCode;

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { planLaunch, launch, buildRdpFile, materializeLaunchPlan } from '../../launch.js';
-import { parseHostPort } from '../../core/host.js';
+import { planLaunch, launch, buildRdpFile, materializeLaunchPlan } from '../../launch/launch.js';
+import { parseHostPort } from '../../core/target.js';
 import type { Command, CliIO } from '../types.js';
 import { usageError } from '../args.js';
 import { doctorInputs, renderDoctor, doctorJson, disposeTarget, keepFetchedCredential } from './doctor.js';
@@ -55,7 +55,7 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   // the credential the preflight fetched and proved is the one the client gets: no second fetch,
   // no second vault check-out, no fetch outside the preflight's deadline
   const fetched = keepFetchedCredential(target);
-  const { preflight } = await import('../../preflight.js');
+  const { preflight } = await import('../../pipeline/preflight.js');
   const report = await preflight(target, options);
   if (!report.ok) {
     io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));

@@ -1,6 +1,6 @@
-import { probeRdp } from '../../validators/rdp-endpoint.js';
-import { parseHostPort } from '../../core/host.js';
-import { diagnose } from '../../diagnose.js';
+import { probeRdp } from '../../checks/rdp-endpoint.js';
+import { parseHostPort } from '../../core/target.js';
+import { diagnose } from '../../findings/diagnose.js';
 import type { Command } from '../types.js';
 import { intOption, parse, usageError } from '../args.js';
 import { style, verdictJson } from '../render.js';

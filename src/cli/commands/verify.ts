@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { hash } from 'node:crypto';
 import path from 'node:path';
-import { createSummary, readAccounts, verifyMany, type AccountLine, type VerifyResult } from '../../bulk.js';
-import { causeOf, exitCodeFor, EXIT_CODES } from '../../diagnose.js';
+import { createSummary, readAccounts, verifyMany, type AccountLine, type VerifyResult } from '../../bulk/verify-many.js';
+import { causeOf, exitCodeFor, EXIT_CODES } from '../../findings/diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
 import { intOption, parse, serviceAccount, usageError } from '../args.js';

@@ -3,15 +3,15 @@
  * waits for and how it runs. A capability that is not built yet is simply absent from this list,
  * and preflight reports it as "not checked".
  */
-import type { Finding } from './core/findings.js';
+import type { Finding } from '../findings/finding.js';
 import type { PreflightOptions, PreflightTarget, StepName } from './preflight.js';
-import type { FetchedCredential } from './core/credential.js';
-import type { AccountState } from './validators/account-state.js';
-import { probeRdp } from './validators/rdp-endpoint.js';
-import { validateRdpNla } from './validators/rdp-nla.js';
-import { loadCacheFile, mergeSnapshots } from './cache/load.js';
-import { inspectCache } from './cache/staleness.js';
-import type { CacheSnapshot } from './cache/types.js';
+import type { FetchedCredential } from '../core/credential.js';
+import type { AccountState } from '../checks/account-state.js';
+import { probeRdp } from '../checks/rdp-endpoint.js';
+import { validateRdpNla } from '../checks/rdp-nla.js';
+import { loadCacheFile, mergeSnapshots } from '../cache/load.js';
+import { inspectCache } from '../cache/inspect.js';
+import type { CacheSnapshot } from '../cache/types.js';
 import fs from 'node:fs';
 
 export interface StepDeps {

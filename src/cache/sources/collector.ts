@@ -7,11 +7,11 @@
  */
 import fs from 'node:fs';
 import { z } from 'zod';
-import { CredgateError } from '../core/errors.js';
-import { decodeWindowsText, hasControlChars, neutraliseControlChars, showValue } from './text.js';
-import { normalizedHostOf, normalizeTarget, type CacheSnapshot, type CachedCredential } from './types.js';
-import { CS_CREDMAN_DECLARATIONS } from './credman-cs.js';
-import { jsonErrorOffset, lineColumn } from '../core/json-position.js';
+import { CredgateError } from '../../core/errors.js';
+import { decodeWindowsText, hasControlChars, neutraliseControlChars, showValue } from '../text.js';
+import { normalizedHostOf, normalizeTarget, type CacheSnapshot, type CachedCredential } from '../types.js';
+import { CS_CREDMAN_DECLARATIONS } from '../credman-cs.js';
+import { jsonErrorOffset, lineColumn } from '../../core/json-position.js';
 
 export const COLLECTOR_SCHEMA = 'credgate-collector/1';
 const NO_TIME_BEFORE = Date.UTC(1980, 0, 1);

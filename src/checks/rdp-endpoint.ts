@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { CredgateError, ConfigError } from '../core/errors.js';
-import { finding, type Finding, type Remediation } from '../core/findings.js';
-import { analyseCertificate } from './rdp-cert.js';
+import { finding, type Finding, type Remediation } from '../findings/finding.js';
+import { analyseCertificate } from '../protocols/rdp/cert.js';
 import {
   connectRdp, resolveRdpHost, protocolNames, PROTOCOL_HYBRID, PROTOCOL_HYBRID_EX, PROTOCOL_SSL, type Negotiation, type RdpConnection,
-} from './rdp-x224.js';
+} from '../protocols/rdp/x224.js';
 
 export interface ProbeOptions {
   host: string;

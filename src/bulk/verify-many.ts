@@ -21,19 +21,19 @@
  * Findings use the same codes as validateLdapBind (AD sub-codes, ppolicy).
  */
 import type { Client, Entry } from 'ldapts';
-import { ConfigError, CredgateError } from './core/errors.js';
-import { finding, type Finding, type Remediation } from './core/findings.js';
-import { parseAccountName, type AccountName } from './core/credential.js';
-import { scrub, Secret as SecretCtor, type Secret } from './core/secret.js';
-import { causeOf, exitCodeFor, exitCodeForCategory, isFailure, rowFor, type Category } from './diagnose.js';
-import { adSubCode, parseAdDiagnostic } from './validators/ad-codes.js';
-import { ACCOUNT_STATE_ATTRS, NO_BIND, accountStateFrom, readThreshold, stateFindings, thresholdObject } from './validators/account-state.js';
+import { ConfigError, CredgateError } from '../core/errors.js';
+import { finding, type Finding, type Remediation } from '../findings/finding.js';
+import { parseAccountName, type AccountName } from '../core/credential.js';
+import { scrub, Secret as SecretCtor, type Secret } from '../core/secret.js';
+import { causeOf, exitCodeFor, exitCodeForCategory, isFailure, rowFor, type Category } from '../findings/diagnose.js';
+import { adSubCode, parseAdDiagnostic } from '../protocols/ldap/ad-codes.js';
+import { ACCOUNT_STATE_ATTRS, NO_BIND, accountStateFrom, readThreshold, stateFindings, thresholdObject } from '../checks/account-state.js';
 import {
   assertBindTransport, closeClient, connectionFinding, loadCa, newClient, parseLdapUrls, tlsOptionsFor,
   withSignal, deadline, type LdapTransportOptions, type ParsedUrl,
-} from './validators/ldap-common.js';
-import { LdapWireConnection, WireConnectionError, type LdapResponse } from './validators/ldap-wire.js';
-import type { PasswordPolicyResponse } from './validators/ppolicy.js';
+} from '../protocols/ldap/transport.js';
+import { LdapWireConnection, WireConnectionError, type LdapResponse } from '../protocols/ldap/wire.js';
+import type { PasswordPolicyResponse } from '../protocols/ldap/ppolicy.js';
 
 /** One account to verify. */
 export interface AccountLine {
@@ -57,7 +57,7 @@ export interface VerifyResult {
   /** The deciding finding's code (ldap.ok, ldap.invalid-credentials, net.refused, ...). */
   code: string;
   category: Category;
-  /** The exit code this account alone would give (src/diagnose.ts). */
+  /** The exit code this account alone would give (src/findings/diagnose.ts). */
   exitCode: number;
   /** Whether credgate sent a bind as this account. */
   bound: boolean;

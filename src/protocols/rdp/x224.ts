@@ -7,7 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import dns from 'node:dns/promises';
-import { CredgateError } from '../core/errors.js';
+import { CredgateError } from '../../core/errors.js';
 
 export const PROTOCOL_RDP = 0x0;
 export const PROTOCOL_SSL = 0x1;

@@ -14,21 +14,21 @@
  * nothing proved the credential (no ldap.ok, no rdp.nla-ok) the verdict is
  * `credential.not-checked` (ok: false, exit 2), never "will work".
  */
-import type { Finding, Verdict } from './core/findings.js';
-import { finding } from './core/findings.js';
-import type { CredentialRef } from './core/credential.js';
-import { parseAccountName } from './core/credential.js';
-import { CredgateError, ConfigError } from './core/errors.js';
-import { parseHostPort } from './core/host.js';
-import { withSignal } from './core/abort.js';
-import type { Secret } from './core/secret.js';
-import type { Provider } from './providers/types.js';
-import { diagnose, isFailure } from './diagnose.js';
-import { verifyMany, type AccountLine, type VerifyManyOptions, type VerifyResult } from './bulk.js';
-import { readAccountState, stopsBind } from './validators/account-state.js';
-import { validateLdapBind } from './validators/ldap-bind.js';
-import type { LdapTransportOptions } from './validators/ldap-common.js';
-import { PREFLIGHT_STEPS, type StepDeps } from './preflight-steps.js';
+import type { Finding, Verdict } from '../findings/finding.js';
+import { finding } from '../findings/finding.js';
+import type { CredentialRef } from '../core/credential.js';
+import { parseAccountName } from '../core/credential.js';
+import { CredgateError, ConfigError } from '../core/errors.js';
+import { parseHostPort } from '../core/target.js';
+import { withSignal } from '../core/abort.js';
+import type { Secret } from '../core/secret.js';
+import type { Provider } from '../providers/types.js';
+import { diagnose, isFailure } from '../findings/diagnose.js';
+import { verifyMany, type AccountLine, type VerifyManyOptions, type VerifyResult } from '../bulk/verify-many.js';
+import { readAccountState, stopsBind } from '../checks/account-state.js';
+import { validateLdapBind } from '../checks/ldap-bind.js';
+import type { LdapTransportOptions } from '../protocols/ldap/transport.js';
+import { PREFLIGHT_STEPS, type StepDeps } from './steps.js';
 
 export type StepName = 'provider' | 'account-state' | 'ldap-bind' | 'rdp-endpoint' | 'rdp-nla' | 'cache';
 export type StepStatus = 'passed' | 'failed' | 'not-checked' | 'error';

@@ -8,14 +8,14 @@
  */
 import { ResultCodeError, type Client, type Entry } from 'ldapts';
 import { CredgateError, abortError } from '../core/errors.js';
-import { finding, type Finding } from '../core/findings.js';
+import { finding, type Finding } from '../findings/finding.js';
 import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
-import { adSubCode } from './ad-codes.js';
+import { adSubCode } from '../protocols/ldap/ad-codes.js';
 import {
   assertBindTransport, attemptDeadlines, closeClient, connectionFinding, loadCa, newClient, onRequestSent, parseLdapUrls,
   tlsOptionsFor, withSignal, type LdapTransportOptions,
-} from './ldap-common.js';
+} from '../protocols/ldap/transport.js';
 
 /** States in which a bind as the target cannot succeed and could only add a bad-password count. */
 export const NO_BIND: ReadonlySet<string> = new Set(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);

@@ -9,7 +9,7 @@
  * checked against the message, nothing allocates more than the message's own size.
  */
 import { createHmac, createHash, randomBytes } from 'node:crypto';
-import { CredgateError } from '../../core/errors.js';
+import { CredgateError } from '../../../core/errors.js';
 import { md4 } from './md4.js';
 import { Rc4 } from './rc4.js';
 

@@ -14,7 +14,7 @@
  *   cache.orphan                  a cached RDP host that is not in the inventory
  * Linear in the number of entries: grouped by machine, then by host.
  */
-import { finding, type Finding } from '../core/findings.js';
+import { finding, type Finding } from '../findings/finding.js';
 import { parseAccountName } from '../core/credential.js';
 import { hostKey, hostMatcher, type HostKey } from './hosts.js';
 import { termsrvHost, type CachedCredential, type RdpServerHint } from './types.js';

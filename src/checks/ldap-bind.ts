@@ -10,15 +10,15 @@
  */
 import { InvalidCredentialsError, ResultCodeError, StrongAuthRequiredError, type Client } from 'ldapts';
 import { ConfigError, CredgateError, abortError } from '../core/errors.js';
-import { finding, type Finding } from '../core/findings.js';
+import { finding, type Finding } from '../findings/finding.js';
 import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
-import { adSubCode, parseAdDiagnostic } from './ad-codes.js';
-import { PasswordPolicyControl, type PasswordPolicyResponse } from './ppolicy.js';
+import { adSubCode, parseAdDiagnostic } from '../protocols/ldap/ad-codes.js';
+import { PasswordPolicyControl, type PasswordPolicyResponse } from '../protocols/ldap/ppolicy.js';
 import {
   assertBindTransport, attemptDeadlines, BIND_REQUEST, closeClient, connectionFinding, loadCa, newClient, onRequestSent,
   parseLdapUrls, tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
-} from './ldap-common.js';
+} from '../protocols/ldap/transport.js';
 
 export interface LdapBindOptions extends LdapTransportOptions {
   /** alice@corp.example, CORP\alice, CN=Alice,OU=...,DC=corp,DC=example, or alice + defaultDomain */

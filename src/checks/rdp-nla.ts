@@ -14,17 +14,17 @@ import fs from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import type tls from 'node:tls';
 import { CredgateError, ConfigError, abortError } from '../core/errors.js';
-import { finding, type Finding, type Remediation } from '../core/findings.js';
+import { finding, type Finding, type Remediation } from '../findings/finding.js';
 import type { Secret } from '../core/secret.js';
-import { adSubCodeByNtStatus } from './ad-codes.js';
-import { connectRdp, protocolNames, PROTOCOL_HYBRID, type RdpConnection } from './rdp-x224.js';
+import { adSubCodeByNtStatus } from '../protocols/ldap/ad-codes.js';
+import { connectRdp, protocolNames, PROTOCOL_HYBRID, type RdpConnection } from '../protocols/rdp/x224.js';
 import { NEG_FAILURE_FINDINGS } from './rdp-endpoint.js';
-import { verifyChain } from './rdp-cert.js';
+import { verifyChain } from '../protocols/rdp/cert.js';
 import {
   CREDSSP_VERSION, clientPubKeyAuth, decodeTsRequest, encodeTsRequest, expectedServerPubKeyAuth,
   subjectPublicKey, tsRequestLength, type TsRequest,
-} from './credssp.js';
-import { buildAuthenticate, buildNegotiate, describeAvPairs, ntowfv2, parseChallenge } from './ntlm/ntlm.js';
+} from '../protocols/rdp/credssp.js';
+import { buildAuthenticate, buildNegotiate, describeAvPairs, ntowfv2, parseChallenge } from '../protocols/rdp/ntlm/ntlm.js';
 
 const SRC = 'rdp-nla';
 

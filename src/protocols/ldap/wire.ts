@@ -11,7 +11,7 @@
  */
 import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
-import { CredgateError } from '../core/errors.js';
+import { CredgateError } from '../../core/errors.js';
 import { decodePasswordPolicyValue, PPOLICY_OID, type PasswordPolicyResponse } from './ppolicy.js';
 
 /** Largest LDAPMessage accepted from a server (a bind answer is a few hundred bytes). */

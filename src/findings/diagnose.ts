@@ -5,7 +5,7 @@
  *
  * It is data, tested row by row (test/diagnose.test.ts). A new check adds rows here and nowhere else.
  */
-import type { Finding, Remediation, Verdict } from './core/findings.js';
+import type { Finding, Remediation, Verdict } from './finding.js';
 
 export type Category = 'ok' | 'rejected' | 'unusable' | 'unreachable' | 'provider' | 'stale-cache' | 'usage' | 'internal' | 'info' | 'not-checked';
 

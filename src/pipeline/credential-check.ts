@@ -5,10 +5,10 @@
  * "cannot make things worse" is unknown: credgate does not bind (ldap.lockout-risk) unless the
  * caller passes allowUnknownThreshold: true.
  */
-import type { Finding } from '../core/findings.js';
+import type { Finding } from '../findings/finding.js';
 import type { Secret } from '../core/secret.js';
-import { readAccountState, stopsBind, type AccountState } from './account-state.js';
-import { validateLdapBind, type LdapBindOptions } from './ldap-bind.js';
+import { readAccountState, stopsBind, type AccountState } from '../checks/account-state.js';
+import { validateLdapBind, type LdapBindOptions } from '../checks/ldap-bind.js';
 
 export interface CredentialCheckOptions extends LdapBindOptions {
   /** Read-only service account for the account-state read and the lockout guard. */

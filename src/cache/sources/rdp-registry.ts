@@ -4,8 +4,8 @@
  *   [...\Terminal Server Client\Servers\<host>]  "UsernameHint"="CORP\\alice"  "CertHash"=hex:0e,cf,...
  *   [...\Terminal Server Client\Default]          "MRU0"="web01.corp.example"
  */
-import { decodeWindowsText, hasControlChars, showValue } from './text.js';
-import type { RdpServerHint } from './types.js';
+import { decodeWindowsText, hasControlChars, showValue } from '../text.js';
+import type { RdpServerHint } from '../types.js';
 
 export interface RegistryParseResult {
   hints: RdpServerHint[];

@@ -8,10 +8,10 @@
  * they have none (the wrong-user and orphan rules still apply).
  */
 import { z } from 'zod';
-import { CredgateError, abortError } from '../core/errors.js';
-import { loadKeytar, type KeytarApi } from '../providers/keychain.js';
-import { secretServiceModified } from '../providers/secret-service.js';
-import { hostField, normalizeTarget, type CacheSource, type CachedCredential } from './types.js';
+import { CredgateError, abortError } from '../../core/errors.js';
+import { loadKeytar, type KeytarApi } from '../../providers/keychain.js';
+import { secretServiceModified } from '../../platform/secret-service.js';
+import { hostField, normalizeTarget, type CacheSource, type CachedCredential } from '../types.js';
 
 /** keytar plus the delete call this source's `remove` uses. */
 export interface KeytarListApi extends Pick<KeytarApi, 'findCredentials'> {

@@ -13,7 +13,7 @@
  *     clientNonce [5] OCTET STRING OPTIONAL }    -- v5+
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { CredgateError } from '../core/errors.js';
+import { CredgateError } from '../../core/errors.js';
 
 /** Largest TSRequest credgate reads (real ones are below 2 KiB). */
 export const MAX_TSREQUEST = 64 * 1024;

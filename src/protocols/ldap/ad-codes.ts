@@ -4,7 +4,7 @@
  * The `data` field is a Win32 error code in hex. MS-ADTS 3.1.1.3.4.1 / [MS-ERREF] 2.2.
  * This table turns each into a finding code, the cause in plain words and the fix.
  */
-import type { Remediation } from '../core/findings.js';
+import type { Remediation } from '../../findings/finding.js';
 
 export interface AdSubCode {
   /** hex as AD prints it after `data` */

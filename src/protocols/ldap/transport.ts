@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import { checkServerIdentity as tlsCheck, type ConnectionOptions } from 'node:tls';
 import net from 'node:net';
 import { Client, ResultCodeError } from 'ldapts';
-import { ConfigError, CredgateError } from '../core/errors.js';
-import { finding, type Finding } from '../core/findings.js';
-import { withSignal } from '../core/abort.js';
+import { ConfigError, CredgateError } from '../../core/errors.js';
+import { finding, type Finding } from '../../findings/finding.js';
+import { withSignal } from '../../core/abort.js';
 
 export { withSignal };
 

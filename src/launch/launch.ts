@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CredgateError, UnsupportedPlatformError } from './core/errors.js';
-import type { Secret } from './core/secret.js';
+import { CredgateError, UnsupportedPlatformError } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
 
 export interface RdpFileOptions {
   host: string;

@@ -10,8 +10,8 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import forge from 'node-forge';
-import { CredgateError } from '../core/errors.js';
-import { finding, type Finding } from '../core/findings.js';
+import { CredgateError } from '../../core/errors.js';
+import { finding, type Finding } from '../../findings/finding.js';
 
 export interface CertInfo {
   subject: string;

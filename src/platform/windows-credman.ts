@@ -10,7 +10,7 @@
 import os from 'node:os';
 import type * as Koffi from 'koffi';
 import { CredgateError, UnsupportedPlatformError } from '../core/errors.js';
-import { hostField, normalizeTarget, type CacheSource, type CachedCredential } from './types.js';
+import { hostField, normalizeTarget, type CacheSource, type CachedCredential } from '../cache/types.js';
 
 /** CRED_TYPE_* → the type names credgate uses (the same as the collector's). */
 export const CRED_TYPES: Readonly<Record<number, string>> = { 1: 'generic', 2: 'domain-password', 3: 'domain-certificate', 4: 'domain-visible-password', 5: 'generic-certificate', 6: 'domain-extended' };

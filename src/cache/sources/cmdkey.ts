@@ -5,8 +5,8 @@
  * first value holds the target (`...target=...` or `TERMSRV/...`), then the type, then the user,
  * then bare lines such as the persistence note.
  */
-import { decodeWindowsText, hasControlChars, showValue } from './text.js';
-import { hostField, normalizeTarget, type CachedCredential } from './types.js';
+import { decodeWindowsText, hasControlChars, showValue } from '../text.js';
+import { hostField, normalizeTarget, type CachedCredential } from '../types.js';
 
 const LABELS: Record<'target' | 'type' | 'user', string[]> = {
   target: ['target', 'ziel', 'cible', 'destino', 'destinazione', 'doel', 'alvo'],
