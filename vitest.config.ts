@@ -1,13 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
+// Two tiers. unit: needs no lab (pure code, loopback servers the test starts itself); run alone with
+// `npm run test:unit`. lab: the real servers (Samba AD DC, slapd, FreeRDP, Secret Service) that
+// test/lab/ starts once per run, or reuses when `npm run lab:up` started them.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/lab/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
     pool: 'forks',
     reporters: ['default', './test/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'lab', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/lab/global-setup.ts'] } },
+    ],
   },
 });

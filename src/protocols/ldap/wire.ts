@@ -7,7 +7,7 @@
  * Why not ldapts here: a bulk run re-binds tens of thousands of times on a few connections, and
  * the library's per-operation bookkeeping is a measurable share of the client CPU on a 2-core box.
  * Everything that reads bytes from the network checks every length against its container and a
- * hard message-size cap, and fails with PROTOCOL_ERROR; test/bulk/ldap-wire.test.ts fuzzes it.
+ * hard message-size cap, and fails with PROTOCOL_ERROR; test/unit/protocols/ldap/wire.test.ts fuzzes it.
  */
 import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';

@@ -1,0 +1,97 @@
+// Account files: RFC 4180 CSV (quotes, "" escapes, line breaks inside quotes, CRLF, BOM) and JSON
+// Lines; bad lines carry their number and a reason, never the line's content.
+import { describe, it, expect } from 'vitest';
+import { csvRecords, readAccounts, createSummary, type InputRecord } from '../../../src/bulk/verify-many.js';
+
+async function* chunks(text: string, size = 7) {
+  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+}
+async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+const accounts = (rs: InputRecord[]) => rs.flatMap((r) => (r.kind === 'account' ? [{ line: r.account.line, user: r.account.username, pw: r.account.password.reveal(), id: r.account.id }] : []));
+const bad = (rs: InputRecord[]) => rs.flatMap((r) => (r.kind === 'bad' ? [{ line: r.line, reason: r.reason }] : []));
+
+describe('csvRecords', () => {
+  it('quotes, escaped quotes, commas and line breaks inside quotes, CRLF; line numbers of record starts', async () => {
+    const text = 'a,b\r\n"x,1","say ""hi"""\r\n"multi\nline",z\n\nlast,"q"';
+    const rs = await all(csvRecords(chunks(text, 3)));
+    expect(rs).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['x,1', 'say "hi"'] },
+      { line: 3, fields: ['multi\nline', 'z'] },
+      { line: 6, fields: ['last', 'q'] },
+    ]);
+  });
+
+  it('bad quoting is a bad record, and parsing resumes on the next line', async () => {
+    const rs = await all(csvRecords(chunks('h1,h2\nab"c,d\n"x"y,z\nok,1\n"open,2')));
+    expect(rs.map((r) => [r.line, r.error ? 'bad' : r.fields])).toEqual([[1, ['h1', 'h2']], [2, 'bad'], [3, 'bad'], [4, ['ok', '1']], [5, 'bad']]);
+    expect(rs[4]!.error).toMatch(/not closed/);
+  });
+
+  it('caps a record’s length', async () => {
+    const rs = await all(csvRecords(chunks(`h\n${'x'.repeat(100)}\nfine\n`, 16), 50));
+    expect(rs.map((r) => [r.line, r.error ? 'bad' : r.fields])).toEqual([[1, ['h']], [2, 'bad'], [3, ['fine']]]);
+  });
+});
+
+describe('readAccounts', () => {
+  it('CSV: password column or password_env, id echoed, bad lines numbered without content', async () => {
+    const text = '\ufeffid,UserName,Password,password_env\n' +
+      'a,"uid=a,dc=x","p,w""1",\n' +
+      'b,uid=b,,MY_PW\n' +
+      'c,uid=c,,\n' +
+      'd,uid=d,,UNSET_PW\n' +
+      'e,uid=e,s3cr3t-in-bad-line\n' +
+      'f,,pw,\n' +
+      'g,uid=g,,bad name\n';
+    const rs = await all(readAccounts(chunks(text), { format: 'csv', env: { MY_PW: 'from-env' } }));
+    expect(accounts(rs)).toEqual([
+      { line: 2, user: 'uid=a,dc=x', pw: 'p,w"1', id: 'a' },
+      { line: 3, user: 'uid=b', pw: 'from-env', id: 'b' },
+    ]);
+    expect(bad(rs).map((b) => b.line)).toEqual([4, 5, 6, 7, 8]);
+    expect(bad(rs)[1]!.reason).toMatch(/UNSET_PW/);
+    expect(JSON.stringify(bad(rs))).not.toContain('s3cr3t');
+  });
+
+  it('CSV: a header without a user or password column is an input error', async () => {
+    await expect(all(readAccounts(chunks('name,secret\nx,y\n'), { format: 'csv' }))).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+    await expect(all(readAccounts(chunks('user,other\nx,y\n'), { format: 'csv' }))).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+    const rs = await all(readAccounts(chunks('login,pass\nx,y\n'), { format: 'csv', userField: 'login', passwordField: 'pass' }));
+    expect(accounts(rs)).toEqual([{ line: 2, user: 'x', pw: 'y', id: undefined }]);
+  });
+
+  it('JSON Lines: fields, env names, bad JSON', async () => {
+    const text = '{"user":"u1","password":"p1","id":7}\r\n\n{"upn":"u2@x","password_env":"PW2"}\nnot json {"password":"leak-me"}\n[1]\n{"user":"u3","password":5}\n{"user":"u4"}';
+    const rs = await all(readAccounts(chunks(text, 5), { format: 'jsonl', env: { PW2: 'p2' } }));
+    expect(accounts(rs)).toEqual([
+      { line: 1, user: 'u1', pw: 'p1', id: '7' },
+      { line: 3, user: 'u2@x', pw: 'p2', id: undefined },
+    ]);
+    expect(bad(rs).map((b) => b.line)).toEqual([4, 5, 6, 7]);
+    expect(JSON.stringify(bad(rs))).not.toContain('leak-me');
+  });
+});
+
+describe('createSummary', () => {
+  const run = (codes: string[], badLines = 0) => {
+    const s = createSummary();
+    for (const c of codes) s.add({ ok: c === 'ldap.ok', code: c });
+    for (let i = 0; i < badLines; i++) s.addBadLine();
+    return s.result();
+  };
+  it('exit 0 only when every account is valid', () => {
+    expect(run(['ldap.ok', 'ldap.ok'])).toMatchObject({ total: 2, ok: 2, failed: 0, exitCode: 0 });
+    expect(run([])).toMatchObject({ total: 0, exitCode: 0 });
+  });
+  it('the most basic failure decides: unreachable, then unusable, then rejected; bad lines alone give 2', () => {
+    expect(run(['ldap.ok', 'ldap.invalid-credentials', 'ldap.account-locked', 'net.refused'])).toMatchObject({ exitCode: 4, worstCode: 'net.refused', byCode: { 'ldap.ok': 1, 'net.refused': 1 } });
+    expect(run(['ldap.invalid-credentials', 'ldap.account-locked'])).toMatchObject({ exitCode: 3, worstCode: 'ldap.account-locked' });
+    expect(run(['ldap.ok', 'ldap.invalid-credentials'], 3)).toMatchObject({ exitCode: 1 });
+    expect(run(['ldap.ok'], 1)).toMatchObject({ exitCode: 2 });
+  });
+});

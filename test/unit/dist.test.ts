@@ -1,0 +1,34 @@
+// The built package works both ways: import (ESM) and require (CJS), with the same classes.
+import { describe, it, expect } from 'vitest';
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+
+describe('dist/', () => {
+  it('imports as ESM and requires as CJS through the exports map', () => {
+    const script = `
+      const cjs = require('credgate');
+      import('credgate').then((esm) => {
+        const s = new cjs.Secret('pw-123456');
+        const e = new esm.CredgateError('x', { code: 'TIMEOUT' });
+        console.log(JSON.stringify({
+          cjsKeys: ['Secret','CredgateError','diagnose','parseAccountName'].every((k) => typeof cjs[k] === 'function'),
+          esmKeys: ['Secret','CredgateError','diagnose','parseAccountName'].every((k) => typeof esm[k] === 'function'),
+          crossSecret: s instanceof esm.Secret,
+          crossError: e instanceof cjs.CredgateError,
+          redacted: String(s),
+          validatorSubpath: typeof require('credgate/checks/ldap-bind').validateLdapBind,
+        }));
+      });`;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, NODE_PATH: '' } }).toString();
+    expect(JSON.parse(out)).toEqual({ cjsKeys: true, esmKeys: true, crossSecret: true, crossError: true, redacted: '[REDACTED]', validatorSubpath: 'function' });
+  });
+
+  it('the CLI binary starts and prints help', () => {
+    const out = execFileSync(process.execPath, [path.join(root, 'bin', 'credgate.mjs'), '--help']).toString();
+    expect(out).toContain('Usage: credgate <command>');
+    expect(out).toContain('check');
+  });
+});
