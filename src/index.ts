@@ -1,25 +1,55 @@
-// credgate's public SDK surface: re-exports only. Each module adds its line here.
+// credgate's public SDK surface: re-exports only, by layer. Wire codecs (X.224, CredSSP, NTLM, the
+// LDAP bind codec) and helpers (http, options, SigV4) stay internal.
+
+// core: errors, secrets, names
 export { Secret, scrub, REDACTED_TEXT } from './core/secret.js';
 export {
   CredgateError, ConfigError, ProviderError, ConnectionError, UnsupportedPlatformError,
   ERROR_CODES, isCredgateError, type ErrorCode, type CredgateErrorOptions,
 } from './core/errors.js';
-export { finding, worstSeverity, type Finding, type Severity, type Verdict, type Remediation } from './findings/finding.js';
 export { parseAccountName, CredentialRefSchema, type FetchedCredential, type CredentialRef, type AccountName, type AccountForm } from './core/credential.js';
-export { diagnose, causeOf, exitCodeFor, CAUSES, EXIT_CODES, type CauseRow, type Category } from './findings/diagnose.js';
-export { defineProvider, isProvider, type Provider, type ResolveOptions } from './providers/types.js';
-export { fromEnv, type EnvProviderOptions } from './providers/env.js';
-export { validateLdapBind, type LdapBindOptions } from './checks/ldap-bind.js';
-export { readAccountState, stateFindings, filetimeToDate, dateToFiletime, type AccountState, type AccountStateOptions, type AccountStateResult } from './checks/account-state.js';
-export { checkCredential, type CredentialCheckOptions, type CredentialCheckResult } from './pipeline/credential-check.js';
+export { parseHostPort } from './core/target.js';
+
+// findings: the catalog, one verdict, faults → findings → exit codes
+export { finding, worstSeverity, type Finding, type FindingCode, type Severity, type Verdict, type Remediation } from './findings/finding.js';
+export { CATALOG, EXIT_CODES, fixes, isFindingCode, type CatalogRow, type Category, type FixContext, type FixVariant, type Owner } from './findings/catalog/index.js';
+export { diagnose, decideAccount, causeOf, exitCodeFor, CAUSES, type CauseRow, type AccountDecision } from './findings/diagnose.js';
+export { exitCodeForError } from './findings/faults.js';
+
+// protocols: what a caller may want to read itself
 export { AD_SUBCODES, adSubCode, adSubCodeByNtStatus, parseAdDiagnostic, type AdSubCode } from './protocols/ldap/ad-codes.js';
 export { decodePasswordPolicyValue, PasswordPolicyControl, PPOLICY_OID, type PasswordPolicyResponse } from './protocols/ldap/ppolicy.js';
 export { parseLdapUrls, type LdapTransportOptions } from './protocols/ldap/transport.js';
-export { preflight, createPreflight, parseHostPort, headline, type PreflightTarget, type PreflightOptions, type PreflightReport, type StepReport, type StepName, type StepStatus, type DirectoryConfig } from './pipeline/preflight.js';
-export { buildRdpFile, encodeRdpFile, planLaunch, launch, type LaunchOptions, type LaunchPlan, type RdpFileOptions } from './launch/launch.js';
-export { probeRdp, probeRdpEndpoint, rdpFaultFinding, type ProbeOptions, type ProbeResult } from './checks/rdp-endpoint.js';
-export { analyseCertificate, certInfo, certMatchesHost, chainTrusted, verifyChain, type CertInfo, type CertAnalysisOptions, type ChainResult } from './protocols/rdp/cert.js';
-export { connectRdp, resolveRdpHost, buildConnectionRequest, parseConnectionConfirm, protocolNames, PROTOCOL_RDP, PROTOCOL_SSL, PROTOCOL_HYBRID, PROTOCOL_RDSTLS, PROTOCOL_HYBRID_EX, NEG_FAILURE, NEG_RSP_FLAGS, MAX_CC_LENGTH, type Negotiation, type RdpConnection, type ConnectRdpOptions, type ConnectAttempt, type RdpFaultKind } from './protocols/rdp/x224.js';
+export { filetimeToDate, dateToFiletime } from './protocols/ldap/filetime.js';
+export { certInfo, certMatchesHost, chainTrusted, verifyChain, type CertInfo, type ChainResult } from './protocols/rdp/cert.js';
+
+// providers
+export { defineProvider, isProvider, type Provider, type ResolveOptions } from './providers/types.js';
+export { fromEnv, type EnvProviderOptions } from './providers/env.js';
+export { fromStdin, type StdinProviderOptions } from './providers/stdin.js';
+export { fromFile, FileCredentialSchema, type FileProviderOptions, type FileProviderWarning, type FileCredential } from './providers/file.js';
+export { fromKeychain, type KeychainProviderOptions, type KeytarApi } from './providers/keychain.js';
+export { secretServiceModified, type SecretServiceTimeOptions } from './platform/secret-service.js';
+export { fromLaps, type LapsProviderOptions } from './providers/laps.js';
+export { fromVault, parseVaultRef, type VaultProviderOptions } from './providers/vault.js';
+export { fromCyberArkCcp, CYBERARK_ERRORS, type CyberArkCcpOptions } from './providers/cyberark.js';
+export { fromDelinea, type DelineaOptions } from './providers/delinea.js';
+export { fromAzureKeyVault, parseKeyVaultRef, type AzureKeyVaultOptions } from './providers/azure-keyvault.js';
+export { fromAwsSecretsManager, type AwsSecretsManagerOptions } from './providers/aws-secrets-manager.js';
+export { chain, memoize } from './providers/compose.js';
+export { loadConfig, createProvider, defineConfig, testRefOf, ConfigSchema, type CredgateConfig, type ProviderConfigEntry } from './providers/config.js';
+export { PROVIDER_TYPES, loadProviderFactory, type ProviderFactory } from './providers/registry.js';
+
+// checks
+export { validateLdapBind, type LdapBindOptions } from './checks/ldap-bind.js';
+export { bindAnswerFindings, type BindAnswer } from './checks/ldap-answer.js';
+export { readAccountState, stateFindings, oneFailureFromLockout, type AccountState, type AccountStateOptions, type AccountStateResult } from './checks/account-state.js';
+export { probeRdp, probeRdpEndpoint, type ProbeOptions, type ProbeResult } from './checks/rdp-endpoint.js';
+export { analyseCertificate, type CertAnalysisOptions } from './checks/rdp-cert.js';
+export { validateRdpNla, ntStatusFinding, ntlmIdentity, NTSTATUS_EXTRA, type RdpNlaOptions } from './checks/rdp-nla.js';
+export { connectionFinding, rdpFaultFinding, nlaFaultFinding } from './findings/faults.js';
+
+// cache
 export { inspectCache, sameAccount, type InspectInput, type InspectResult } from './cache/inspect.js';
 export { planPurge, cmdkeyCommands, powershellScript, executePurge, type PurgePlan, type PurgeItem, type AuditRecord } from './cache/purge.js';
 export { parseCmdkeyList } from './cache/sources/cmdkey.js';
@@ -29,23 +59,22 @@ export { loadCacheFile, mergeSnapshots } from './cache/load.js';
 export { windowsCredentialManager } from './platform/windows-credman.js';
 export { hostKey, sameHost } from './cache/hosts.js';
 export { normalizeTarget, termsrvHost, type CachedCredential, type RdpServerHint, type CacheSnapshot, type CacheSource } from './cache/types.js';
-export { verifyMany, createSummary, readAccounts, csvRecords, jsonlRecords, type AccountLine, type VerifyResult, type VerifyManyOptions, type VerifySummary, type AccountFileOptions, type InputRecord } from './bulk/verify-many.js';
-export { fromStdin, type StdinProviderOptions } from './providers/stdin.js';
-export { fromFile, FileCredentialSchema, type FileProviderOptions, type FileProviderWarning, type FileCredential } from './providers/file.js';
-export { fromKeychain, type KeychainProviderOptions, type KeytarApi } from './providers/keychain.js';
-export { secretServiceModified, type SecretServiceTimeOptions } from './platform/secret-service.js';
-export { fromLaps, type LapsProviderOptions } from './providers/laps.js';
-export { validateRdpNla, ntStatusFinding, ntlmIdentity, NTSTATUS_EXTRA, type RdpNlaOptions } from './checks/rdp-nla.js';
-export { encodeTsRequest, decodeTsRequest, tsRequestLength, subjectPublicKey, clientPubKeyAuth, expectedServerPubKeyAuth, CREDSSP_VERSION, type TsRequest } from './protocols/rdp/credssp.js';
-export { buildNegotiate, parseChallenge, buildAuthenticate, parseAuthenticate, parseAvPairs, encodeAvPairs, ntowfv1, ntowfv2, NtlmSession, NTLM_FLAGS, AV as NTLM_AV, type ChallengeMessage, type AuthenticateResult, type AvPair } from './protocols/rdp/ntlm/ntlm.js';
-export { md4 } from './protocols/rdp/ntlm/md4.js';
-export { Rc4, rc4 } from './protocols/rdp/ntlm/rc4.js';
-export { fromVault, parseVaultRef, type VaultProviderOptions } from './providers/vault.js';
-export { fromCyberArkCcp, CYBERARK_ERRORS, type CyberArkCcpOptions } from './providers/cyberark.js';
-export { fromDelinea, type DelineaOptions } from './providers/delinea.js';
-export { fromAzureKeyVault, parseKeyVaultRef, type AzureKeyVaultOptions } from './providers/azure-keyvault.js';
-export { fromAwsSecretsManager, type AwsSecretsManagerOptions } from './providers/aws-secrets-manager.js';
-export { signRequest as signAwsRequest, signingKey as awsSigningKey, type SignInput as AwsSignInput } from './providers/sigv4.js';
-export { chain, memoize } from './providers/compose.js';
-export { loadConfig, createProvider, defineConfig, testRefOf, ConfigSchema, type CredgateConfig, type ProviderConfigEntry } from './providers/config.js';
-export { PROVIDER_TYPES, loadProviderFactory, type ProviderFactory } from './providers/registry.js';
+
+// pipeline
+export { preflight } from './pipeline/preflight.js';
+export { headline } from './pipeline/verdict.js';
+export { checkCredential, type CredentialCheckOptions, type CredentialCheckResult } from './pipeline/credential-check.js';
+export { runCheck, type CheckOptions } from './pipeline/check.js';
+export { NO_BIND, stopsBind, bindStop, directoryRefusal, nlaGate, type NlaGateInput } from './pipeline/lockout-policy.js';
+export type { PreflightTarget, PreflightOptions, PreflightReport, StepReport, StepName, StepStatus, DirectoryConfig, CacheConfig } from './pipeline/types.js';
+
+// bulk
+export { verifyMany, type AccountLine, type VerifyResult, type VerifyManyOptions } from './bulk/verify-many.js';
+export { createSummary, type VerifySummary, type SummaryBuilder } from './bulk/summary.js';
+export { readAccounts, csvRecords, jsonlRecords, type AccountFileOptions, type InputRecord } from './bulk/input.js';
+export { AccountStates, readPreviousOutput, type ResumeState } from './bulk/resume.js';
+export { resultLine } from './bulk/results.js';
+export { createPreflight } from './bulk/session.js';
+
+// launch
+export { buildRdpFile, encodeRdpFile, planLaunch, launch, type LaunchOptions, type LaunchPlan, type RdpFileOptions } from './launch/launch.js';

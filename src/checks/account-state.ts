@@ -9,19 +9,17 @@
 import { ResultCodeError, type Client, type Entry } from 'ldapts';
 import { CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
+import { fixes } from '../findings/catalog/index.js';
 import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
 import { adSubCode } from '../protocols/ldap/ad-codes.js';
+import { filetimeToDate } from '../protocols/ldap/filetime.js';
+import { attrString, escapeFilter } from '../protocols/ldap/search.js';
 import {
-  assertBindTransport, attemptDeadlines, closeClient, connectionFinding, loadCa, newClient, onRequestSent, parseLdapUrls,
+  assertBindTransport, attemptDeadlines, closeClient, loadCa, newClient, onRequestSent, parseLdapUrls,
   tlsOptionsFor, withSignal, type LdapTransportOptions,
 } from '../protocols/ldap/transport.js';
-
-/** States in which a bind as the target cannot succeed and could only add a bad-password count. */
-export const NO_BIND: ReadonlySet<string> = new Set(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);
-
-/** An account-state finding after which the target is not bound: a state above, or the directory unreachable or untrusted. */
-export const stopsBind = (f: Finding): boolean => NO_BIND.has(f.code) || f.code.startsWith('net.') || f.code.startsWith('tls.');
+import { connectionFinding } from '../findings/faults.js';
 
 export interface AccountStateOptions extends LdapTransportOptions {
   /** The read-only service account. */
@@ -80,43 +78,12 @@ const UAC_ACCOUNTDISABLE = 0x2;
 const UAC_DONT_EXPIRE_PASSWD = 0x10000;
 const COMPUTED_LOCKOUT = 0x10;
 const COMPUTED_PASSWORD_EXPIRED = 0x800000;
-const NEVER = 0x7fffffffffffffffn;
-const FT_EPOCH = 116444736000000000n;
-
-/** Windows FILETIME (100 ns since 1601) → Date; 0 and "never" → undefined. */
-export function filetimeToDate(v: string | bigint | undefined): Date | undefined {
-  if (v === undefined || v === '') return undefined;
-  let n: bigint;
-  try {
-    n = BigInt(v);
-  } catch {
-    return undefined;
-  }
-  if (n <= 0n || n >= NEVER) return undefined;
-  return new Date(Number((n - FT_EPOCH) / 10000n));
-}
-
-export function dateToFiletime(d: Date): bigint {
-  return BigInt(d.getTime()) * 10000n + FT_EPOCH;
-}
-
 /** The user attributes the account state is built from. */
 export const ACCOUNT_STATE_ATTRS = [
   'sAMAccountName', 'userPrincipalName', 'userAccountControl', 'lockoutTime', 'accountExpires', 'pwdLastSet',
   'badPwdCount', 'msDS-User-Account-Control-Computed', 'msDS-UserPasswordExpiryTimeComputed', 'msDS-ResultantPSO',
   'userWorkstations', 'logonHours',
 ];
-
-function str(e: Entry, a: string): string | undefined {
-  const v = e[a];
-  if (Array.isArray(v)) return v.length ? String(v[0]) : undefined;
-  if (v === undefined) return undefined;
-  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-}
-
-function escapeFilter(v: string): string {
-  return v.replace(/[\\*()\0]/g, (c) => '\\' + c.charCodeAt(0).toString(16).padStart(2, '0'));
-}
 
 export interface AccountStateResult {
   state?: AccountState;
@@ -204,14 +171,14 @@ export async function readThreshold(client: Client, dn: string, attribute: strin
   }
   const e = r.searchEntries[0];
   const key = e && Object.keys(e).find((k) => k.toLowerCase() === attribute.toLowerCase());
-  const v = key ? str(e, key)?.trim() : undefined;
+  const v = key ? attrString(e, key)?.trim() : undefined;
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
 async function readWithClient(client: Client, target: ReturnType<typeof parseAccountName>, opts: AccountStateOptions): Promise<AccountStateResult> {
   // the lockout policy lives on the domain object (defaultNamingContext), whatever the search base
   const root = await client.search('', { scope: 'base', attributes: ['defaultNamingContext'] });
-  const domainDn = root.searchEntries[0] ? str(root.searchEntries[0], 'defaultNamingContext') : undefined;
+  const domainDn = root.searchEntries[0] ? attrString(root.searchEntries[0], 'defaultNamingContext') : undefined;
   let baseDn = opts.baseDn;
   if (!baseDn) {
     baseDn = domainDn;
@@ -232,7 +199,7 @@ async function readWithClient(client: Client, target: ReturnType<typeof parseAcc
       : `(&(objectClass=user)(sAMAccountName=${escapeFilter(target.user)}))`;
     const r = await client.search(baseDn, { scope: 'sub', filter, attributes: ACCOUNT_STATE_ATTRS, sizeLimit: 2 });
     // with a UPN, prefer the exact UPN match
-    entry = r.searchEntries.find((x) => str(x, 'userPrincipalName')?.toLowerCase() === target.bindName.toLowerCase()) ?? r.searchEntries[0];
+    entry = r.searchEntries.find((x) => attrString(x, 'userPrincipalName')?.toLowerCase() === target.bindName.toLowerCase()) ?? r.searchEntries[0];
   }
   if (!entry) {
     const row = adSubCode('525')!;
@@ -240,7 +207,7 @@ async function readWithClient(client: Client, target: ReturnType<typeof parseAcc
       findings: [finding(SOURCE, 'ldap.user-not-found', 'error', `The directory has no account ${target.input}.`, { target: target.input, baseDn }, row.remediation)],
     };
   }
-  const pso = str(entry, 'msDS-ResultantPSO');
+  const pso = attrString(entry, 'msDS-ResultantPSO');
   const where = thresholdObject(pso, domainDn ?? baseDn);
   const threshold = await readThreshold(client, where.dn, where.attribute);
   const now = opts.now ?? new Date();
@@ -269,10 +236,10 @@ export function accountStateFrom(entry: Entry, pso: string | undefined, threshol
 }
 
 function buildState(e: Entry, threshold: number, thresholdSource: AccountState['lockoutThresholdSource'], pso: string | undefined, now: Date): AccountState {
-  const uac = Number(str(e, 'userAccountControl') ?? 0);
-  const computed = Number(str(e, 'msDS-User-Account-Control-Computed') ?? 0);
-  const pwdLastSetRaw = str(e, 'pwdLastSet');
-  const lockoutTime = filetimeToDate(str(e, 'lockoutTime'));
+  const uac = Number(attrString(e, 'userAccountControl') ?? 0);
+  const computed = Number(attrString(e, 'msDS-User-Account-Control-Computed') ?? 0);
+  const pwdLastSetRaw = attrString(e, 'pwdLastSet');
+  const lockoutTime = filetimeToDate(attrString(e, 'lockoutTime'));
   const hours = e.logonHours;
   let logonHoursDenyAll: boolean | undefined;
   let logonHoursAllowedNow: boolean | undefined;
@@ -286,7 +253,7 @@ function buildState(e: Entry, threshold: number, thresholdSource: AccountState['
       logonHoursAllowedNow = ((buf[hour >> 3]! >> (hour & 7)) & 1) === 1;
     }
   }
-  const badPwd = str(e, 'badPwdCount');
+  const badPwd = attrString(e, 'badPwdCount');
   const state: AccountState = {
     dn: e.dn,
     userAccountControl: uac,
@@ -298,20 +265,20 @@ function buildState(e: Entry, threshold: number, thresholdSource: AccountState['
     lockoutThreshold: threshold,
     lockoutThresholdSource: thresholdSource,
   };
-  const sam = str(e, 'sAMAccountName');
+  const sam = attrString(e, 'sAMAccountName');
   if (sam) state.sAMAccountName = sam;
-  const upn = str(e, 'userPrincipalName');
+  const upn = attrString(e, 'userPrincipalName');
   if (upn) state.userPrincipalName = upn;
   if (lockoutTime) state.lockoutTime = lockoutTime;
-  const exp = filetimeToDate(str(e, 'accountExpires'));
+  const exp = filetimeToDate(attrString(e, 'accountExpires'));
   if (exp) state.accountExpires = exp;
   const pls = filetimeToDate(pwdLastSetRaw);
   if (pls) state.pwdLastSet = pls;
-  const pexp = filetimeToDate(str(e, 'msDS-UserPasswordExpiryTimeComputed'));
+  const pexp = filetimeToDate(attrString(e, 'msDS-UserPasswordExpiryTimeComputed'));
   if (pexp) state.passwordExpires = pexp;
   if (badPwd !== undefined) state.badPwdCount = Number(badPwd);
   if (pso) state.resultantPso = pso;
-  const ws = str(e, 'userWorkstations');
+  const ws = attrString(e, 'userWorkstations');
   if (ws) state.userWorkstations = ws;
   if (logonHoursDenyAll !== undefined) state.logonHoursDenyAll = logonHoursDenyAll;
   if (logonHoursAllowedNow !== undefined) state.logonHoursAllowedNow = logonHoursAllowedNow;
@@ -351,6 +318,14 @@ export function lockoutRiskKnown(s: AccountState): boolean {
   return s.lockoutThreshold === 0 || s.badPwdCount !== undefined;
 }
 
+/**
+ * Whether one more bad password would lock the account: a known threshold, and badPwdCount one
+ * short of it. The one statement of that rule (the account-state read and the NLA gate use it).
+ */
+export function oneFailureFromLockout(s: AccountState): boolean {
+  return s.lockoutThresholdSource !== 'unknown' && s.lockoutThreshold > 0 && s.badPwdCount !== undefined && s.badPwdCount >= s.lockoutThreshold - 1;
+}
+
 export function stateFindings(s: AccountState, now: Date, warnDays: number, o: { allowUnknownThreshold?: boolean } = {}): Finding[] {
   const ev = evidenceOf(s);
   const out: Finding[] = [];
@@ -364,16 +339,12 @@ export function stateFindings(s: AccountState, now: Date, warnDays: number, o: {
     out.push(fromSubcode('532', `The password expired${s.passwordExpires ? ` on ${s.passwordExpires.toISOString()}` : ''}.`, ev));
   } else if (s.passwordExpires && s.passwordExpires.getTime() - now.getTime() < warnDays * 86400e3) {
     const days = Math.floor((s.passwordExpires.getTime() - now.getTime()) / 86400e3);
-    out.push(finding(SOURCE, 'ldap.password-expiring', 'warning', `The password expires in ${days} day(s), on ${s.passwordExpires.toISOString()}.`, ev, [
-      { action: 'Rotate the password from the vault before it expires.', owner: 'vault' },
-    ]));
+    out.push(finding(SOURCE, 'ldap.password-expiring', 'warning', `The password expires in ${days} day(s), on ${s.passwordExpires.toISOString()}.`, ev, fixes('ldap.password-expiring', 'default')));
   }
   if (s.logonHoursDenyAll) out.push(fromSubcode('530', 'The account\'s logon hours allow no logon at any time.', ev));
   else if (s.logonHoursAllowedNow === false) out.push(fromSubcode('530', 'The account\'s logon hours do not allow a logon at this hour.', ev));
   if (s.userWorkstations) {
-    out.push(finding(SOURCE, 'ldap.workstation-list', 'info', `The account may log on only from: ${s.userWorkstations}.`, ev, [
-      { action: 'Make sure the RDP target host is in the account\'s "Log On To" list.', owner: 'directory' },
-    ]));
+    out.push(finding(SOURCE, 'ldap.workstation-list', 'info', `The account may log on only from: ${s.userWorkstations}.`, ev, fixes('ldap.workstation-list', 'default')));
   }
   if (!s.locked && !lockoutRiskKnown(s)) {
     const what = s.lockoutThresholdSource === 'unknown'
@@ -381,22 +352,14 @@ export function stateFindings(s: AccountState, now: Date, warnDays: number, o: {
       : 'the account\'s badPwdCount';
     if (o.allowUnknownThreshold) {
       out.push(finding(SOURCE, 'ldap.lockout-threshold-unknown', 'warning',
-        `The service account cannot read ${what}, so credgate cannot tell how close the account is to a lockout; the caller accepted that risk (allowUnknownThreshold).`, ev, [
-          { action: 'Let the read-only service account read lockoutThreshold on the domain object, msDS-LockoutThreshold on password settings objects, and badPwdCount on users.', owner: 'directory' },
-        ]));
+        `The service account cannot read ${what}, so credgate cannot tell how close the account is to a lockout; the caller accepted that risk (allowUnknownThreshold).`, ev, fixes('ldap.lockout-threshold-unknown', 'default')));
     } else {
       out.push(finding(SOURCE, 'ldap.lockout-risk', 'error',
-        `The service account cannot read ${what}, so credgate cannot tell whether one more bad password would lock the account; it did not try the password.`, { ...ev, lockoutRisk: 'unknown' }, [
-          { action: 'Let the read-only service account read lockoutThreshold on the domain object, msDS-LockoutThreshold on password settings objects, and badPwdCount on users.', owner: 'directory' },
-          { action: 'Or accept the risk explicitly (SDK option allowUnknownThreshold: true) if a lockout would be acceptable.', owner: 'caller' },
-        ]));
+        `The service account cannot read ${what}, so credgate cannot tell whether one more bad password would lock the account; it did not try the password.`, { ...ev, lockoutRisk: 'unknown' }, fixes('ldap.lockout-risk', 'unreadable')));
     }
-  } else if (!s.locked && s.lockoutThreshold > 0 && s.badPwdCount !== undefined && s.badPwdCount >= s.lockoutThreshold - 1) {
+  } else if (!s.locked && oneFailureFromLockout(s)) {
     out.push(finding(SOURCE, 'ldap.lockout-risk', 'error',
-      `The account has ${s.badPwdCount} recent bad password(s) and locks at ${s.lockoutThreshold}; credgate did not try the password so as not to lock it.`, ev, [
-        { action: 'Wait for the lockout observation window to reset badPwdCount, then check again.', owner: 'caller' },
-        { action: 'Find what is sending bad passwords for this account (a stale cached credential, a service, a script).', owner: 'client' },
-      ]));
+      `The account has ${s.badPwdCount} recent bad password(s) and locks at ${s.lockoutThreshold}; credgate did not try the password so as not to lock it.`, ev, fixes('ldap.lockout-risk', 'near')));
   }
   if (out.filter((f) => f.severity === 'error').length === 0) {
     out.unshift(finding(SOURCE, 'account.ok', 'ok', 'The account is enabled, unlocked, not expired and its password is current.', ev));

@@ -13,12 +13,13 @@ import { ConfigError, CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
-import { adSubCode, parseAdDiagnostic } from '../protocols/ldap/ad-codes.js';
-import { PasswordPolicyControl, type PasswordPolicyResponse } from '../protocols/ldap/ppolicy.js';
+import { bindAnswerFindings } from './ldap-answer.js';
+import { PasswordPolicyControl } from '../protocols/ldap/ppolicy.js';
 import {
-  assertBindTransport, attemptDeadlines, BIND_REQUEST, closeClient, connectionFinding, loadCa, newClient, onRequestSent,
+  assertBindTransport, attemptDeadlines, BIND_REQUEST, closeClient, loadCa, newClient, onRequestSent,
   parseLdapUrls, tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
 } from '../protocols/ldap/transport.js';
+import { connectionFinding } from '../findings/faults.js';
 
 export interface LdapBindOptions extends LdapTransportOptions {
   /** alice@corp.example, CORP\alice, CN=Alice,OU=...,DC=corp,DC=example, or alice + defaultDomain */
@@ -119,38 +120,17 @@ async function bindOnce(
       await withSignal(client.startTLS(tlsOptionsFor(u, opts, ca)), signal, () => closeClient(client));
     }
     const ppc = opts.passwordPolicy === false ? undefined : new PasswordPolicyControl();
+    const warnDays = opts.expiryWarningDays ?? 14;
     try {
       await withSignal(client.bind(bindName, pw, ppc ? [ppc] : undefined), signal, () => closeClient(client));
-      return { kind: 'final', findings: successFindings(ppc?.result, opts) };
+      return { kind: 'final', findings: bindAnswerFindings({ resultCode: 0, diagnosticMessage: '', ppolicy: ppc?.result }, pw, warnDays) };
     } catch (e) {
-      if (e instanceof InvalidCredentialsError) {
-        return { kind: 'final', findings: [rejectedFinding(e, ppc?.result, pw)] };
-      }
-      if (e instanceof StrongAuthRequiredError) {
-        return {
-          kind: 'final',
-          findings: [
-            finding(SOURCE, 'ldap.strong-auth-required', 'error', 'The directory refuses simple binds without transport encryption (LDAP signing / channel binding policy).', {
-              resultCode: 8,
-              diagnosticMessage: scrub(diagnosticOf(e), [pw]),
-            }, [
-              { action: 'Use ldaps:// (port 636) or --starttls; this is the directory working as intended.', owner: 'caller' },
-            ]),
-          ],
-        };
+      if (e instanceof InvalidCredentialsError || e instanceof StrongAuthRequiredError) {
+        return { kind: 'final', findings: bindAnswerFindings({ resultCode: e.code, diagnosticMessage: diagnosticOf(e), ppolicy: ppc?.result }, pw, warnDays) };
       }
       if (signal.aborted) throw e;
       if (e instanceof ResultCodeError) {
-        const rc = e.code;
-        return {
-          kind: 'final',
-          findings: [
-            finding(SOURCE, 'ldap.bind-error', 'error', `The directory answered the bind with LDAP result ${rc} (${e.name}).`, {
-              resultCode: rc,
-              diagnosticMessage: scrub(diagnosticOf(e), [pw]),
-            }, [{ action: 'Read the server\'s diagnostic message above; check the directory\'s logs for this bind.', owner: 'directory' }]),
-          ],
-        };
+        return { kind: 'final', findings: bindAnswerFindings({ resultCode: e.code, diagnosticMessage: diagnosticOf(e), resultName: e.name }, pw, warnDays) };
       }
       throw e;
     }
@@ -170,66 +150,4 @@ async function bindOnce(
   } finally {
     closeClient(client);
   }
-}
-
-function successFindings(pp: PasswordPolicyResponse | undefined, opts: LdapBindOptions): Finding[] {
-  const out: Finding[] = [];
-  const ev: Record<string, unknown> = { resultCode: 0 };
-  if (pp?.received) ev.passwordPolicy = { ...pp };
-  if (pp?.error === 2) {
-    out.push(finding(SOURCE, 'ldap.password-must-change', 'error', 'The password was accepted, but the directory requires it to be changed before any other operation (ppolicy changeAfterReset).', ev, [
-      { action: 'Rotate the password from the vault (an administrator reset set "must change").', owner: 'vault' },
-    ]));
-    return out;
-  }
-  out.push(finding(SOURCE, 'ldap.ok', 'ok', 'The directory accepted the credential.', ev));
-  const warnDays = opts.expiryWarningDays ?? 14;
-  if (pp?.timeBeforeExpiration !== undefined && pp.timeBeforeExpiration <= warnDays * 86400) {
-    const days = Math.floor(pp.timeBeforeExpiration / 86400);
-    out.push(finding(SOURCE, 'ldap.password-expiring', 'warning', `The password expires in ${days} day(s) (${pp.timeBeforeExpiration} s).`, { timeBeforeExpiration: pp.timeBeforeExpiration }, [
-      { action: 'Rotate the password from the vault before it expires.', owner: 'vault' },
-    ]));
-  }
-  if (pp?.graceAuthNsRemaining !== undefined) {
-    out.push(finding(SOURCE, 'ldap.grace-logins', 'warning', `The password has expired; the bind used a grace login and ${pp.graceAuthNsRemaining} remain.`, { graceAuthNsRemaining: pp.graceAuthNsRemaining }, [
-      { action: 'Rotate the password from the vault now, before the grace logins run out.', owner: 'vault' },
-    ]));
-  }
-  return out;
-}
-
-function rejectedFinding(e: InvalidCredentialsError, pp: PasswordPolicyResponse | undefined, pw: string): Finding {
-  const diag = scrub(diagnosticOf(e), [pw]);
-  const ev: Record<string, unknown> = { resultCode: 49, diagnosticMessage: diag };
-  const ad = parseAdDiagnostic(diag);
-  if (ad) {
-    const row = adSubCode(ad.hex);
-    ev.adSubCode = ad.hex;
-    if (ad.dsid) ev.dsid = ad.dsid;
-    if (row) {
-      ev.win32 = `${row.win32Name} (${row.win32})`;
-      ev.ntstatus = `${row.ntstatusName} (0x${row.ntstatus.toString(16).toUpperCase()})`;
-      return finding(SOURCE, row.finding, 'error', row.message, ev, row.remediation);
-    }
-    return finding(SOURCE, 'ldap.bind-error', 'error', `The directory rejected the bind with an unknown AD sub-code ${ad.hex}.`, ev, [
-      { action: `Look up Win32 error 0x${ad.hex} and check the account in Active Directory.`, owner: 'directory' },
-    ]);
-  }
-  if (pp?.received) {
-    ev.passwordPolicy = { ...pp };
-    if (pp.error === 1) {
-      return finding(SOURCE, 'ldap.account-locked', 'error', 'The account is locked (ppolicy accountLocked).', ev, [
-        { action: 'Unlock the account (remove pwdAccountLockedTime) or wait for pwdLockoutDuration; find what sent the bad passwords first.', owner: 'directory' },
-      ]);
-    }
-    if (pp.error === 0) {
-      return finding(SOURCE, 'ldap.password-expired', 'error', 'The password has expired (ppolicy passwordExpired) and no grace logins remain.', ev, [
-        { action: 'Rotate the password from the vault (an administrator reset clears the expiry).', owner: 'vault' },
-      ]);
-    }
-  }
-  return finding(SOURCE, 'ldap.invalid-credentials', 'error', 'The directory rejected the user name or password.', ev, [
-    { action: 'Reconcile the password in the vault with the directory (rotate it from the vault, or set it and update the vault).', owner: 'vault' },
-    { action: 'Check that the account name (DN / UPN / DOMAIN\\user) in the vault entry is right.', owner: 'vault' },
-  ]);
 }

@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import type tls from 'node:tls';
 import { CredgateError, ConfigError, abortError } from '../core/errors.js';
-import { finding, type Finding, type Remediation } from '../findings/finding.js';
+import { finding, type Finding } from '../findings/finding.js';
+import { fixes } from '../findings/catalog/index.js';
 import type { Secret } from '../core/secret.js';
 import { adSubCodeByNtStatus } from '../protocols/ldap/ad-codes.js';
 import { connectRdp, protocolNames, PROTOCOL_HYBRID, type RdpConnection } from '../protocols/rdp/x224.js';
@@ -51,7 +52,7 @@ export interface RdpNlaOptions {
 }
 
 /** NTSTATUS codes a CredSSP server reports that are not in the AD table (ad-codes.ts). */
-export const NTSTATUS_EXTRA: Record<number, { name: string; code: string; message: string }> = {
+export const NTSTATUS_EXTRA: Record<number, { name: string; code: 'ldap.invalid-credentials' | 'rdp.logon-failure'; message: string }> = {
   0xc000006a: { name: 'STATUS_WRONG_PASSWORD', code: 'ldap.invalid-credentials', message: 'The password is wrong for this account.' },
   0xc0000022: { name: 'STATUS_ACCESS_DENIED', code: 'rdp.logon-failure', message: 'The RDP host denied access to this account at the NLA step.' },
   0x8009030c: { name: 'SEC_E_LOGON_DENIED', code: 'rdp.logon-failure', message: 'The RDP host denied the logon at the NLA step.' },
@@ -59,10 +60,9 @@ export const NTSTATUS_EXTRA: Record<number, { name: string; code: string; messag
 
 const hex32 = (n: number) => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 
-const LOGON_FAILURE_FIX: Remediation[] = [
-  { action: 'Reconcile the password in the vault with the account (rotate it from the vault, or set it on the host/directory and update the vault).', owner: 'vault', priority: 1 },
-  { action: 'Check the user name and domain in the vault entry: the host gives the same answer for an unknown user or a wrong domain.', owner: 'vault', priority: 2 },
-];
+/** The catalog's fixes for a logon the host rejected at the NLA step. */
+const logonFailureFix = (code: 'ldap.invalid-credentials' | 'rdp.logon-failure') =>
+  code === 'rdp.logon-failure' ? fixes('rdp.logon-failure', 'default') : fixes('ldap.invalid-credentials', 'nla');
 
 /** Map a TSRequest errorCode to the finding the LDAP validator would give for the same cause. */
 export function ntStatusFinding(status: number, evidence: Record<string, unknown>): Finding {
@@ -76,9 +76,9 @@ export function ntStatusFinding(status: number, evidence: Record<string, unknown
   const extra = NTSTATUS_EXTRA[s];
   if (extra) {
     return finding(SRC, extra.code, 'error', `The RDP host refused the logon at the NLA step: ${extra.message.charAt(0).toLowerCase()}${extra.message.slice(1)}`,
-      { ...ev, ntstatusName: extra.name }, LOGON_FAILURE_FIX);
+      { ...ev, ntstatusName: extra.name }, logonFailureFix(extra.code));
   }
-  return finding(SRC, 'rdp.logon-failure', 'error', `The RDP host refused the logon at the NLA step with status ${hex32(s)}.`, ev, LOGON_FAILURE_FIX);
+  return finding(SRC, 'rdp.logon-failure', 'error', `The RDP host refused the logon at the NLA step with status ${hex32(s)}.`, ev, logonFailureFix('rdp.logon-failure'));
 }
 
 /**
@@ -160,16 +160,15 @@ function readCa(caFile: string | string[] | undefined): Buffer[] | undefined {
 function negotiationFinding(conn: RdpConnection, host: string, port: number): Finding | undefined {
   const n = conn.negotiation;
   const ev = { host, port, requested: protocolNames(PROTOCOL_HYBRID) };
-  const fix: Remediation[] = [{ action: 'Enable Network Level Authentication on the host (System → Remote Desktop → "Require devices to use Network Level Authentication"), or check the credential another way (LDAP).', owner: 'host' }];
   if (n.kind === 'failure') {
-    // the probe's code for each RDP_NEG_FAILURE; INCONSISTENT_FLAGS and SSL_WITH_USER_AUTH_REQUIRED lead with their own fix
-    const nf = NEG_FAILURE_FINDINGS[n.failureCode];
-    const own = nf && (n.failureCode === 4 || n.failureCode === 6) ? [{ action: nf.action, owner: nf.owner }, ...fix] : fix;
-    return finding(SRC, nf?.code ?? 'rdp.neg-failure', 'error', `The host does not offer NLA (it answered ${n.failureName}), so the credential cannot be checked at the NLA step.`, { ...ev, failureCode: n.failureCode, failureName: n.failureName }, own);
+    // the probe's code for each RDP_NEG_FAILURE, with the catalog's NLA fixes (INCONSISTENT_FLAGS and
+    // SSL_WITH_USER_AUTH_REQUIRED lead with their own)
+    const code = NEG_FAILURE_FINDINGS[n.failureCode]?.code ?? 'rdp.neg-failure';
+    return finding(SRC, code, 'error', `The host does not offer NLA (it answered ${n.failureName}), so the credential cannot be checked at the NLA step.`, { ...ev, failureCode: n.failureCode, failureName: n.failureName }, fixes(code, 'nla'));
   }
-  if (n.kind === 'legacy') return finding(SRC, 'rdp.neg-failure', 'error', 'The host speaks only legacy RDP security (no NLA), so the credential cannot be checked at the NLA step.', ev, fix);
+  if (n.kind === 'legacy') return finding(SRC, 'rdp.neg-failure', 'error', 'The host speaks only legacy RDP security (no NLA), so the credential cannot be checked at the NLA step.', ev, fixes('rdp.neg-failure', 'nla'));
   if (!(n.selectedProtocol & PROTOCOL_HYBRID)) {
-    return finding(SRC, 'rdp.neg-failure', 'error', `The host selected ${protocolNames(n.selectedProtocol).join('+')} instead of NLA (CredSSP).`, { ...ev, selected: protocolNames(n.selectedProtocol) }, fix);
+    return finding(SRC, 'rdp.neg-failure', 'error', `The host selected ${protocolNames(n.selectedProtocol).join('+')} instead of NLA (CredSSP).`, { ...ev, selected: protocolNames(n.selectedProtocol) }, fixes('rdp.neg-failure', 'nla'));
   }
   return undefined;
 }
@@ -254,7 +253,7 @@ export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
     const evidence = { ...base, credsspVersion: version, server, timingMs };
     if (!Buffer.isBuffer(r2)) {
       return [finding(SRC, 'rdp.logon-failure', 'error', `The RDP host ${o.host} rejected the user name or password at the NLA step (it closed the connection after the NTLM AUTHENTICATE without a status).`,
-        { ...evidence, serverAnswer: r2.closed === 'error' ? 'connection reset after AUTHENTICATE' : 'connection closed after AUTHENTICATE' }, LOGON_FAILURE_FIX)];
+        { ...evidence, serverAnswer: r2.closed === 'error' ? 'connection reset after AUTHENTICATE' : 'connection closed after AUTHENTICATE' }, logonFailureFix('rdp.logon-failure'))];
     }
     const ts2 = decodeTsRequest(r2);
     if (ts2.errorCode !== undefined) return [ntStatusFinding(ts2.errorCode, { ...evidence, phase: 'authenticate' })];

@@ -1,7 +1,8 @@
 import { COMMANDS } from './commands/index.js';
 import type { CliIO } from './types.js';
 import { CredgateError } from '../core/errors.js';
-import { EXIT_CODES } from '../findings/diagnose.js';
+import { EXIT_CODES } from '../findings/catalog/index.js';
+import { exitCodeForError } from '../findings/faults.js';
 import { readFileSync } from 'node:fs';
 
 function version(): string {
@@ -64,32 +65,9 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
   }
 }
 
-/** Map a fault to its exit code and a one-line message. */
+/** A fault that ended a command: one line on stderr, and its exit code (findings/faults.ts). */
 export function reportError(e: unknown, io: CliIO): number {
-  if (e instanceof CredgateError) {
-    io.stderr.write(`credgate: ${e.message} [${e.code}]\n`);
-    switch (e.code) {
-      case 'USAGE':
-      case 'CONFIG_INVALID':
-      case 'INPUT_INVALID':
-        return EXIT_CODES.usage;
-      case 'CONNECTION_FAILED':
-      case 'TIMEOUT':
-      case 'TLS_FAILED':
-      case 'PROTOCOL_ERROR':
-        return EXIT_CODES.unreachable;
-      case 'UNSUPPORTED_PLATFORM':
-        return EXIT_CODES.usage;
-      case 'INTERNAL':
-      case 'LAB_FAILED':
-        return EXIT_CODES.internal;
-      case 'ABORTED':
-        return 130;
-      default:
-        if (e.code.startsWith('PROVIDER_')) return EXIT_CODES.provider;
-        return EXIT_CODES.internal;
-    }
-  }
-  io.stderr.write(`credgate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-  return EXIT_CODES.internal;
+  if (e instanceof CredgateError) io.stderr.write(`credgate: ${e.message} [${e.code}]\n`);
+  else io.stderr.write(`credgate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  return exitCodeForError(e);
 }

@@ -1,24 +1,21 @@
 /**
- * Findings are answers: what a check observed, with the raw evidence and the fix. Validators
- * return them; diagnose turns many of them into one Verdict.
+ * Findings are answers: what a check observed, with the raw evidence and the fix. Checks return
+ * them; diagnose turns many of them into one Verdict. The code names a catalog row (catalog/):
+ * its cause, category and exit code are there, and so are its fixes.
  */
+import type { FindingCode } from './catalog/index.js';
+import type { Remediation } from './catalog/types.js';
+
+export type { Remediation } from './catalog/types.js';
+export type { FindingCode } from './catalog/index.js';
 
 export type Severity = 'ok' | 'info' | 'warning' | 'error';
 
-export interface Remediation {
-  /** One imperative sentence: what to do. */
-  action: string;
-  /** Who can do it: the vault/PAM admin, the directory admin, the host admin, the end user. */
-  owner?: 'vault' | 'directory' | 'host' | 'client' | 'network' | 'caller';
-  /** Lower runs first when several fixes are ranked. */
-  priority?: number;
-}
-
 export interface Finding {
-  /** Stable dotted code: `ldap.invalid-credentials`, `rdp.cert-expired`, `cache.stale-password`. */
-  code: string;
+  /** Stable dotted code from the catalog: `ldap.invalid-credentials`, `rdp.cert-expired`, `cache.stale-password`. */
+  code: FindingCode;
   severity: Severity;
-  /** The cause in plain words, one sentence. */
+  /** What was observed, in plain words, one sentence. */
   message: string;
   /** Raw observations (server diagnostic text, certificate dates, attribute values). Never a secret. */
   evidence: Record<string, unknown>;
@@ -29,8 +26,8 @@ export interface Finding {
 
 export interface Verdict {
   ok: boolean;
-  /** The code of the deciding finding (`ldap.ok` when all is well). */
-  code: string;
+  /** The code of the deciding finding (`ldap.ok` when all is well; `ok` when there was no finding at all). */
+  code: FindingCode | 'ok';
   /** Human summary of the cause. */
   cause: string;
   findings: Finding[];
@@ -39,9 +36,10 @@ export interface Verdict {
   timingsMs: Record<string, number>;
 }
 
+/** A finding; its fixes come from the catalog (`fixes(code, context)`). */
 export function finding(
   source: string,
-  code: string,
+  code: FindingCode,
   severity: Severity,
   message: string,
   evidence: Record<string, unknown> = {},

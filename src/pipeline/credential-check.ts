@@ -1,13 +1,14 @@
 /**
  * The lockout-safe LDAP check: read the account's state with a service account first (when one
- * is given), and bind as the target only when that cannot make things worse. Then one bind,
+ * is given), and bind as the target only when the lockout policy allows it. Then one bind,
  * never retried. When the service account cannot read the lockout threshold (or badPwdCount),
  * "cannot make things worse" is unknown: credgate does not bind (ldap.lockout-risk) unless the
  * caller passes allowUnknownThreshold: true.
  */
 import type { Finding } from '../findings/finding.js';
 import type { Secret } from '../core/secret.js';
-import { readAccountState, stopsBind, type AccountState } from '../checks/account-state.js';
+import { readAccountState, type AccountState } from '../checks/account-state.js';
+import { bindStop } from './lockout-policy.js';
 import { validateLdapBind, type LdapBindOptions } from '../checks/ldap-bind.js';
 
 export interface CredentialCheckOptions extends LdapBindOptions {
@@ -46,8 +47,7 @@ export async function checkCredential(opts: CredentialCheckOptions): Promise<Cre
     timingsMs.accountState = performance.now() - t0;
     state = r.state;
     findings.push(...r.findings);
-    const stop = r.findings.some(stopsBind);
-    if (stop) {
+    if (bindStop(r.findings)) {
       return { findings, ...(state ? { state } : {}), bound: false, timingsMs };
     }
   }

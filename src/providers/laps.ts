@@ -16,11 +16,12 @@ import { InvalidCredentialsError, ResultCodeError, EqualityFilter, OrFilter, And
 import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, CredgateError, ProviderError, abortError } from '../core/errors.js';
-import { filetimeToDate } from '../checks/account-state.js';
+import { filetimeToDate } from '../protocols/ldap/filetime.js';
 import {
-  assertBindTransport, closeClient, connectionFinding, deadline, loadCa, newClient, parseLdapUrls,
+  assertBindTransport, closeClient, deadline, loadCa, newClient, parseLdapUrls,
   tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
 } from '../protocols/ldap/transport.js';
+import { connectionFinding } from '../findings/faults.js';
 import { describeIssues, issueFields } from './stdin.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';

@@ -112,10 +112,9 @@ async function snapshot(v: Record<string, unknown>): Promise<Snapshot> {
 
 /** changedAt and the account from a configured provider; the password it returns is dropped unread. */
 async function fromProvider(v: Record<string, unknown>, io: CliIO): Promise<{ changedAt?: Date; account?: string; source: string }> {
-  const ext = (await import('./check-extensions.js')).checkExtensions;
-  if (!ext.resolveProvider) throw usageError('--provider is not available in this build.');
+  const { resolveProvider } = await import('../provider-source.js');
   if (typeof v.ref !== 'string') throw usageError('--provider needs --ref <ref>: the credential whose last password change to use.');
-  const c = await ext.resolveProvider({ provider: String(v.provider), ref: v.ref, config: typeof v.config === 'string' ? v.config : undefined, cwd: io.cwd });
+  const c = await resolveProvider({ provider: String(v.provider), ref: v.ref, config: typeof v.config === 'string' ? v.config : undefined, cwd: io.cwd });
   const qualified = c.domain && !/[\\@]/.test(c.username) ? `${c.domain}\\${c.username}` : c.username;
   return { ...(c.changedAt ? { changedAt: c.changedAt } : {}), ...(qualified ? { account: qualified } : {}), source: c.source };
 }

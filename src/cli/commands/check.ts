@@ -1,14 +1,10 @@
 import { diagnose } from '../../findings/diagnose.js';
+import { exitCodeForError } from '../../findings/faults.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
-import { finding, type Finding } from '../../findings/finding.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, intOption, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
-import type { CheckExtensions } from './check-extensions.js';
-
-// loaded when the command runs, not when it is listed or asked for --help (CLI start time)
-const extensions = async (): Promise<CheckExtensions> => (await import('./check-extensions.js')).checkExtensions;
 
 const USAGE = `Usage: credgate check --ldap <url>[,<url>...] --user <name>
          (--password-stdin | --password-env <VAR> | --provider <name> --ref <ref>)
@@ -83,13 +79,14 @@ async function credentialFrom(v: Record<string, unknown>, io: CliIO): Promise<Ch
   }
   const user = typeof v.user === 'string' ? v.user : undefined;
   if (sources[0] === 'provider') {
-    const fetched = await (await extensions()).resolveProvider?.({
+    // loaded when the command runs with --provider, not when it is listed or asked for --help (CLI start time)
+    const { resolveProvider } = await import('../provider-source.js');
+    const fetched = await resolveProvider({
       provider: String(v.provider),
       ref: typeof v.ref === 'string' ? v.ref : undefined,
       config: typeof v.config === 'string' ? v.config : undefined,
       cwd: io.cwd,
     });
-    if (!fetched) throw usageError('--provider is not available in this build.');
     const username = user ?? fetched.username;
     if (!username) throw usageError('The provider returned no user name; pass --user.');
     return { username, password: fetched.secret, ...(fetched.domain ? { domain: fetched.domain } : {}), ...(fetched.changedAt ? { changedAt: fetched.changedAt } : {}), source: fetched.source };
@@ -99,37 +96,6 @@ async function credentialFrom(v: Record<string, unknown>, io: CliIO): Promise<Ch
   const variable = String(v['password-env']);
   // the variable's name only when it looks like one: a password given where the NAME belongs is never repeated
   return { username: user, password: envSecret(io, variable, 'password-env'), source: showableVariableName(variable) ? `env ${variable}` : 'env' };
-}
-
-const NLA_FAULTS = new Set(['CONNECTION_FAILED', 'TIMEOUT', 'TLS_FAILED', 'PROTOCOL_ERROR']);
-
-/** An NLA-check fault (refused, timeout, TLS, protocol) as the finding an admin acts on; undefined for anything else. */
-export async function nlaFaultFinding(e: unknown, target: string): Promise<Finding | undefined> {
-  if (!(e instanceof CredgateError) || !NLA_FAULTS.has(e.code)) return undefined;
-  const [{ rdpFaultFinding }, { parseHostPort }] = await Promise.all([import('../../checks/rdp-endpoint.js'), import('../../core/target.js')]);
-  const { host, port } = parseHostPort(target);
-  const kind = String(e.details?.kind ?? '');
-  const ev = { step: 'rdp-nla', host, port, error: e.message, ...(e.details ?? {}) };
-  const fix = (action: string, owner: 'host' | 'network' | 'caller') => [{ action, owner }];
-  switch (kind) {
-    case 'untrusted': {
-      const expired = /EXPIRED/i.test(String(e.details?.reason ?? ''));
-      return finding('rdp-nla', expired ? 'tls.expired' : 'tls.untrusted', 'error', e.message, ev, expired
-        ? fix('Renew the host\'s RDP certificate (Remote Desktop certificate template or auto-enrolment) and restart TermService.', 'host')
-        : fix('Give the host an RDP certificate from the CA in --rdp-ca-file, or pass the CA that issued its certificate.', 'host'));
-    }
-    case 'pubkey-mismatch':
-      return finding('rdp-nla', 'tls.handshake-failed', 'error', e.message, ev, fix('Connect without the TLS-intercepting proxy in between, or fix the host\'s CredSSP/TLS configuration.', 'network'));
-    case 'closed':
-      return finding('rdp-nla', 'net.connection-lost', 'error', e.message, ev, fix('Retry; if it persists, restart Remote Desktop Services (TermService) on the host and check its event log (RemoteDesktopServices-RdpCoreTS).', 'host'));
-    case 'credssp':
-      return finding('rdp-nla', 'rdp.neg-failure', 'error', e.message, ev, fix('Check the host\'s NLA (CredSSP) settings and updates; credgate speaks CredSSP 2–6 with NTLM.', 'host'));
-    default: {
-      const k = kind || (e.code === 'TIMEOUT' ? 'timeout' : e.code === 'TLS_FAILED' ? 'tls' : e.code === 'PROTOCOL_ERROR' ? 'not-rdp' : '');
-      const err = k === kind ? e : new CredgateError(e.message, { code: e.code, details: { ...(e.details ?? {}), kind: k } });
-      return rdpFaultFinding(err, host, port, { step: 'rdp-nla' });
-    }
-  }
 }
 
 export const checkCommand: Command = {
@@ -148,13 +114,13 @@ export const checkCommand: Command = {
       throw usageError('--service-user reads the account\'s state in the directory, so it needs --ldap <url>: add --ldap ldaps://<dc> (the lockout guard then runs before the bind, and NLA only after the directory accepted the password), or drop --service-user for an NLA-only check.');
     }
     if (!v.ldap) {
-      // directory options without a directory would be silently ignored; --ca-file in particular
-      // once also checked the RDP host: say where that moved instead of sending the NTLM proof unverified
+      // directory options without a directory would be silently ignored; say where the RDP host's CA goes
       const dirOnly = (['ca-file', 'starttls', 'servername', 'default-domain', 'insecure-plain-bind', 'insecure-skip-tls-verify', 'allow-unknown-threshold'] as const).filter((k) => v[k] !== undefined && v[k] !== false);
       if (dirOnly.length) {
         throw usageError(`${dirOnly.map((k) => `--${k}`).join(', ')} ${dirOnly.length > 1 ? 'apply' : 'applies'} to the directory (--ldap), which this check does not use${dirOnly.includes('ca-file') ? '; for the RDP host\'s certificate use --rdp-ca-file <pem>' : ''}.`);
       }
     }
+    if (!v.rdp && v['rdp-ca-file']) throw usageError('--rdp-ca-file needs --rdp <host>[:port].');
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
     const t0 = performance.now();
     const timingsMs: Record<string, number> = {};
@@ -166,68 +132,31 @@ export const checkCommand: Command = {
     } catch (e) {
       if (e instanceof CredgateError && e.code.startsWith('PROVIDER_') && v.json) {
         io.stdout.write(JSON.stringify({ ok: false, code: 'provider.error', error: e.toJSON(), findings: [], timingsMs }, null, 2) + '\n');
-        return 5;
+        return exitCodeForError(e);
       }
       throw e;
     }
     const service = serviceAccount(v, io);
-    const findings: Finding[] = [];
-    const tasks: Array<Promise<void>> = [];
-    if (v.ldap) {
-      const { checkCredential } = await import('../../pipeline/credential-check.js');
-      tasks.push(
-        checkCredential({
+    const { runCheck } = await import('../../pipeline/check.js');
+    const { findings } = await runCheck({
+      credential: { username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}) },
+      ...(v.ldap ? {
+        directory: {
           urls: String(v.ldap),
-          username: cred.username,
-          password: cred.password,
           ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : cred.domain ? { defaultDomain: cred.domain } : {}),
           ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
           ...(v.servername ? { servername: String(v.servername) } : {}),
           starttls: !!v.starttls,
           allowPlainBind: !!v['insecure-plain-bind'],
           insecureSkipTlsVerify: !!v['insecure-skip-tls-verify'],
-          timeoutMs,
           ...(service ? { service } : {}),
           ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
-        }).then((r) => {
-          findings.push(...r.findings);
-          Object.assign(timingsMs, r.timingsMs);
-        }),
-      );
-    }
-    let runNla: (() => Promise<void>) | undefined;
-    if (v.rdp) {
-      const rdpNla = (await extensions()).rdpNla;
-      if (!rdpNla) throw usageError('--rdp is not available in this build.');
-      runNla = async () => {
-        const tr = performance.now();
-        try {
-          const r = await rdpNla({ target: String(v.rdp), username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs, ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) });
-          findings.push(...r);
-        } catch (e) {
-          // a host that cannot be reached or spoken to is a finding (exit 4, one JSON object), not a crash
-          const f = await nlaFaultFinding(e, String(v.rdp));
-          if (!f) throw e;
-          findings.push(f);
-        } finally {
-          timingsMs.rdpNla = performance.now() - tr;
-        }
-      };
-    } else if (v['rdp-ca-file']) {
-      throw usageError('--rdp-ca-file needs --rdp <host>[:port].');
-    }
-    if (runNla && !v.ldap) tasks.push(runNla());
-    await Promise.all(tasks);
-    if (runNla && v.ldap) {
-      // NLA only after the directory accepted the credential: on a domain-joined host a rejected
-      // password at NLA is one more bad-password count toward the lockout
-      const blocking = findings.find((f) => f.severity === 'error');
-      if (blocking) {
-        findings.push(finding('check', 'not-checked', 'info', `rdp-nla: not checked — the directory already answered ${blocking.code}; trying the same password at ${String(v.rdp)} would only add a bad-password count.`, { step: 'rdp-nla', host: String(v.rdp), because: blocking.code }));
-      } else {
-        await runNla();
-      }
-    }
+        },
+      } : {}),
+      ...(v.rdp ? { rdp: { target: String(v.rdp), ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) } } : {}),
+      timeoutMs,
+      timingsMs,
+    });
     timingsMs.total = performance.now() - t0;
     const verdict = diagnose(findings, timingsMs);
     if (v.json) {

@@ -1,4 +1,4 @@
-import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../pipeline/preflight.js';
+import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../pipeline/types.js';
 import type { FetchedCredential } from '../../core/credential.js';
 import type { Provider } from '../../providers/types.js';
 import type { Command, CliIO } from '../types.js';
@@ -91,9 +91,8 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
   // last: nothing below can fail, so the caller (which disposes it) always gets the provider it loaded
   if (v.provider) {
     if (v.ref === undefined) throw usageError('--provider needs --ref <ref>.');
-    const { checkExtensions } = await import('./check-extensions.js');
-    if (!checkExtensions.loadProvider) throw usageError('--provider is not available in this build.');
-    const provider: Provider = await checkExtensions.loadProvider({ provider: String(v.provider), config: v.config as string | undefined, cwd: io.cwd });
+    const { loadProvider } = await import('../provider-source.js');
+    const provider: Provider = await loadProvider({ provider: String(v.provider), config: v.config as string | undefined, cwd: io.cwd });
     target.provider = provider;
     target.ref = String(v.ref);
   }

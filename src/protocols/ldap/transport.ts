@@ -1,13 +1,13 @@
 /**
- * What the LDAP validators share: URL and TLS option handling, classification of connection
- * failures into findings, and a client wrapper with an overall deadline.
+ * The LDAP transport every directory caller shares: URLs (failover lists), the plain-bind refusal,
+ * CA and TLS options, per-URL deadlines inside an overall bound, and an ldapts client with a
+ * hook that tells "the request reached the server" from "it never left".
  */
 import fs from 'node:fs';
 import { checkServerIdentity as tlsCheck, type ConnectionOptions } from 'node:tls';
 import net from 'node:net';
-import { Client, ResultCodeError } from 'ldapts';
-import { ConfigError, CredgateError } from '../../core/errors.js';
-import { finding, type Finding } from '../../findings/finding.js';
+import { Client } from 'ldapts';
+import { ConfigError } from '../../core/errors.js';
 import { withSignal } from '../../core/abort.js';
 
 export { withSignal };
@@ -190,99 +190,4 @@ export function closeClient(c: Client): void {
   const sock = (c as unknown as { socket?: net.Socket }).socket;
   if (sock) sock.destroy();
   c.unbind().catch(() => {});
-}
-
-const TLS_UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'CERT_REVOKED', 'INVALID_CA', 'CERT_CHAIN_TOO_LONG', 'PATH_LENGTH_EXCEEDED',
-]);
-
-function errnoOf(e: unknown): string | undefined {
-  let cur: unknown = e;
-  for (let i = 0; i < 4 && cur; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  const msg = e instanceof Error ? e.message : '';
-  const m = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EPIPE)\b/.exec(msg);
-  return m?.[1];
-}
-
-/**
- * Turn a failure to connect / upgrade to TLS into a finding (an answer about the network), or
- * undefined when the error is something else.
- *
- * With `requestSent` (the request was already written to the server), every failure is either
- * `net.timeout` or `net.connection-lost`, never a TLS/handshake finding: the server had the
- * request (for a bind: it may have checked the password).
- */
-export function connectionFinding(
-  e: unknown, u: ParsedUrl, source: string, phase: string, timedOut: boolean, o: { requestSent?: boolean } = {},
-): Finding | undefined {
-  const code = errnoOf(e);
-  const msg = e instanceof Error ? e.message : String(e);
-  const ev: Record<string, unknown> = { url: u.url, host: u.host, port: u.port, phase, error: code ?? msg.slice(0, 300) };
-  if (o.requestSent) {
-    // an LDAP result is an answer, not a network failure
-    if (e instanceof ResultCodeError) return undefined;
-    ev.requestSent = true;
-    const timeout = timedOut || code === 'ETIMEDOUT' || /timed? ?out/i.test(msg);
-    return timeout
-      ? finding(source, 'net.timeout', 'error', `${u.url} received the ${phase} request but did not answer within the deadline.`, ev, [
-        { action: `Check ${u.host}'s directory service (hung or overloaded) and the path to port ${u.port}.`, owner: 'directory' },
-        { action: 'Raise --timeout if the directory is known to be slow; run the check again later.', owner: 'caller' },
-      ])
-      : finding(source, 'net.connection-lost', 'error', `The connection to ${u.url} was lost after the ${phase} request was sent, before the server answered.`, ev, [
-        { action: `Check ${u.host}'s directory service logs (a crash or a reset connection) and any load balancer or firewall in the path that cuts connections.`, owner: 'directory' },
-        { action: 'Run the check again once the server is stable.', owner: 'caller' },
-      ]);
-  }
-  if (timedOut || code === 'ETIMEDOUT' || /timed? ?out/i.test(msg)) {
-    return finding(source, 'net.timeout', 'error', `${u.url} did not answer within the deadline (${phase}).`, ev, [
-      { action: `Check that ${u.host} is up and that port ${u.port} is not silently dropped by a firewall.`, owner: 'network' },
-      { action: 'Raise --timeout if the directory is known to be slow.', owner: 'caller' },
-    ]);
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
-    return finding(source, 'net.dns-failure', 'error', `The host name ${u.host} does not resolve.`, ev, [
-      { action: `Check the spelling of ${u.host} and the client's DNS servers (nslookup ${u.host}).`, owner: 'network' },
-    ]);
-  }
-  if (code === 'ECONNREFUSED') {
-    return finding(source, 'net.refused', 'error', `Nothing accepts connections on ${u.host} port ${u.port}.`, ev, [
-      { action: `Check that the directory service is running on ${u.host} and listening on port ${u.port} (${u.scheme === 'ldaps' ? 'LDAPS needs a DC certificate' : 'LDAP'}).`, owner: 'directory' },
-    ]);
-  }
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-    return finding(source, 'net.unreachable', 'error', `There is no route to ${u.host}.`, ev, [
-      { action: 'Check routing / VPN between this machine and the directory.', owner: 'network' },
-    ]);
-  }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return finding(source, 'tls.name-mismatch', 'error', `The directory's certificate is not issued for ${u.host}.`, ev, [
-      { action: `Connect with the name the certificate is issued for (its CN/SAN), or reissue the DC certificate with ${u.host} in its subjectAltName.`, owner: 'directory' },
-    ]);
-  }
-  if (code === 'CERT_HAS_EXPIRED') {
-    return finding(source, 'tls.expired', 'error', `The directory's certificate at ${u.url} has expired.`, ev, [
-      { action: 'Renew the domain controller certificate (autoenrollment or the Kerberos/Domain Controller template) and restart the service.', owner: 'directory' },
-    ]);
-  }
-  if (code && TLS_UNTRUSTED.has(code)) {
-    return finding(source, 'tls.untrusted', 'error', `The directory's certificate at ${u.url} is not trusted (${code}).`, ev, [
-      { action: 'Pass the issuing CA with --ca-file <pem> (your enterprise root CA), or install it in the system trust store.', owner: 'caller' },
-    ]);
-  }
-  if (code === 'ECONNRESET' || code === 'EPIPE' || /ssl|tls|handshake|secure/i.test(msg)) {
-    return finding(source, 'tls.handshake-failed', 'error', `The TLS handshake with ${u.url} failed.`, ev, [
-      { action: 'Check that the port speaks the protocol of the URL (ldaps:// on 636, ldap:// + --starttls on 389) and that the server has a certificate.', owner: 'directory' },
-    ]);
-  }
-  return undefined;
-}
-
-export function isFault(e: unknown): e is CredgateError {
-  return e instanceof CredgateError;
 }

@@ -11,7 +11,6 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import forge from 'node-forge';
 import { CredgateError } from '../../core/errors.js';
-import { finding, type Finding } from '../../findings/finding.js';
 
 export interface CertInfo {
   subject: string;
@@ -259,84 +258,4 @@ export function verifyChain(der: Buffer, caPems: Array<string | Buffer>, now: Da
 /** Verify the chain against CA certificates (PEM). Intermediates may be included in the bundle. */
 export function chainTrusted(der: Buffer, caPems: Array<string | Buffer>, now: Date = new Date()): boolean {
   return verifyChain(der, caPems, now).trusted;
-}
-
-export interface CertAnalysisOptions {
-  host: string;
-  /**
-   * CA bundle (PEM contents) to judge trust against. Giving one asks for a verified certificate:
-   * `rdp.cert-untrusted` and `rdp.cert-name-mismatch-ca` are then errors (exit 4, like check's
-   * tls.untrusted / tls.name-mismatch). Without one, self-signed is informational and a name
-   * mismatch (`rdp.cert-name-mismatch`) a warning, as mstsc users accept them after its prompt.
-   * A bundle holding the certificate itself pins it: a name mismatch then stays a warning.
-   */
-  ca?: Array<string | Buffer>;
-  /** OpenSSL's verdict from the handshake (e.g. DEPTH_ZERO_SELF_SIGNED_CERT), as extra evidence. */
-  tlsAuthorizationError?: string;
-  expiringDays?: number;
-  now?: Date;
-  source?: string;
-}
-
-const RENEW = 'Renew the Remote Desktop certificate on the host (or delete it from certlm.msc → Remote Desktop → Certificates so Windows makes a new self-signed one), then restart the Remote Desktop Services service (TermService).';
-
-export function analyseCertificate(der: Buffer, o: CertAnalysisOptions): { info: CertInfo; findings: Finding[] } {
-  const src = o.source ?? 'rdp-endpoint';
-  const info = certInfo(der);
-  const now = o.now ?? new Date();
-  const ev: Record<string, unknown> = {
-    subject: info.subject, issuer: info.issuer, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(),
-    dnsNames: info.dnsNames, ipAddresses: info.ipAddresses, sha1Thumbprint: info.sha1Thumbprint, sha256Fingerprint: info.sha256Fingerprint,
-    signatureAlgorithm: info.signatureAlgorithm, key: `${info.keyType}${info.keyBits ? ` ${info.keyBits}` : ''}`,
-    ...(o.tlsAuthorizationError ? { tlsAuthorizationError: o.tlsAuthorizationError } : {}),
-  };
-  const out: Finding[] = [];
-  const days = (info.notAfter.getTime() - now.getTime()) / 86400e3;
-  if (info.notAfter.getTime() < now.getTime()) {
-    out.push(finding(src, 'rdp.cert-expired', 'error', `The host's RDP certificate expired on ${info.notAfter.toISOString().slice(0, 10)} (thumbprint ${info.sha1Thumbprint}).`, ev, [
-      { action: RENEW, owner: 'host', priority: 1 },
-      { action: `Find it by thumbprint ${info.sha1Thumbprint} in certlm.msc (Remote Desktop store) or with: Get-ChildItem Cert:\\LocalMachine\\"Remote Desktop"`, owner: 'host', priority: 2 },
-    ]));
-  } else if (info.notBefore.getTime() > now.getTime()) {
-    out.push(finding(src, 'rdp.cert-not-yet-valid', 'error', `The host's RDP certificate is not valid until ${info.notBefore.toISOString()} (check the host's and this machine's clocks).`, ev, [
-      { action: 'Fix the clock on the host or on this machine (w32tm /resync), or reissue the certificate with a correct start date.', owner: 'host' },
-    ]));
-  } else if (days < (o.expiringDays ?? 30)) {
-    out.push(finding(src, 'rdp.cert-expiring', 'warning', `The host's RDP certificate expires in ${Math.floor(days)} day(s), on ${info.notAfter.toISOString().slice(0, 10)}.`, ev, [
-      { action: RENEW, owner: 'host' },
-    ]));
-  }
-  if (info.selfSigned) {
-    out.push(finding(src, 'rdp.cert-self-signed', 'info', `The host presents a self-signed RDP certificate (${info.subject}); clients warn about it and cannot tell it from an impostor.`, ev, [
-      { action: 'Issue the host an RDP certificate from your enterprise CA (GPO: Computer Configuration → Administrative Templates → Windows Components → Remote Desktop Services → Remote Desktop Session Host → Security → "Server authentication certificate template"), then restart the Remote Desktop Services service (TermService).', owner: 'host' },
-    ]));
-  }
-  const verify = o.ca !== undefined && o.ca.length > 0;
-  const chain = verify ? verifyChain(der, o.ca!, now) : undefined;
-  if (chain && !chain.trusted) {
-    out.push(finding(src, 'rdp.cert-untrusted', 'error', `The host's RDP certificate (issuer ${info.issuer}) does not chain to the given CA bundle: ${chain.reason}.`, { ...ev, chain: chain.chain, chainError: chain.reason }, [
-      { action: info.selfSigned
-        ? 'Replace the self-signed RDP certificate with one issued by your CA, then restart the Remote Desktop Services service (TermService).'
-        : `Deploy the issuing CA (${info.issuer}) to the clients' Trusted Root Certification Authorities store (GPO or certutil -addstore Root), or pass it with --ca-file.`, owner: info.selfSigned ? 'host' : 'client' },
-    ]));
-  }
-  if (!certMatchesHost(der, o.host)) {
-    const names = `CN ${info.commonName ?? '-'}, SAN ${[...info.dnsNames, ...info.ipAddresses].join(', ') || 'none'}`;
-    const fix = { action: `Connect with a name the certificate carries${info.dnsNames[0] ?? info.commonName ? ` (${info.dnsNames[0] ?? info.commonName})` : ''}, or reissue the Remote Desktop certificate with ${o.host} in its subjectAltName and restart the Remote Desktop Services service (TermService).`, owner: 'host' as const };
-    if (verify && !chain?.pinned) {
-      // the caller asked for a verified certificate: one issued for another name is a failure, as in check (tls.name-mismatch)
-      out.push(finding(src, 'rdp.cert-name-mismatch-ca', 'error', `The host's RDP certificate is not issued for ${o.host} (${names}); verified against the given CA, it does not prove this host's identity.`, { ...ev, verifiedAgainstCa: true }, [fix]));
-    } else {
-      out.push(finding(src, 'rdp.cert-name-mismatch', 'warning', `The host's RDP certificate is not issued for ${o.host} (${names})${chain?.pinned ? '; it is the pinned certificate from the given bundle, so its identity is still proven' : ''}.`, { ...ev, ...(chain?.pinned ? { pinned: true } : {}) }, [fix]));
-    }
-  }
-  const weak: string[] = [];
-  if (info.keyType === 'rsa' && info.keyBits !== undefined && info.keyBits < 2048) weak.push(`RSA ${info.keyBits}-bit key`);
-  if (/sha1|md5/i.test(info.signatureAlgorithm)) weak.push(`${info.signatureAlgorithm} signature`);
-  if (weak.length) {
-    out.push(finding(src, 'rdp.cert-weak', 'warning', `The host's RDP certificate is weak: ${weak.join(', ')}.`, ev, [
-      { action: 'Reissue the RDP certificate with an RSA 2048+ or ECDSA P-256 key and a SHA-256 signature.', owner: 'host' },
-    ]));
-  }
-  return { info, findings: out };
 }

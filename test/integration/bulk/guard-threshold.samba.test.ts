@@ -6,7 +6,7 @@
 // without lockout) is given a wrong password.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { verifyMany, type AccountLine, type VerifyResult } from '../../../src/bulk/verify-many.js';
-import { createPreflight } from '../../../src/pipeline/preflight.js';
+import { createPreflight } from '../../../src/bulk/session.js';
 import { readAccountState } from '../../../src/checks/account-state.js';
 import { Secret } from '../../../src/core/secret.js';
 import { samba, sambaScenario, allLabPasswords, type SambaState, sambaReader } from '../../lab/state.js';

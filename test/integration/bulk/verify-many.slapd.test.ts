@@ -1,7 +1,8 @@
 // verifyMany against the lab's OpenLDAP slapd (ppolicy): every state in one stream, over LDAPS and
 // StartTLS, with the same finding codes as the single bind; never a password in a result.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { verifyMany, createSummary, type AccountLine, type VerifyResult } from '../../../src/bulk/verify-many.js';
+import { verifyMany, type AccountLine, type VerifyResult } from '../../../src/bulk/verify-many.js';
+import { createSummary } from '../../../src/bulk/summary.js';
 import { Secret } from '../../../src/core/secret.js';
 import { slapd, allLabPasswords, type SlapdState } from '../../lab/state.js';
 import { assertNoLeak } from '../../helpers/cli.js';

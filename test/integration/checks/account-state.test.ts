@@ -1,6 +1,7 @@
 // Account state read with a read-only service account, never binding as the target.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readAccountState, stateFindings, lockoutRiskKnown, filetimeToDate, dateToFiletime, type AccountState } from '../../../src/checks/account-state.js';
+import { readAccountState, stateFindings, lockoutRiskKnown, type AccountState } from '../../../src/checks/account-state.js';
+import { filetimeToDate, dateToFiletime } from '../../../src/protocols/ldap/filetime.js';
 import { Secret } from '../../../src/core/secret.js';
 import { samba, sambaScenario, type SambaState } from '../../lab/state.js';
 import { silentServer, type SilentServer } from '../../helpers/servers.js';

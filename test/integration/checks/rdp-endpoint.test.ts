@@ -3,7 +3,8 @@
 // one byte, a huge TPKT length, each RDP_NEG_FAILURE code as exact bytes, a broken TLS.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import net from 'node:net';
-import { probeRdp, probeRdpEndpoint, rdpFaultFinding } from '../../../src/checks/rdp-endpoint.js';
+import { probeRdp, probeRdpEndpoint } from '../../../src/checks/rdp-endpoint.js';
+import { rdpFaultFinding } from '../../../src/findings/faults.js';
 import { CredgateError } from '../../../src/core/errors.js';
 import { diagnose, causeOf } from '../../../src/findings/diagnose.js';
 import { labPart } from '../../lab/state.js';

@@ -1,6 +1,8 @@
 // preflight() against the lab's Samba DC: one verdict, steps reported, missing parts "not checked".
 import { describe, it, expect, beforeAll } from 'vitest';
-import { preflight, parseHostPort, createPreflight } from '../../../src/pipeline/preflight.js';
+import { preflight } from '../../../src/pipeline/preflight.js';
+import { parseHostPort } from '../../../src/core/target.js';
+import { createPreflight } from '../../../src/bulk/session.js';
 import { Secret } from '../../../src/core/secret.js';
 import { defineProvider } from '../../../src/providers/types.js';
 import { CredgateError } from '../../../src/core/errors.js';

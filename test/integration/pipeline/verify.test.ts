@@ -1,7 +1,7 @@
 // createPreflight(...).verify(accounts): verifyMany over the preflight's own directory settings,
 // against the lab's Samba DC (with the service account, so the lockout guard runs).
 import { describe, it, expect } from 'vitest';
-import { createPreflight } from '../../../src/pipeline/preflight.js';
+import { createPreflight } from '../../../src/bulk/session.js';
 import { Secret } from '../../../src/core/secret.js';
 import { isCredgateError } from '../../../src/core/errors.js';
 import type { VerifyResult } from '../../../src/bulk/verify-many.js';

@@ -1,7 +1,9 @@
 // Account files: RFC 4180 CSV (quotes, "" escapes, line breaks inside quotes, CRLF, BOM) and JSON
 // Lines; bad lines carry their number and a reason, never the line's content.
 import { describe, it, expect } from 'vitest';
-import { csvRecords, readAccounts, createSummary, type InputRecord } from '../../../src/bulk/verify-many.js';
+import { csvRecords, readAccounts, type InputRecord } from '../../../src/bulk/input.js';
+import { createSummary } from '../../../src/bulk/summary.js';
+import type { FindingCode } from '../../../src/findings/finding.js';
 
 async function* chunks(text: string, size = 7) {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
@@ -80,7 +82,7 @@ describe('readAccounts', () => {
 describe('createSummary', () => {
   const run = (codes: string[], badLines = 0) => {
     const s = createSummary();
-    for (const c of codes) s.add({ ok: c === 'ldap.ok', code: c });
+    for (const c of codes) s.add({ ok: c === 'ldap.ok', code: c as FindingCode });
     for (let i = 0; i < badLines; i++) s.addBadLine();
     return s.result();
   };

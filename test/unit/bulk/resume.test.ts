@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AccountStates, readPreviousOutput } from '../../../src/cli/commands/verify.js';
+import { AccountStates, readPreviousOutput } from '../../../src/bulk/resume.js';
 
 describe('resume index', () => {
   it('keeps every account through many growths; the last record wins; a lost answer stays answered', () => {

@@ -26,7 +26,7 @@ describe('AD bind sub-codes', () => {
     const row = adSubCode(d!.hex);
     expect(row?.finding).toBe(code);
     expect(row!.remediation.length).toBeGreaterThan(0);
-    expect(CAUSES[code]).toBeDefined();
+    expect(CAUSES[code as keyof typeof CAUSES]).toBeDefined();
     expect(exitCodeFor(code)).toBe(exit);
     expect(adSubCodeByNtStatus(row!.ntstatus)?.hex).toBe(hex);
   });

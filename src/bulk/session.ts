@@ -1,0 +1,86 @@
+/**
+ * One configuration, many targets: `createPreflight(config)` gives `check(target)` (the whole
+ * preflight), `verify(accounts)` (a bulk run against the same directory) and `dispose()`.
+ */
+import { CredgateError, ConfigError } from '../core/errors.js';
+import { preflight } from '../pipeline/preflight.js';
+import type { PreflightOptions, PreflightReport, PreflightTarget } from '../pipeline/types.js';
+import { verifyMany } from './verify-many.js';
+import type { AccountLine, VerifyManyOptions, VerifyResult } from './types.js';
+
+/**
+ * The preflight's configuration kept for many targets: `check(target)` runs the whole preflight,
+ * `verify(accounts)` a bulk run with the same directory settings (see verifyMany), `dispose()`
+ * closes open verify runs, then disposes the providers once.
+ */
+export function createPreflight(options: PreflightOptions) {
+  let disposed = false;
+  const open = new Set<AsyncIterableIterator<VerifyResult> & AsyncDisposable>();
+  const gone = () => new CredgateError('This preflight was disposed; create a new one.', { code: 'USAGE' });
+  return {
+    check(target: PreflightTarget, extra: Partial<PreflightOptions> = {}): Promise<PreflightReport> {
+      if (disposed) return Promise.reject(gone());
+      return preflight(target, { ...options, ...extra });
+    },
+    /**
+     * verifyMany over the preflight's directory (URLs, TLS, service account for the lockout guard,
+     * defaultDomain), the per-step timeout and signal; `extra` overrides any of them (concurrency,
+     * rate, ...). Throws CONFIG_INVALID at once when there is no directory to verify against.
+     */
+    verify(accounts: AsyncIterable<AccountLine> | Iterable<AccountLine>, extra: Partial<VerifyManyOptions> = {}): AsyncIterableIterator<VerifyResult> & AsyncDisposable {
+      if (disposed) throw gone();
+      const dir = options.directory;
+      if (!dir && extra.urls === undefined) {
+        throw new ConfigError('verify needs a directory: createPreflight({ directory: { urls, ... } }), or verify(accounts, { urls }).', { code: 'CONFIG_INVALID', details: { option: 'directory' } });
+      }
+      const inner = verifyMany(accounts, {
+        ...(dir ?? {}),
+        ...(options.stepTimeoutMs !== undefined ? { timeoutMs: options.stepTimeoutMs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...extra,
+      } as VerifyManyOptions);
+      open.add(inner);
+      const forget = () => open.delete(inner);
+      const it: AsyncIterableIterator<VerifyResult> & AsyncDisposable = {
+        async next() {
+          try {
+            const r = await inner.next();
+            if (r.done) forget();
+            return r;
+          } catch (e) {
+            forget();
+            throw e;
+          }
+        },
+        async return() {
+          forget();
+          return inner.return ? inner.return() : { value: undefined, done: true };
+        },
+        async throw(e?: unknown) {
+          forget();
+          if (inner.throw) return inner.throw(e);
+          throw e;
+        },
+        [Symbol.asyncIterator]() {
+          return it;
+        },
+        async [Symbol.asyncDispose]() {
+          forget();
+          await inner[Symbol.asyncDispose]();
+        },
+      };
+      return it;
+    },
+    async dispose(): Promise<void> {
+      if (disposed) return;
+      disposed = true;
+      for (const v of [...open]) await v.return?.().catch(() => undefined);
+      open.clear();
+      for (const p of Object.values(options.providers ?? {})) await p.dispose?.();
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      await this.dispose();
+    },
+  };
+}
+

@@ -1,0 +1,70 @@
+/** The shapes of a bulk run: one account in, one result out, and the run's options. */
+import type { Secret } from '../core/secret.js';
+import type { Finding, FindingCode } from '../findings/finding.js';
+import type { Category } from '../findings/catalog/index.js';
+import type { LdapTransportOptions } from '../protocols/ldap/transport.js';
+
+/** One account to verify. */
+export interface AccountLine {
+  /** alice@corp.example, CORP\alice, a DN, or alice with `defaultDomain`. */
+  username: string;
+  password: Secret;
+  /** The input line number, echoed in the result. */
+  line?: number;
+  /** The caller's own identifier, echoed in the result. */
+  id?: string;
+}
+
+/** The answer for one account. */
+export interface VerifyResult {
+  line?: number;
+  id?: string;
+  /** The account as given. */
+  account: string;
+  /** True when the directory accepted the credential and nothing blocks its use. */
+  ok: boolean;
+  /** The deciding finding's code (ldap.ok, ldap.invalid-credentials, net.refused, ...). */
+  code: FindingCode;
+  category: Category;
+  /** The exit code this account alone would give (src/findings/diagnose.ts). */
+  exitCode: number;
+  /** Whether credgate sent a bind as this account. */
+  bound: boolean;
+  /** The directory URL that answered (or was last tried). */
+  url?: string;
+  findings: Finding[];
+  /** Wall time for this account, from taking it to its answer. */
+  ms: number;
+}
+
+export interface VerifyManyOptions extends LdapTransportOptions {
+  /** Persistent connections (= binds in flight) to the directory. Default 8. */
+  concurrency?: number;
+  /** At most this many binds per second over the whole pool. 0 / undefined = no limit. */
+  rate?: number;
+  /** Read-only service account: enables the lockout guard (batched account-state reads, AD). */
+  service?: { username: string; password: Secret };
+  defaultDomain?: string;
+  /** Search base for the guard; default the directory's defaultNamingContext. */
+  baseDn?: string;
+  /** Send the ppolicy request control with each bind. Default true. */
+  passwordPolicy?: boolean;
+  /** Warn when a password expires within this many days. Default 14. */
+  expiryWarningDays?: number;
+  /** Accounts per guard read. Default 50. */
+  guardBatchSize?: number;
+  /**
+   * Accept an unknown lockout threshold (the service account cannot read lockoutThreshold on the
+   * domain object, the account's PSO, or its badPwdCount), as readAccountState does: default
+   * false, such an account is `ldap.lockout-risk` and not bound; with true it is bound, with a
+   * `ldap.lockout-threshold-unknown` warning.
+   */
+  allowUnknownThreshold?: boolean;
+  /**
+   * Aborting `signal` stops taking accounts from the input; binds already in flight finish (each
+   * bounded by timeoutMs) and their results are still yielded; then the iteration ends. Accounts
+   * taken but not yet sent (waiting on the rate limit or a connection) are not bound and get no
+   * result.
+   */
+  signal?: AbortSignal;
+}

@@ -1,0 +1,31 @@
+/** The ldap-bind step: one bind as the target, when the lockout policy allows it. */
+import { validateLdapBind } from '../../checks/ldap-bind.js';
+import { bindStop, directoryRefusal } from '../lockout-policy.js';
+import type { Step } from '../types.js';
+
+export const ldapBindStep: Step = {
+  name: 'ldap-bind',
+  after: ['provider', 'account-state'],
+  async run(d) {
+    const dir = d.options.directory;
+    const { ctx } = d;
+    if (!dir) return { notChecked: 'no directory configured' };
+    if (!ctx.credential) return { notChecked: (await d.report('provider')).status === 'error' ? 'the provider failed' : 'no credential to check' };
+    if (ctx.guardFailed) return { notChecked: `not attempted: ${ctx.guardFailed}; with a service account configured credgate binds as the target only after reading its state` };
+    const stop = bindStop((await d.report('account-state')).findings);
+    if (stop) return { notChecked: `not attempted: ${stop.code} (binding could only add a bad-password count)` };
+    const f = await validateLdapBind({
+      ...dir, username: ctx.credential.username, password: ctx.credential.secret,
+      ...(dir.defaultDomain ? { defaultDomain: dir.defaultDomain } : ctx.credential.domain ? { defaultDomain: ctx.credential.domain } : {}),
+      timeoutMs: d.stepTimeoutMs, signal: d.overall,
+    });
+    const rejected = f.find((x) => x.severity === 'error' && x.code.startsWith('ldap.'));
+    if (rejected) ctx.bindRejected = rejected.code;
+    return { findings: f };
+  },
+  settle(rep, d) {
+    // what NLA waits for: the directory's acceptance; a lost answer (net.connection-lost / net.timeout
+    // after the bind was written), a skipped or failed bind is a refusal
+    d.ctx.bindRefusal = directoryRefusal(rep.findings, rep.note ? `LDAP bind ${rep.status}: ${rep.note}` : `LDAP bind ${rep.status}`);
+  },
+};
