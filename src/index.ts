@@ -12,7 +12,7 @@ export { parseHostPort } from './core/target.js';
 
 // findings: the catalog, one verdict, faults → findings → exit codes
 export { finding, worstSeverity, type Finding, type FindingCode, type Severity, type Verdict, type Remediation } from './findings/finding.js';
-export { CATALOG, EXIT_CODES, fixes, isFindingCode, type CatalogRow, type Category, type FixContext, type FixVariant, type Owner } from './findings/catalog/index.js';
+export { CATALOG, EXIT_CODES, fixes, isFindingCode, type CatalogRow, type Category, type FixContext, type FixVariant, type Owner } from './findings/catalog.js';
 export { diagnose, decideAccount, causeOf, exitCodeFor, CAUSES, type CauseRow, type AccountDecision } from './findings/diagnose.js';
 export { exitCodeForError } from './findings/faults.js';
 

@@ -9,7 +9,7 @@ import { CredgateError } from '../core/errors.js';
 import { parseAccountName, type AccountName } from '../core/credential.js';
 import { scrub } from '../core/secret.js';
 import { finding, type Finding } from '../findings/finding.js';
-import { fixes } from '../findings/catalog/index.js';
+import { fixes } from '../findings/catalog.js';
 import { connectionFinding } from '../findings/faults.js';
 import { ACCOUNT_STATE_ATTRS, accountStateFrom, readThreshold, stateFindings, thresholdObject } from '../checks/account-state.js';
 import { closeClient, deadline, newClient, tlsOptionsFor, withSignal, type ParsedUrl } from '../protocols/ldap/transport.js';

@@ -1,6 +1,6 @@
 /** A bulk run's summary: counts by code, and the run's exit code (that of its most basic failure). */
 import { causeOf, exitCodeForCategory, rowFor } from '../findings/diagnose.js';
-import { EXIT_CODES, isFindingCode } from '../findings/catalog/index.js';
+import { EXIT_CODES, isFindingCode } from '../findings/catalog.js';
 import type { FindingCode } from '../findings/finding.js';
 import type { VerifyResult } from './types.js';
 

@@ -1,7 +1,7 @@
 /** The shapes of a bulk run: one account in, one result out, and the run's options. */
 import type { Secret } from '../core/secret.js';
 import type { Finding, FindingCode } from '../findings/finding.js';
-import type { Category } from '../findings/catalog/index.js';
+import type { Category } from '../findings/catalog.js';
 import type { LdapTransportOptions } from '../protocols/ldap/transport.js';
 
 /** One account to verify. */

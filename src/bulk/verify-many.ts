@@ -23,7 +23,7 @@
 import { ConfigError } from '../core/errors.js';
 import { parseAccountName } from '../core/credential.js';
 import { finding, type Finding } from '../findings/finding.js';
-import { fixes } from '../findings/catalog/index.js';
+import { fixes } from '../findings/catalog.js';
 import { causeOf, decideAccount } from '../findings/diagnose.js';
 import { connectionFinding } from '../findings/faults.js';
 import { accountAnswerFindings } from '../checks/ldap-answer.js';

@@ -15,6 +15,7 @@
  * Linear in the number of entries: grouped by machine, then by host.
  */
 import { finding, type Finding } from '../findings/finding.js';
+import { fixes } from '../findings/catalog.js';
 import { parseAccountName } from '../core/credential.js';
 import { hostKey, hostMatcher, type HostKey } from './hosts.js';
 import { termsrvHost, type CachedCredential, type RdpServerHint } from './types.js';
@@ -96,21 +97,11 @@ function entryEvidence(e: CachedCredential): Record<string, unknown> {
   return ev;
 }
 
-// fixes shared by every finding of a rule (one object, not one per finding: fleets have 100k entries)
-const FIX_STALE = Object.freeze([
-  Object.freeze({ action: 'Purge the stale entries: credgate cache purge --yes (or cmdkey /delete:TERMSRV/<host> on the machine).', owner: 'client' as const, priority: 1 }),
-  Object.freeze({ action: 'Let the PAM client write the current password at the next launch; do not re-save it by hand.', owner: 'client' as const, priority: 2 }),
-]) as unknown as Finding['remediation'];
-const FIX_WRONG_USER = Object.freeze([
-  Object.freeze({ action: 'Delete the entries cached for another user so the client uses the vault\'s account: credgate cache purge --yes.', owner: 'client' as const }),
-]) as unknown as Finding['remediation'];
-const FIX_UNKNOWN_AGE = Object.freeze([
-  Object.freeze({ action: 'Read this machine with the fleet collector (credgate cache collector), which records each entry\'s LastWritten, and inspect again.', owner: 'client' as const, priority: 1 }),
-  Object.freeze({ action: 'Or, to be sure, delete the entry (cmdkey /delete:<target> on the machine) and let the PAM client write the current password at the next launch.', owner: 'client' as const, priority: 2 }),
-]) as unknown as Finding['remediation'];
-const FIX_ORPHAN = Object.freeze([
-  Object.freeze({ action: 'Remove credentials cached for decommissioned hosts (cmdkey /delete:TERMSRV/<host>).', owner: 'client' as const }),
-]) as unknown as Finding['remediation'];
+// the fixes of a rule are one shared frozen list (catalog): fleets have 100k entries
+const FIX_STALE = fixes('cache.stale-password', 'default');
+const FIX_WRONG_USER = fixes('cache.wrong-user', 'default');
+const FIX_UNKNOWN_AGE = fixes('cache.unknown-age', 'default');
+const FIX_ORPHAN = fixes('cache.orphan', 'default');
 
 export function inspectCache(input: InspectInput): InspectResult {
   const findings: Finding[] = [];
@@ -200,7 +191,7 @@ export function inspectCache(input: InspectInput): InspectResult {
         findings.push(finding(SRC, 'cache.conflicting-entries', 'warning',
           `${where}the host is cached under ${distinctTargets.size} names (${[...distinctTargets].join(', ')}) with ${users.size > 1 ? 'different users' : 'different times'}; which one the client uses depends on how the user types the host name.`,
           { targets: group.map((x) => entryEvidence(x.e)), ...(machine ? { machine } : {}) },
-          [{ action: `Keep one entry per host; delete the others (${group.map((x) => `cmdkey /delete:${x.e.target}`).join(', ')}).`, owner: 'client' }]));
+          fixes('cache.conflicting-entries', 'default', { items: group.map((x) => `cmdkey /delete:${x.e.target}`) })));
       }
     }
   }
@@ -208,14 +199,10 @@ export function inspectCache(input: InspectInput): InspectResult {
     if (isHost && !isHost(keyOf(h.server))) continue;
     const where = h.machine ? `${h.machine}: ` : '';
     if (isAccount && h.usernameHint && !isAccount(h.usernameHint)) {
-      findings.push(finding(SRC, 'cache.username-hint-mismatch', 'warning', `${where}the RDP client remembers ${h.usernameHint} for ${h.server}, not ${input.account}; users will be offered the wrong account.`, { server: h.server, usernameHint: h.usernameHint, expectedAccount: input.account, source: h.source, ...(h.machine ? { machine: h.machine } : {}) }, [
-        { action: `Clear the hint: reg delete "HKCU\\Software\\Microsoft\\Terminal Server Client\\Servers\\${h.server}" /v UsernameHint /f`, owner: 'client' },
-      ]));
+      findings.push(finding(SRC, 'cache.username-hint-mismatch', 'warning', `${where}the RDP client remembers ${h.usernameHint} for ${h.server}, not ${input.account}; users will be offered the wrong account.`, { server: h.server, usernameHint: h.usernameHint, expectedAccount: input.account, source: h.source, ...(h.machine ? { machine: h.machine } : {}) }, fixes('cache.username-hint-mismatch', 'default', { host: h.server })));
     }
     if (h.certHash && input.presentedThumbprints?.length && !input.presentedThumbprints.some((t) => t.toUpperCase() === h.certHash)) {
-      findings.push(finding(SRC, 'cache.cert-changed', 'info', `${where}the certificate ${h.server} presents now (${input.presentedThumbprints[0]}) is not the one the client accepted before (${h.certHash}).`, { server: h.server, rememberedCertHash: h.certHash, presented: input.presentedThumbprints, ...(h.machine ? { machine: h.machine } : {}) }, [
-        { action: 'If the host\'s certificate was renewed on purpose, clear the old CertHash so users are not trained to click through warnings; otherwise investigate.', owner: 'client' },
-      ]));
+      findings.push(finding(SRC, 'cache.cert-changed', 'info', `${where}the certificate ${h.server} presents now (${input.presentedThumbprints[0]}) is not the one the client accepted before (${h.certHash}).`, { server: h.server, rememberedCertHash: h.certHash, presented: input.presentedThumbprints, ...(h.machine ? { machine: h.machine } : {}) }, fixes('cache.cert-changed', 'default')));
     }
   }
   // clean only when every entry was judged: an entry without a write time was not

@@ -9,7 +9,7 @@
 import { ResultCodeError, type Client, type Entry } from 'ldapts';
 import { CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
-import { fixes } from '../findings/catalog/index.js';
+import { fixes } from '../findings/catalog.js';
 import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
 import { adSubCode } from '../protocols/ldap/ad-codes.js';

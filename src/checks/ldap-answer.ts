@@ -4,7 +4,7 @@
  * sub-code or the ppolicy error, 8 (strong authentication required), anything else.
  */
 import { finding, type Finding } from '../findings/finding.js';
-import { fixes } from '../findings/catalog/index.js';
+import { fixes } from '../findings/catalog.js';
 import { scrub } from '../core/secret.js';
 import { adSubCode, parseAdDiagnostic } from '../protocols/ldap/ad-codes.js';
 import type { PasswordPolicyResponse } from '../protocols/ldap/ppolicy.js';

@@ -11,6 +11,7 @@
 import { InvalidCredentialsError, ResultCodeError, StrongAuthRequiredError, type Client } from 'ldapts';
 import { ConfigError, CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
+import { fixes } from '../findings/catalog.js';
 import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
 import { bindAnswerFindings } from './ldap-answer.js';
@@ -55,14 +56,10 @@ export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]
   const deadlines = attemptDeadlines(opts, urls.length);
   const warnings: Finding[] = [];
   if (opts.insecureSkipTlsVerify) {
-    warnings.push(finding(SOURCE, 'tls.verification-disabled', 'warning', 'TLS certificate verification was switched off for this check; the server was not authenticated.', {}, [
-      { action: 'Pass the directory\'s CA with --ca-file instead of disabling verification.', owner: 'caller' },
-    ]));
+    warnings.push(finding(SOURCE, 'tls.verification-disabled', 'warning', 'TLS certificate verification was switched off for this check; the server was not authenticated.', {}, fixes('tls.verification-disabled', 'default')));
   }
   if (opts.allowPlainBind && !opts.starttls && urls.some((u) => u.scheme === 'ldap')) {
-    warnings.push(finding(SOURCE, 'ldap.plain-bind', 'warning', 'The password was sent over plain LDAP without TLS, readable by anyone on the path.', {}, [
-      { action: 'Use ldaps:// or --starttls.', owner: 'caller' },
-    ]));
+    warnings.push(finding(SOURCE, 'ldap.plain-bind', 'warning', 'The password was sent over plain LDAP without TLS, readable by anyone on the path.', {}, fixes('ldap.plain-bind', 'default')));
   }
   const connectionFindings: Finding[] = [];
   for (const [i, u] of urls.entries()) {

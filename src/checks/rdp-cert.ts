@@ -3,7 +3,7 @@
  * given CA bundle (or a pinned certificate), the host name, weak keys and signatures.
  */
 import { finding, type Finding } from '../findings/finding.js';
-import { fixes } from '../findings/catalog/index.js';
+import { fixes } from '../findings/catalog.js';
 import { certInfo, certMatchesHost, verifyChain, type CertInfo } from '../protocols/rdp/cert.js';
 
 export interface CertAnalysisOptions {
@@ -54,12 +54,15 @@ export function analyseCertificate(der: Buffer, o: CertAnalysisOptions): { info:
   }
   if (!certMatchesHost(der, o.host)) {
     const names = `CN ${info.commonName ?? '-'}, SAN ${[...info.dnsNames, ...info.ipAddresses].join(', ') || 'none'}`;
-    const carried = { host: o.host, ...(info.dnsNames[0] ?? info.commonName ? { detail: info.dnsNames[0] ?? info.commonName } : {}) };
+    // the fix names a name the certificate carries (its first DNS SAN, else its CN) when it has one
+    const carriedName = info.dnsNames[0] ?? info.commonName;
+    const carried = { host: o.host, ...(carriedName ? { detail: carriedName } : {}) };
+    const variant = carriedName ? 'default' : 'unnamed';
     if (verify && !chain?.pinned) {
       // the caller asked for a verified certificate: one issued for another name is a failure, as in check (tls.name-mismatch)
-      out.push(finding(src, 'rdp.cert-name-mismatch-ca', 'error', `The host's RDP certificate is not issued for ${o.host} (${names}); verified against the given CA, it does not prove this host's identity.`, { ...ev, verifiedAgainstCa: true }, fixes('rdp.cert-name-mismatch-ca', 'default', carried)));
+      out.push(finding(src, 'rdp.cert-name-mismatch-ca', 'error', `The host's RDP certificate is not issued for ${o.host} (${names}); verified against the given CA, it does not prove this host's identity.`, { ...ev, verifiedAgainstCa: true }, fixes('rdp.cert-name-mismatch-ca', variant, carried)));
     } else {
-      out.push(finding(src, 'rdp.cert-name-mismatch', 'warning', `The host's RDP certificate is not issued for ${o.host} (${names})${chain?.pinned ? '; it is the pinned certificate from the given bundle, so its identity is still proven' : ''}.`, { ...ev, ...(chain?.pinned ? { pinned: true } : {}) }, fixes('rdp.cert-name-mismatch', 'default', carried)));
+      out.push(finding(src, 'rdp.cert-name-mismatch', 'warning', `The host's RDP certificate is not issued for ${o.host} (${names})${chain?.pinned ? '; it is the pinned certificate from the given bundle, so its identity is still proven' : ''}.`, { ...ev, ...(chain?.pinned ? { pinned: true } : {}) }, fixes('rdp.cert-name-mismatch', variant, carried)));
     }
   }
   const weak: string[] = [];

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { CredgateError, ConfigError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
-import { fixes } from '../findings/catalog/index.js';
+import { fixes } from '../findings/catalog.js';
 import { rdpFaultFinding } from '../findings/faults.js';
 import { analyseCertificate } from './rdp-cert.js';
 import {

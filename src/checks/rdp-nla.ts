@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type tls from 'node:tls';
 import { CredgateError, ConfigError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
-import { fixes } from '../findings/catalog/index.js';
+import { fixes } from '../findings/catalog.js';
 import type { Secret } from '../core/secret.js';
 import { adSubCodeByNtStatus } from '../protocols/ldap/ad-codes.js';
 import { connectRdp, protocolNames, PROTOCOL_HYBRID, type RdpConnection } from '../protocols/rdp/x224.js';

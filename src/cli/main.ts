@@ -1,7 +1,7 @@
 import { COMMANDS } from './commands/index.js';
 import type { CliIO } from './types.js';
 import { CredgateError } from '../core/errors.js';
-import { EXIT_CODES } from '../findings/catalog/index.js';
+import { EXIT_CODES } from '../findings/catalog.js';
 import { exitCodeForError } from '../findings/faults.js';
 import { readFileSync } from 'node:fs';
 

@@ -4,7 +4,7 @@
  * the catalog (catalog/).
  */
 import type { Finding, Remediation, Verdict } from './finding.js';
-import { CATALOG, EXIT_CODES, exitCodeForCategory, type CatalogRow, type Category, type FindingCode } from './catalog/index.js';
+import { CATALOG, EXIT_CODES, exitCodeForCategory, type CatalogRow, type Category, type FindingCode } from './catalog.js';
 
 export { EXIT_CODES, exitCodeForCategory, type Category };
 

@@ -7,7 +7,7 @@
  */
 import { CredgateError, type ErrorCode } from '../core/errors.js';
 import { finding, type Finding } from './finding.js';
-import { EXIT_CODES, fixes } from './catalog/index.js';
+import { EXIT_CODES, fixes } from './catalog.js';
 
 // ---------------------------------------------------------------- the exit code of a fault
 
@@ -125,7 +125,7 @@ export function connectionFinding(
   const code = errnoOf(e);
   const msg = e instanceof Error ? e.message : String(e);
   const ev: Record<string, unknown> = { url: u.url, host: u.host, port: u.port, phase, error: code ?? msg.slice(0, 300) };
-  const ctx = { host: u.host, port: u.port, url: u.url, scheme: u.scheme };
+  const ctx = { host: u.host, port: u.port, url: u.url };
   if (o.requestSent) {
     if (isLdapResult(e)) return undefined;
     ev.requestSent = true;
@@ -141,7 +141,7 @@ export function connectionFinding(
     return finding(source, 'net.dns-failure', 'error', `The host name ${u.host} does not resolve.`, ev, fixes('net.dns-failure', 'directory', ctx));
   }
   if (code === 'ECONNREFUSED') {
-    return finding(source, 'net.refused', 'error', `Nothing accepts connections on ${u.host} port ${u.port}.`, ev, fixes('net.refused', 'directory', ctx));
+    return finding(source, 'net.refused', 'error', `Nothing accepts connections on ${u.host} port ${u.port}.`, ev, fixes('net.refused', u.scheme === 'ldaps' ? 'directory-ldaps' : 'directory', ctx));
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return finding(source, 'net.unreachable', 'error', `There is no route to ${u.host}.`, ev, fixes('net.unreachable', 'directory', ctx));

@@ -3,11 +3,11 @@
  * them; diagnose turns many of them into one Verdict. The code names a catalog row (catalog/):
  * its cause, category and exit code are there, and so are its fixes.
  */
-import type { FindingCode } from './catalog/index.js';
-import type { Remediation } from './catalog/types.js';
+import type { FindingCode } from './catalog.js';
+import type { Remediation } from './catalog.js';
 
-export type { Remediation } from './catalog/types.js';
-export type { FindingCode } from './catalog/index.js';
+export type { Remediation } from './catalog.js';
+export type { FindingCode } from './catalog.js';
 
 export type Severity = 'ok' | 'info' | 'warning' | 'error';
 

@@ -1,6 +1,6 @@
 /** The preflight's verdict in words: the inconclusive finding when nothing proved the credential, and the one-sentence headline. */
 import { finding, type Finding, type Verdict } from '../findings/finding.js';
-import { fixes } from '../findings/catalog/index.js';
+import { fixes } from '../findings/catalog.js';
 import type { PreflightReport, StepName, StepReport } from './types.js';
 
 /** The codes that prove the credential itself; without one of them the verdict is never ok. */

@@ -5,7 +5,7 @@
  * This table turns each into a finding code and the cause in plain words; the fix is the
  * catalog's for that code in the `ad` context.
  */
-import { fixes, type FindingCode, type FixVariant, type Remediation } from '../../findings/catalog/index.js';
+import { fixes, type FindingCode, type FixVariant, type Remediation } from '../../findings/catalog.js';
 
 /** The finding codes an AD sub-code can stand for (those with fixes written for AD). */
 type AdFindingCode = { [C in FindingCode]: 'ad' extends FixVariant<C> ? C : never }[FindingCode];
