@@ -1,13 +1,31 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: [
-    'src/index.ts',
-    'src/cli/main.ts',
-    'src/providers/*.ts',
-    'src/checks/*.ts',
-    'src/cache/*.ts',
-  ],
+  // the package root, the CLI, and the public subpaths (package.json "exports"; docs/sdk.md)
+  entry: {
+    'index': 'src/index.ts',
+    'cli/main': 'src/cli/main.ts',
+    'providers/env': 'src/providers/env.ts',
+    'providers/stdin': 'src/providers/stdin.ts',
+    'providers/file': 'src/providers/file.ts',
+    'providers/keychain': 'src/providers/keychain.ts',
+    'providers/laps': 'src/providers/laps.ts',
+    'providers/vault': 'src/providers/vault.ts',
+    'providers/cyberark': 'src/providers/cyberark.ts',
+    'providers/delinea': 'src/providers/delinea.ts',
+    'providers/azure-keyvault': 'src/providers/azure-keyvault.ts',
+    'providers/aws-secrets-manager': 'src/providers/aws-secrets-manager.ts',
+    'providers/compose': 'src/providers/compose.ts',
+    'providers/config': 'src/providers/config.ts',
+    'checks/ldap-bind': 'src/checks/ldap-bind.ts',
+    'checks/account-state': 'src/checks/account-state.ts',
+    'checks/rdp-endpoint': 'src/checks/rdp-endpoint.ts',
+    'checks/rdp-nla': 'src/checks/rdp-nla.ts',
+    'checks/rdp-cert': 'src/checks/rdp-cert.ts',
+    'cache/index': 'src/cache/index.ts',
+    'findings/index': 'src/findings/index.ts',
+    'bulk/index': 'src/bulk/index.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

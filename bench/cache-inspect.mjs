@@ -16,8 +16,8 @@ import { execFileSync, spawn } from 'node:child_process';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // the cache subpaths only, as an admin's fleet script would import them (credgate/cache/*)
-const { inspectCache } = await import(path.join(root, 'dist', 'cache', 'inspect.js'));
-const { loadCacheFile, mergeSnapshots } = await import(path.join(root, 'dist', 'cache', 'load.js'));
+const { inspectCache } = await import(path.join(root, 'dist', 'cache', 'index.js'));
+const { loadCacheFile, mergeSnapshots } = await import(path.join(root, 'dist', 'cache', 'index.js'));
 const hostsOf = () => Array.from({ length: 300 }, (_, i) => `srv${i}.pamtest.local`);
 
 if (process.argv[2] === '--measure') {

@@ -4,7 +4,7 @@
  * reason, never by content.
  */
 import { CredgateError } from '../core/errors.js';
-import { Secret } from '../core/secret.js';
+import { ENV_NAME, Secret } from '../core/secret.js';
 import type { AccountLine } from './types.js';
 
 export interface AccountFileOptions {
@@ -170,8 +170,6 @@ export async function* jsonlRecords(src: AsyncIterable<string | Buffer>, maxChar
     if (r) yield r;
   }
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Turn a CSV or JSON Lines stream into accounts to verify. The password comes from the password

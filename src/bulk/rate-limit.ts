@@ -1,4 +1,5 @@
 /** A rate limit in operations per second, shared by a pool's workers; a wait ends early on abort. */
+import { sleep } from '../core/abort.js';
 
 export class RateLimiter {
   private nextAt = 0;
@@ -11,16 +12,4 @@ export class RateLimiter {
     const wait = at - now;
     if (wait >= 1) await sleep(wait, signal);
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

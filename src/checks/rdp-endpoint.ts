@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { CredgateError, ConfigError } from '../core/errors.js';
+import { unbracket } from '../core/target.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { rdpFaultFinding } from '../findings/faults.js';
@@ -100,14 +101,14 @@ export async function probeRdp(o: ProbeOptions): Promise<ProbeResult> {
   const result: ProbeResult = { findings, addresses: [], timings: {} };
   const aborted = () => new CredgateError(`The RDP probe of ${o.host}:${port} was aborted by the caller.`, { code: 'ABORTED', details: { host: o.host, port } });
   if (o.signal?.aborted) throw aborted();
-  const host = o.host.replace(/^\[(.*)\]$/, '$1');
+  const host = unbracket(o.host);
 
   let dnsEv: Record<string, unknown>;
   try {
-    const bad = o.addresses?.find((a) => !net.isIP(a.replace(/^\[(.*)\]$/, '$1')));
+    const bad = o.addresses?.find((a) => !net.isIP(unbracket(a)));
     if (bad !== undefined) throw new ConfigError(`addresses: "${bad}" is not an IP address; give IPv4 or IPv6 literals (the host name is checked against the certificate).`, { code: 'CONFIG_INVALID', details: { option: 'addresses' } });
     const r = o.addresses?.length
-      ? { addresses: o.addresses.map((a) => a.replace(/^\[(.*)\]$/, '$1')).map((a) => ({ address: a, family: net.isIP(a) })), ms: 0 }
+      ? { addresses: o.addresses.map(unbracket).map((a) => ({ address: a, family: net.isIP(a) })), ms: 0 }
       : await resolveRdpHost(host, signal);
     result.addresses = r.addresses.map((a) => a.address);
     result.timings.dns = r.ms;

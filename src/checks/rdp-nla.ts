@@ -11,6 +11,7 @@
  * validator uses (`ldap.account-locked`, `ldap.password-expired`, ...). Faults throw CredgateError.
  */
 import fs from 'node:fs';
+import { onAbort } from '../core/abort.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type tls from 'node:tls';
 import { CredgateError, ConfigError, abortError } from '../core/errors.js';
@@ -134,13 +135,12 @@ class TsReader {
       if (this.closed) return { closed: this.closed };
       if (signal.aborted) throw abortError(signal, `Waiting for ${what}`);
       await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
+        const stop = onAbort(signal, resolve);
         this.wake = () => {
-          signal.removeEventListener('abort', onAbort);
+          stop();
           this.wake = undefined;
           resolve();
         };
-        signal.addEventListener('abort', onAbort, { once: true });
       });
     }
   }

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CredgateError } from '../core/errors.js';
-import { Secret } from '../core/secret.js';
+import { ENV_NAME, Secret } from '../core/secret.js';
 import type { CliIO } from './types.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -78,7 +78,7 @@ export async function readStdinSecret(io: CliIO, what = 'password'): Promise<Sec
 
 /** Read a secret from a named environment variable (for --password-env VAR). */
 export function envSecret(io: CliIO, variable: string, option: string): Secret {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+  if (!ENV_NAME.test(variable)) {
     throw usageError(`--${option} takes the NAME of an environment variable, not a value; got an invalid name (not shown: it may be a password).`);
   }
   const v = io.env[variable];

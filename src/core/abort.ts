@@ -1,3 +1,5 @@
+/** Abort handling for every network call: race a promise against a signal, listen once, pause. */
+
 /**
  * Race a promise against a signal: settles with `p`, or, as soon as `signal` aborts, runs onAbort
  * (close the socket, ...) and rejects with `reason()` (default: the signal's reason).
@@ -23,5 +25,35 @@ export function withSignal<T>(p: Promise<T>, signal: AbortSignal, onAbort: () =>
         reject(e);
       },
     );
+  });
+}
+
+/**
+ * Run `fn` once when `signal` aborts — at once when it already has. Returns the function that
+ * stops listening (call it when the operation settles). For operations that end on events (a
+ * socket's connect, a TLS handshake); a plain promise is raced with withSignal.
+ */
+export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    fn();
+    return () => {};
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
+/** A pause of `ms` that ends early (resolving) when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    let stop = () => {};
+    const t = setTimeout(() => {
+      stop();
+      resolve();
+    }, ms);
+    stop = onAbort(signal, () => {
+      clearTimeout(t);
+      resolve();
+    });
   });
 }

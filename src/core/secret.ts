@@ -71,9 +71,25 @@ export class Secret {
 
 export const REDACTED_TEXT = REDACTED;
 
+/** The name of an environment variable that may hold a secret (--password-env, password_env columns). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A value and its URL-encoded forms (a lone surrogate has none: encodeURIComponent throws on it). */
+function encodedForms(v: string): Set<string> {
+  const forms = new Set([v]);
+  try {
+    forms.add(encodeURIComponent(v));
+    forms.add(new URLSearchParams({ x: v }).toString().slice(2));
+  } catch {
+    // not encodable, so it cannot appear encoded either
+  }
+  return forms;
+}
+
 /**
- * Replace every occurrence of the given secret values in a string. Used as a last line of
- * defence on text that came from elsewhere (server diagnostics, child process output).
+ * Replace every occurrence of the given secret values — and their URL-encoded forms (vendors echo
+ * request fields in their errors) — in text that came from elsewhere (server diagnostics, vendor
+ * errors, child process output) before it goes into a message. The one redaction rule.
  */
 export function scrub(text: string, secrets: Iterable<Secret | string | undefined>): string {
   let out = text;
@@ -81,7 +97,7 @@ export function scrub(text: string, secrets: Iterable<Secret | string | undefine
     if (s === undefined) continue;
     const v = typeof s === 'string' ? s : s.reveal();
     if (v.length < 1) continue;
-    out = out.split(v).join(REDACTED);
+    for (const form of encodedForms(v)) out = out.split(form).join(REDACTED);
   }
   return out;
 }

@@ -1,4 +1,10 @@
+/** Where credgate connects: a host[:port] as the user writes it, parsed once. */
 import { ConfigError } from './errors.js';
+
+/** An IPv6 literal without its brackets (`[::1]` → `::1`); any other host unchanged. */
+export function unbracket(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1');
+}
 
 /**
  * `web01.corp.example`, `web01:3390`, `[2001:db8::5]:3389`, a bare IPv6 literal → host and port

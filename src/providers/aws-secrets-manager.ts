@@ -18,11 +18,11 @@
  * in `source`. With describe: false, changedAt is CreatedDate.
  */
 import { z } from 'zod';
-import { Secret } from '../core/secret.js';
+import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, CredgateError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, ResolveOptions } from './types.js';
-import { HttpClient, displayUrl, redact, type HttpResponse } from './http.js';
+import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 import { signRequest } from './sigv4.js';
 
@@ -160,7 +160,7 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
     let text = '';
     try {
       const e = Err.parse(JSON.parse(res.body.toString('utf8')));
-      text = redact(String(e.message ?? e.Message ?? ''), [secretKey!.reveal(), sessionToken?.reveal()]).replace(/[\r\n\t]+/g, ' ').slice(0, 240);
+      text = scrub(String(e.message ?? e.Message ?? ''), [secretKey!.reveal(), sessionToken?.reveal()]).replace(/[\r\n\t]+/g, ' ').slice(0, 240);
     } catch {
       /* no message */
     }

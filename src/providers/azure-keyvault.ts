@@ -14,11 +14,11 @@
  * The authority host is configurable (sovereign clouds, Azure Stack, a local fixture).
  */
 import { z } from 'zod';
-import { Secret } from '../core/secret.js';
+import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, ResolveOptions } from './types.js';
-import { HttpClient, displayUrl, redact, type HttpResponse } from './http.js';
+import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
 const Options = z.object({
@@ -95,7 +95,7 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
   };
   let token: { value: Secret; until: number } | undefined;
   let login: Promise<Secret> | undefined;
-  const scrub = (t: string) => redact(t, [clientSecret.reveal(), token?.value.reveal()]).slice(0, 240);
+  const clean = (t: string) => scrub(t, [clientSecret.reveal(), token?.value.reveal()]).slice(0, 240);
 
   async function getToken(signal?: AbortSignal): Promise<Secret> {
     if (token && Date.now() < token.until) return token.value;
@@ -109,7 +109,7 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
           const e = AadError.parse(JSON.parse(res.body.toString('utf8')));
           err = e.error;
           // keep the AADSTS code and its first sentence; the rest is trace ids and timestamps
-          desc = scrub((e.error_description ?? '').split(/\r?\n/)[0]!.replace(/ Trace ID:.*$/, ''));
+          desc = clean((e.error_description ?? '').split(/\r?\n/)[0]!.replace(/ Trace ID:.*$/, ''));
         } catch {
           /* not an Entra ID error body */
         }
@@ -139,7 +139,7 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
       const e = KvError.parse(JSON.parse(res.body.toString('utf8'))).error;
       code = e.code;
       inner = e.innererror?.code ?? '';
-      msg = scrub(e.message ?? '');
+      msg = clean(e.message ?? '');
     } catch {
       /* not a Key Vault error body */
     }

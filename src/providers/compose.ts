@@ -4,6 +4,7 @@
  * stops the chain, so a down vault is never silently skipped. `memoize(p, { ttlMs })` coalesces
  * concurrent resolves of the same ref and keeps the answer for ttlMs.
  */
+import { withSignal } from '../core/abort.js';
 import { ConfigError, CredgateError, ProviderError, isCredgateError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, ResolveOptions } from './types.js';
@@ -51,12 +52,7 @@ export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number
       value.catch(() => cache.delete(k));
       if (!opts.signal) return value;
       const signal = opts.signal;
-      return new Promise((resolve, reject) => {
-        const onAbort = () => reject(new CredgateError('The resolve was aborted by the caller.', { code: 'ABORTED' }));
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        value.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-      });
+      return withSignal(value, signal, undefined, () => new CredgateError('The resolve was aborted by the caller.', { code: 'ABORTED' }));
     },
     async dispose() {
       cache.clear();

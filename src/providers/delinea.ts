@@ -17,11 +17,11 @@
  * it failed; it is read as UTC when it carries no zone.
  */
 import { z } from 'zod';
-import { Secret } from '../core/secret.js';
+import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, ResolveOptions } from './types.js';
-import { HttpClient, displayUrl, redact, type HttpResponse } from './http.js';
+import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
 const Options = z.object({
@@ -108,7 +108,7 @@ export function fromDelinea(options: DelineaOptions): Provider {
   function vendorText(res: HttpResponse): { text: string; errorCode?: string; oauth?: string } {
     try {
       const e = ApiError.parse(JSON.parse(res.body.toString('utf8')));
-      const text = redact([e.error, e.error_description, e.message].filter(Boolean).join(': ').slice(0, 200), [loginSecret.reveal(), token?.value.reveal()]);
+      const text = scrub([e.error, e.error_description, e.message].filter(Boolean).join(': ').slice(0, 200), [loginSecret.reveal(), token?.value.reveal()]);
       return { text, ...(e.errorCode ? { errorCode: e.errorCode } : {}), ...(e.error ? { oauth: e.error } : {}) };
     } catch {
       return { text: '' };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
-import { describeIssues, issueFields } from './stdin.js';
+import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
@@ -38,13 +38,7 @@ const IsoDate = z.iso.datetime({ offset: true });
  * PROVIDER_NOT_FOUND (so `chain()` moves on); the value never appears in an error.
  */
 export function fromEnv(options: EnvProviderOptions = {}): Provider {
-  const parsed = EnvOptions.safeParse(options ?? {});
-  if (!parsed.success) {
-    throw new ConfigError(`Invalid env provider options: ${describeIssues(parsed.error.issues)}.`, {
-      code: 'CONFIG_INVALID',
-      details: { provider: 'env', fields: issueFields(parsed.error.issues) },
-    });
-  }
+  const parsed = { data: validateOptions('env', EnvOptions, options) };
   const opts = parsed.data;
   let disposed = false;
   const provider: Provider = {

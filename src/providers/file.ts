@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
-import { describeIssues, issueFields } from './stdin.js';
+import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
@@ -69,13 +69,7 @@ function refError(message: string): ProviderError {
  * `{ path?, entry? }` works in both cases.
  */
 export function fromFile(options: FileProviderOptions = {}): Provider {
-  const parsed = FileOptions.safeParse(options ?? {});
-  if (!parsed.success) {
-    throw new ConfigError(`Invalid file provider options: ${describeIssues(parsed.error.issues)}.`, {
-      code: 'CONFIG_INVALID',
-      details: { provider: 'file', fields: issueFields(parsed.error.issues) },
-    });
-  }
+  const parsed = { data: validateOptions('file', FileOptions, options) };
   const opts = parsed.data;
   const warned = new Set<string>();
   let disposed = false;

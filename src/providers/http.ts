@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
 import type { z } from 'zod';
+import { sleep } from '../core/abort.js';
 import { CredgateError, ProviderError, type ErrorCode } from '../core/errors.js';
 
 export interface HttpOptions {
@@ -146,20 +147,12 @@ export class HttpClient {
           : netErr ?? this.fail('PROVIDER_UNAVAILABLE', `${this.provider} answered ${res!.status} at ${where} and no retry fits in the ${timeoutMs} ms deadline.`, { url: where, status: res!.status, attempts: attempt + 1 });
       }
       attempt++;
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => {
-          sig.removeEventListener('abort', onAbort);
-          resolve();
-        }, wait);
-        const onAbort = () => {
-          clearTimeout(t);
-          reject(signal?.aborted
-            ? new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' })
-            : this.fail(throttled ? 'PROVIDER_RATE_LIMITED' : 'PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not give a usable answer before the deadline (last: ${res ? res.status : 'no connection'}).`, { url: where, attempts: attempt }));
-        };
-        if (sig.aborted) onAbort();
-        else sig.addEventListener('abort', onAbort, { once: true });
-      });
+      await sleep(wait, sig);
+      if (sig.aborted) {
+        throw signal?.aborted
+          ? new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' })
+          : this.fail(throttled ? 'PROVIDER_RATE_LIMITED' : 'PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not give a usable answer before the deadline (last: ${res ? res.status : 'no connection'}).`, { url: where, attempts: attempt });
+      }
     }
   }
 
@@ -231,18 +224,6 @@ export function parseRetryAfter(value: string, now = Date.now()): number | undef
 
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
-/**
- * Replace every occurrence of the given secrets (and their URL-encoded forms) in vendor text that
- * is about to go into an error message. Vendors sometimes echo request fields in their errors.
- */
-export function redact(text: string, secrets: Array<string | undefined>): string {
-  let out = text;
-  for (const s of secrets) {
-    if (!s || s.length < 4) continue;
-    for (const form of new Set([s, encodeURIComponent(s), new URLSearchParams({ x: s }).toString().slice(2)])) out = out.split(form).join('[REDACTED]');
-  }
-  return out;
-}
 
 /** Keep only the code and a message without request details from a low-level error. */
 function sanitizeCause(e: unknown): Error {

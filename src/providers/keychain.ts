@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, CredgateError, abortError } from '../core/errors.js';
-import { describeIssues } from './stdin.js';
+import { describeIssues, validateOptions } from './options.js';
 import { withSignal } from '../core/abort.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
@@ -112,13 +112,7 @@ function keychainError(e: unknown, t: Target, secrets: string[]): CredgateError 
  * item's `Modified` time (read over D-Bus, see secret-service.ts), elsewhere it is not set.
  */
 export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
-  const parsed = KeychainOptions.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(`Invalid keychain provider options: ${describeIssues(parsed.error.issues)}.`, {
-      code: 'CONFIG_INVALID',
-      details: { provider: 'keychain', fields: parsed.error.issues.map((i) => i.path.map(String).join('.') || '(root)') },
-    });
-  }
+  const parsed = { data: validateOptions('keychain', KeychainOptions, options) };
   const opts = parsed.data;
   let api: Promise<KeytarApi> | undefined;
   let disposed = false;

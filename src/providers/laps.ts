@@ -22,7 +22,7 @@ import {
   tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
 } from '../protocols/ldap/transport.js';
 import { connectionFinding } from '../findings/faults.js';
-import { describeIssues, issueFields } from './stdin.js';
+import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { Provider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
@@ -162,12 +162,7 @@ export function computerFilter(name: string): Filter {
  */
 export function fromLaps(options: LapsProviderOptions): Provider {
   const { env, ...rest } = (options ?? {}) as LapsProviderOptions;
-  const parsed = LapsOptions.safeParse(rest);
-  if (!parsed.success) {
-    throw new ConfigError(`Invalid laps provider options: ${describeIssues(parsed.error.issues)}.`, {
-      code: 'CONFIG_INVALID', details: { provider: 'laps', fields: issueFields(parsed.error.issues) },
-    });
-  }
+  const parsed = { data: validateOptions('laps', LapsOptions, rest) };
   const opts = parsed.data;
   const transport: LdapTransportOptions = {
     urls: opts.url,

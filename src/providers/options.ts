@@ -3,12 +3,33 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
 
+/** Turn zod issues into "field: problem" text (never the offending value, nor a field name that does not look like one). */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((i) => {
+      const where = i.path.length ? i.path.map(String).join('.') : '(root)';
+      if (i.code === 'unrecognized_keys') {
+        // a field name is the input's text too (a password pasted as a key): shown only when it looks like a name
+        const shown = i.keys.filter((k) => /^[A-Za-z_$][A-Za-z0-9_$-]{0,31}$/.test(k));
+        const hidden = i.keys.length - shown.length;
+        return `${where}: unknown field(s) ${[...shown.map((k) => `"${k}"`), ...(hidden ? [`${hidden} whose name is not shown`] : [])].join(', ')}`;
+      }
+      return `${where}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+/** The field paths of zod issues, for `details.fields`. */
+export function issueFields(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => i.path.map(String).join('.') || '(root)');
+}
+
+/** A provider factory's options checked by its schema: CONFIG_INVALID naming every bad option and what is wrong with it. */
 export function validateOptions<T extends z.ZodTypeAny>(provider: string, schema: T, options: unknown): z.infer<T> {
   const r = schema.safeParse(options ?? {});
   if (!r.success) {
-    const i = r.error.issues[0]!;
-    const at = i.path.join('.') || '(options)';
-    throw new ConfigError(`Invalid ${provider} provider option ${at}: ${i.message}.`, { code: 'CONFIG_INVALID', details: { provider, option: at } });
+    const fields = issueFields(r.error.issues);
+    throw new ConfigError(`Invalid ${provider} provider options: ${describeIssues(r.error.issues)}.`, { code: 'CONFIG_INVALID', details: { provider, option: fields[0], fields } });
   }
   return r.data;
 }

@@ -7,6 +7,7 @@ import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import { withSignal } from '../core/abort.js';
 import type { Provider, ResolveOptions } from './types.js';
+import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 /** What the stream carries. */
@@ -41,27 +42,6 @@ const JsonCredential = z.object({
   domain: z.string().min(1).optional(),
   changedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' }).optional(),
 }).strict();
-
-/** Turn zod issues into "field: problem" text (never the offending value, nor a field name that does not look like one). */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((i) => {
-      const where = i.path.length ? i.path.map(String).join('.') : '(root)';
-      if (i.code === 'unrecognized_keys') {
-        // a field name is the input's text too (a password pasted as a key): shown only when it looks like a name
-        const shown = i.keys.filter((k) => /^[A-Za-z_$][A-Za-z0-9_$-]{0,31}$/.test(k));
-        const hidden = i.keys.length - shown.length;
-        return `${where}: unknown field(s) ${[...shown.map((k) => `"${k}"`), ...(hidden ? [`${hidden} whose name is not shown`] : [])].join(', ')}`;
-      }
-      return `${where}: ${i.message}`;
-    })
-    .join('; ');
-}
-
-/** The field paths of zod issues, for `details.fields`. */
-export function issueFields(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => i.path.map(String).join('.') || '(root)');
-}
 
 /** Read a whole stream, refusing more than maxBytes (stops listening at once and wipes what it held). */
 function readAll(stream: NodeJS.ReadableStream, maxBytes: number): Promise<string> {
@@ -205,13 +185,7 @@ function parseInput(text: string, opts: Opts): FetchedCredential {
  * terminal is refused (it would wait for typing), and nothing read ever appears in an error.
  */
 export function fromStdin(options: StdinProviderOptions = {}): Provider {
-  const parsed = StdinOptions.safeParse(options ?? {});
-  if (!parsed.success) {
-    throw new ConfigError(`Invalid stdin provider options: ${describeIssues(parsed.error.issues)}.`, {
-      code: 'CONFIG_INVALID',
-      details: { provider: 'stdin', fields: issueFields(parsed.error.issues) },
-    });
-  }
+  const parsed = { data: validateOptions('stdin', StdinOptions, options) };
   const opts = parsed.data;
   let pending: Promise<FetchedCredential> | undefined;
   let disposed = false;

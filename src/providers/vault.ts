@@ -20,11 +20,11 @@
  * lease_duration, at most a minute early) and once after a 403; a static token is never replaced.
  */
 import { z } from 'zod';
-import { Secret } from '../core/secret.js';
+import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, ResolveOptions } from './types.js';
-import { HttpClient, displayUrl, redact, type HttpResponse } from './http.js';
+import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
 const VaultOptions = z.object({
@@ -149,7 +149,7 @@ export function fromVault(options: VaultProviderOptions): Provider {
       /* not JSON */
     }
     // Vault's errors sometimes echo request fields: scrub what credgate knows before quoting them
-    const detail = redact(msgs.filter((m) => m.length < 200).join('; '), known()).replace(/[\r\n\t]+/g, ' ').trim().slice(0, 300);
+    const detail = scrub(msgs.filter((m) => m.length < 200).join('; '), known()).replace(/[\r\n\t]+/g, ' ').trim().slice(0, 300);
     const details = { provider: 'vault', url: displayUrl(url), status: res.status, ...(detail ? { vaultErrors: detail } : {}) };
     if (res.status === 404 || (res.status === 400 && /not found|does not exist/i.test(detail))) return new ProviderError(`Vault has no ${what} at ${displayUrl(url)}.`, { code: 'PROVIDER_NOT_FOUND', details });
     if (res.status === 401 || (res.status === 400 && what === 'the AppRole login')) return new ProviderError(`Vault refused credgate's credentials for ${what} (${res.status}${detail ? `: ${detail}` : ''}); check the token or AppRole.`, { code: 'PROVIDER_AUTH_FAILED', details });

@@ -7,6 +7,7 @@
  * providers/secret-service.ts), so the stale-password rule judges these entries too; elsewhere
  * they have none (the wrong-user and orphan rules still apply).
  */
+import { withSignal } from '../../core/abort.js';
 import { z } from 'zod';
 import { CredgateError, abortError } from '../../core/errors.js';
 import { loadKeytar, type KeytarApi } from '../../providers/keychain.js';
@@ -69,18 +70,10 @@ export function parseKeychainRawTarget(raw: string): { service: string; account:
 }
 
 function bounded<T>(p: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal, `listing the keychain ${what}`));
-    const onAbort = () => finish(() => reject(abortError(signal!, `listing the keychain ${what}`)));
-    const timer = setTimeout(() => finish(() => reject(new CredgateError(`The keychain did not answer ${what} within ${ms} ms; check that the Secret Service / keychain is running and unlocked.`, { code: 'TIMEOUT', details: { timeoutMs: ms } }))), ms);
-    const finish = (f: () => void) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      f();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    p.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
-  });
+  const deadline = AbortSignal.timeout(ms);
+  return withSignal(p, signal ? AbortSignal.any([signal, deadline]) : deadline, undefined, () => signal?.aborted
+    ? abortError(signal, `listing the keychain ${what}`)
+    : new CredgateError(`The keychain did not answer ${what} within ${ms} ms; check that the Secret Service / keychain is running and unlocked.`, { code: 'TIMEOUT', details: { timeoutMs: ms } }));
 }
 
 /** A cache source over the OS keychain for the given service names. No I/O until `list()`. */

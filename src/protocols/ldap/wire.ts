@@ -12,6 +12,7 @@
 import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import { CredgateError } from '../../core/errors.js';
+import { onAbort } from '../../core/abort.js';
 import { decodePasswordPolicyValue, PPOLICY_OID, type PasswordPolicyResponse } from './ppolicy.js';
 
 /** Largest LDAPMessage accepted from a server (a bind answer is a few hundred bytes). */
@@ -592,11 +593,12 @@ function upgrade(plain: net.Socket, o: WireConnectOptions): Promise<net.Socket> 
 }
 
 function settle(sock: net.Socket, ready: string, o: WireConnectOptions, resolve: (s: net.Socket) => void, reject: (e: Error) => void): void {
+  let stopAbort = () => {};
   const cleanup = () => {
     clearTimeout(timer);
     sock.off('error', onError);
     sock.off(ready, onReady);
-    o.signal?.removeEventListener('abort', onAbort);
+    stopAbort();
   };
   const onError = (e: Error) => {
     cleanup();
@@ -608,10 +610,8 @@ function settle(sock: net.Socket, ready: string, o: WireConnectOptions, resolve:
     sock.setNoDelay(true);
     resolve(sock);
   };
-  const onAbort = () => onError(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
   const timer = setTimeout(() => onError(Object.assign(new Error(`connect timed out after ${o.timeoutMs} ms`), { code: 'ETIMEDOUT' })), o.timeoutMs);
   sock.once('error', onError);
   sock.once(ready, onReady);
-  if (o.signal?.aborted) onAbort();
-  else o.signal?.addEventListener('abort', onAbort, { once: true });
+  stopAbort = onAbort(o.signal, () => onError(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' })));
 }

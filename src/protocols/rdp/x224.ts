@@ -7,6 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import dns from 'node:dns/promises';
+import { onAbort, withSignal } from '../../core/abort.js';
 import { CredgateError } from '../../core/errors.js';
 
 export const PROTOCOL_RDP = 0x0;
@@ -173,22 +174,15 @@ export async function resolveRdpHost(host: string, signal?: AbortSignal): Promis
   const family = net.isIP(host);
   if (family) return { addresses: [{ address: host, family }], ms: 0 };
   if (signal?.aborted) throw abortFault(signal, `Resolving ${host}`, { host, phase: 'dns' });
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortFault(signal!, `Resolving ${host}`, { host, phase: 'dns' }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
   try {
-    const r = await Promise.race([dns.lookup(host, { all: true, verbatim: true }), aborted]);
+    const lookup = dns.lookup(host, { all: true, verbatim: true });
+    const r = await (signal ? withSignal(lookup, signal, undefined, () => abortFault(signal, `Resolving ${host}`, { host, phase: 'dns' })) : lookup);
     if (!r.length) throw Object.assign(new Error('no addresses'), { code: 'ENODATA' });
     return { addresses: r.map((a) => ({ address: a.address, family: a.family })), ms: performance.now() - t0 };
   } catch (e) {
     if (e instanceof CredgateError) throw e;
     const errno = (e as NodeJS.ErrnoException).code ?? 'error';
     throw fault('CONNECTION_FAILED', 'dns', `The host name ${host} does not resolve (${errno}); check the name and the DNS servers of this machine.`, { host, errno, dnsMs: Math.round(performance.now() - t0) }, e);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    aborted.catch(() => {});
   }
 }
 
@@ -196,12 +190,13 @@ export async function resolveRdpHost(host: string, signal?: AbortSignal): Promis
 function readTpkt(sock: net.Socket, signal: AbortSignal, what: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let buf: Buffer = Buffer.alloc(0);
+    let stopAbort = () => {};
     const done = (err?: Error, v?: Buffer) => {
       sock.off('data', onData);
       sock.off('end', onEnd);
       sock.off('close', onEnd);
       sock.off('error', onErr);
-      signal.removeEventListener('abort', onAbort);
+      stopAbort();
       sock.pause();
       if (err) reject(err);
       else resolve(v!);
@@ -226,13 +221,11 @@ function readTpkt(sock: net.Socket, signal: AbortSignal, what: string): Promise<
     const onErr = (e: NodeJS.ErrnoException) => done(e.code === 'ECONNRESET'
       ? fault('PROTOCOL_ERROR', 'reset', `The peer reset the connection instead of answering ${what}.`, { errno: e.code, received: buf.length }, e)
       : fault('CONNECTION_FAILED', 'socket', `The connection failed while waiting for ${what}: ${e.code ?? e.message}.`, { errno: e.code }, e));
-    const onAbort = () => done(abortFault(signal, `Waiting for ${what}`, { phase: 'x224', received: buf.length }));
     sock.on('data', onData);
     sock.once('end', onEnd);
     sock.once('close', onEnd);
     sock.once('error', onErr);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    stopAbort = onAbort(signal, () => done(abortFault(signal, `Waiting for ${what}`, { phase: 'x224', received: buf.length })));
     sock.resume();
   });
 }
@@ -248,20 +241,19 @@ function tcpConnect(addr: string, port: number, signal: AbortSignal): Promise<ne
   return new Promise<net.Socket>((resolve, reject) => {
     if (signal.aborted) return reject(abortFault(signal, `Connecting to ${addr} port ${port}`, { address: addr, port, phase: 'tcp' }));
     const s = net.connect({ host: addr, port });
-    const onAbort = () => {
+    const stop = onAbort(signal, () => {
       s.destroy();
       const f = abortFault(signal, `Connecting to ${addr} port ${port}`, { address: addr, port, phase: 'tcp' });
       if (f.code === 'TIMEOUT') f.message = `No answer from ${addr} port ${port} before the deadline (a firewall dropping packets, a missing port forward, or a hung host).`;
       reject(f);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     s.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
+      stop();
       s.removeAllListeners('error');
       resolve(s);
     });
     s.once('error', (e: NodeJS.ErrnoException) => {
-      signal.removeEventListener('abort', onAbort);
+      stop();
       s.destroy();
       const kind = connectKind(e.code);
       reject(fault(kind === 'timeout' ? 'TIMEOUT' : 'CONNECTION_FAILED', kind, `Connecting to ${addr} port ${port} failed: ${e.code ?? e.message}.`, { address: addr, port, errno: e.code, phase: 'tcp' }, e));
@@ -345,17 +337,16 @@ export async function connectRdp(o: ConnectRdpOptions): Promise<RdpConnection> {
         ...(servername ? { servername } : {}), ...(o.ca ? { ca: o.ca } : {}),
       });
       tlsSock = x;
-      const onAbort = () => {
+      const stop = onAbort(signal, () => {
         x.destroy();
         reject(abortFault(signal, `The TLS handshake with ${o.host}:${port}`, { phase: 'tls' }));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
       x.once('secureConnect', () => {
-        signal.removeEventListener('abort', onAbort);
+        stop();
         resolve(x);
       });
       x.once('error', (e: NodeJS.ErrnoException & { reason?: string }) => {
-        signal.removeEventListener('abort', onAbort);
+        stop();
         reject(fault('TLS_FAILED', 'tls', `The TLS handshake with ${o.host}:${port} failed after the RDP negotiation selected ${protocolNames(neg.selectedProtocol).join('|')}: ${e.code ?? e.message}.`, { errno: e.code, reason: e.reason ?? e.message, phase: 'tls' }, e));
       });
     });

@@ -243,7 +243,7 @@ describe('the audit record stays whole JSON Lines when it cannot be written', ()
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-audit-'));
     const audit = path.join(dir, 'audit.jsonl');
     fs.writeFileSync(audit, '{"earlier":true}\n');
-    const purge = path.join(import.meta.dirname, '..', '..', '..', 'dist', 'cache', 'purge.js');
+    const purge = path.join(import.meta.dirname, '..', '..', '..', 'dist', 'cache', 'index.js');
     const script = `process.on('SIGXFSZ', () => {});
       const m = await import(${JSON.stringify(purge)});
       const items = Array.from({ length: 2000 }, (_, i) => (${item.toString()})(i));

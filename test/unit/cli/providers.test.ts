@@ -42,7 +42,7 @@ describe('config', () => {
     await expect(loadConfig({ cwd: dir, path: 'bad3.json' })).rejects.toThrow(/bad3\.json is not valid JSON/);
     await expect(loadConfig({ cwd: path.join(dir, 'nowhere') })).rejects.toThrow(/No credgate\.config\.json/);
     const c = await loadConfig({ cwd: dir, path: write('ok.json', { providers: { v: { type: 'vault', options: { address: 'not-a-url' } } } }) });
-    await expect(createProvider(c, 'v')).rejects.toThrow(/Invalid vault provider option address/);
+    await expect(createProvider(c, 'v')).rejects.toThrow(/Invalid vault provider options: address/);
     await expect(createProvider(c, 'missing')).rejects.toThrow(/No provider named "missing".*configured: v/);
   });
 

@@ -47,3 +47,11 @@ describe('Secret', () => {
     expect(() => new Secret(42 as unknown as string)).toThrow(TypeError);
   });
 });
+
+describe('scrub', () => {
+  it('redacts a secret holding a lone surrogate (no URL-encoded form) without throwing', async () => {
+    const { scrub } = await import('../../../src/core/secret.js');
+    const pw = 'Pässwörd-\ud83d#';
+    expect(scrub(`bad password ${pw} here`, [pw])).toBe('bad password [REDACTED] here');
+  });
+});

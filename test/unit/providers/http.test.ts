@@ -10,7 +10,8 @@ import crypto from 'node:crypto';
 import util from 'node:util';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { HttpClient, displayUrl, parseRetryAfter, redact } from '../../../src/providers/http.js';
+import { HttpClient, displayUrl, parseRetryAfter } from '../../../src/providers/http.js';
+import { scrub } from '../../../src/core/secret.js';
 import { CredgateError } from '../../../src/core/errors.js';
 import { startHttps, json, type FixtureServer } from '../../fixtures/vendors/tls.js';
 import { makeCA, issueCert } from '../../lab/pki.mjs';
@@ -168,8 +169,9 @@ describe('helpers', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 
-  it('redact removes secrets in plain and URL-encoded form', () => {
-    expect(redact('user=a&password=p%40ss+w0rd%21 and p@ss w0rd! and p%40ss%20w0rd!', ['p@ss w0rd!'])).toBe('user=a&password=[REDACTED] and [REDACTED] and [REDACTED]');
-    expect(redact('abc', ['', undefined, 'ab'])).toBe('abc');
+  it('scrub (the one redaction rule) removes secrets in plain and URL-encoded form, however short', () => {
+    expect(scrub('user=a&password=p%40ss+w0rd%21 and p@ss w0rd! and p%40ss%20w0rd!', ['p@ss w0rd!'])).toBe('user=a&password=[REDACTED] and [REDACTED] and [REDACTED]');
+    expect(scrub('abc', ['', undefined])).toBe('abc');
+    expect(scrub('abc', ['ab'])).toBe('[REDACTED]c');
   });
 });

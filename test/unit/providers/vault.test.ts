@@ -165,7 +165,7 @@ describe('vault provider', () => {
   });
 
   it('validates options and references with messages that name the problem', () => {
-    expectThrow(() => fromVault({ address: 'not a url', token: 'x' }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/option address/) }, secretsOf());
+    expectThrow(() => fromVault({ address: 'not a url', token: 'x' }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/options: address: /) }, secretsOf());
     expectThrow(() => fromVault({ address: 'https://v:8200' }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/needs a token/) }, secretsOf());
     expectThrow(() => fromVault({ address: 'https://v:8200', tokenEnv: 'NOPE_UNSET', env: {} }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/NOPE_UNSET, which is not set/) }, []);
     expect(parseVaultRef('kv1:kv/a/b', 'kv-v2')).toEqual({ engine: 'kv-v1', mount: 'kv', path: 'a/b' });

@@ -1,8 +1,11 @@
 // CredSSP TSRequest DER (MS-CSSP 2.2.1) and the public-key binding (3.1.5), plus a bounded fuzz
 // of the DER reader with random and mutated real TSRequests.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeCA, issueCert } from '../../../lab/pki.mjs';
 import {
   CREDSSP_VERSION, MAX_TSREQUEST, clientPubKeyAuth, decodeTsRequest, derInteger, encodeTsRequest, expectedServerPubKeyAuth,
   readInteger32, readTlv, subjectPublicKey, tsRequestLength,
@@ -120,12 +123,18 @@ describe('TSRequest decoding', () => {
 });
 
 describe('public-key binding (MS-CSSP 3.1.5)', () => {
-  const labCa = '.lab/rdp/pki/valid.crt';
-  const certDer = fs.existsSync(labCa) ? new X509Certificate(fs.readFileSync(labCa)).raw : undefined;
+  // an RSA certificate from the lab PKI (openssl), made here: a unit test needs no running lab
+  let certDer: Buffer;
+  beforeAll(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-credssp-'));
+    const ca = await makeCA(path.join(dir, 'root'), { cn: 'credssp test CA', keyType: 'rsa' });
+    const leaf = await issueCert(ca, 'rdp', { cn: 'rdp.test', sans: ['DNS:rdp.test'], keyType: 'rsa' });
+    certDer = new X509Certificate(fs.readFileSync(leaf.cert)).raw;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('SubjectPublicKey of an RSA certificate is its PKCS#1 RSAPublicKey', () => {
-    expect(certDer, 'the rdp lab part provides a certificate').toBeDefined();
-    const pk = subjectPublicKey(certDer!);
+    const pk = subjectPublicKey(certDer);
     const pkcs1 = new X509Certificate(certDer!).publicKey.export({ type: 'pkcs1', format: 'der' });
     expect(pk.equals(pkcs1)).toBe(true);
     expect(pk[0]).toBe(0x30);

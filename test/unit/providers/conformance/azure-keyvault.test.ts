@@ -96,7 +96,7 @@ describe('azure-keyvault specifics', () => {
     expectThrow(() => parseKeyVaultRef('bad_name'), { code: 'CONFIG_INVALID', message: expect.stringMatching(/<secret-name>\[\/<version>\]/) }, SECRETS);
     expectThrow(() => parseKeyVaultRef({ name: 1n, version: { x: 1n } } as unknown as Record<string, unknown>), { code: 'CONFIG_INVALID' }, SECRETS);
     expectThrow(() => fromAzureKeyVault({ vaultUrl: 'https://x.vault.azure.net', tenantId: AZ_TENANT, clientId: 'c', env: {} }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/clientSecretEnv/) }, SECRETS);
-    expectThrow(() => fromAzureKeyVault({ vaultUrl: 'nope', tenantId: AZ_TENANT, clientId: 'c', clientSecret: AZ_CLIENT_SECRET }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/option vaultUrl/) }, SECRETS);
+    expectThrow(() => fromAzureKeyVault({ vaultUrl: 'nope', tenantId: AZ_TENANT, clientId: 'c', clientSecret: AZ_CLIENT_SECRET }), { code: 'CONFIG_INVALID', message: expect.stringMatching(/options: vaultUrl: /) }, SECRETS);
   });
 
   it('JSON value without the password key, or a value naming no user: PROVIDER_BAD_RESPONSE without the value', async () => {
