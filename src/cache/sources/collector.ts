@@ -11,6 +11,7 @@ import { CredgateError } from '../../core/errors.js';
 import { decodeWindowsText, hasControlChars, neutraliseControlChars, showValue } from '../text.js';
 import { normalizedHostOf, normalizeTarget, type CacheSnapshot, type CachedCredential } from '../types.js';
 import { CS_CREDMAN_DECLARATIONS } from '../credman-cs.js';
+import { psString } from '../script-text.js';
 import { jsonErrorOffset, lineColumn } from '../../core/json-position.js';
 
 export const COLLECTOR_SCHEMA = 'credgate-collector/1';
@@ -64,7 +65,7 @@ if (Test-Path "$base\Default") {
   $mru = 0..9 | ForEach-Object { $d."MRU$_" } | Where-Object { $_ }
 }
 [ordered]@{
-  schema = '${COLLECTOR_SCHEMA}'; machine = $env:COMPUTERNAME; user = "$env:USERDOMAIN\$env:USERNAME"
+  schema = ${psString(COLLECTOR_SCHEMA)}; machine = $env:COMPUTERNAME; user = "$env:USERDOMAIN\$env:USERNAME"
   collectedAt = (Get-Date).ToUniversalTime().ToString('o'); credentials = @($creds); rdpServers = @($servers); mru = @($mru)
 } | ConvertTo-Json -Depth 4 | Out-File -Encoding utf8 $Out
 Write-Host "credgate collector: $(@($creds).Count) credential(s), $(@($servers).Count) RDP server hint(s) -> $Out"
