@@ -2,7 +2,8 @@
 // capture: 611-624 MB RSS). The readers now stream: a child process reads a generated 60 MB
 // capture (UTF-16LE with a BOM, as PowerShell 5.1's `cmdkey /list > file` writes it) with
 // loadCacheFile, and its peak RSS stays under 200 MB (414 MB before the change; bench/cache-inspect.mjs).
-// The child imports dist/ (npm run test:unit builds it first).
+// The child imports dist/ (npm run test:unit builds it first; CG_DIST_LOAD names another build's
+// dist/cache/load.js, to show the figure of an older one).
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
