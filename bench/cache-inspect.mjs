@@ -5,9 +5,18 @@
 //      inventory + pwdLastSet rules) and for one host;
 //   2. end to end: `credgate cache inspect --from <dir> --account ... --changed-at ... --inventory ...
 //      --json` as a user runs it (wall time of the process, its peak RSS, the size of its output);
-//   3. the same for `credgate cache purge ... --json` (the dry run: the whole plan and its commands).
-// Targets: inspect under 1 s, memory under 200 MB.
-// Usage: npx tsup && node bench/cache-inspect.mjs [machines=1000] [perMachine=100]
+//   3. the same for `credgate cache purge ... --json` (the dry run: the whole plan and its commands);
+//   4. one large capture per format (issue 14, defect 11: a 60 MB cmdkey capture took 611-624 MB):
+//      `cmdkey /list` text in UTF-16LE with a BOM (PowerShell 5.1's `> file`) and in UTF-8, a reg
+//      export (UTF-16LE, reg.exe's), collector JSON: loadCacheFile in a child of its own (read time,
+//      entries, peak RSS), and `credgate cache inspect --from <the UTF-16 capture>` end to end.
+// Targets: inspect under 1 s, memory under 200 MB (the captures too).
+// Issue 14 (defect 11), 60 MB captures, peak RSS (VmHWM) before -> after streaming (2 cores, load 4-5,
+// so the times are rough): cmdkey UTF-16LE 415 -> 159 MB (212,614 entries, 2.4 s -> 0.8 s); cmdkey
+// UTF-8 533 -> 244 MB (423,737 entries: the entries themselves); reg export 371 -> 137 MB; collector
+// JSON (100,000 credentials) 376 -> 203 MB (0.5 s -> 1.3 s: a JS parser instead of JSON.parse);
+// `credgate cache inspect --from <UTF-16 capture>` 552 -> 282 MB (the rest is inspectCache on 212k entries).
+// Usage: npx tsup && node bench/cache-inspect.mjs [machines=1000] [perMachine=100] [captureMB=60]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,10 +24,31 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFileSync, spawn } from 'node:child_process';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// the cache subpaths only, as an admin's fleet script would import them (credgate/cache/*)
-const { inspectCache } = await import(path.join(root, 'dist', 'cache', 'index.js'));
-const { loadCacheFile, mergeSnapshots } = await import(path.join(root, 'dist', 'cache', 'index.js'));
+// the cache subpath only, as an admin's fleet script would import it (credgate/cache)
+const { inspectCache, loadCacheFile, mergeSnapshots } = await import(path.join(root, 'dist', 'cache', 'index.js'));
+/**
+ * This process's peak RSS in MB: VmHWM, the peak of its own address space (reset by exec). Not
+ * process.resourceUsage().maxRSS: Linux keeps ru_maxrss across fork + exec, so a child would report
+ * at least its parent's size at the fork.
+ */
+export function peakRssMB() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {}
+  return process.resourceUsage().maxRSS / 1024;
+}
 const hostsOf = () => Array.from({ length: 300 }, (_, i) => `srv${i}.pamtest.local`);
+
+if (process.argv[2] === '--measure-file') {
+  // the child for one large capture: read it as `cache inspect --from` does; its peak RSS is the reader's
+  const t0 = performance.now();
+  const snap = loadCacheFile(process.argv[3]);
+  const readMs = performance.now() - t0;
+  const rssMB = peakRssMB();
+  console.log(JSON.stringify({ entries: snap.entries.length, hints: snap.hints.length, warnings: snap.warnings.length, readMs: Math.round(readMs), peakRssMB: Math.round(rssMB) }));
+  process.exit(0);
+}
 
 if (process.argv[2] === '--measure') {
   // the child: read the fleet's files and inspect them; its peak RSS is credgate's alone
@@ -35,7 +65,7 @@ if (process.argv[2] === '--measure') {
   const hostMs = performance.now() - t2;
   const counts = {};
   for (const f of r.findings) counts[f.code] = (counts[f.code] ?? 0) + 1;
-  const rssMB = process.resourceUsage().maxRSS / 1024;
+  const rssMB = peakRssMB();
   console.log(JSON.stringify({
     bench: 'cache-inspect', machines: fs.readdirSync(dir).length, entries: snap.entries.length, readFilesMs: Math.round(readMs), inspectFleetMs: Math.round(inspectMs),
     inspectOneHostMs: Math.round(hostMs), oneHostFindings: one.findings.length, findings: counts, peakRssMB: Math.round(rssMB),
@@ -46,6 +76,7 @@ if (process.argv[2] === '--measure') {
 
 const machines = Number(process.argv[2] ?? 1000);
 const per = Number(process.argv[3] ?? 100);
+const captureMB = Number(process.argv[4] ?? 60);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-cache-'));
 try {
   const hosts = hostsOf();
@@ -68,7 +99,8 @@ try {
   console.log(JSON.stringify(sdk));
   const runs = [await endToEnd(dir, hosts, 'inspect'), await endToEnd(dir, hosts, 'purge')];
   for (const r of runs) console.log(JSON.stringify(r));
-  process.exitCode = sdk.pass && runs.every((r) => r.pass) ? 0 : 1; // a missed target fails the bench
+  const captures = await largeCaptures(captureMB);
+  process.exitCode = sdk.pass && runs.every((r) => r.pass) && captures.every((r) => r.pass) ? 0 : 1; // a missed target fails the bench
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -85,7 +117,7 @@ async function endToEnd(fleet, hosts, sub) {
     // the child reports its own peak RSS when it exits (a preload, so the CLI runs unchanged)
     const hook = path.join(work, 'rss-hook.mjs');
     const rssFile = path.join(work, 'rss.txt');
-    fs.writeFileSync(hook, `import fs from 'node:fs';\nprocess.on('exit', () => fs.writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+    fs.writeFileSync(hook, RSS_HOOK(rssFile));
     const args = ['--import', pathToFileURL(hook).href, path.join(root, 'bin', 'credgate.mjs'), 'cache', sub, '--from', fleet,
       '--account', 'PAMTEST\\svc-rdp', '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--json'];
     const t0 = performance.now();
@@ -113,4 +145,72 @@ async function endToEnd(fleet, hosts, sub) {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** A preload that writes the process's peak RSS in KB (VmHWM, see peakRssMB) to `file` when it exits. */
+function RSS_HOOK(file) {
+  return `import fs from 'node:fs';\nprocess.on('exit', () => { let kb = process.resourceUsage().maxRSS; try { kb = Number(/^VmHWM:\\s+(\\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); } catch {} fs.writeFileSync(${JSON.stringify(file)}, String(kb)); });\n`;
+}
+
+/** Text of `n` bytes or more made of `block(i)` for i = 0, 1, ... */
+function grow(bytes, head, block, enc) {
+  const parts = [head];
+  let size = Buffer.byteLength(head, enc);
+  for (let i = 0; size < bytes; i++) {
+    const b = block(i);
+    parts.push(b);
+    size += Buffer.byteLength(b, enc);
+  }
+  return parts.join('');
+}
+
+/**
+ * Large captures, one per format, each read by loadCacheFile in a child process (read time, peak
+ * RSS), and the UTF-16 cmdkey capture through the CLI (`credgate cache inspect --from <file>`).
+ * Entries are distinct (each its own host and user), as a capture of many machines has them.
+ */
+async function largeCaptures(mb) {
+  const bytes = mb * 1024 * 1024;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-capture-'));
+  const out = [];
+  try {
+    const cmdkey = grow(bytes, '\r\nCurrently stored credentials:\r\n\r\n', (i) => `    Target: Domain:target=TERMSRV/srv${i}.pamtest.local\r\n    Type: Domain Password\r\n    User: PAMTEST\\user${i}\r\n    Local machine persistence\r\n\r\n`, 'utf16le');
+    const files = [
+      ['cmdkey /list, UTF-16LE + BOM', 'cmdkey-utf16.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(cmdkey, 'utf16le')])],
+      ['cmdkey /list, UTF-8', 'cmdkey-utf8.txt', Buffer.from(grow(bytes, '\r\nCurrently stored credentials:\r\n\r\n', (i) => `    Target: Domain:target=TERMSRV/srv${i}.pamtest.local\r\n    Type: Domain Password\r\n    User: PAMTEST\\user${i}\r\n    Local machine persistence\r\n\r\n`, 'utf8'), 'utf8')],
+      ['reg export, UTF-16LE + BOM', 'rdp.reg', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(grow(bytes, 'Windows Registry Editor Version 5.00\r\n\r\n', (i) => `[HKEY_CURRENT_USER\\Software\\Microsoft\\Terminal Server Client\\Servers\\srv${i}.pamtest.local]\r\n"UsernameHint"="PAMTEST\\\\user${i}"\r\n"CertHash"=hex:0e,cf,a3,f4,ab,40,d7,ca,55,8b,5b,56,4c,70,3e,\\\r\n  ba,1f,40,6a,7f\r\n\r\n`, 'utf16le'), 'utf16le')])],
+    ];
+    // collector JSON: at most 100,000 credentials per file, so each carries a comment to reach the size
+    const per = Math.max(0, Math.floor(bytes / 100_000) - 230);
+    const creds = [];
+    for (let i = 0; i < 100_000; i++) creds.push(JSON.stringify({ target: `Domain:target=TERMSRV/srv${i}.pamtest.local`, type: 'domain-password', userName: `PAMTEST\\user${i}`, lastWritten: '2026-10-01T00:00:00.0000000Z', persist: 'local-machine', comment: 'c'.repeat(Math.min(per, 4096)) }));
+    files.push(['collector JSON, UTF-8 + BOM', 'ws.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`{\r\n  "schema": "credgate-collector/1",\r\n  "machine": "WS-BIG",\r\n  "credentials": [\r\n    ${creds.join(',\r\n    ')}\r\n  ]\r\n}\r\n`, 'utf8')])]);
+    creds.length = 0;
+    for (const [kind, name, buf] of files) {
+      const f = path.join(work, name);
+      fs.writeFileSync(f, buf);
+      const r = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--measure-file', f], { timeout: 120_000 }).toString());
+      const row = { bench: 'cache-capture', kind, fileMB: Math.round(buf.length / 1048576), ...r, pass: r.peakRssMB < 200 };
+      console.log(JSON.stringify(row));
+      out.push(row);
+    }
+    // end to end: the CLI over the UTF-16 capture, as the red team ran it
+    const hook = path.join(work, 'rss-hook.mjs');
+    const rssFile = path.join(work, 'rss.txt');
+    fs.writeFileSync(hook, RSS_HOOK(rssFile));
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, path.join(root, 'bin', 'credgate.mjs'), 'cache', 'inspect', '--from', path.join(work, 'cmdkey-utf16.txt')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.resume();
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    const wallMs = performance.now() - t0;
+    const rssMB = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
+    const row = { bench: 'cache-capture-cli', command: `credgate cache inspect --from <${mb} MB cmdkey capture, UTF-16LE>`, exitCode: code, checked: /(\d+) RDP entr\S+ checked of (\d+)/.exec(stdout)?.slice(1).join(' of '), wallMs: Math.round(wallMs), peakRssMB: Math.round(rssMB), pass: code === 0 && rssMB < 200 };
+    console.log(JSON.stringify(row));
+    out.push(row);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return out;
 }

@@ -8,9 +8,14 @@ import { CredgateError } from '../core/errors.js';
 import { readCollectorFile } from './sources/collector.js';
 import { parseCmdkeyList } from './sources/cmdkey.js';
 import { parseRdpRegistryExport } from './sources/rdp-registry.js';
-import { decodeWindowsText, MAX_INPUT_BYTES } from './text.js';
+import { decodeWindowsText, MAX_INPUT_BYTES, windowsTextPieces, type TextInput } from './text.js';
 import { emptySnapshot, type CacheSnapshot } from './types.js';
 
+/**
+ * Read one input file, recognised by content. The file is never read whole: its first 4 KiB say
+ * what it is, and its reader streams it a chunk at a time, so memory is bounded by the entries
+ * kept, not by the size of the file (up to MAX_INPUT_BYTES).
+ */
 export function loadCacheFile(file: string): CacheSnapshot {
   let st: fs.Stats;
   try {
@@ -20,22 +25,65 @@ export function loadCacheFile(file: string): CacheSnapshot {
   }
   if (!st.isFile()) throw new CredgateError(`${file} is not a file.`, { code: 'INPUT_INVALID', details: { file } });
   if (st.size > MAX_INPUT_BYTES) throw new CredgateError(`${file} is ${st.size} bytes, over the ${MAX_INPUT_BYTES}-byte limit for one input; split it.`, { code: 'INPUT_INVALID', details: { file } });
-  const buf = fs.readFileSync(file);
-  // what kind of file: its first few KB are enough (each reader decodes the whole file itself),
-  // unless they are all blank
-  const first = headBytes(buf);
+  // a small file (a fleet's are ~25 KB) is read at once; a large one is streamed by its reader
+  const input: TextInput = st.size <= SMALL_FILE_BYTES ? readWhole(file) : { path: file };
+  // what kind of file: its first few KB are enough, unless they are all blank
+  const first = headBytes(Buffer.isBuffer(input) ? input.subarray(0, 4096 + 4) : readHead(file, 4096 + 4));
   let head = decodeWindowsText(first, file).text.replace(/^\uFEFF/, '').trimStart();
-  if (!head && first.length < buf.length) head = decodeWindowsText(buf, file).text.replace(/^\uFEFF/, '').trimStart();
-  if (head.startsWith('{')) return readCollectorFile(file, buf);
+  if (!head && first.length < st.size) head = textHead(input, file, 300);
+  if (head.startsWith('{')) return readCollectorFile(file, Buffer.isBuffer(input) ? input : undefined);
   if (/^(Windows Registry Editor Version 5\.00|REGEDIT4)/.test(head)) {
-    const r = parseRdpRegistryExport(buf, file);
+    const r = parseRdpRegistryExport(input, file);
     return { ...emptySnapshot(), hints: r.hints, mru: r.mru, warnings: r.warnings };
   }
-  const r = parseCmdkeyList(buf, file);
+  const r = parseCmdkeyList(input, file);
   if (r.entries.length === 0 && head.length > 0 && !/credentials|anmeldeinformationen|identification|credenciales/i.test(head.slice(0, 300))) {
     throw new CredgateError(`${file} is neither collector JSON, a registry export, nor cmdkey /list output.`, { code: 'INPUT_INVALID', details: { file } });
   }
   return { ...emptySnapshot(), entries: r.entries, warnings: r.warnings };
+}
+
+/** Files up to this size are read whole (bounded: at most this much is held at once). */
+const SMALL_FILE_BYTES = 1 << 20;
+
+function readWhole(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new CredgateError(`Cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); check the path given to --from.`, { code: 'INPUT_INVALID', cause: e, details: { file } });
+  }
+}
+
+/** Up to `n` bytes from the start of a file. */
+function readHead(file: string, n: number): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new CredgateError(`Cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); check the path given to --from.`, { code: 'INPUT_INVALID', cause: e, details: { file } });
+  }
+  try {
+    const buf = Buffer.alloc(n);
+    let got = 0;
+    while (got < n) {
+      const r = fs.readSync(fd, buf, got, n - got, null);
+      if (r === 0) break;
+      got += r;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The first `max` characters of the whole text after its leading whitespace (the text streamed, not held). */
+function textHead(input: TextInput, file: string, max: number): string {
+  let head = '';
+  for (const p of windowsTextPieces(input, file).pieces) {
+    head = (head + p).replace(/^\uFEFF/, '').trimStart();
+    if (head.length >= max) return head.slice(0, max);
+  }
+  return head;
 }
 
 /**

@@ -11,6 +11,9 @@ import type { Finding } from '../findings/finding.js';
 import type { CacheSource, CachedCredential } from './types.js';
 import { CRED_TYPES } from '../platform/windows-credman.js';
 import { CS_CREDMAN_DECLARATIONS } from './credman-cs.js';
+import { powershellFileBytes, psComment, psString } from './script-text.js';
+
+export { psString } from './script-text.js';
 
 export interface PurgeItem {
   machine?: string;
@@ -148,18 +151,24 @@ export function cmdkeyTarget(item: Pick<PurgeItem, 'type' | 'rawTarget'>): strin
 /**
  * One cmdkey argument for a batch file: `%` doubled (cmd expands %VAR% even inside quotes), quoted
  * when it holds a separator or an operator (inside quotes `& | < > ^ ( )` are literal). undefined
- * when it cannot be passed safely (a double quote, which cmd cannot escape inside quotes, or a
- * control character, which could end the line).
+ * when it cannot be passed safely: a double quote (cmd cannot escape one inside quotes), `!` (with
+ * delayed expansion on, `!VAR!` expands even inside quotes), a control character (it could end the
+ * line), or any character beyond ASCII (cmd.exe reads a .cmd file in the console's code page: the
+ * bytes would name another target, and in a DBCS code page a lead byte can swallow the closing quote).
  */
 export function cmdArg(s: string): string | undefined {
-  if (/["\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) return undefined;
+  if (/[^\x20-\x7e]|["!]/.test(s)) return undefined;
   const esc = s.replace(/%/g, '%%');
-  return /[\s&|<>^(),;=!%]/.test(s.replace(/^[A-Za-z]+:target=/, '')) ? `"${esc}"` : esc;
+  return /[\s&|<>^(),;=%]/.test(s.replace(/^[A-Za-z]+:target=/, '')) ? `"${esc}"` : esc;
 }
 
-/** Text for a REM line: letters, digits and harmless punctuation only (REM still expands %VAR%). */
-function remText(s: string): string {
-  return s.replace(/[^\p{L}\p{N} ._\-\\@#:/+[\]{}~']/gu, '_');
+/**
+ * Text for a REM line (or any remark credgate prints into a .cmd file): letters, digits and
+ * harmless ASCII punctuation only; anything else, `_` (REM still expands %VAR%, and cmd.exe reads
+ * the file in the console's code page).
+ */
+export function cmdRemText(s: string): string {
+  return s.replace(/[^A-Za-z0-9 ._\-\\@#:/+[\]{}~']/g, '_');
 }
 
 /**
@@ -176,30 +185,13 @@ export function cmdkeyCommands(plan: PurgePlan): string[] {
 export function* eachCmdkeyCommand(plan: PurgePlan): Generator<string> {
   for (const i of plan.items) {
     if (!isCredmanItem(i)) continue;
-    const rem = i.machine ? `REM ${remText(i.machine)}${i.windowsUser ? ` (${remText(i.windowsUser)})` : ''}: ${remText(i.rule)}\r\n` : '';
+    const rem = i.machine ? `REM ${cmdRemText(i.machine)}${i.windowsUser ? ` (${cmdRemText(i.windowsUser)})` : ''}: ${cmdRemText(i.rule)}\r\n` : '';
     const t = cmdkeyTarget(i);
     const arg = t === undefined ? undefined : cmdArg(t);
     if (arg === undefined) {
-      yield `${rem}REM skipped ${remText(i.target)}: ${t === undefined ? 'its credential type is unknown' : 'the target cannot be quoted safely for cmd.exe'}; use the PowerShell script`;
+      yield `${rem}REM skipped ${cmdRemText(i.target)}: ${t === undefined ? 'its credential type is unknown' : 'the target cannot be quoted safely for cmd.exe'}; use the PowerShell script`;
     } else yield `${rem}cmdkey /delete:${arg}`;
   }
-}
-
-/**
- * A PowerShell single-quoted string: every quote character PowerShell accepts (' and U+2018..U+201B)
- * doubled; control characters are not written raw but joined in as [char]0x...., so the script
- * has no line break or control character that came from the data.
- */
-export function psString(s: string): string {
-  const q = (p: string) => `'${p.replace(/['\u2018\u2019\u201A\u201B]/g, (c) => c + c)}'`;
-  const parts = s.split(/([\u0000-\u001f\u007f-\u009f\u2028\u2029])/);
-  if (parts.length === 1) return q(s);
-  const out = [q(parts[0]!)]; // a string first, so the join is a string even when the value starts with a control
-  for (let k = 1; k < parts.length; k++) {
-    if (k % 2) out.push(`[char]0x${parts[k]!.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`);
-    else if (parts[k]) out.push(q(parts[k]!));
-  }
-  return `(${out.join(' + ')})`;
 }
 
 const PS_CREDMAN = String.raw`Add-Type -TypeDefinition @'
@@ -256,7 +248,7 @@ export function powershellScript(plan: PurgePlan): string {
     '# credgate purge plan: deletes only the cached credentials listed here, on the machine and for the Windows user',
     '# they were planned for, with their credential type, and only while each still has the planned user name and',
     '# write time (an entry rewritten since the plan is left alone). Run it as the user whose vault it is.',
-    `# plan created ${plan.createdAt}; ${items.length} entr${items.length === 1 ? 'y' : 'ies'}.`,
+    `# plan created ${psComment(plan.createdAt)}; ${items.length} entr${items.length === 1 ? 'y' : 'ies'}.`,
     "$ErrorActionPreference = 'Stop'",
     '# the plan by machine',
     '$plan = @{',
@@ -283,6 +275,11 @@ export function powershellScript(plan: PurgePlan): string {
     '}',
   ];
   return lines.join('\r\n') + '\r\n';
+}
+
+/** The bytes of the PowerShell purge script as `--script-out` writes them: UTF-8 with a BOM, ASCII after it. */
+export function powershellScriptBytes(plan: PurgePlan): Buffer {
+  return powershellFileBytes(powershellScript(plan));
 }
 
 export interface AuditRecord {

@@ -5,8 +5,8 @@
  * first value holds the target (`...target=...` or `TERMSRV/...`), then the type, then the user,
  * then bare lines such as the persistence note.
  */
-import { decodeWindowsText, hasControlChars, showValue } from '../text.js';
-import { hostField, normalizeTarget, type CachedCredential } from '../types.js';
+import { eachLine, hasControlChars, own, showValue, windowsTextPieces, type TextInput } from '../text.js';
+import { normalizedHostOf, normalizeTarget, type CachedCredential } from '../types.js';
 
 const LABELS: Record<'target' | 'type' | 'user', string[]> = {
   target: ['target', 'ziel', 'cible', 'destino', 'destinazione', 'doel', 'alvo'],
@@ -30,7 +30,7 @@ const PERSIST_WORDS: Array<[RegExp, CachedCredential['persist']]> = [
 
 function classifyType(v: string): string {
   for (const [re, t] of TYPE_WORDS) if (re.test(v)) return t;
-  return v.trim().toLowerCase().replace(/\s+/g, '-') || 'unknown';
+  return own(v.trim().toLowerCase().replace(/\s+/g, '-')) || 'unknown';
 }
 
 /** "Label: value" or "Label : value" (French spacing). */
@@ -47,69 +47,88 @@ export interface CmdkeyParseResult {
   warnings: string[];
 }
 
-export function parseCmdkeyList(input: Buffer | string, file = 'cmdkey output', machine?: string): CmdkeyParseResult {
-  const dec = typeof input === 'string' ? { text: input.replace(/\r\n?/g, '\n'), warnings: [] as string[] } : decodeWindowsText(input, file);
-  const warnings = [...dec.warnings];
-  const lines = dec.text.split('\n');
+/**
+ * Read cmdkey /list text: a string, a buffer, or a file (`{ path }`), streamed a chunk at a time
+ * (memory bounded by the entries kept, not by the size of the capture).
+ */
+export function parseCmdkeyList(input: TextInput | string, file = 'cmdkey output', machine?: string): CmdkeyParseResult {
+  const stream = typeof input === 'string' ? { pieces: [input.replace(/\r\n?/g, '\n')], result: { warnings: [] as string[] } } : windowsTextPieces(input, file);
+  const warnings: string[] = [];
   const entries: CachedCredential[] = [];
+  const source = `cmdkey:${file}`; // one string for every entry
   let cur: { start: number; fields: Array<[string, string]>; bare: string[] } | undefined;
   const flush = () => {
     if (!cur) return;
-    const e = toEntry(cur.fields, cur.bare, file, machine);
+    const e = toEntry(cur.fields, cur.bare, source, machine);
     const bad = e ? [e.rawTarget, e.username ?? '', e.type].find(hasControlChars) : undefined;
     if (bad !== undefined) warnings.push(`${file}:${cur.start}: ${showValue(bad)} contains control characters; entry skipped`);
     else if (e) entries.push(e);
     else warnings.push(`${file}:${cur.start}: a block without a target was skipped`);
     cur = undefined;
   };
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.length > 4096) {
-      warnings.push(`${file}:${i + 1}: line longer than 4096 characters skipped`);
-      continue;
-    }
+  const onLine = (line: string, n: number) => {
     if (line.trim() === '') {
       flush();
-      continue;
+      return;
     }
     const kv = splitLabel(line);
-    const indented = /^\s+/.test(line);
     if (kv && isTargetLine(kv)) {
       flush();
-      cur = { start: i + 1, fields: [kv], bare: [] };
-      continue;
+      cur = { start: n, fields: [kv], bare: [] };
+      return;
     }
-    if (!cur) continue; // header lines ("Currently stored credentials:") and anything before the first entry
-    if (kv && indented) cur.fields.push(kv);
-    else if (kv) cur.fields.push(kv);
+    if (!cur) return; // header lines ("Currently stored credentials:") and anything before the first entry
+    if (kv) cur.fields.push(kv);
     else cur.bare.push(line.trim());
-  }
+  };
+  // a line over 4096 characters is skipped: only its first 4097 are ever held
+  let line = '';
+  let long = false;
+  let n = 0;
+  eachLine(stream.pieces, {
+    piece(p) {
+      if (long) return;
+      if (line.length + p.length > 4096) {
+        long = true;
+        line = '';
+      } else line += p;
+    },
+    end() {
+      n++;
+      if (long) warnings.push(`${file}:${n}: line longer than 4096 characters skipped`);
+      else onLine(line, n);
+      line = '';
+      long = false;
+    },
+  });
   flush();
-  return { entries, warnings };
+  return { entries, warnings: [...stream.result.warnings, ...warnings] };
 }
 
 function isTargetLine([label, value]: [string, string]): boolean {
   return LABELS.target.includes(label) || /(^|:)target=/i.test(value) || /^TERMSRV\//i.test(value);
 }
 
-function toEntry(fields: Array<[string, string]>, bare: string[], file: string, machine?: string): CachedCredential | undefined {
+function toEntry(fields: Array<[string, string]>, bare: string[], source: string, machine?: string): CachedCredential | undefined {
   const get = (k: keyof typeof LABELS, pos: number) => fields.find(([l]) => LABELS[k].includes(l))?.[1] ?? fields[pos]?.[1];
-  const raw = fields[0]?.[1];
-  if (!raw) return undefined;
+  const cut = fields[0]?.[1];
+  if (!cut) return undefined;
+  const raw = own(cut); // the values kept are copies: no view into the chunk they were read from
   const typeText = get('type', 1);
   let user = get('user', 2);
+  if (user) user = own(user);
   if (user && /^<.*>$/.test(user)) user = undefined; // "<none>" style placeholders
   let persist: CachedCredential['persist'];
   for (const b of bare) for (const [re, p] of PERSIST_WORDS) if (re.test(b)) persist = p;
   const target = normalizeTarget(raw);
-  return {
-    target,
-    rawTarget: raw,
-    ...hostField(target),
-    type: typeText ? classifyType(typeText) : 'unknown',
-    ...(user ? { username: user } : {}),
-    ...(persist ? { persist } : {}),
-    source: `cmdkey:${file}`,
-    ...(machine ? { machine } : {}),
-  };
+  // built field by field, in the order JSON shows them (no spread objects: a capture has 100k entries)
+  const e = { target, rawTarget: raw } as CachedCredential;
+  const host = normalizedHostOf(target);
+  if (host !== undefined) e.normalizedHost = host;
+  e.type = typeText ? classifyType(typeText) : 'unknown';
+  if (user) e.username = user;
+  if (persist) e.persist = persist;
+  e.source = source;
+  if (machine) e.machine = machine;
+  return e;
 }

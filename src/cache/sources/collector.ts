@@ -5,13 +5,13 @@
  * CredEnumerateW returns the blob, and the script drops it without looking (and zeroes nothing
  * it does not own). `credgate cache collector` prints it; credgate reads one file or many.
  */
-import fs from 'node:fs';
 import { z } from 'zod';
 import { CredgateError } from '../../core/errors.js';
-import { decodeWindowsText, hasControlChars, neutraliseControlChars, showValue } from '../text.js';
+import { hasControlChars, neutraliseControlChars, showValue, windowsTextPieces } from '../text.js';
+import { JsonSyntaxError, parseJsonPieces } from '../json-stream.js';
 import { normalizedHostOf, normalizeTarget, type CacheSnapshot, type CachedCredential } from '../types.js';
 import { CS_CREDMAN_DECLARATIONS } from '../credman-cs.js';
-import { jsonErrorOffset, lineColumn } from '../../core/json-position.js';
+import { psString } from '../script-text.js';
 
 export const COLLECTOR_SCHEMA = 'credgate-collector/1';
 const NO_TIME_BEFORE = Date.UTC(1980, 0, 1);
@@ -64,7 +64,7 @@ if (Test-Path "$base\Default") {
   $mru = 0..9 | ForEach-Object { $d."MRU$_" } | Where-Object { $_ }
 }
 [ordered]@{
-  schema = '${COLLECTOR_SCHEMA}'; machine = $env:COMPUTERNAME; user = "$env:USERDOMAIN\$env:USERNAME"
+  schema = ${psString(COLLECTOR_SCHEMA)}; machine = $env:COMPUTERNAME; user = "$env:USERDOMAIN\$env:USERNAME"
   collectedAt = (Get-Date).ToUniversalTime().ToString('o'); credentials = @($creds); rdpServers = @($servers); mru = @($mru)
 } | ConvertTo-Json -Depth 4 | Out-File -Encoding utf8 $Out
 Write-Host "credgate collector: $(@($creds).Count) credential(s), $(@($servers).Count) RDP server hint(s) -> $Out"
@@ -126,23 +126,61 @@ export function plainlyValidCredentials(list: readonly unknown[]): list is Crede
 /** The Credential schema's verdict on one row (for the test of plainlyValidCredentials). */
 export const credentialSchemaAccepts = (row: unknown): boolean => Credential.safeParse(row).success;
 
-/** Read one collector JSON file into a snapshot; a bad file is an INPUT_INVALID error naming the path and field. */
-export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
-  let buf: Buffer;
-  try {
-    buf = data ?? fs.readFileSync(file);
-  } catch (e) {
-    throw new CredgateError(`Cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { file } });
+/** Up to this many characters, JSON.parse reads the whole text (faster; a fleet's files are ~25 KB); longer ones are parsed as they stream. */
+const WHOLE_JSON_CHARS = 1 << 20;
+
+/**
+ * The value of a JSON text in pieces: JSON.parse when it is short, else parseJsonPieces as the
+ * pieces come. A syntax error always comes from parseJsonPieces, so it reads the same at any size.
+ */
+function parseJson(pieces: Iterator<string>): unknown {
+  const held: string[] = [];
+  let size = 0;
+  for (let r = pieces.next(); !r.done; r = pieces.next()) {
+    held.push(r.value);
+    size += r.value.length;
+    if (size > WHOLE_JSON_CHARS) {
+      // long: parse what is held, then the rest as it comes
+      const rest = pieces;
+      return parseJsonPieces((function* () {
+        yield* held.splice(0);
+        for (let x = rest.next(); !x.done; x = rest.next()) yield x.value;
+      })());
+    }
   }
-  const dec = decodeWindowsText(buf, file);
-  const text = dec.text.replace(/^\uFEFF/, '');
+  const text = held.join('');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return parseJsonPieces([text][Symbol.iterator]());
+  }
+}
+
+/** The pieces, less one U+FEFF at the start of the text (JSON.parse would refuse it). */
+function* withoutBom(pieces: Iterator<string>): Generator<string> {
+  let first = true;
+  for (let r = pieces.next(); !r.done; r = pieces.next()) {
+    const p = first ? r.value.replace(/^\uFEFF/, '') : r.value;
+    first = false;
+    if (p) yield p;
+  }
+}
+
+/**
+ * Read one collector JSON file into a snapshot, streamed a chunk at a time (memory bounded by the
+ * entries kept, not by the size of the file); `data`: its bytes, already read. A bad file is an
+ * INPUT_INVALID error naming the path and the line or field.
+ */
+export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
+  const { pieces, result: dec } = windowsTextPieces(data ?? { path: file }, file);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJson(withoutBom(pieces));
   } catch (e) {
-    const pos = jsonErrorOffset(text);
-    const line = pos >= 0 ? lineColumn(text, pos).line : undefined;
-    throw new CredgateError(`${file}${line ? `:${line}` : ''} is not valid JSON (${(e as Error).message.replace(/^.*?: /, '').slice(0, 120)}); re-run the collector or fix the file.`, { code: 'INPUT_INVALID', details: { file, ...(line ? { line } : {}) } });
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    throw new CredgateError(`${file}:${e.line} is not valid JSON (${e.message.slice(0, 120)}); re-run the collector or fix the file.`, { code: 'INPUT_INVALID', details: { file, line: e.line } });
+  } finally {
+    pieces.return(undefined);
   }
   const head = CollectorHead.safeParse(json);
   const r = head.success && plainlyValidCredentials(head.data.credentials)

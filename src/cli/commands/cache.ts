@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadCacheInputs, mergeSnapshots } from '../../cache/load.js';
 import { inspectCache } from '../../cache/inspect.js';
-import { planPurge, eachCmdkeyCommand, powershellScript, executePurge, type PurgePlan } from '../../cache/purge.js';
+import { planPurge, eachCmdkeyCommand, cmdRemText, powershellScript, powershellScriptBytes, executePurge, type PurgePlan } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/sources/collector.js';
 import type { CacheSnapshot, CacheSource } from '../../cache/types.js';
 import { emptySnapshot } from '../../cache/types.js';
@@ -372,20 +372,19 @@ export const cacheCommand: Command = {
     }
     const record = await executePurge(plan, { yes: true, auditFile: audit, sources });
     const left = emittedPlan(plan, record.items);
-    const script = powershellScript(left);
     const commands = eachCmdkeyCommand(left); // written as they are made (JSON or .cmd lines)
-    if (v['script-out']) fs.writeFileSync(String(v['script-out']), script);
+    if (v['script-out']) fs.writeFileSync(String(v['script-out']), powershellScriptBytes(left));
     const failed = record.items.filter((i) => i.result === 'failed');
     if (v.json) {
-      await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: script }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
+      await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: powershellScript(left) }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
     } else {
       const out = chunkedLines(io.stdout);
       for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
       if (left.items.length) {
-        out.line(`REM credgate purge: run on each machine as a .cmd file (audit record: ${audit}); the PowerShell script also checks each entry is unchanged\r\n`);
+        out.line(`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
         out.line('setlocal DisableDelayedExpansion\r\n');
         for (const c of commands) out.line(c + '\r\n');
-        if (v['script-out']) out.line(`REM PowerShell script for the whole fleet: ${String(v['script-out'])}\r\n`);
+        if (v['script-out']) out.line(`REM PowerShell script for the whole fleet: ${cmdRemText(String(v['script-out']))}\r\n`);
       } else {
         out.line(`audit record: ${audit}\n`);
       }

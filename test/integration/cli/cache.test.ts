@@ -158,9 +158,15 @@ describe('credgate cache', () => {
         `REM PowerShell script for the whole fleet: ${path.join(dir, 'purge.ps1')}`,
         '',
       ]);
-      const ps = fs.readFileSync(path.join(dir, 'purge.ps1'), 'utf8');
-      expect(ps).toContain("  'WS-''\u2019\u2019%PATH%&calc' = @('TERMSRV/web01.pamtest.local', 'TERMSRV/db''\u201b\u201b%TEMP%&calc\").pamtest.local', 'TERMSRV/web04.pamtest.local')");
-      expect(ps).toContain("WindowsUser = 'PAMTEST\\o''brien\u2018\u2018%USERNAME%'");
+      // UTF-8 with a BOM (Windows PowerShell 5.1 reads it as UTF-8 too), and only ASCII after it: every
+      // character beyond printable ASCII, the typographic quotes first, is a [char] (test/unit/cache/purge-scripts.test.ts
+      // parses the script under both of 5.1's readings)
+      const bytes = fs.readFileSync(path.join(dir, 'purge.ps1'));
+      expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      const ps = bytes.subarray(3).toString('latin1');
+      expect(ps).toMatch(/^[\x20-\x7e\r\n]*$/);
+      expect(ps).toContain("  ('WS-''' + [char]0x2019 + '%PATH%&calc') = @('TERMSRV/web01.pamtest.local', ('TERMSRV/db''' + [char]0x201B + '%TEMP%&calc\").pamtest.local'), 'TERMSRV/web04.pamtest.local')");
+      expect(ps).toContain("WindowsUser = ('PAMTEST\\o''brien' + [char]0x2018 + '%USERNAME%')");
       expect(ps.split('\r\n').filter((l) => /^\s*(calc|cmdkey|Remove-Item|shutdown)/i.test(l))).toEqual([]);
       expect(ps).not.toMatch(/web02|web03|app01/); // the skipped entries are in no script
       // a machine name with a control character: the file is refused, naming it
