@@ -229,14 +229,18 @@ describe('the SDK as documented', () => {
     expect([...exported].filter((n) => !documented.includes(n)), 'exported but not in docs/sdk.md').toEqual([]);
   });
 
-  it('every documented subpath (credgate/providers|checks|cache/<name>) is a module the package builds', () => {
+  it('every documented subpath (credgate/<subpath>) is in package.json "exports", and every export is documented', () => {
+    const exportsMap = (JSON.parse(read('package.json')) as { exports: Record<string, unknown> }).exports;
+    const subpaths = Object.keys(exportsMap).filter((k) => k !== '.' && k !== './package.json').map((k) => k.slice(2));
     const missing: string[] = [];
     for (const file of DOCS) {
-      for (const m of read(file).matchAll(/credgate\/(providers|checks|cache)\/([a-z0-9-]+)/g)) {
-        if (!fs.existsSync(path.join(root, 'src', m[1]!, `${m[2]}.ts`))) missing.push(`${file}: ${m[0]}`);
+      for (const m of read(file).matchAll(/credgate\/((?:providers|checks)\/[a-z0-9-]+|cache|findings|bulk)\b(?!\/)/g)) {
+        if (!subpaths.includes(m[1]!)) missing.push(`${file}: ${m[0]}`);
       }
     }
-    expect(missing).toEqual([]);
+    expect(missing, 'documented subpaths that package.json does not export').toEqual([]);
+    const sdk = read('docs/sdk.md');
+    expect(subpaths.filter((p) => !sdk.includes(`credgate/${p}`)), 'exported subpaths docs/sdk.md does not list').toEqual([]);
   });
 });
 
