@@ -1,3 +1,4 @@
+/** The cache inspector's shapes: a cached credential, an RDP server hint, a snapshot, a source; target normalisation. */
 import { hostKey } from './hosts.js';
 
 /** A credential cached on a client, as metadata only: credgate never reads the secret blob. */

@@ -1,3 +1,4 @@
+/** Command-line parsing shared by the commands: usage errors that name the option, secrets from stdin or a named variable, the service account. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CredgateError } from '../core/errors.js';
 import { ENV_NAME, Secret } from '../core/secret.js';

@@ -1,3 +1,4 @@
+/** The CLI's entry: dispatch to a command, print help and version, and turn a fault into its exit code. */
 import { COMMANDS } from './commands/index.js';
 import type { CliIO } from './types.js';
 import { CredgateError } from '../core/errors.js';

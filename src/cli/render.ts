@@ -1,3 +1,4 @@
+/** Human and JSON output of a verdict, colour only on a terminal. */
 import type { Finding, Verdict } from '../findings/finding.js';
 import type { CliIO } from './types.js';
 

@@ -1,3 +1,4 @@
+/** What a command touches of the outside world (so commands run in-process in tests), and the command shape. */
 import type { Readable, Writable } from 'node:stream';
 
 /** Everything a command touches of the outside world, so tests can run commands in-process. */

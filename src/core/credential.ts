@@ -1,3 +1,4 @@
+/** A fetched credential and the forms of an account name (UPN, DOMAIN\\user, DN, bare), parsed once. */
 import { z } from 'zod';
 import { Secret } from './secret.js';
 import { ConfigError } from './errors.js';

@@ -1,3 +1,4 @@
+/** Secret, the string that never prints, and scrub, the one redaction rule for outside text. */
 import { timingSafeEqual, createHash } from 'node:crypto';
 
 const REDACTED = '[REDACTED]';

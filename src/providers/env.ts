@@ -1,3 +1,4 @@
+/** fromEnv: a credential from environment variables. */
 import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';

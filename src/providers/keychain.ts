@@ -1,3 +1,4 @@
+/** fromKeychain: a credential from the OS keychain (keytar: Secret Service, macOS Keychain, Windows Credential Manager). */
 import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, CredgateError, abortError } from '../core/errors.js';

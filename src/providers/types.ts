@@ -1,3 +1,4 @@
+/** The provider shape every vault backend and third-party provider implements. */
 import type { FetchedCredential, CredentialRef } from '../core/credential.js';
 
 export interface ResolveOptions {

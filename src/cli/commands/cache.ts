@@ -1,3 +1,4 @@
+/** `credgate cache`: list, inspect, purge (plan, then act with an audit record) and print the fleet collector. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';

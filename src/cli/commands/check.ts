@@ -1,3 +1,4 @@
+/** `credgate check`: one credential against the directory and/or the RDP host's NLA step (pipeline/check), one verdict. */
 import { diagnose } from '../../findings/diagnose.js';
 import { exitCodeForError } from '../../findings/faults.js';
 import { CredgateError } from '../../core/errors.js';

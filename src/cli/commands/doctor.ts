@@ -1,3 +1,4 @@
+/** `credgate doctor`: the whole preflight for one host and account, as one verdict with ranked fixes. */
 import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../pipeline/types.js';
 import type { FetchedCredential } from '../../core/credential.js';
 import type { Provider } from '../../providers/types.js';

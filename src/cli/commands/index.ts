@@ -1,3 +1,4 @@
+/** The CLI's command list, each loaded on demand. */
 import type { Command } from '../types.js';
 
 /**

@@ -1,3 +1,4 @@
+/** `credgate launch`: the doctor, then the RDP client with the credential the doctor fetched. */
 import type { ChildProcess } from 'node:child_process';
 import { planLaunch, launch, buildRdpFile, materializeLaunchPlan } from '../../launch/launch.js';
 import { parseHostPort } from '../../core/target.js';

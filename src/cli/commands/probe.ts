@@ -1,3 +1,4 @@
+/** `credgate probe`: the RDP host alone (reachability, negotiation, certificate); no credential. */
 import { probeRdp } from '../../checks/rdp-endpoint.js';
 import { parseHostPort } from '../../core/target.js';
 import { diagnose } from '../../findings/diagnose.js';

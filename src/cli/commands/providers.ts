@@ -1,3 +1,4 @@
+/** `credgate providers`: every configured provider listed and tried, no secret printed. */
 import { loadConfig, createProvider, testRefOf } from '../../providers/config.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Command } from '../types.js';

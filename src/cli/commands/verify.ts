@@ -1,3 +1,4 @@
+/** `credgate verify`: many accounts from a CSV or JSON Lines file through the bulk pool, resumable, with progress. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { verifyMany, type AccountLine } from '../../bulk/verify-many.js';
