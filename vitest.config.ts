@@ -10,9 +10,11 @@ export default defineConfig({
     teardownTimeout: 30_000,
     pool: 'forks',
     reporters: ['default', './test/summary-reporter.ts'],
+    // every finding code the suite sees emitted must have a catalog row (test/helpers/code-ledger.ts)
+    setupFiles: ['test/helpers/ledger-setup.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'lab', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/lab/global-setup.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: ['test/helpers/ledger-global.ts'] } },
+      { extends: true, test: { name: 'lab', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/lab/global-setup.ts', 'test/helpers/ledger-global.ts'] } },
     ],
   },
 });

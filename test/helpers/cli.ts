@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { allLabPasswords, labPart, slapd } from '../lab/state.js';
+import { recordCodesInText } from './code-ledger.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(root, 'bin', 'credgate.mjs');
@@ -80,6 +81,7 @@ export async function runCli(args: string[], opts: RunOptions = {}): Promise<Cli
   for (const v of Object.values(opts.env ?? {})) if (v.length >= 6 && !v.includes('/')) secrets.push(v);
   assertNoLeak(stdout, secrets, `stdout of credgate ${args[0]}`);
   assertNoLeak(stderr, secrets, `stderr of credgate ${args[0]}`);
+  recordCodesInText(stdout);
   const r: CliResult = { code, stdout, stderr };
   if (args.includes('--json')) {
     try {
