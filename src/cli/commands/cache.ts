@@ -1,22 +1,16 @@
 /** `credgate cache`: list, inspect, purge (plan, then act with an audit record) and print the fleet collector. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
-import { loadCacheInputs, mergeSnapshots } from '../../cache/load.js';
-import { inspectCache } from '../../cache/inspect.js';
+import { readCache, runCacheInspection, type CacheRun } from '../../cache/run.js';
+import { cacheVerdict, purgeExitCode, purgeFaults } from '../../cache/verdict.js';
 import { planPurge, eachCmdkeyCommand, cmdRemText, powershellScript, powershellScriptBytes, executePurge, type PurgePlan } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/sources/collector.js';
-import type { CacheSnapshot, CacheSource } from '../../cache/types.js';
-import { emptySnapshot } from '../../cache/types.js';
-import { causeOf, diagnose, EXIT_CODES } from '../../findings/diagnose.js';
-import type { Verdict } from '../../findings/finding.js';
-import { parseHostPort } from '../../core/target.js';
+import { exitCodeForError } from '../../findings/faults.js';
 import { CredgateError } from '../../core/errors.js';
-import type { Finding } from '../../findings/finding.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, parse, usageError } from '../args.js';
 import { findingJson, style } from '../render.js';
+import { chunkedLines, writeJson } from '../output.js';
 
 const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
 
@@ -82,35 +76,6 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-interface Snapshot {
-  snap: CacheSnapshot;
-  /** Sources that can delete what they listed (the live Credential Manager, the keychain). */
-  sources: CacheSource[];
-}
-
-async function snapshot(v: Record<string, unknown>): Promise<Snapshot> {
-  const files = (v.from as string[] | undefined) ?? [];
-  const services = (v.keychain as string[] | undefined) ?? [];
-  if (files.length || services.length) {
-    const parts = files.length ? [loadCacheInputs(files)] : [];
-    const sources: CacheSource[] = [];
-    if (services.length) {
-      const { keychainCacheSource } = await import('../../cache/sources/keychain.js');
-      const src = keychainCacheSource({ services });
-      sources.push(src);
-      const entries = await src.list();
-      parts.push({ ...emptySnapshot(), entries, warnings: [...src.warnings] });
-    }
-    return { snap: parts.length === 1 ? parts[0]! : mergeSnapshots(parts), sources };
-  }
-  if (process.platform !== 'win32') {
-    throw usageError('Give --from <file> (collector JSON, reg export or cmdkey /list text): the live Credential Manager exists only on Windows.');
-  }
-  const { windowsCredentialManager } = await import('../../platform/windows-credman.js');
-  const src = windowsCredentialManager();
-  return { snap: { ...emptySnapshot(), entries: await src.list() }, sources: [src] };
-}
-
 /** changedAt and the account from a configured provider; the password it returns is dropped unread. */
 async function fromProvider(v: Record<string, unknown>, io: CliIO): Promise<{ changedAt?: Date; account?: string; source: string }> {
   const { resolveProvider } = await import('../provider-source.js');
@@ -120,159 +85,61 @@ async function fromProvider(v: Record<string, unknown>, io: CliIO): Promise<{ ch
   return { ...(c.changedAt ? { changedAt: c.changedAt } : {}), ...(qualified ? { account: qualified } : {}), source: c.source };
 }
 
-function readLines(file: string): string[] {
-  try {
-    return fs.readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
-  } catch (e) {
-    throw new CredgateError(`Cannot read the inventory ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', details: { file } });
-  }
-}
-
-async function runInspect(v: Record<string, unknown>, io: CliIO) {
+async function runInspect(v: Record<string, unknown>, io: CliIO): Promise<CacheRun> {
   if (v.ref !== undefined && !v.provider) throw usageError('--ref needs --provider <name>.');
   if (v.provider && v['changed-at']) throw usageError('Give --changed-at or --provider, not both: both say when the vault last changed the password.');
   if (v.alias && !v.host) throw usageError('--alias names other names or addresses of --host; give --host too.');
-  const { snap, sources } = await snapshot(v);
-  const extra: Finding[] = [];
+  if (v.probe && !v.host) throw usageError('--probe needs --host <host>[:port]: the RDP host whose certificate to compare with the cached CertHash.');
   let account = v.account ? String(v.account) : undefined;
   let changedAt: Date | undefined;
+  const notes: string[] = [];
   if (v.provider) {
     const p = await fromProvider(v, io);
     account ??= p.account;
     if (p.changedAt) changedAt = p.changedAt;
-    else snap.warnings.push(`the provider ${String(v.provider)} gave no changedAt for ${p.source}; the stale-password rule needs it, pwdLastSet (--ldap) or --changed-at`);
+    else notes.push(`the provider ${String(v.provider)} gave no changedAt for ${p.source}; the stale-password rule needs it, pwdLastSet (--ldap) or --changed-at`);
   }
-  let pwdLastSet: Date | undefined;
-  if (v.ldap) {
-    if (!account || !v['service-user'] || !v['service-password-env']) throw usageError('--ldap needs --account (or --provider), --service-user and --service-password-env to read pwdLastSet.');
-    const { readPwdLastSet } = await import('../../cache/pwdlastset.js');
-    const r = await readPwdLastSet({
-      urls: String(v.ldap), serviceUser: String(v['service-user']), servicePassword: envSecret(io, String(v['service-password-env']), 'service-password-env'),
-      target: account, ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}), starttls: !!v.starttls,
-    });
-    if (r.pwdLastSet) pwdLastSet = r.pwdLastSet;
-    extra.push(...r.findings.filter((f) => f.code.startsWith('net.') || f.code.startsWith('tls.') || f.code === 'ldap.user-not-found'));
-  }
+  if (v.ldap && (!account || !v['service-user'] || !v['service-password-env'])) throw usageError('--ldap needs --account (or --provider), --service-user and --service-password-env to read pwdLastSet.');
   if (v['changed-at']) {
     changedAt = new Date(String(v['changed-at']));
     if (Number.isNaN(changedAt.getTime())) throw usageError(`--changed-at must be an ISO date (2026-11-25T10:00:00Z), got "${String(v['changed-at'])}".`);
   }
-  let host = v.host ? String(v.host) : undefined;
-  const thumbprints = [...((v.thumbprint as string[] | undefined) ?? [])];
-  if (v.probe) {
-    if (!host) throw usageError('--probe needs --host <host>[:port]: the RDP host whose certificate to compare with the cached CertHash.');
-    const hp = parseHostPort(host);
-    host = hp.host;
-    const { probeRdp } = await import('../../checks/rdp-endpoint.js');
-    const r = await probeRdp({ host: hp.host, port: hp.port, timeoutMs: 10_000 });
-    if (r.sha1Thumbprint) thumbprints.push(r.sha1Thumbprint);
-    // the host could not be reached or spoke no TLS: say so; the CertHash rule is then not checked
-    else extra.push(...r.findings.filter((f) => f.severity === 'error'));
-  } else if (host) {
-    host = parseHostPort(host).host; // web01:3390 and [2001:db8::5]:3389 name the host web01 / 2001:db8::5
-  }
-  if (account && !host) snap.warnings.push(`--account without --host: the wrong-user rule was not applied (${account} is the vault's account for one host; entries for other users are only judged for a given --host)`);
-  const aliases = ((v.alias as string[] | undefined) ?? []).map((a) => parseHostPort(a).host);
-  const result = inspectCache({
-    entries: snap.entries, hints: snap.hints,
-    ...(account ? { account } : {}), ...(host ? { host } : {}), ...(aliases.length ? { hostAliases: aliases } : {}),
-    ...(pwdLastSet ? { pwdLastSet } : {}), ...(changedAt ? { changedAt } : {}),
-    ...(v.inventory ? { inventory: readLines(String(v.inventory)) } : {}),
-    ...(thumbprints.length ? { presentedThumbprints: thumbprints } : {}),
+  const run = await runCacheInspection({
+    ...cacheInputs(v),
+    ...(account ? { account } : {}),
+    ...(v.host ? { host: String(v.host) } : {}),
+    ...(v.alias ? { aliases: v.alias as string[] } : {}),
+    ...(changedAt ? { changedAt } : {}),
+    ...(v.ldap ? {
+      directory: {
+        urls: String(v.ldap), serviceUser: String(v['service-user']), servicePassword: envSecret(io, String(v['service-password-env']), 'service-password-env'),
+        ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}), starttls: !!v.starttls,
+      },
+    } : {}),
+    ...(v.inventory ? { inventoryFile: String(v.inventory) } : {}),
+    ...(v.thumbprint ? { thumbprints: v.thumbprint as string[] } : {}),
+    probe: !!v.probe,
   });
-  return { snap, sources, result, findings: [...extra, ...result.findings], pwdLastSet };
+  run.snap.warnings.unshift(...notes);
+  return run;
 }
 
-/**
- * The headline: STALE (exit 6: what a purge removes), CLEAN (every entry judged, nothing found),
- * UNKNOWN (entries whose age could not be judged), or NOTHING STALE (only warnings and notes).
- */
-function headline(verdict: Verdict, findings: readonly Finding[]): { word: string; code: string; cause: string } {
-  if (!verdict.ok) return { word: 'STALE', code: verdict.code, cause: verdict.cause };
-  const clean = findings.find((f) => f.code === 'cache.clean');
-  if (clean) return { word: 'CLEAN', code: clean.code, cause: clean.message };
-  const unknown = findings.filter((f) => f.code === 'cache.unknown-age');
-  if (unknown.length) {
-    return { word: 'UNKNOWN', code: 'cache.unknown-age', cause: `Nothing is known to be stale, but ${unknown.length} entr${unknown.length === 1 ? 'y has' : 'ies have'} no write time to compare with the password change.` };
+/** --from and --keychain; without either, the live Credential Manager, which exists only on Windows. */
+function cacheInputs(v: Record<string, unknown>): { files?: string[]; keychainServices?: string[] } {
+  const files = (v.from as string[] | undefined) ?? [];
+  const keychainServices = (v.keychain as string[] | undefined) ?? [];
+  if (!files.length && !keychainServices.length && process.platform !== 'win32') {
+    throw usageError('Give --from <file> (collector JSON, reg export or cmdkey /list text): the live Credential Manager exists only on Windows.');
   }
-  const first = findings.find((f) => f.severity === 'warning') ?? findings.find((f) => f.severity === 'info') ?? findings[0];
-  return { word: 'NOTHING STALE', code: first?.code ?? verdict.code, cause: first?.message ?? verdict.cause };
+  return { ...(files.length ? { files } : {}), ...(keychainServices.length ? { keychainServices } : {}) };
 }
 
 /** JSON for a provider failure under --json (as check does), else the error goes to reportError. */
 function providerFailure(e: unknown, v: Record<string, unknown>, io: CliIO): number | undefined {
   if (!(e instanceof CredgateError) || !e.code.startsWith('PROVIDER_') || !v.json) return undefined;
-  io.stdout.write(JSON.stringify({ ok: false, code: 'provider.error', exitCode: EXIT_CODES.provider, error: e.toJSON(), findings: [] }, null, 2) + '\n');
-  return EXIT_CODES.provider;
-}
-
-/** Which arrays writeJson streams: a key maps to the element map (or undefined), or to the spec of a nested object. */
-type StreamSpec = { [key: string]: ((x: never) => unknown) | undefined | StreamSpec };
-
-/**
- * JSON.stringify(obj, null, 2), written as it is made: the elements of the arrays (or iterators)
- * named in `stream` (at the top level, or inside nested objects given a spec of their own) one at a
- * time, mapped when a map is given, in chunks of about 64 KiB, waiting for the stream to drain. A
- * fleet's findings or purge plan (tens of thousands of items) are never one string, nor copied into
- * a second array.
- */
-async function writeJson(out: Writable, obj: Record<string, unknown>, stream: StreamSpec = {}): Promise<void> {
-  let buf = '';
-  const flush = async () => {
-    const ok = out.write(buf);
-    buf = '';
-    if (!ok) await once(out, 'drain');
-  };
-  // an array, or an iterator that makes the elements as they are written (never a string)
-  const isList = (x: unknown): x is Iterable<unknown> => Array.isArray(x) || (!!x && typeof x === 'object' && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function' && !isPlain(x));
-  const isPlain = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
-  const writeObject = async (o: Record<string, unknown>, spec: StreamSpec, pad: string): Promise<void> => {
-    buf += '{';
-    let first = true;
-    for (const [k, v] of Object.entries(o)) {
-      if (v === undefined || typeof v === 'function') continue;
-      buf += `${first ? '' : ','}\n${pad}  ${JSON.stringify(k)}: `;
-      first = false;
-      const sub = spec[k];
-      if (k in spec && isList(v) && typeof sub !== 'object') {
-        const map = sub as ((x: unknown) => unknown) | undefined;
-        let n = 0;
-        for (const x of v) {
-          // one compact element per line: a fleet's findings are tens of MB; indenting them costs
-          // more than the inspection itself, and line-per-element output still greps and parses
-          buf += `${n++ ? ',' : '['}\n${pad}    ${JSON.stringify(map ? map(x) : x)}`;
-          if (buf.length >= 65536) await flush(); // not an await per element
-        }
-        buf += n ? `\n${pad}  ]` : '[]';
-      } else if (sub && typeof sub === 'object' && isPlain(v)) await writeObject(v, sub, `${pad}  `);
-      else buf += JSON.stringify(v, null, 2).replace(/\n/g, `\n${pad}  `);
-    }
-    buf += first ? '}' : `\n${pad}}`;
-  };
-  await writeObject(obj, stream, '');
-  buf += '\n';
-  await flush();
-}
-
-/**
- * Lines written in chunks of about 64 KiB: a fleet's human output is tens of thousands of lines,
- * and a write per line (a system call each on a file or pipe) cost more than the inspection.
- */
-function chunkedLines(out: Writable): { line(text: string): void; flush(): void } {
-  let buf = '';
-  return {
-    line(text) {
-      buf += text;
-      if (buf.length >= 65536) {
-        out.write(buf);
-        buf = '';
-      }
-    },
-    flush() {
-      if (buf) out.write(buf);
-      buf = '';
-    },
-  };
+  const exitCode = exitCodeForError(e);
+  io.stdout.write(JSON.stringify({ ok: false, code: 'provider.error', exitCode, error: e.toJSON(), findings: [] }, null, 2) + '\n');
+  return exitCode;
 }
 
 /** Purge results and what is left to the emitted commands. */
@@ -294,7 +161,7 @@ export const cacheCommand: Command = {
     if (!sub || !['list', 'inspect', 'purge'].includes(sub)) throw usageError('Say what to do: credgate cache list | inspect | purge | collector (see --help).');
     const { values: v } = parse(`cache ${sub}`, rest, OPTIONS);
     if (sub === 'list') {
-      const { snap } = await snapshot(v);
+      const { snap } = await readCache(cacheInputs(v));
       if (v.json) {
         await writeJson(io.stdout, { entries: snap.entries, hints: snap.hints, mru: snap.mru, warnings: snap.warnings }, { entries: undefined, hints: undefined });
         return 0;
@@ -318,21 +185,14 @@ export const cacheCommand: Command = {
       throw e;
     }
     const { snap, sources, result, findings } = inspected;
-    const verdict = diagnose(findings);
-    // the entries behind stale-password and wrong-user findings: inspect and purge exit 6 exactly
-    // when there are any, whatever else was found (an unreachable probe or directory, a user not
-    // found: those are still reported, each on its own line); without any, the most basic fault's code
-    // (inspect asks only whether the plan would be empty: exactly when the rules found stale
-    // entries, which inspectCache returns; purge builds the plan)
+    // inspect asks whether the plan would be empty (exactly when the rules found stale entries);
+    // purge builds the plan
     const plan = sub === 'purge' ? planPurge(findings, snap.entries) : undefined;
-    const purgeable = plan ? plan.items.length > 0 : result.stale.length > 0;
-    const exitCode = purgeable ? EXIT_CODES['stale-cache'] : verdict.exitCode === EXIT_CODES['stale-cache'] ? EXIT_CODES.ok : verdict.exitCode;
+    const head = cacheVerdict(findings, plan ? plan.items.length > 0 : result.stale.length > 0);
+    const { verdict, exitCode } = head;
     if (sub === 'inspect' || !plan) {
-      const head = purgeable && verdict.exitCode !== EXIT_CODES['stale-cache']
-        ? headline(diagnose(findings.filter((f) => causeOf(f.code).category === 'stale-cache')), findings)
-        : headline(verdict, findings);
       if (v.json) {
-        await writeJson(io.stdout, { ok: exitCode === EXIT_CODES.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
+        await writeJson(io.stdout, { ok: head.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
       } else {
         for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
         const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
@@ -354,7 +214,7 @@ export const cacheCommand: Command = {
     const audit = path.resolve(io.cwd, String(v.audit ?? 'credgate-purge-audit.jsonl'));
     // what kept a rule from running (an unreachable probe or directory, a user not found): said
     // beside the plan, as inspect lists it, whether or not there is something to purge
-    const faults = findings.filter((f) => f.severity === 'error' && causeOf(f.code).category !== 'stale-cache');
+    const faults = purgeFaults(findings);
     if (!v.json) {
       for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
       for (const f of faults) io.stderr.write(`credgate: ${f.message} [${f.code}]\n`);
@@ -391,11 +251,7 @@ export const cacheCommand: Command = {
       }
       out.flush();
     }
-    if (failed.length) {
-      io.stderr.write(`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
-      return EXIT_CODES.internal;
-    }
-    // a fault (directory or host unreachable, account unknown) kept a rule from judging: not clean
-    return faults.length ? diagnose(faults).exitCode : 0;
+    if (failed.length) io.stderr.write(`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
+    return purgeExitCode(failed.length, faults);
   },
 };

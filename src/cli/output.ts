@@ -1,0 +1,73 @@
+/** Large outputs written as they are made: streamed JSON and chunked lines (a fleet's findings are tens of MB). */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+
+/** Which arrays writeJson streams: a key maps to the element map (or undefined), or to the spec of a nested object. */
+export type StreamSpec = { [key: string]: ((x: never) => unknown) | undefined | StreamSpec };
+
+/**
+ * JSON.stringify(obj, null, 2), written as it is made: the elements of the arrays (or iterators)
+ * named in `stream` (at the top level, or inside nested objects given a spec of their own) one at a
+ * time, mapped when a map is given, in chunks of about 64 KiB, waiting for the stream to drain. A
+ * fleet's findings or purge plan (tens of thousands of items) are never one string, nor copied into
+ * a second array.
+ */
+export async function writeJson(out: Writable, obj: Record<string, unknown>, stream: StreamSpec = {}): Promise<void> {
+  let buf = '';
+  const flush = async () => {
+    const ok = out.write(buf);
+    buf = '';
+    if (!ok) await once(out, 'drain');
+  };
+  // an array, or an iterator that makes the elements as they are written (never a string)
+  const isList = (x: unknown): x is Iterable<unknown> => Array.isArray(x) || (!!x && typeof x === 'object' && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function' && !isPlain(x));
+  const isPlain = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
+  const writeObject = async (o: Record<string, unknown>, spec: StreamSpec, pad: string): Promise<void> => {
+    buf += '{';
+    let first = true;
+    for (const [k, v] of Object.entries(o)) {
+      if (v === undefined || typeof v === 'function') continue;
+      buf += `${first ? '' : ','}\n${pad}  ${JSON.stringify(k)}: `;
+      first = false;
+      const sub = spec[k];
+      if (k in spec && isList(v) && typeof sub !== 'object') {
+        const map = sub as ((x: unknown) => unknown) | undefined;
+        let n = 0;
+        for (const x of v) {
+          // one compact element per line: a fleet's findings are tens of MB; indenting them costs
+          // more than the inspection itself, and line-per-element output still greps and parses
+          buf += `${n++ ? ',' : '['}\n${pad}    ${JSON.stringify(map ? map(x) : x)}`;
+          if (buf.length >= 65536) await flush(); // not an await per element
+        }
+        buf += n ? `\n${pad}  ]` : '[]';
+      } else if (sub && typeof sub === 'object' && isPlain(v)) await writeObject(v, sub, `${pad}  `);
+      else buf += JSON.stringify(v, null, 2).replace(/\n/g, `\n${pad}  `);
+    }
+    buf += first ? '}' : `\n${pad}}`;
+  };
+  await writeObject(obj, stream, '');
+  buf += '\n';
+  await flush();
+}
+
+/**
+ * Lines written in chunks of about 64 KiB: a fleet's human output is tens of thousands of lines,
+ * and a write per line (a system call each on a file or pipe) cost more than the inspection.
+ */
+export function chunkedLines(out: Writable): { line(text: string): void; flush(): void } {
+  let buf = '';
+  return {
+    line(text) {
+      buf += text;
+      if (buf.length >= 65536) {
+        out.write(buf);
+        buf = '';
+      }
+    },
+    flush() {
+      if (buf) out.write(buf);
+      buf = '';
+    },
+  };
+}
+
