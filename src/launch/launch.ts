@@ -131,7 +131,11 @@ export const SECRET_ENV_NAME = /(PASS(WORD|WD|PHRASE)?|SECRET|TOKEN|API_?KEY|ACC
  */
 export function clientEnv(o: Pick<LaunchOptions, 'env' | 'omitEnv' | 'password'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env) };
-  for (const name of o.omitEnv ?? []) delete env[name];
+  // Windows variable names ignore case (--password-env rdp_pw reads RDP_PW): the copy above is a
+  // plain object, so the names to omit are matched without case there
+  const fold = (n: string) => (process.platform === 'win32' ? n.toUpperCase() : n);
+  const omit = new Set((o.omitEnv ?? []).map(fold));
+  for (const k of Object.keys(env)) if (omit.has(fold(k))) delete env[k];
   const pw = o.password.reveal();
   for (const [k, v] of Object.entries(env)) {
     if ((v !== undefined && pw.length > 0 && v === pw) || SECRET_ENV_NAME.test(k)) delete env[k];
