@@ -152,7 +152,8 @@ export async function launch(o: LaunchOptions, planned: LaunchPlan = planLaunch(
   fs.writeFileSync(plan.rdpFile, encodeRdpFile(buildRdpFile(o)), { mode: 0o600 });
   let child: ChildProcess;
   if (plan.passwordVia === 'credential-manager') {
-    await storeTermsrvCredential(o.host, o.domain && !o.username.includes('\\') ? `${o.domain}\\${o.username}` : o.username, o.password);
+    // the user the .rdp file names (buildRdpFile): DOMAIN\user for a bare name, a UPN as it is
+    await storeTermsrvCredential(o.host, o.domain && !o.username.includes('\\') && !o.username.includes('@') ? `${o.domain}\\${o.username}` : o.username, o.password);
     child = spawn(plan.command, plan.args, { stdio: 'ignore', detached: true, env: clientEnv(o) });
   } else {
     // the client never inherits the variable the password came from (/proc/<pid>/environ is readable by the user and root)

@@ -92,11 +92,11 @@ function clientEnv(record: string, extra: { [k: string]: string } = {}): NodeJS.
   return { ...env, ...extra };
 }
 
-async function run(o: { host: string; password: string; rdpFile?: string; clientArgs?: string[]; env?: { [k: string]: string }; omitEnv?: string[] }) {
+async function run(o: { host: string; password: string; username?: string; domain?: string; rdpFile?: string; clientArgs?: string[]; env?: { [k: string]: string }; omitEnv?: string[] }) {
   hosts.push(o.host);
   const record = path.join(work, `record-${o.host}.json`);
   const opts = {
-    host: o.host, username: 'alice', domain: 'CORP', password: new Secret(o.password), clientArgs: o.clientArgs ?? [],
+    host: o.host, username: o.username ?? 'alice', domain: o.domain ?? 'CORP', password: new Secret(o.password), clientArgs: o.clientArgs ?? [],
     env: clientEnv(record, o.env), omitEnv: o.omitEnv ?? [], ...(o.rdpFile ? { rdpFile: o.rdpFile } : {}),
   };
   const plan = materializeLaunchPlan(planLaunch(opts));
@@ -163,6 +163,14 @@ describe.runIf(win)('credgate launch on Windows: Credential Manager, then mstsc 
     expect(rec.argv.slice(1)).toEqual([rdpFile]);
     expect(rec.commandLine).toContain(`"${rdpFile}"`);
     expect(fs.existsSync(rdpFile)).toBe(true);
+  });
+
+  it('a UPN with a domain given: the credential is for the UPN, the user the .rdp file names (not DOMAIN\\user@domain)', async () => {
+    const host = `upn-${id}.corp.example`;
+    const password = `Upn-${randomBytes(9).toString('base64url')}`;
+    const { rec } = await run({ host, password, username: 'alice@corp.example', domain: 'CORP' });
+    expect(Buffer.from(rec.rdp, 'base64').subarray(2).toString('utf16le')).toContain('username:s:alice@corp.example\r\n');
+    expect(rec.credential).toMatchObject({ user: 'alice@corp.example', blobSha256: blobHashOf(password) });
   });
 
   it('no mstsc.exe on the Path: CONFIG_INVALID naming mstsc, never the password', async () => {
