@@ -14,6 +14,10 @@ import { planLaunch, materializeLaunchPlan, launch, buildRdpFile, encodeRdpFile 
 import { Secret } from '../../src/core/secret.js';
 import { CredgateError } from '../../src/core/errors.js';
 import { credRead, credDelete, blobHashOf } from './helpers/win32.js';
+import { runCli } from './helpers/cli.js';
+import { selfSignedCert, fakeLdaps } from './helpers/fakes.js';
+import { fakeNlaHost } from '../helpers/servers.js';
+import { CC_NLA } from '../helpers/rdp-fakes.js';
 
 const win = process.platform === 'win32';
 const id = `${process.pid}${randomBytes(3).toString('hex')}`;
@@ -22,7 +26,9 @@ let work: string;
 const hosts: string[] = [];
 
 // what the stand-in records (it runs as mstsc.exe, in its own process)
+// preloaded through NODE_OPTIONS into every Node of the client's environment: it acts only as mstsc.exe
 const STUB = String.raw`
+if (require('node:path').basename(process.execPath).toLowerCase() === 'mstsc.exe') {
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const koffi = require(process.env.CG_STUB_KOFFI);
@@ -52,9 +58,10 @@ fs.writeFileSync(process.env.CG_STUB_RECORD, JSON.stringify({ argv: process.argv
 // mstsc with stdio 'ignore'), a Node process that loaded koffi ends with 0xC0000409 at exit under
 // Wine (koffi's exit-time flush of the standard handles; see README, Windows tier)
 k32.func('bool __stdcall TerminateProcess(void *h, uint32 code)')(k32.func('void * __stdcall GetCurrentProcess()')(), 0);
+}
 `;
 
-interface Record {
+interface StubRecord {
   argv: string[];
   commandLine: string;
   rdp: string;
@@ -102,7 +109,7 @@ async function run(o: { host: string; password: string; username?: string; domai
   const plan = materializeLaunchPlan(planLaunch(opts));
   const child = await launch(opts, plan);
   const [code] = (await Promise.race([once(child, 'close'), new Promise((_, rej) => setTimeout(() => rej(new Error('the stand-in for mstsc did not exit within 30 s')), 30_000))])) as [number];
-  return { plan, code, rec: JSON.parse(fs.readFileSync(record, 'utf8')) as Record };
+  return { plan, code, rec: JSON.parse(fs.readFileSync(record, 'utf8')) as StubRecord };
 }
 
 describe.runIf(win)('credgate launch on Windows: Credential Manager, then mstsc (a stand-in)', () => {
@@ -188,5 +195,48 @@ describe.runIf(win)('credgate launch on Windows: Credential Manager, then mstsc 
     expect((e as Error).message).toMatch(/^Could not start mstsc\.exe \(ENOENT\); check that the Remote Desktop client \(mstsc\.exe\) is installed/);
     expect((e as Error).message).not.toContain(password);
     fs.rmSync(empty, { recursive: true, force: true });
+  });
+});
+
+describe.runIf(win)('credgate launch (the CLI) on Windows: doctor passes, then the credential and mstsc', () => {
+  it('--dry-run writes nothing; a real launch stores TERMSRV/127.0.0.1 for the account, starts mstsc with --rdp-file alone, and exits 0 when it ends', async () => {
+    const pki = selfSignedCert();
+    const ca = path.join(work, 'tier ca.pem');
+    fs.writeFileSync(ca, pki.cert);
+    const ldap = await fakeLdaps(pki);
+    const rdp = await fakeNlaHost({ ...pki, confirm: CC_NLA });
+    hosts.push('127.0.0.1');
+    credDelete('TERMSRV/127.0.0.1', 'domain-password');
+    try {
+      const password = `Cli-${randomBytes(9).toString('base64url')}`;
+      const record = path.join(work, 'record-cli.json');
+      const rdpFile = path.join(work, 'cli session', 'web01 via cli.rdp');
+      fs.mkdirSync(path.dirname(rdpFile));
+      // the variable named as typed, another case than the environment's: Windows reads it either way
+      const args = ['launch', `127.0.0.1:${rdp.port}`, '--account', 'CORP\\alice', '--password-env', 'cg_rdp_pw', '--ldap', `ldaps://127.0.0.1:${ldap.port}`, '--ca-file', ca, '--rdp-ca-file', ca, '--no-nla', '--rdp-file', rdpFile];
+      const env = clientEnv(record, { CG_RDP_PW: password }) as { [k: string]: string };
+      const dry = await runCli([...args, '--dry-run', '--json'], { env, secrets: [password] });
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.json).toMatchObject({ ok: true, verdict: 'ldap.ok', command: 'mstsc.exe', args: [rdpFile], passwordVia: 'credential-manager', rdpFile });
+      expect(credRead('TERMSRV/127.0.0.1', 'domain-password'), 'a dry run stored the password').toBeUndefined();
+      expect(fs.existsSync(rdpFile), 'a dry run wrote the .rdp file').toBe(false);
+      expect(fs.existsSync(record), 'a dry run started the client').toBe(false);
+
+      const r = await runCli([...args, '--json'], { env, secrets: [password] });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json).toMatchObject({ ok: true, launched: 'mstsc.exe', rdpFile });
+      const rec = JSON.parse(fs.readFileSync(record, 'utf8')) as StubRecord;
+      expect(rec.argv.slice(1)).toEqual([rdpFile]);
+      expect(rec.commandLine).not.toContain(password);
+      expect(Buffer.from(rec.rdp, 'base64').subarray(2).toString('utf16le')).toContain(`full address:s:127.0.0.1:${rdp.port}\r\nusername:s:CORP\\alice\r\n`);
+      expect(rec.credential).toMatchObject({ user: 'CORP\\alice', persist: 1, blobSha256: blobHashOf(password) });
+      expect(Object.keys(rec.env).map((k) => k.toUpperCase())).not.toContain('CG_RDP_PW');
+      expect(Object.values(rec.env)).not.toContain(password);
+      expect(ldap.binds).toBe(2); // one bind per preflight: the dry run's and the launch's
+      expect(rdp.credsspRequests).toBe(0); // --no-nla
+    } finally {
+      await ldap.close();
+      await rdp.close();
+    }
   });
 });
