@@ -194,6 +194,12 @@ async function runVitest(w, nodeExe, binding, args) {
   const out = fs.openSync(outFile, 'w');
   const err = fs.openSync(errFile, 'w');
   const env = { ...wineEnv(), NAPI_RS_NATIVE_LIBRARY_PATH: winPath(binding), CI: '1' };
+  // vitest writes to files: colours when this process writes to a terminal, none in a CI log file
+  if (process.stdout.isTTY) env.FORCE_COLOR = '1';
+  else {
+    delete env.FORCE_COLOR;
+    env.NO_COLOR = '1';
+  }
   const vitestArgs = [nodeExe, path.join('node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', path.join('test', 'windows', 'vitest.config.ts'), ...args];
   log(`running vitest on Node ${NODE_WIN.version} for Windows (logs: ${logs})`);
   // its own process group: on a timeout the whole group is signalled through this one pid
@@ -218,12 +224,12 @@ async function runVitest(w, nodeExe, binding, args) {
   stopOut();
   stopErr();
   if (code.error) throw new TierError(`could not start ${w.wine}: ${code.error.message}`);
-  if (timedOut) return 1;
-  if (code.code === null) {
-    log(`vitest was ended by ${code.signal}`);
-    return 1;
-  }
-  return code.code;
+  const result = timedOut ? 1 : code.code ?? 1;
+  if (code.code === null && !timedOut) log(`vitest was ended by ${code.signal}`);
+  // the logs stay for a failed run (a CI artifact); a green run leaves nothing behind
+  if (result === 0) fs.rmSync(logs, { recursive: true, force: true });
+  else log(`vitest's output is kept in ${logs}`);
+  return result;
 }
 
 function stopWineserver(w) {

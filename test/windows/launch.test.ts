@@ -15,8 +15,7 @@ import { Secret } from '../../src/core/secret.js';
 import { CredgateError } from '../../src/core/errors.js';
 import { credRead, credDelete, blobHashOf } from './helpers/win32.js';
 import { runCli } from './helpers/cli.js';
-import { selfSignedCert, fakeLdaps } from './helpers/fakes.js';
-import { fakeNlaHost } from '../helpers/servers.js';
+import { selfSignedCert, fakeLdaps, fakeRdpHost } from './helpers/fakes.js';
 import { CC_NLA } from '../helpers/rdp-fakes.js';
 
 const win = process.platform === 'win32';
@@ -199,26 +198,28 @@ describe.runIf(win)('credgate launch on Windows: Credential Manager, then mstsc 
 });
 
 describe.runIf(win)('credgate launch (the CLI) on Windows: doctor passes, then the credential and mstsc', () => {
-  it('--dry-run writes nothing; a real launch stores TERMSRV/127.0.0.1 for the account, starts mstsc with --rdp-file alone, and exits 0 when it ends', async () => {
-    const pki = selfSignedCert();
+  it('--dry-run writes nothing; a real launch stores TERMSRV/<host> for the account, starts mstsc with --rdp-file alone, and exits 0 when it ends', async () => {
+    // the RDP host: an address of the loopback network no one else uses, so TERMSRV/<it> is this test's own
+    const b = randomBytes(3);
+    const ip = `127.${1 + (b[0]! % 250)}.${b[1]!}.${1 + (b[2]! % 250)}`;
+    const pki = selfSignedCert(['127.0.0.1', ip]);
     const ca = path.join(work, 'tier ca.pem');
     fs.writeFileSync(ca, pki.cert);
     const ldap = await fakeLdaps(pki);
-    const rdp = await fakeNlaHost({ ...pki, confirm: CC_NLA });
-    hosts.push('127.0.0.1');
-    credDelete('TERMSRV/127.0.0.1', 'domain-password');
+    const rdp = await fakeRdpHost({ host: ip, ...pki, confirm: CC_NLA });
+    hosts.push(ip);
     try {
       const password = `Cli-${randomBytes(9).toString('base64url')}`;
       const record = path.join(work, 'record-cli.json');
       const rdpFile = path.join(work, 'cli session', 'web01 via cli.rdp');
       fs.mkdirSync(path.dirname(rdpFile));
       // the variable named as typed, another case than the environment's: Windows reads it either way
-      const args = ['launch', `127.0.0.1:${rdp.port}`, '--account', 'CORP\\alice', '--password-env', 'cg_rdp_pw', '--ldap', `ldaps://127.0.0.1:${ldap.port}`, '--ca-file', ca, '--rdp-ca-file', ca, '--no-nla', '--rdp-file', rdpFile];
+      const args = ['launch', `${ip}:${rdp.port}`, '--account', 'CORP\\alice', '--password-env', 'cg_rdp_pw', '--ldap', `ldaps://127.0.0.1:${ldap.port}`, '--ca-file', ca, '--rdp-ca-file', ca, '--no-nla', '--rdp-file', rdpFile];
       const env = clientEnv(record, { CG_RDP_PW: password }) as { [k: string]: string };
       const dry = await runCli([...args, '--dry-run', '--json'], { env, secrets: [password] });
       expect(dry.code, dry.stderr).toBe(0);
       expect(dry.json).toMatchObject({ ok: true, verdict: 'ldap.ok', command: 'mstsc.exe', args: [rdpFile], passwordVia: 'credential-manager', rdpFile });
-      expect(credRead('TERMSRV/127.0.0.1', 'domain-password'), 'a dry run stored the password').toBeUndefined();
+      expect(credRead(`TERMSRV/${ip}`, 'domain-password'), 'a dry run stored the password').toBeUndefined();
       expect(fs.existsSync(rdpFile), 'a dry run wrote the .rdp file').toBe(false);
       expect(fs.existsSync(record), 'a dry run started the client').toBe(false);
 
@@ -228,7 +229,7 @@ describe.runIf(win)('credgate launch (the CLI) on Windows: doctor passes, then t
       const rec = JSON.parse(fs.readFileSync(record, 'utf8')) as StubRecord;
       expect(rec.argv.slice(1)).toEqual([rdpFile]);
       expect(rec.commandLine).not.toContain(password);
-      expect(Buffer.from(rec.rdp, 'base64').subarray(2).toString('utf16le')).toContain(`full address:s:127.0.0.1:${rdp.port}\r\nusername:s:CORP\\alice\r\n`);
+      expect(Buffer.from(rec.rdp, 'base64').subarray(2).toString('utf16le')).toContain(`full address:s:${ip}:${rdp.port}\r\nusername:s:CORP\\alice\r\n`);
       expect(rec.credential).toMatchObject({ user: 'CORP\\alice', persist: 1, blobSha256: blobHashOf(password) });
       expect(Object.keys(rec.env).map((k) => k.toUpperCase())).not.toContain('CG_RDP_PW');
       expect(Object.values(rec.env)).not.toContain(password);

@@ -1,13 +1,14 @@
 // Loopback stand-ins for a directory and an RDP host, enough for a preflight to pass: an LDAPS
 // server that accepts every simple bind (and counts them), and an RDP endpoint that selects
-// CredSSP and completes TLS (test/helpers/servers.ts). The certificate: self-signed for 127.0.0.1,
-// made with Node's RSA key generation and node-forge (no openssl: the same on Windows).
+// CredSSP and completes TLS, on any 127.0.0.0/8 address (a host name of the test's own: the
+// credential launch stores is TERMSRV/<that address>). The certificate: self-signed for those
+// addresses, made with Node's RSA key generation and node-forge (no openssl: the same on Windows).
 import tls from 'node:tls';
 import net from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 
-export function selfSignedCert(): { cert: string; key: string } {
+export function selfSignedCert(ips: string[] = ['127.0.0.1']): { cert: string; key: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const c = forge.pki.createCertificate();
@@ -22,7 +23,7 @@ export function selfSignedCert(): { cert: string; key: string } {
     { name: 'basicConstraints', cA: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+    { name: 'subjectAltName', altNames: [...ips.map((ip) => ({ type: 7, ip })), { type: 2, value: 'localhost' }] },
   ]);
   c.sign(forge.pki.privateKeyFromPem(key), forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(c), key };
@@ -83,6 +84,44 @@ export async function fakeLdaps(o: { cert: string; key: string }): Promise<FakeL
     port: (srv.address() as net.AddressInfo).port,
     get binds() {
       return binds;
+    },
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      srv.close(() => r());
+    }),
+  };
+}
+
+export interface FakeRdpHost {
+  port: number;
+  /** Connections that sent bytes inside TLS (a CredSSP TSRequest: an NLA attempt). */
+  readonly credsspRequests: number;
+  close(): Promise<void>;
+}
+
+/** An RDP endpoint on `host`: answers the X.224 Connection Request with `confirm`, then TLS with cert/key. */
+export async function fakeRdpHost(o: { host: string; cert: string; key: string; confirm: Buffer }): Promise<FakeRdpHost> {
+  let credsspRequests = 0;
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('error', () => {});
+    sock.on('close', () => sockets.delete(sock));
+    sock.once('data', () => {
+      sock.write(o.confirm);
+      const t = new tls.TLSSocket(sock, { isServer: true, key: o.key, cert: o.cert });
+      t.on('error', () => {});
+      t.once('data', () => {
+        credsspRequests++;
+        t.destroy();
+      });
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, o.host, () => r()));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    get credsspRequests() {
+      return credsspRequests;
     },
     close: () => new Promise<void>((r) => {
       for (const s of sockets) s.destroy();
