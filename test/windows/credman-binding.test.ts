@@ -100,7 +100,8 @@ describe.runIf(process.platform === 'win32')('the live Credential Manager bindin
 
   it('a refused CredWriteW is an error with its Win32 code, naming the target and never the password', async () => {
     const secret = pw();
-    // a domain password persisted for the enterprise needs DOMAIN\user or a UPN (Wine: ERROR_BAD_USERNAME, 2202)
+    // a domain password's UserName is DOMAIN\user or a UPN (CREDENTIALW docs); Wine enforces that for
+    // enterprise persistence only, with ERROR_BAD_USERNAME (2202): a refusal Wine and the docs agree on
     const e = await writeWindowsCredential({ target: `TERMSRV/bad-${id}`, type: 'domain-password', username: 'alice', secret: new Secret(secret), persist: 'enterprise' }).then(() => undefined, (x: unknown) => x);
     written.push([`TERMSRV/bad-${id}`, 'domain-password']);
     expect(e).toBeInstanceOf(CredgateError);
