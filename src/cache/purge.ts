@@ -234,7 +234,7 @@ ${CS_CREDMAN_DECLARATIONS}
         var c = (CREDENTIAL)Marshal.PtrToStructure(Marshal.ReadIntPtr(p, i * IntPtr.Size), typeof(CREDENTIAL));
         long ft = ((long)c.LastWritten.dwHighDateTime << 32) | (uint)c.LastWritten.dwLowDateTime;
         // with CRED_ENUMERATE_ALL_CREDENTIALS, Windows documents target names as namespace:attribute=target
-        // (Domain:target=TERMSRV/x): the namespace of the credential's type is taken off, as the plan names it
+        // (Domain:target=TERMSRV/x): the namespace of the type of the credential is taken off, as the plan names it
         string target = c.TargetName;
         string ns = (c.Type == 1 || c.Type == 5) ? "LegacyGeneric:target=" : "Domain:target=";
         if (target != null && target.Length > ns.Length && target.StartsWith(ns, StringComparison.Ordinal)) target = target.Substring(ns.Length);
