@@ -130,7 +130,7 @@ function api(what = 'The live Windows Credential Manager source'): Promise<Api> 
 }
 
 /**
- * Call a BOOL-returning Win32 function and, when it fails, read its last error.
+ * The Win32 error of the BOOL-returning call that just returned `ok` (0 when it succeeded).
  *
  * koffi (since 2.6.10, "Protect GetLastError() value from Node.js and V8 on Windows"; Koromix/koffi
  * issue 112) saves the thread's last error the moment each native call returns and puts it back
@@ -161,7 +161,7 @@ function enumerate(a: Api, flags: number): Enumerated {
 /**
  * CredEnumerateW(NULL) for every credential of the current user: with
  * CRED_ENUMERATE_ALL_CREDENTIALS, and with flags 0 when that flag is refused
- * (ERROR_INVALID_FLAGS: Windows before Vista, and Wine, which implements no flags). Any other
+ * (ERROR_INVALID_FLAGS: Windows before Vista, and Wine 8, measured by the Windows tier). Any other
  * failure throws with its Win32 error; ERROR_NOT_FOUND is the only "no credentials".
  */
 function enumerateAll(a: Api): Enumerated & { flags: number } {
