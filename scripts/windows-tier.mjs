@@ -146,12 +146,16 @@ function wineEnv() {
 
 /** The prefix, made once (wineboot), with what Wine 8 lacks put in (every run: cheap, and repairs a prefix). */
 function ensurePrefix(w) {
-  if (!fs.existsSync(path.join(prefix, 'system.reg'))) {
+  // a prefix whose making was interrupted has no marker: it is made again from scratch
+  const ready = path.join(prefix, '.credgate-ready');
+  if (!fs.existsSync(ready)) {
     log(`making the Wine prefix ${prefix}`);
+    fs.rmSync(prefix, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(prefix), { recursive: true });
     const r = spawnSync(w.wine, ['wineboot', '--init'], { env: wineEnv(), stdio: ['ignore', 'ignore', 'ignore'], timeout: 180_000 });
     if (r.status !== 0) throw new TierError(`wineboot --init failed (exit ${r.status ?? r.signal}) for ${prefix}`);
     spawnSync(w.server, ['-w'], { env: wineEnv(), stdio: 'ignore', timeout: 60_000 });
+    fs.writeFileSync(ready, `${new Date().toISOString()}\n`);
   }
   const sys32 = path.join(prefix, 'drive_c', 'windows', 'system32');
   if (!fs.existsSync(sys32)) throw new TierError(`the Wine prefix ${prefix} has no drive_c/windows/system32; delete it and run again`);
@@ -249,11 +253,12 @@ async function main() {
   const bindingDir = npmPackage(ROLLDOWN_WIN, rd.version, rd.integrity, path.join(cacheDir, `rolldown-binding-win32-x64-msvc-${rd.version}`));
   const binding = path.join(bindingDir, 'rolldown-binding.win32-x64-msvc.node');
   if (!fs.existsSync(binding)) throw new TierError(`${ROLLDOWN_WIN}@${rd.version} has no rolldown-binding.win32-x64-msvc.node`);
-  ensurePrefix(w);
-  const setupMs = performance.now() - t0;
-  log(`${version}, prefix ${prefix}; setup ${secs(setupMs)}`);
   let code;
+  let setupMs = 0;
   try {
+    ensurePrefix(w);
+    setupMs = performance.now() - t0;
+    log(`${version}, prefix ${prefix}; setup ${secs(setupMs)}`);
     code = await runVitest(w, nodeExe, binding, process.argv.slice(2));
   } finally {
     stopWineserver(w);
