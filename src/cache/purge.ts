@@ -203,16 +203,35 @@ public static class CredgatePurge {
 ${CS_CREDMAN_DECLARATIONS}
   [DllImport("advapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
   static extern bool CredDeleteW(string target, UInt32 type, UInt32 flags);
+  // CRED_ENUMERATE_ALL_CREDENTIALS (1), or flags 0 where it is refused (ERROR_INVALID_FLAGS, 1004).
+  // Only ERROR_NOT_FOUND (1168) is an empty vault: any other failure stops the script with its
+  // Win32 code, never reads as "already gone".
   public static List<CredgatePurgeEntry> List() {
     var result = new List<CredgatePurgeEntry>();
     UInt32 count; IntPtr p;
-    if (!CredEnumerateW(null, 1, out count, out p)) return result;
+    UInt32 flags = 1;
+    bool ok = CredEnumerateW(null, flags, out count, out p);
+    int err = ok ? 0 : Marshal.GetLastWin32Error();
+    if (!ok && err == 1004) {
+      flags = 0;
+      ok = CredEnumerateW(null, flags, out count, out p);
+      err = ok ? 0 : Marshal.GetLastWin32Error();
+    }
+    if (!ok) {
+      if (err == 1168) return result;
+      throw new InvalidOperationException("CredEnumerateW failed with Win32 error " + err + " (flags " + flags + "); nothing was deleted");
+    }
     try {
       for (int i = 0; i < count; i++) {
         var c = (CREDENTIAL)Marshal.PtrToStructure(Marshal.ReadIntPtr(p, i * IntPtr.Size), typeof(CREDENTIAL));
         long ft = ((long)c.LastWritten.dwHighDateTime << 32) | (uint)c.LastWritten.dwLowDateTime;
+        // with CRED_ENUMERATE_ALL_CREDENTIALS, Windows documents target names as namespace:attribute=target
+        // (Domain:target=TERMSRV/x): the namespace of the type of the credential is taken off, as the plan names it
+        string target = c.TargetName;
+        string ns = (c.Type == 1 || c.Type == 5) ? "LegacyGeneric:target=" : "Domain:target=";
+        if (target != null && target.Length > ns.Length && target.StartsWith(ns, StringComparison.Ordinal)) target = target.Substring(ns.Length);
         // CredentialBlob is never read
-        result.Add(new CredgatePurgeEntry { Target = c.TargetName, Type = c.Type, UserName = c.UserName, LastWrittenMs = ft == 0 ? -1 : (ft - 116444736000000000L) / 10000 });
+        result.Add(new CredgatePurgeEntry { Target = target, Type = c.Type, UserName = c.UserName, LastWrittenMs = ft == 0 ? -1 : (ft - 116444736000000000L) / 10000 });
       }
     } finally { CredFree(p); }
     return result;

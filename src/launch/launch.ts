@@ -3,7 +3,7 @@
  * client with the password handed over out of band — through stdin for xfreerdp (`/from-stdin`),
  * never on argv where `ps` and shell history would see it. On Windows, mstsc reads the password
  * from Credential Manager (TERMSRV/<host>), which credgate writes through CredWriteW just
- * before starting it (not exercised here: there is no Windows runner).
+ * before starting it (exercised by the Windows tier under Wine, with a stand-in for mstsc).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -131,7 +131,11 @@ export const SECRET_ENV_NAME = /(PASS(WORD|WD|PHRASE)?|SECRET|TOKEN|API_?KEY|ACC
  */
 export function clientEnv(o: Pick<LaunchOptions, 'env' | 'omitEnv' | 'password'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env) };
-  for (const name of o.omitEnv ?? []) delete env[name];
+  // Windows variable names ignore case (--password-env rdp_pw reads RDP_PW): the copy above is a
+  // plain object, so the names to omit are matched without case there
+  const fold = (n: string) => (process.platform === 'win32' ? n.toUpperCase() : n);
+  const omit = new Set((o.omitEnv ?? []).map(fold));
+  for (const k of Object.keys(env)) if (omit.has(fold(k))) delete env[k];
   const pw = o.password.reveal();
   for (const [k, v] of Object.entries(env)) {
     if ((v !== undefined && pw.length > 0 && v === pw) || SECRET_ENV_NAME.test(k)) delete env[k];
@@ -148,7 +152,8 @@ export async function launch(o: LaunchOptions, planned: LaunchPlan = planLaunch(
   fs.writeFileSync(plan.rdpFile, encodeRdpFile(buildRdpFile(o)), { mode: 0o600 });
   let child: ChildProcess;
   if (plan.passwordVia === 'credential-manager') {
-    await storeTermsrvCredential(o.host, o.domain && !o.username.includes('\\') ? `${o.domain}\\${o.username}` : o.username, o.password);
+    // the user the .rdp file names (buildRdpFile): DOMAIN\user for a bare name, a UPN as it is
+    await storeTermsrvCredential(o.host, o.domain && !o.username.includes('\\') && !o.username.includes('@') ? `${o.domain}\\${o.username}` : o.username, o.password);
     child = spawn(plan.command, plan.args, { stdio: 'ignore', detached: true, env: clientEnv(o) });
   } else {
     // the client never inherits the variable the password came from (/proc/<pid>/environ is readable by the user and root)
@@ -170,34 +175,15 @@ export async function launch(o: LaunchOptions, planned: LaunchPlan = planLaunch(
   return child;
 }
 
-/** Windows only: CredWriteW a domain-password credential for TERMSRV/<host>, persisted for the logon session. */
+/**
+ * Windows only: a domain-password credential for TERMSRV/<host> (what mstsc reads), persisted for
+ * the logon session (CRED_PERSIST_SESSION): it stays after the client exits, until the user logs
+ * off. Written through the one Credential Manager binding (src/platform/windows-credman.ts).
+ */
 async function storeTermsrvCredential(host: string, user: string, password: Secret): Promise<void> {
   if (process.platform !== 'win32') {
     throw new UnsupportedPlatformError('Writing to Windows Credential Manager is only possible on Windows.', { code: 'UNSUPPORTED_PLATFORM' });
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let koffi: any;
-  const koffiName = 'koffi';
-  try {
-    const mod = await import(koffiName);
-    koffi = mod.default ?? mod;
-  } catch (e) {
-    throw new CredgateError('The optional package "koffi" is needed to write to Credential Manager; run npm install koffi.', { code: 'PROVIDER_MISSING_DEPENDENCY', cause: e });
-  }
-  const advapi = koffi.load('advapi32.dll');
-  const FILETIME = koffi.struct('FILETIME_W', { dwLowDateTime: 'uint32', dwHighDateTime: 'uint32' });
-  const CREDENTIALW = koffi.struct('CREDENTIALW_W', {
-    Flags: 'uint32', Type: 'uint32', TargetName: 'str16', Comment: 'str16', LastWritten: FILETIME,
-    CredentialBlobSize: 'uint32', CredentialBlob: 'void *', Persist: 'uint32', AttributeCount: 'uint32',
-    Attributes: 'void *', TargetAlias: 'str16', UserName: 'str16',
-  });
-  const CredWriteW = advapi.func('bool __stdcall CredWriteW(CREDENTIALW_W *cred, uint32 flags)');
-  const blob = Buffer.from(password.reveal(), 'utf16le');
-  const ok = CredWriteW({
-    Flags: 0, Type: 2 /* CRED_TYPE_DOMAIN_PASSWORD */, TargetName: `TERMSRV/${host}`, Comment: 'written by credgate launch',
-    LastWritten: { dwLowDateTime: 0, dwHighDateTime: 0 }, CredentialBlobSize: blob.length, CredentialBlob: blob,
-    Persist: 1 /* CRED_PERSIST_SESSION */, AttributeCount: 0, Attributes: null, TargetAlias: null, UserName: user,
-  }, 0);
-  blob.fill(0);
-  if (!ok) throw new CredgateError(`CredWriteW failed for TERMSRV/${host}; check that Credential Manager is available for this user.`, { code: 'INTERNAL' });
+  const { writeWindowsCredential } = await import('../platform/windows-credman.js');
+  await writeWindowsCredential({ target: `TERMSRV/${host}`, type: 'domain-password', username: user, secret: password, persist: 'session', comment: 'written by credgate launch' });
 }

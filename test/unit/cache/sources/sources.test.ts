@@ -100,11 +100,16 @@ describe('live Windows Credential Manager', () => {
     }
   });
 
-  // Runs only on a Windows runner (none here: the README says the live source is untested here).
+  // Runs on Windows: in the Windows tier (npm run test:windows, Node for Windows under Wine) and on a Windows runner.
   it.runIf(process.platform === 'win32')('on Windows: a generic credential made with cmdkey is listed (type, user, LastWritten, no password) and removed', async () => {
     const name = `credgate-test-${process.pid}`;
     const pass = randomBytes(18).toString('base64url');
-    execFileSync('cmdkey', [`/generic:${name}`, '/user:x', `/pass:${pass}`], { stdio: 'ignore', timeout: 15_000 });
+    // Wine has no cmdkey.exe: there the test makes the same generic credential with CredWriteW;
+    // on Windows it uses cmdkey, as an admin does
+    const w = await import('../../../windows/helpers/win32.js');
+    const wine = w.wineVersion();
+    if (wine) w.credWrite({ target: name, type: 'generic', user: 'x', password: pass });
+    else execFileSync('cmdkey', [`/generic:${name}`, '/user:x', `/pass:${pass}`], { stdio: 'ignore', timeout: 15_000 });
     try {
       const src = windowsCredentialManager();
       const list = await src.list();
@@ -117,10 +122,13 @@ describe('live Windows Credential Manager', () => {
       expect((await src.list()).some((x) => x.target === name)).toBe(false);
       expect(await src.remove!(e!.rawTarget, e!.type)).toBe(false); // already gone
     } finally {
-      try {
-        execFileSync('cmdkey', [`/delete:${name}`], { stdio: 'ignore', timeout: 15_000 });
-      } catch {
-        // deleted by the test
+      if (wine) w.credDelete(name, 'generic');
+      else {
+        try {
+          execFileSync('cmdkey', [`/delete:${name}`], { stdio: 'ignore', timeout: 15_000 });
+        } catch {
+          // deleted by the test
+        }
       }
     }
   }, 60_000);
