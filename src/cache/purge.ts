@@ -208,32 +208,10 @@ ${CS_CREDMAN_DECLARATIONS}
   // Win32 code, never reads as "already gone".
   public static List<CredgatePurgeEntry> List() {
     var result = new List<CredgatePurgeEntry>();
-    UInt32 count; IntPtr p;
-    UInt32 flags = 1;
-    bool ok = CredEnumerateW(null, flags, out count, out p);
-    int err = ok ? 0 : Marshal.GetLastWin32Error();
-    if (!ok && err == 1004) {
-      flags = 0;
-      ok = CredEnumerateW(null, flags, out count, out p);
-      err = ok ? 0 : Marshal.GetLastWin32Error();
+    foreach (var c in ReadAll()) {
+      long ft = FileTime(c);
+      result.Add(new CredgatePurgeEntry { Target = OwnTarget(c.TargetName, c.Type), Type = c.Type, UserName = c.UserName, LastWrittenMs = ft == 0 ? -1 : (ft - 116444736000000000L) / 10000 });
     }
-    if (!ok) {
-      if (err == 1168) return result;
-      throw new InvalidOperationException("CredEnumerateW failed with Win32 error " + err + " (flags " + flags + "); nothing was deleted");
-    }
-    try {
-      for (int i = 0; i < count; i++) {
-        var c = (CREDENTIAL)Marshal.PtrToStructure(Marshal.ReadIntPtr(p, i * IntPtr.Size), typeof(CREDENTIAL));
-        long ft = ((long)c.LastWritten.dwHighDateTime << 32) | (uint)c.LastWritten.dwLowDateTime;
-        // with CRED_ENUMERATE_ALL_CREDENTIALS, Windows documents target names as namespace:attribute=target
-        // (Domain:target=TERMSRV/x): the namespace of the type of the credential is taken off, as the plan names it
-        string target = c.TargetName;
-        string ns = (c.Type == 1 || c.Type == 5) ? "LegacyGeneric:target=" : "Domain:target=";
-        if (target != null && target.Length > ns.Length && target.StartsWith(ns, StringComparison.Ordinal)) target = target.Substring(ns.Length);
-        // CredentialBlob is never read
-        result.Add(new CredgatePurgeEntry { Target = target, Type = c.Type, UserName = c.UserName, LastWrittenMs = ft == 0 ? -1 : (ft - 116444736000000000L) / 10000 });
-      }
-    } finally { CredFree(p); }
     return result;
   }
   // 0 deleted, 1168 ERROR_NOT_FOUND, else the Win32 error

@@ -30,16 +30,9 @@ public static class CredgateCredMan {
 ${CS_CREDMAN_DECLARATIONS}
   public static List<object[]> List() {
     var result = new List<object[]>();
-    UInt32 count; IntPtr p;
-    if (!CredEnumerateW(null, 1 /* CRED_ENUMERATE_ALL_CREDENTIALS */, out count, out p)) return result;
-    try {
-      for (int i = 0; i < count; i++) {
-        var c = (CREDENTIAL)Marshal.PtrToStructure(Marshal.ReadIntPtr(p, i * IntPtr.Size), typeof(CREDENTIAL));
-        long ft = ((long)c.LastWritten.dwHighDateTime << 32) | (uint)c.LastWritten.dwLowDateTime;
-        // CredentialBlob is deliberately never read
-        result.Add(new object[] { c.TargetName, c.Type, c.UserName, DateTime.FromFileTimeUtc(ft).ToString("o"), c.Persist, c.Comment });
-      }
-    } finally { CredFree(p); }
+    foreach (var c in ReadAll()) {
+      result.Add(new object[] { OwnTarget(c.TargetName, c.Type), c.Type, c.UserName, DateTime.FromFileTimeUtc(FileTime(c)).ToString("o"), c.Persist, c.Comment });
+    }
     return result;
   }
 }

@@ -1,5 +1,5 @@
 // More sources and hostile input: cmd.exe's OEM code page, PowerShell 5.1's collector JSON, the
-// shipped collector.ps1, the live Credential Manager off Windows, encodings and line ends, huge files.
+// collector script (COLLECTOR_PS1), the live Credential Manager off Windows, encodings and line ends, huge files.
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -76,8 +76,12 @@ describe('collector JSON from Windows PowerShell 5.1', () => {
 });
 
 describe('the shipped collector script', () => {
-  it('src/cache/collector.ps1 is exactly what credgate cache collector prints', () => {
-    expect(fs.readFileSync(path.join(import.meta.dirname, '..', '..', '..', '..', 'src', 'cache', 'sources', 'collector.ps1'), 'utf8')).toBe(COLLECTOR_PS1);
+  it('reads Credential Manager as the live source and the purge script do: a failed enumeration is never an empty fleet entry', () => {
+    const list = COLLECTOR_PS1.slice(COLLECTOR_PS1.indexOf('public static List<object[]> List()'));
+    expect(list).toContain('foreach (var c in ReadAll())');
+    expect(COLLECTOR_PS1).toContain('if (!Enumerate(out count, out p)) return all;');
+    expect(list).not.toMatch(/CredEnumerateW\(/);
+    expect(list).toContain('OwnTarget(c.TargetName, c.Type)');
   });
 
   it('reads metadata only: CredentialBlob is declared but never marshalled or copied', () => {
