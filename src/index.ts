@@ -56,7 +56,7 @@ export { parseCmdkeyList } from './cache/sources/cmdkey.js';
 export { parseRdpRegistryExport } from './cache/sources/rdp-registry.js';
 export { readCollectorFile, COLLECTOR_PS1, COLLECTOR_SCHEMA } from './cache/sources/collector.js';
 export { loadCacheFile, mergeSnapshots } from './cache/load.js';
-export { windowsCredentialManager } from './platform/windows-credman.js';
+export { windowsCredentialManager } from './cache/sources/credman.js';
 export { hostKey, sameHost } from './cache/hosts.js';
 export { normalizeTarget, termsrvHost, type CachedCredential, type RdpServerHint, type CacheSnapshot, type CacheSource } from './cache/types.js';
 

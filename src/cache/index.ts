@@ -8,4 +8,4 @@ export { readCollectorFile, COLLECTOR_PS1, COLLECTOR_SCHEMA } from './sources/co
 export { loadCacheFile, mergeSnapshots } from './load.js';
 export { hostKey, sameHost } from './hosts.js';
 export { normalizeTarget, termsrvHost, type CachedCredential, type RdpServerHint, type CacheSnapshot, type CacheSource } from './types.js';
-export { windowsCredentialManager } from '../platform/windows-credman.js';
+export { windowsCredentialManager } from './sources/credman.js';

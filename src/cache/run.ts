@@ -65,7 +65,7 @@ export async function readCache(input: Pick<CacheRunInput, 'files' | 'keychainSe
   if (process.platform !== 'win32') {
     throw new UnsupportedPlatformError('Give --from <file> (collector JSON, reg export or cmdkey /list text): the live Credential Manager exists only on Windows.', { code: 'UNSUPPORTED_PLATFORM' });
   }
-  const { windowsCredentialManager } = await import('../platform/windows-credman.js');
+  const { windowsCredentialManager } = await import('./sources/credman.js');
   const src = windowsCredentialManager();
   return { snap: { ...emptySnapshot(), entries: await src.list() }, sources: [src] };
 }

@@ -1,7 +1,8 @@
 /**
  * Windows Credential Manager, live: CredEnumerateW / CredFree / CredDeleteW / CredWriteW in
  * advapi32 through koffi (an optional dependency, imported lazily and only on win32). The one
- * binding credgate has: the live cache source (list, remove) and `launch` (write) use it.
+ * binding credgate has: the live cache source (cache/sources/credman.ts: list, remove) and `launch`
+ * (write) use it.
  * Reads Type, TargetName, UserName, LastWritten (FILETIME), Persist and Comment. CredentialBlob is
  * never read: the struct declares it as an opaque pointer that is never dereferenced; writing
  * hands CredWriteW a buffer that is zeroed as soon as the call returns.
@@ -12,7 +13,7 @@
  * `lastErrorOf`).
  *
  * Exercised by the Windows tier (`npm run test:windows`, test/windows/) on Node for Windows under
- * Wine; see README "Tested here / not tested here" for what Wine does differently.
+ * Wine; docs/windows.md says what Wine does differently.
  * Reference: learn.microsoft.com/windows/win32/api/wincred/ns-wincred-credentialw,
  * .../nf-wincred-credenumeratew, .../nf-wincred-creddeletew, .../nf-wincred-credwritew.
  */
@@ -20,13 +21,14 @@ import os from 'node:os';
 import type * as Koffi from 'koffi';
 import { CredgateError, UnsupportedPlatformError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
-import { hostField, normalizeTarget, type CacheSource, type CachedCredential } from '../cache/types.js';
 
 /** CRED_TYPE_* → the type names credgate uses (the same as the collector's). */
 export const CRED_TYPES: Readonly<Record<number, string>> = { 1: 'generic', 2: 'domain-password', 3: 'domain-certificate', 4: 'domain-visible-password', 5: 'generic-certificate', 6: 'domain-extended' };
 const TYPE_NUMBER: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(CRED_TYPES).map(([n, t]) => [t, Number(n)]));
-const PERSIST: Readonly<Record<number, CachedCredential['persist']>> = { 1: 'session', 2: 'local-machine', 3: 'enterprise' };
-const PERSIST_NUMBER: Readonly<Record<NonNullable<CachedCredential['persist']>, number>> = { session: 1, 'local-machine': 2, enterprise: 3 };
+/** CRED_PERSIST_*: how long a credential stays in the vault. */
+export type CredentialPersistence = 'session' | 'local-machine' | 'enterprise';
+const PERSIST: Readonly<Record<number, CredentialPersistence>> = { 1: 'session', 2: 'local-machine', 3: 'enterprise' };
+const PERSIST_NUMBER: Readonly<Record<CredentialPersistence, number>> = { session: 1, 'local-machine': 2, enterprise: 3 };
 const FILETIME_UNIX_EPOCH = 116444736000000000n; // 100-ns intervals from 1601-01-01 to 1970-01-01
 
 /** CRED_ENUMERATE_ALL_CREDENTIALS: every credential of the user's set (Vista and later). */
@@ -180,58 +182,57 @@ function enumerateAll(a: Api): Enumerated & { flags: number } {
   return { ...r, flags };
 }
 
-/** The current user's Credential Manager (win32 only; elsewhere list/remove reject with UNSUPPORTED_PLATFORM). */
-export function windowsCredentialManager(): CacheSource {
-  return credentialManagerSource(api);
+/** One credential as Credential Manager returns it (metadata only: the password blob is never read). */
+export interface WindowsCredential {
+  /** The credential's own target name (a `Domain:target=` prefix of CRED_ENUMERATE_ALL_CREDENTIALS taken off). */
+  targetName: string;
+  /** CRED_TYPE_* number. */
+  type: number;
+  userName?: string;
+  lastWritten?: Date;
+  persist?: CredentialPersistence;
+  comment?: string;
 }
 
-/** The live source over a given binding (`windowsCredentialManager` gives koffi's; unit tests a stand-in). */
-export function credentialManagerSource(load: () => Promise<CredmanApi>): CacheSource {
-  return {
-    name: 'credman',
-    async list(): Promise<CachedCredential[]> {
-      const a = await load();
-      const r = enumerateAll(a);
-      if (!r.ok) return []; // ERROR_NOT_FOUND: the user has no credentials at all
-      const machine = os.hostname();
-      try {
-        const ptrs = a.koffi.decode(r.ptr, 'void *', r.count) as unknown[];
-        return ptrs.map((p) => {
-          const c = a.koffi.decode(p, a.CREDENTIALW) as { Type: number; TargetName: string; Comment: string | null; UserName: string | null; Persist: number; LastWritten: { lo: number; hi: number } };
-          const name = credmanTargetName(c.TargetName, c.Type);
-          const target = normalizeTarget(name);
-          const lastWritten = fileTimeToDate(c.LastWritten.lo, c.LastWritten.hi);
-          const persist = PERSIST[c.Persist];
-          return {
-            target, rawTarget: credmanRawTarget(name, c.Type), ...hostField(target), type: CRED_TYPES[c.Type] ?? `type-${c.Type}`,
-            ...(c.UserName ? { username: c.UserName } : {}),
-            ...(lastWritten ? { lastWritten } : {}),
-            ...(persist ? { persist } : {}),
-            ...(c.Comment ? { comment: c.Comment } : {}),
-            source: 'credman', machine,
-          } satisfies CachedCredential;
-        });
-      } finally {
-        a.CredFree(r.ptr);
-      }
-    },
-    /**
-     * Delete exactly one credential: the target name and type come from the raw target
-     * (`Domain:target=TERMSRV/x` → CRED_TYPE_DOMAIN_PASSWORD, `LegacyGeneric:target=x` → CRED_TYPE_GENERIC).
-     * Resolves false when it is already gone (ERROR_NOT_FOUND); any other failure throws with its Win32 error.
-     */
-    async remove(rawTarget: string, type?: string): Promise<boolean> {
-      const a = await load();
-      const m = /^(Domain|LegacyGeneric|Generic)\s*:\s*target=(.*)$/is.exec(rawTarget);
-      const name = m ? m[2]! : rawTarget;
-      const t = (type && TYPE_NUMBER[type]) || (m && /generic/i.test(m[1]!) ? 1 : 2);
-      const ok = a.CredDeleteW(name, t, 0) as boolean;
-      const err = lastErrorOf(a, ok);
-      if (ok) return true;
-      if (err === ERROR_NOT_FOUND) return false;
-      throw new CredgateError(`CredDeleteW failed with Win32 error ${win32ErrorText(err)} for ${name}; nothing else was touched.`, { code: 'INTERNAL', details: { win32: err, function: 'CredDeleteW', target: name } });
-    },
-  };
+/** Every credential of the current user's vault (an empty list only for ERROR_NOT_FOUND); any other failure throws with its Win32 code. */
+export async function listWindowsCredentials(load: () => Promise<CredmanApi> = api): Promise<WindowsCredential[]> {
+  const a = await load();
+  const r = enumerateAll(a);
+  if (!r.ok) return []; // ERROR_NOT_FOUND: the user has no credentials at all
+  try {
+    const ptrs = a.koffi.decode(r.ptr, 'void *', r.count) as unknown[];
+    return ptrs.map((p) => {
+      const c = a.koffi.decode(p, a.CREDENTIALW) as { Type: number; TargetName: string; Comment: string | null; UserName: string | null; Persist: number; LastWritten: { lo: number; hi: number } };
+      const lastWritten = fileTimeToDate(c.LastWritten.lo, c.LastWritten.hi);
+      const persist = PERSIST[c.Persist];
+      return {
+        targetName: credmanTargetName(c.TargetName, c.Type), type: c.Type,
+        ...(c.UserName ? { userName: c.UserName } : {}),
+        ...(lastWritten ? { lastWritten } : {}),
+        ...(persist ? { persist } : {}),
+        ...(c.Comment ? { comment: c.Comment } : {}),
+      };
+    });
+  } finally {
+    a.CredFree(r.ptr);
+  }
+}
+
+/**
+ * Delete exactly one credential: the target name and type come from the raw target
+ * (`Domain:target=TERMSRV/x` → CRED_TYPE_DOMAIN_PASSWORD, `LegacyGeneric:target=x` → CRED_TYPE_GENERIC).
+ * Resolves false when it is already gone (ERROR_NOT_FOUND); any other failure throws with its Win32 error.
+ */
+export async function deleteWindowsCredential(rawTarget: string, type?: string, load: () => Promise<CredmanApi> = api): Promise<boolean> {
+  const a = await load();
+  const m = /^(Domain|LegacyGeneric|Generic)\s*:\s*target=(.*)$/is.exec(rawTarget);
+  const name = m ? m[2]! : rawTarget;
+  const t = (type && TYPE_NUMBER[type]) || (m && /generic/i.test(m[1]!) ? 1 : 2);
+  const ok = a.CredDeleteW(name, t, 0) as boolean;
+  const err = lastErrorOf(a, ok);
+  if (ok) return true;
+  if (err === ERROR_NOT_FOUND) return false;
+  throw new CredgateError(`CredDeleteW failed with Win32 error ${win32ErrorText(err)} for ${name}; nothing else was touched.`, { code: 'INTERNAL', details: { win32: err, function: 'CredDeleteW', target: name } });
 }
 
 export interface WindowsCredentialToWrite {
@@ -242,7 +243,7 @@ export interface WindowsCredentialToWrite {
   username: string;
   secret: Secret;
   /** Default `session`: gone when the user logs off. */
-  persist?: NonNullable<CachedCredential['persist']>;
+  persist?: CredentialPersistence;
   comment?: string;
 }
 

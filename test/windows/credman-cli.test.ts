@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { windowsCredentialManager } from '../../src/platform/windows-credman.js';
+import { windowsCredentialManager } from '../../src/cache/sources/credman.js';
 import { inspectCache } from '../../src/cache/inspect.js';
 import { planPurge, executePurge, type PurgePlan } from '../../src/cache/purge.js';
 import { credWrite, credRead, credDelete, credList, type TestCredential } from './helpers/win32.js';

@@ -4,7 +4,8 @@
 // failing call and only then; TargetNames in the namespace:attribute=target form are taken back
 // to the credential's own name. The real advapi32 is exercised by the Windows tier (test/windows).
 import { describe, it, expect } from 'vitest';
-import { credentialManagerSource, credmanTargetName, win32ErrorText, type CredmanApi } from '../../../src/platform/windows-credman.js';
+import { credmanTargetName, win32ErrorText, type CredmanApi } from '../../../src/platform/windows-credman.js';
+import { credentialManagerSource } from '../../../src/cache/sources/credman.js';
 import { CredgateError } from '../../../src/core/errors.js';
 
 interface FakeCred { Type: number; TargetName: string; UserName: string | null; Persist: number; Comment: string | null; LastWritten: { lo: number; hi: number } }

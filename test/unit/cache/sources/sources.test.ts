@@ -12,7 +12,8 @@ import { parseRdpRegistryExport } from '../../../../src/cache/sources/rdp-regist
 import { readCollectorFile, COLLECTOR_PS1 } from '../../../../src/cache/sources/collector.js';
 import { loadCacheFile } from '../../../../src/cache/load.js';
 import { decodeWindowsText, decodeCp850 } from '../../../../src/cache/text.js';
-import { windowsCredentialManager, fileTimeToDate, credmanRawTarget } from '../../../../src/platform/windows-credman.js';
+import { fileTimeToDate, credmanRawTarget } from '../../../../src/platform/windows-credman.js';
+import { windowsCredentialManager } from '../../../../src/cache/sources/credman.js';
 import { inspectCache } from '../../../../src/cache/inspect.js';
 import { CredgateError, isCredgateError } from '../../../../src/core/errors.js';
 
