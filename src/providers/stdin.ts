@@ -95,6 +95,11 @@ function readAll(stream: NodeJS.ReadableStream, maxBytes: number): Promise<strin
       if ((stream as { readableEnded?: boolean }).readableEnded) return;
       onError(Object.assign(new Error('closed'), { code: 'ECLOSED' }));
     };
+    // a stream that ended before anyone listened (an empty pipe whose writer exited: Node ends and
+    // destroys it at once) emits nothing more: it is empty, not a wait until the deadline
+    const st = stream as { readableEnded?: boolean; destroyed?: boolean };
+    if (st.readableEnded) return onEnd();
+    if (st.destroyed) return onClose();
     stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('error', onError);

@@ -14,7 +14,13 @@ export default function setup({ provide }: { provide: (key: string, value: unkno
   provide('codeLedgerDir', dir);
   return () => {
     const seen = new Set<string>();
-    for (const f of fs.readdirSync(dir)) for (const c of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) if (c) seen.add(c);
+    let files = 0;
+    for (const f of fs.readdirSync(dir)) {
+      for (const c of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+        if (c === '#file') files++;
+        else if (c) seen.add(c);
+      }
+    }
     fs.rmSync(dir, { recursive: true, force: true });
     const missing = [...seen].filter((c) => !(c in catalog) && !FOREIGN.has(c) && c !== '$comment');
     process.stderr.write(`code ledger: ${seen.size} distinct finding codes emitted, ${missing.length} without a catalog row\n`);
@@ -24,6 +30,7 @@ export default function setup({ provide }: { provide: (key: string, value: unkno
       process.exitCode = 1;
     };
     if (missing.length) fail(`finding codes emitted without a row in src/findings/catalog.json: ${missing.sort().join(', ')}`);
-    if (seen.size < 5) fail(`the code ledger recorded only ${seen.size} codes: its setup file is not recording`);
+    // a whole tier emits dozens of codes; a handful of files may emit none
+    if (files >= 20 && seen.size < 5) fail(`the code ledger recorded only ${seen.size} codes over ${files} test files: its setup file is not recording`);
   };
 }

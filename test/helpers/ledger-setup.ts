@@ -3,6 +3,8 @@ import { inject, vi } from 'vitest';
 import { recordCodes, useLedger } from './code-ledger.js';
 
 useLedger(inject('codeLedgerDir' as never) as string | undefined);
+// one mark per test file, so the teardown knows how much of the suite ran
+recordCodes(['#file']);
 
 vi.mock('../../src/findings/finding.js', async (importOriginal) => {
   const m = await importOriginal<typeof import('../../src/findings/finding.js')>();

@@ -155,3 +155,16 @@ describe('fromStdin', () => {
     expect(e.message).toContain('unknown field(s) "pasword", 1 whose name is not shown');
   });
 });
+
+describe('a pipe that ended before the provider read it', () => {
+  it('an empty pipe whose writer already exited is PROVIDER_NOT_FOUND at once, not a wait until the deadline', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('printf', ['%s', ''], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((r) => child.once('close', r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect((child.stdout as { readableEnded?: boolean }).readableEnded, 'the pipe ended unread').toBe(true);
+    const t0 = Date.now();
+    await expect(fromStdin({ stream: child.stdout!, format: 'username:password' }).resolve('-')).rejects.toMatchObject({ code: 'PROVIDER_NOT_FOUND' });
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
