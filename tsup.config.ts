@@ -28,7 +28,11 @@ export default defineConfig({
   },
   format: ['esm', 'cjs'],
   dts: true,
+  // maps for stack traces (node --enable-source-maps), without the source text itself
   sourcemap: true,
+  esbuildOptions(o) {
+    o.sourcesContent = false;
+  },
   // not wiped between builds (tests may be reading dist while another build runs);
   // `npm pack` / `npm publish` build from an empty dist (the prepack script)
   clean: false,

@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import fs from 'node:fs';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -32,5 +33,18 @@ describe('dist/', () => {
     const out = execFileSync(process.execPath, [path.join(root, 'bin', 'credgate.mjs'), '--help']).toString();
     expect(out).toContain('Usage: credgate <command>');
     expect(out).toContain('check');
+  });
+});
+
+describe('the published package', () => {
+  it('carries source maps without the source text, a LICENSE, and declares no side effects', () => {
+    const dist = path.join(root, 'dist');
+    const maps = fs.readdirSync(dist, { recursive: true }).map(String).filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    for (const m of maps) expect(JSON.parse(fs.readFileSync(path.join(dist, m), 'utf8')).sourcesContent, m).toBeUndefined();
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    expect(pkg.sideEffects).toBe(false);
+    expect(pkg.files).toContain('LICENSE');
+    expect(fs.readFileSync(path.join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
 });
