@@ -46,7 +46,8 @@ export class CredgateError extends Error {
 
   constructor(message: string, options: CredgateErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'CredgateError';
+    // an abort is recognisable as one everywhere (err.name === 'AbortError', as fetch and Node's own APIs throw it)
+    this.name = options.code === 'ABORTED' ? 'AbortError' : 'CredgateError';
     this.code = options.code;
     this.details = options.details;
     Object.defineProperty(this, MARK, { value: true });
@@ -71,7 +72,7 @@ function subclass(name: string, mark: string) {
   const C = class extends CredgateError {
     constructor(message: string, options: CredgateErrorOptions) {
       super(message, options);
-      this.name = name;
+      if (options.code !== 'ABORTED') this.name = name;
       Object.defineProperty(this, sym, { value: true });
     }
     static override [Symbol.hasInstance](obj: unknown): boolean {

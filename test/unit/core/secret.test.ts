@@ -55,3 +55,17 @@ describe('scrub', () => {
     expect(scrub(`bad password ${pw} here`, [pw])).toBe('bad password [REDACTED] here');
   });
 });
+
+describe('an abort', () => {
+  it('is an AbortError by name, whichever class carries it, and still a CredgateError with code ABORTED', async () => {
+    const { CredgateError, ProviderError, abortError } = await import('../../../src/core/errors.js');
+    const ac = new AbortController();
+    ac.abort();
+    for (const e of [abortError(ac.signal, 'The check'), new ProviderError('x', { code: 'ABORTED' }), new CredgateError('y', { code: 'ABORTED' })]) {
+      expect(e.name).toBe('AbortError');
+      expect(e).toBeInstanceOf(CredgateError);
+      expect(e.code).toBe('ABORTED');
+    }
+    expect(new ProviderError('z', { code: 'PROVIDER_NOT_FOUND' }).name).toBe('ProviderError');
+  });
+});
