@@ -39,6 +39,7 @@ export default defineConfig({
   splitting: true,
   target: 'node20',
   platform: 'node',
-  shims: false,
+  // import.meta.url in the CJS build (core/lazy.ts loads dependencies with createRequire)
+  shims: true,
   outDir: 'dist',
 });

@@ -6,7 +6,8 @@
  * badPwdCount) that cannot be read is unknown, never "no lockout": it is reported as a lockout
  * risk — credgate does not bind — unless the caller accepts the risk with allowUnknownThreshold.
  */
-import { ResultCodeError, type Client, type Entry } from 'ldapts';
+import type { Client, Entry } from 'ldapts';
+import { ldapResultCode } from '../findings/faults.js';
 import { CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
@@ -166,7 +167,7 @@ export async function readThreshold(client: Client, dn: string, attribute: strin
   try {
     r = await client.search(dn, { scope: 'base', attributes: [attribute] });
   } catch (e) {
-    if (e instanceof ResultCodeError) return undefined;
+    if (ldapResultCode(e) !== undefined) return undefined;
     throw e;
   }
   const e = r.searchEntries[0];

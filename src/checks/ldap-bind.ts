@@ -8,7 +8,7 @@
  * connection, no answer) is final — credgate never re-sends a bind, so it never costs the account
  * a second bad-password count.
  */
-import { InvalidCredentialsError, ResultCodeError, StrongAuthRequiredError, type Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { ConfigError, CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
@@ -16,6 +16,7 @@ import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
 import { bindAnswerFindings } from './ldap-answer.js';
 import { PasswordPolicyControl } from '../protocols/ldap/ppolicy.js';
+import { ldapResultCode } from '../findings/faults.js';
 import {
   assertBindTransport, attemptDeadlines, BIND_REQUEST, closeClient, loadCa, newClient, onRequestSent,
   parseLdapUrls, tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
@@ -122,12 +123,14 @@ async function bindOnce(
       await withSignal(client.bind(bindName, pw, ppc ? [ppc] : undefined), signal, () => closeClient(client));
       return { kind: 'final', findings: bindAnswerFindings({ resultCode: 0, diagnosticMessage: '', ppolicy: ppc?.result }, pw, warnDays) };
     } catch (e) {
-      if (e instanceof InvalidCredentialsError || e instanceof StrongAuthRequiredError) {
-        return { kind: 'final', findings: bindAnswerFindings({ resultCode: e.code, diagnosticMessage: diagnosticOf(e), ppolicy: ppc?.result }, pw, warnDays) };
+      // ldapts' result errors carry the LDAP result code: 49 invalidCredentials, 8 strongAuthRequired
+      const rc = ldapResultCode(e);
+      if (rc === 49 || rc === 8) {
+        return { kind: 'final', findings: bindAnswerFindings({ resultCode: rc, diagnosticMessage: diagnosticOf(e as Error), ppolicy: ppc?.result }, pw, warnDays) };
       }
       if (signal.aborted) throw e;
-      if (e instanceof ResultCodeError) {
-        return { kind: 'final', findings: bindAnswerFindings({ resultCode: e.code, diagnosticMessage: diagnosticOf(e), resultName: e.name }, pw, warnDays) };
+      if (rc !== undefined) {
+        return { kind: 'final', findings: bindAnswerFindings({ resultCode: rc, diagnosticMessage: diagnosticOf(e as Error), resultName: (e as Error).name }, pw, warnDays) };
       }
       throw e;
     }

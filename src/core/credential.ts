@@ -1,5 +1,6 @@
 /** A fetched credential and the forms of an account name (UPN, DOMAIN\\user, DN, bare), parsed once. */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyObject, loadZod } from './lazy.js';
 import { Secret } from './secret.js';
 import { ConfigError } from './errors.js';
 
@@ -15,11 +16,16 @@ export interface FetchedCredential {
 }
 
 /** A reference to a credential inside one provider: a path, an id, a name. */
-export const CredentialRefSchema = z.union([
-  z.string().min(1, 'the reference is empty'),
-  z.record(z.string(), z.unknown()),
-]);
-export type CredentialRef = z.infer<typeof CredentialRefSchema>;
+const credentialRefSchema = () => {
+  const { z } = loadZod();
+  return z.union([
+    z.string().min(1, 'the reference is empty'),
+    z.record(z.string(), z.unknown()),
+  ]);
+};
+/** The reference's schema (made, and zod loaded, when first used). */
+export const CredentialRefSchema: ReturnType<typeof credentialRefSchema> = lazyObject(credentialRefSchema);
+export type CredentialRef = z.infer<ReturnType<typeof credentialRefSchema>>;
 
 export type AccountForm = 'upn' | 'dn' | 'down-level' | 'bare';
 

@@ -109,7 +109,15 @@ export function errnoOf(e: unknown): string | undefined {
  * code), not a network failure. DOMException has a numeric legacy code too (a deadline's
  * TimeoutError is 23): that is no answer.
  */
-const isLdapResult = (e: unknown): boolean => e instanceof Error && !(e instanceof DOMException) && typeof (e as { code?: unknown }).code === 'number';
+export function ldapResultCode(e: unknown): number | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof Error && !(e instanceof DOMException) && typeof code === 'number' ? code : undefined;
+}
+/** The error as an LDAP result (code, name, message) when it is one. */
+export function asLdapResult(e: unknown): (Error & { code: number }) | undefined {
+  return ldapResultCode(e) === undefined ? undefined : (e as Error & { code: number });
+}
+const isLdapResult = (e: unknown): boolean => ldapResultCode(e) !== undefined;
 
 /**
  * A failure to connect to a directory / upgrade to TLS as a finding (an answer about the network),

@@ -12,13 +12,14 @@
  * The password attributes are confidential: a reader without the control-access right gets the
  * object without them, so "expiration time but no password" means "not allowed to read".
  */
-import { InvalidCredentialsError, ResultCodeError, EqualityFilter, OrFilter, AndFilter, type Client, type Filter } from 'ldapts';
+import type { Client, Filter } from 'ldapts';
+import { asLdapResult, ldapResultCode } from '../findings/faults.js';
 import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, CredgateError, ProviderError, abortError } from '../core/errors.js';
 import { filetimeToDate } from '../protocols/ldap/filetime.js';
 import {
-  assertBindTransport, closeClient, deadline, loadCa, newClient, parseLdapUrls,
+  assertBindTransport, closeClient, deadline, loadCa, loadLdapts, newClient, parseLdapUrls,
   tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
 } from '../protocols/ldap/transport.js';
 import { connectionFinding } from '../findings/faults.js';
@@ -139,6 +140,8 @@ function isDn(s: string): boolean {
 
 /** The search filter for a computer name in any of its forms (values escaped by ldapts). */
 export function computerFilter(name: string): Filter {
+  // the client's own ldapts (loaded on first use), so the filters are of its classes
+  const { EqualityFilter, OrFilter, AndFilter } = loadLdapts();
   const isComputer = new EqualityFilter({ attribute: 'objectClass', value: 'computer' });
   const short = name.replace(/\$$/, '');
   const alternatives: Filter[] = [];
@@ -215,23 +218,24 @@ export function fromLaps(options: LapsProviderOptions): Provider {
         phase = 'bind';
         await withSignal(client.bind(opts.user, readerPw.reveal()), signal, () => closeClient(client));
         return { client, url: u };
-      } catch (e) {
+      } catch (err) {
         live.delete(client);
         closeClient(client);
-        if (e instanceof InvalidCredentialsError) {
+        const e = asLdapResult(err);
+        if (e?.code === 49) {
           const diag = scrub(e.message.replace(/\s*Code: 0x[0-9a-f]+\s*$/i, ''), secrets()).slice(0, 300);
           throw new ProviderError(`The directory at ${u.url} refused the LAPS reader account ${opts.user}; check its password (and that it is not locked or disabled).`, {
             code: 'PROVIDER_AUTH_FAILED', details: { provider: 'laps', url: u.url, user: opts.user, diagnosticMessage: diag },
           });
         }
         if (signal.aborted) break;
-        if (e instanceof ResultCodeError) {
+        if (e) {
           throw new ProviderError(`The directory at ${u.url} refused the LAPS reader's bind with LDAP result ${e.code} (${e.name}).`, {
             code: 'PROVIDER_AUTH_FAILED', details: { provider: 'laps', url: u.url, resultCode: e.code },
           });
         }
-        const f = connectionFinding(e, u, 'laps', phase, false);
-        failures.push({ url: u.url, reason: f?.message ?? scrub(e instanceof Error ? e.message : String(e), secrets()).slice(0, 200), ...(f ? { code: f.code } : {}) });
+        const f = connectionFinding(err, u, 'laps', phase, false);
+        failures.push({ url: u.url, reason: f?.message ?? scrub(err instanceof Error ? err.message : String(err), secrets()).slice(0, 200), ...(f ? { code: f.code } : {}) });
       }
     }
     if (signal.aborted) throw signal.reason;
@@ -311,7 +315,7 @@ export function fromLaps(options: LapsProviderOptions): Provider {
           const r = await withSignal(client.search(computer, { scope: 'base', filter: '(objectClass=computer)', attributes: ATTRS, explicitBufferAttributes: ['msLAPS-EncryptedPassword'] }), signal, () => closeClient(client));
           entries = r.searchEntries as Entry[];
         } catch (e) {
-          if (e instanceof ResultCodeError && e.code === 32) entries = [];
+          if (ldapResultCode(e) === 32) entries = [];
           else throw e;
         }
       } else {
@@ -334,9 +338,10 @@ export function fromLaps(options: LapsProviderOptions): Provider {
     } catch (e) {
       if (e instanceof CredgateError) throw e;
       if (signal.aborted) throw signal.reason;
-      if (e instanceof ResultCodeError) {
-        throw new ProviderError(`The directory at ${url.url} answered the LAPS search with LDAP result ${e.code} (${e.name}).`, {
-          code: e.code === 50 ? 'PROVIDER_FORBIDDEN' : 'PROVIDER_BAD_RESPONSE', details: { provider: 'laps', url: url.url, resultCode: e.code },
+      const r = asLdapResult(e);
+      if (r) {
+        throw new ProviderError(`The directory at ${url.url} answered the LAPS search with LDAP result ${r.code} (${r.name}).`, {
+          code: r.code === 50 ? 'PROVIDER_FORBIDDEN' : 'PROVIDER_BAD_RESPONSE', details: { provider: 'laps', url: url.url, resultCode: r.code },
         });
       }
       const f = connectionFinding(e, url, 'laps', 'search', false);

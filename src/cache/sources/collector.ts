@@ -5,7 +5,8 @@
  * CredEnumerateW returns the blob, and the script drops it without looking (and zeroes nothing
  * it does not own). `credgate cache collector` prints it; credgate reads one file or many.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../../core/lazy.js';
 import { CredgateError } from '../../core/errors.js';
 import { hasControlChars, neutraliseControlChars, showValue, windowsTextPieces } from '../text.js';
 import { JsonSyntaxError, parseJsonPieces } from '../json-stream.js';
@@ -63,35 +64,40 @@ if (Test-Path "$base\Default") {
 Write-Host "credgate collector: $(@($creds).Count) credential(s), $(@($servers).Count) RDP server hint(s) -> $Out"
 `;
 
-const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
-
 const MAX_CREDENTIALS = 100_000;
-const Credential = z.object({
-  target: z.string().min(1).max(32767),
-  type: z.string().max(64).nullish(),
-  userName: z.string().max(512).nullish(),
-  lastWritten: isoDate.nullish(),
-  persist: z.enum(['session', 'local-machine', 'enterprise']).nullish(),
-  comment: z.string().max(4096).nullish(),
-}).passthrough();
-type Credential = z.infer<typeof Credential>;
 
-const CollectorFile = z.object({
-  schema: z.literal(COLLECTOR_SCHEMA),
-  machine: z.string().min(1).max(255),
-  user: z.string().max(512).optional(),
-  collectedAt: isoDate.optional(),
-  credentials: z.array(Credential).max(MAX_CREDENTIALS),
-  rdpServers: z.array(z.object({
-    server: z.string().min(1).max(1024),
-    usernameHint: z.string().max(512).nullish(),
-    certHash: z.string().regex(/^[0-9A-Fa-f]*$/).max(128).nullish(),
-  })).max(100_000).default([]),
-  mru: z.array(z.string().max(1024)).max(100).default([]),
+/** The collector file's schemas, made (and zod loaded) when the first file is read. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
+  const Credential = z.object({
+    target: z.string().min(1).max(32767),
+    type: z.string().max(64).nullish(),
+    userName: z.string().max(512).nullish(),
+    lastWritten: isoDate.nullish(),
+    persist: z.enum(['session', 'local-machine', 'enterprise']).nullish(),
+    comment: z.string().max(4096).nullish(),
+  }).passthrough();
+  const CollectorFile = z.object({
+    schema: z.literal(COLLECTOR_SCHEMA),
+    machine: z.string().min(1).max(255),
+    user: z.string().max(512).optional(),
+    collectedAt: isoDate.optional(),
+    credentials: z.array(Credential).max(MAX_CREDENTIALS),
+    rdpServers: z.array(z.object({
+      server: z.string().min(1).max(1024),
+      usernameHint: z.string().max(512).nullish(),
+      certHash: z.string().regex(/^[0-9A-Fa-f]*$/).max(128).nullish(),
+    })).max(100_000).default([]),
+    mru: z.array(z.string().max(1024)).max(100).default([]),
+  });
+  /** The file with its credentials unchecked: they are then checked by plainlyValidCredentials, or by zod. */
+  const CollectorHead = CollectorFile.extend({ credentials: z.array(z.unknown()).max(MAX_CREDENTIALS) });
+  return { Credential, CollectorFile, CollectorHead };
 });
+type Schemas = ReturnType<typeof schemas>;
+type Credential = z.infer<Schemas['Credential']>;
 
-/** The file with its credentials unchecked: they are then checked by plainlyValidCredentials, or by zod. */
-const CollectorHead = CollectorFile.extend({ credentials: z.array(z.unknown()).max(MAX_CREDENTIALS) });
 const PERSIST: ReadonlySet<unknown> = new Set(['session', 'local-machine', 'enterprise']);
 const optionalString = (v: unknown, max: number) => v === undefined || v === null || (typeof v === 'string' && v.length <= max);
 
@@ -117,7 +123,7 @@ export function plainlyValidCredentials(list: readonly unknown[]): list is Crede
 }
 
 /** The Credential schema's verdict on one row (for the test of plainlyValidCredentials). */
-export const credentialSchemaAccepts = (row: unknown): boolean => Credential.safeParse(row).success;
+export const credentialSchemaAccepts = (row: unknown): boolean => schemas().Credential.safeParse(row).success;
 
 /** Up to this many characters, JSON.parse reads the whole text (faster; a fleet's files are ~25 KB); longer ones are parsed as they stream. */
 const WHOLE_JSON_CHARS = 1 << 20;
@@ -175,9 +181,10 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
   } finally {
     pieces.return(undefined);
   }
+  const { CollectorHead, CollectorFile } = schemas();
   const head = CollectorHead.safeParse(json);
   const r = head.success && plainlyValidCredentials(head.data.credentials)
-    ? { success: true as const, data: head.data as z.infer<typeof CollectorFile> }
+    ? { success: true as const, data: head.data as z.infer<Schemas['CollectorFile']> }
     : CollectorFile.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0]!;

@@ -11,7 +11,9 @@
  * response into the instance we sent (one instance per bind). The decoding itself is our own
  * bounded BER reader over the raw value bytes, so a hostile value cannot make it misbehave.
  */
-import { Control } from 'ldapts';
+import type { Control } from 'ldapts';
+import { once } from '../../core/lazy.js';
+import { loadLdapts } from './transport.js';
 
 export const PPOLICY_OID = '1.3.6.1.4.1.42.2.27.8.5.1';
 export const PPOLICY_ERRORS = [
@@ -84,30 +86,44 @@ interface RawReader {
   buffer?: Buffer;
 }
 
-export class PasswordPolicyControl extends Control {
-  static type = PPOLICY_OID;
-  result: PasswordPolicyResponse = { received: false };
-
-  constructor() {
-    super(PPOLICY_OID, { critical: false });
-  }
-
-  protected override writeControl(): void {
-    // the request control has no value
-  }
-
-  protected override parseControl(reader: unknown): void {
-    const r = reader as RawReader;
-    try {
-      // ldapts hands us a reader over the controlValue bytes; `buffer` is what is left of them
-      const raw = r.buffer;
-      if (!raw || raw.length === 0) {
-        this.result = { received: true };
-        return;
-      }
-      this.result = decodePasswordPolicyValue(raw);
-    } catch {
-      this.result = { received: true, errorName: 'undecodable' };
-    }
-  }
+/** The request control for one bind; after the bind its `result` holds what the server answered. */
+export interface PasswordPolicyRequest extends Control {
+  result: PasswordPolicyResponse;
 }
+
+/** The control class, defined when first used (it extends ldapts' Control, which loads ldapts). */
+const controlClass = once((): new () => PasswordPolicyRequest => {
+  return class PasswordPolicyControl extends loadLdapts().Control {
+    static type = PPOLICY_OID;
+    result: PasswordPolicyResponse = { received: false };
+
+    constructor() {
+      super(PPOLICY_OID, { critical: false });
+    }
+
+    protected override writeControl(): void {
+      // the request control has no value
+    }
+
+    protected override parseControl(reader: unknown): void {
+      const r = reader as RawReader;
+      try {
+        // ldapts hands us a reader over the controlValue bytes; `buffer` is what is left of them
+        const raw = r.buffer;
+        if (!raw || raw.length === 0) {
+          this.result = { received: true };
+          return;
+        }
+        this.result = decodePasswordPolicyValue(raw);
+      } catch {
+        this.result = { received: true, errorName: 'undecodable' };
+      }
+    }
+  };
+});
+
+/** `new PasswordPolicyControl()`: one request control per bind (ldapts is loaded on first use). */
+export const PasswordPolicyControl = new Proxy(function PasswordPolicyControl() {} as unknown as (new () => PasswordPolicyRequest) & { type: string }, {
+  construct: () => new (controlClass())(),
+  get: (_t, p) => (p === 'type' ? PPOLICY_OID : Reflect.get(controlClass(), p)),
+});

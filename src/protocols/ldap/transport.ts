@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import { checkServerIdentity as tlsCheck, type ConnectionOptions } from 'node:tls';
 import net from 'node:net';
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
+import { lazyRequire } from '../../core/lazy.js';
 import { ConfigError } from '../../core/errors.js';
 import { withSignal } from '../../core/abort.js';
 
@@ -173,8 +174,12 @@ export function onRequestSent(c: Client, onSent: (protocolOperation: number, ans
 }
 
 
+/** ldapts, loaded when the first LDAP connection is made. */
+export const loadLdapts = lazyRequire<typeof import('ldapts')>('ldapts');
+
 export function newClient(u: ParsedUrl, opts: LdapTransportOptions, ca: Array<string | Buffer> | undefined): Client {
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  const { Client } = loadLdapts();
   return new Client({
     url: u.url,
     timeout: timeoutMs,

@@ -9,7 +9,11 @@
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { lazyRequire } from '../../core/lazy.js';
+
+/** node-forge, loaded when a certificate is first read. */
+const loadForge = lazyRequire<typeof Forge>('node-forge');
 import { CredgateError } from '../../core/errors.js';
 
 export interface CertInfo {
@@ -54,7 +58,7 @@ const KEY_TYPES: Record<string, string> = {
 const CURVE_BITS: Record<string, number> = { '1.2.840.10045.3.1.7': 256, '1.3.132.0.34': 384, '1.3.132.0.35': 521, '1.3.132.0.10': 256 };
 const SHORT: Record<string, string> = { commonName: 'CN', organizationName: 'O', organizationalUnitName: 'OU', countryName: 'C', localityName: 'L', stateOrProvinceName: 'ST', emailAddress: 'E' };
 
-type Node = forge.asn1.Asn1;
+type Node = Forge.asn1.Asn1;
 const kids = (n: Node | undefined): Node[] => (n && Array.isArray(n.value) ? (n.value as Node[]) : []);
 
 function notCert(why: string): never {
@@ -62,6 +66,7 @@ function notCert(why: string): never {
 }
 
 function rdn(node: Node | undefined): Array<{ short: string; value: string }> {
+  const forge = loadForge();
   const out: Array<{ short: string; value: string }> = [];
   for (const set of kids(node)) {
     for (const atv of kids(set)) {
@@ -80,6 +85,7 @@ function rdn(node: Node | undefined): Array<{ short: string; value: string }> {
 }
 
 function asnTime(n: Node | undefined): Date {
+  const forge = loadForge();
   if (!n || typeof n.value !== 'string') return notCert('no validity time');
   const d = n.type === forge.asn1.Type.UTCTIME ? forge.asn1.utcTimeToDate(n.value) : forge.asn1.generalizedTimeToDate(n.value);
   if (Number.isNaN(d.getTime())) notCert('invalid validity time');
@@ -97,6 +103,7 @@ export function certInfo(der: Buffer): CertInfo {
 }
 
 function parseCert(der: Buffer): CertInfo {
+  const forge = loadForge();
   let root: Node;
   try {
     root = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')), true);
@@ -121,7 +128,7 @@ function parseCert(der: Buffer): CertInfo {
   let keyBits: number | undefined;
   if (keyType === 'rsa') {
     try {
-      keyBits = (forge.pki.publicKeyFromAsn1(spki) as forge.pki.rsa.PublicKey).n.bitLength();
+      keyBits = (forge.pki.publicKeyFromAsn1(spki) as Forge.pki.rsa.PublicKey).n.bitLength();
     } catch {
       keyBits = undefined;
     }
