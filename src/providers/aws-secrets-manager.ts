@@ -21,8 +21,9 @@ import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, CredgateError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
+import { checkTransport } from './transport-rule.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 import { signRequest } from './sigv4.js';
 
@@ -120,8 +121,9 @@ export function awsErrorCode(type: string): { code: ErrorCode; canonical: string
   return undefined;
 }
 
-export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provider {
+export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedProvider {
   const o = validateOptions('aws-secrets-manager', Options, options);
+  checkTransport('aws-secrets-manager', { endpoint: o.endpoint }, o);
   const env = o.env ?? process.env;
   const accessKeyId = o.accessKeyId ?? env.AWS_ACCESS_KEY_ID;
   const secretKey = secretFrom('aws-secrets-manager', 'secretAccessKey', o.secretAccessKey, o.secretAccessKeyEnv ?? (env.AWS_SECRET_ACCESS_KEY ? 'AWS_SECRET_ACCESS_KEY' : undefined), env);
@@ -223,10 +225,13 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
       };
     },
     /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
-    dispose() {
+    async dispose() {
       disposed = true;
       http?.dispose();
       http = undefined;
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose();
     },
   };
 }

@@ -17,8 +17,9 @@ import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
+import { checkTransport } from './transport-rule.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
 const Options = z.object({
@@ -79,8 +80,9 @@ export function parseKeyVaultRef(ref: CredentialRef): { name: string; version: s
   return { name, version };
 }
 
-export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
+export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider {
   const o = validateOptions('azure-keyvault', Options, options);
+  checkTransport('azure-keyvault', { vaultUrl: o.vaultUrl, authorityHost: o.authorityHost }, o);
   const env = o.env ?? process.env;
   const clientSecret = secretFrom('azure-keyvault', 'clientSecret', o.clientSecret, o.clientSecretEnv ?? (env.AZURE_CLIENT_SECRET ? 'AZURE_CLIENT_SECRET' : undefined), env);
   if (!clientSecret) throw new ConfigError('The azure-keyvault provider needs clientSecretEnv (or AZURE_CLIENT_SECRET) for the app registration\'s client secret.', { code: 'CONFIG_INVALID', details: { provider: 'azure-keyvault' } });
@@ -203,14 +205,14 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
       };
     },
     /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
-    dispose() {
+    async dispose() {
       disposed = true;
       token = undefined;
       http?.dispose();
       http = undefined;
     },
     async [Symbol.asyncDispose]() {
-      await this.dispose!();
+      await this.dispose();
     },
   };
 }

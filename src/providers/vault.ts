@@ -23,9 +23,10 @@ import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
+import { checkTransport } from './transport-rule.js';
 
 const VaultOptions = z.object({
   address: z.string().url('must be a URL like https://vault.example.com:8200'),
@@ -107,8 +108,9 @@ function vaultTime(s: string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-export function fromVault(options: VaultProviderOptions): Provider {
+export function fromVault(options: VaultProviderOptions): OwnedProvider {
   const o = validateOptions('vault', VaultOptions, options);
+  checkTransport('vault', { address: o.address }, o);
   const env = o.env ?? process.env;
   const staticToken = secretFrom('vault', 'token', o.token, o.tokenEnv, env);
   if (!staticToken && !o.approle) {
@@ -222,7 +224,7 @@ export function fromVault(options: VaultProviderOptions): Provider {
     return undefined;
   };
 
-  const provider: Provider = {
+  const provider: OwnedProvider = {
     name: 'vault',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) throw disposedError();
@@ -309,7 +311,7 @@ export function fromVault(options: VaultProviderOptions): Provider {
       })());
     },
     async [Symbol.asyncDispose]() {
-      await provider.dispose!();
+      await provider.dispose();
     },
   };
   return provider;
