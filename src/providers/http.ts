@@ -200,7 +200,7 @@ export class HttpClient {
       throw new ConfigError(`The ${this.provider} provider will not send a plain-http request through the proxy ${p.url.host} (${p.from}): the proxy would read the token or password. Add ${u.hostname} to NO_PROXY, or use https://.`, { code: 'CONFIG_INVALID', details: { provider: this.provider, url: displayUrl(req.url), proxy: p.url.host } });
     }
     let t = this.tunnels.get(p.url.href);
-    if (!t) this.tunnels.set(p.url.href, (t = new TunnelAgent(p.url, this.provider, this.o.timeoutMs ?? 15_000)));
+    if (!t) this.tunnels.set(p.url.href, (t = new TunnelAgent(p.url, this.provider, this.o.timeoutMs ?? 15_000, (this.tls.ca as Array<string | Buffer> | undefined) ?? [])));
     return { agent: t, via: ` via the proxy ${p.url.host} (${p.from})`, details: { proxy: p.url.host } };
   }
 

@@ -133,8 +133,9 @@ function proxyAuth(u: URL): string | undefined {
 export class TunnelAgent extends https.Agent {
   private readonly pending = new Set<http.ClientRequest>();
 
-  constructor(private readonly proxy: URL, private readonly provider: string, private readonly connectTimeoutMs: number, options: https.AgentOptions = {}) {
-    super({ keepAlive: true, maxSockets: 8, ...options });
+  /** `proxyCa`: extra CAs for an https:// proxy's own certificate (the provider's caFile), beside the system's. */
+  constructor(private readonly proxy: URL, private readonly provider: string, private readonly connectTimeoutMs: number, private readonly proxyCa: Array<string | Buffer> = []) {
+    super({ keepAlive: true, maxSockets: 8 });
   }
 
   // Node's Agent accepts a createConnection that answers through its callback (returning nothing)
@@ -148,6 +149,7 @@ export class TunnelAgent extends https.Agent {
     const req = (p.protocol === 'https:' ? https : http).request({
       host: unbracket(p.hostname), port: Number(p.port || (p.protocol === 'https:' ? 443 : 80)), method: 'CONNECT', path: authority, agent: false,
       headers: { host: authority, ...(auth ? { 'proxy-authorization': auth } : {}) }, timeout: this.connectTimeoutMs,
+      ...(p.protocol === 'https:' && this.proxyCa.length ? { ca: [...tls.rootCertificates, ...this.proxyCa] } : {}),
     });
     this.pending.add(req);
     let done = false;
