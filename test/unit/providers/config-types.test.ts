@@ -29,7 +29,7 @@ describe('typed config and providers', () => {
     let seen: string | undefined;
     {
       await using p = fromEnv({ usernameVar: 'CG_USER', passwordVar: 'CG_PASS', env: { CG_USER: 'svc', CG_PASS: 'Env!Pass-1' } });
-      seen = (await p.resolve('')).username;
+      seen = (await p.resolve('CG_PASS')).username;
       await using c = chain(p, fromVault({ address: 'https://vault.example:8200', token: 'hvs.not-used-token' }));
       expect(typeof c[Symbol.asyncDispose]).toBe('function');
     }
