@@ -7,8 +7,8 @@
  *     through a proxy;
  *   - a cloud metadata request (AWS IMDS and the ECS/EKS container endpoint, Azure IMDS and the App
  *     Service identity endpoint) is plain http by design and carries only a token meant for that
- *     endpoint: it may go to the documented link-local metadata addresses or to loopback, nowhere
- *     else, and never through a proxy.
+ *     endpoint: it may go to a link-local address (169.254.0.0/16, fe80::/10: on-link, never routed),
+ *     AWS's documented IPv6 metadata addresses, or loopback, nowhere else, and never through a proxy.
  */
 import net from 'node:net';
 import { ConfigError } from '../core/errors.js';
@@ -16,6 +16,13 @@ import { unbracket } from '../core/target.js';
 
 /** The link-local metadata addresses AWS and Azure document (EC2/Azure IMDS, ECS, EKS Pod Identity, their IPv6 forms). */
 export const METADATA_HOSTS: ReadonlySet<string> = new Set(['169.254.169.254', '169.254.170.2', '169.254.170.23', 'fd00:ec2::254', 'fd00:ec2::23']);
+
+/** 169.254.0.0/16 or fe80::/10: on-link addresses a router never forwards (where metadata services live). */
+export function isLinkLocalHost(host: string): boolean {
+  const h = unbracket(host).toLowerCase();
+  if (net.isIPv4(h)) return h.startsWith('169.254.');
+  return net.isIPv6(h) && /^fe[89ab][0-9a-f]:/.test(h);
+}
 
 /** What a request is: a vault call (the default) or a cloud metadata call. */
 export type EndpointKind = 'vault' | 'metadata';
@@ -41,8 +48,8 @@ export function plainHttpRefusal(url: URL, p: TransportPolicy): string | undefin
   if (url.protocol !== 'http:') return `${url.protocol} is not a scheme credgate speaks; use https://`;
   const host = unbracket(url.hostname).toLowerCase();
   if (p.kind === 'metadata') {
-    if (METADATA_HOSTS.has(host) || isLoopbackHost(host)) return undefined;
-    return `a metadata endpoint over plain http must be a link-local metadata address (${[...METADATA_HOSTS].join(', ')}) or loopback, not ${url.host}; use https:// for any other host`;
+    if (METADATA_HOSTS.has(host) || isLinkLocalHost(host) || isLoopbackHost(host)) return undefined;
+    return `a metadata endpoint over plain http must be a link-local metadata address (169.254.0.0/16, fe80::/10, fd00:ec2::254, fd00:ec2::23) or loopback, not ${url.host}; use https:// for any other host`;
   }
   if (p.insecureLoopbackHttp && isLoopbackHost(host)) return undefined;
   if (p.insecureLoopbackHttp) return `insecureLoopbackHttp allows plain http only to a loopback address (127.0.0.1, ::1, localhost), not ${url.host}; use https://`;
