@@ -22,6 +22,8 @@ export const DEBIAN_PACKAGES = [
   'systemd', 'libglib2.0-bin',
   // stdbuf: the FreeRDP servers' logs line-buffered (test/lab/rdp.mjs)
   'coreutils',
+  // a real forward proxy on loopback for the providers' proxy tests (test/integration/providers/proxy.test.ts)
+  'tinyproxy',
 ];
 
 /** [major, minor, patch] of "v20.19.1" / "20.19" / "20" (missing parts are 0); undefined if not a version. */

@@ -9,7 +9,8 @@
  *        500 InternalServiceError / InternalFailure, 503 ServiceUnavailable. As the Smithy AWS JSON 1.1 protocol
  *        allows, the type may carry a namespace ("com.amazonaws.secretsmanager#X") or come only in the
  *        X-Amzn-ErrorType header with a ":<uri>" suffix; and names appear with and without "Exception".
- * Temporary credentials (an ASIA... key) sign with the session token (X-Amz-Security-Token).
+ * Credentials: the standard AWS chain or a caller's provider (aws-credentials.ts); temporary credentials
+ * (an ASIA... key) sign with the session token (X-Amz-Security-Token).
  * SecretString is JSON {"username","password"} (RDS/AD rotation templates use these keys).
  * changedAt: the current version's CreatedDate or DescribeSecret's LastRotatedDate, the later (LastChangedDate also
  * moves on tag or description edits, so it is not a password change). When DescribeSecret fails (a policy that
@@ -21,8 +22,11 @@ import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, CredgateError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
+import { checkTransport } from './transport-rule.js';
+import { awsCredentialSource, type AwsCredentialsProvider } from './aws-credentials.js';
+export type { AwsCredentials, AwsCredentialsProvider } from './aws-credentials.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 import { signRequest } from './sigv4.js';
 
@@ -43,6 +47,15 @@ const Options = z.object({
   secretAccessKeyEnv: z.string().optional(),
   sessionToken: secretInput.optional(),
   sessionTokenEnv: z.string().optional(),
+  /** A credentials provider function (the AWS SDK's shape), "aws-sdk" (@aws-sdk/credential-providers), or "chain" (default). */
+  credentials: z.union([z.literal('chain'), z.literal('aws-sdk'), z.custom<AwsCredentialsProvider>((v) => typeof v === 'function', 'expected a function returning { accessKeyId, secretAccessKey, sessionToken? }')]).optional(),
+  /** The shared config/credentials profile; default AWS_PROFILE, then "default". */
+  profile: z.string().min(1).optional(),
+  /** EC2 IMDS (default http://169.254.169.254), the ECS container endpoint base (default http://169.254.170.2), STS and IAM Identity Center endpoints. */
+  imdsEndpoint: z.string().url().optional(),
+  containerEndpoint: z.string().url().optional(),
+  stsEndpoint: z.string().url().optional(),
+  ssoEndpoint: z.string().url().optional(),
   usernameKey: z.string().default('username'),
   passwordKey: z.string().default('password'),
   describe: z.boolean().default(true),
@@ -120,15 +133,10 @@ export function awsErrorCode(type: string): { code: ErrorCode; canonical: string
   return undefined;
 }
 
-export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provider {
+export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedProvider {
   const o = validateOptions('aws-secrets-manager', Options, options);
-  const env = o.env ?? process.env;
-  const accessKeyId = o.accessKeyId ?? env.AWS_ACCESS_KEY_ID;
-  const secretKey = secretFrom('aws-secrets-manager', 'secretAccessKey', o.secretAccessKey, o.secretAccessKeyEnv ?? (env.AWS_SECRET_ACCESS_KEY ? 'AWS_SECRET_ACCESS_KEY' : undefined), env);
-  const sessionToken = secretFrom('aws-secrets-manager', 'sessionToken', o.sessionToken, o.sessionTokenEnv ?? (env.AWS_SESSION_TOKEN ? 'AWS_SESSION_TOKEN' : undefined), env);
-  if (!accessKeyId || !secretKey) {
-    throw new ConfigError('The aws-secrets-manager provider needs accessKeyId and secretAccessKeyEnv (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).', { code: 'CONFIG_INVALID', details: { provider: 'aws-secrets-manager' } });
-  }
+  checkTransport('aws-secrets-manager', { endpoint: o.endpoint, stsEndpoint: o.stsEndpoint, ssoEndpoint: o.ssoEndpoint }, o);
+  checkTransport('aws-secrets-manager', { imdsEndpoint: o.imdsEndpoint, containerEndpoint: o.containerEndpoint }, {}, 'metadata');
   const endpoint = (o.endpoint ?? `https://secretsmanager.${o.region}.amazonaws.com`).replace(/\/+$/, '') + '/';
   let http: HttpClient | undefined;
   let disposed = false;
@@ -137,6 +145,7 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
     if (disposed) throw new ProviderError('The aws-secrets-manager provider was disposed; create a new one with fromAwsSecretsManager().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'aws-secrets-manager' } });
     return (http ??= new HttpClient('aws-secrets-manager', o));
   };
+  const creds = awsCredentialSource(o, client);
   const warn = (w: AwsProviderWarning) => {
     if (o.onWarning) o.onWarning(w);
     else process.emitWarning(w.message, { code: 'CREDGATE_AWS_DESCRIBE_FAILED' });
@@ -147,10 +156,11 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
 
   async function call<T extends z.ZodTypeAny>(target: string, body: object, schema: T, signal?: AbortSignal): Promise<z.infer<T>> {
     const json = JSON.stringify(body);
+    const c = await creds.get(signal);
     const signed = signRequest({
       method: 'POST', url: endpoint, body: json, region: o.region, service: 'secretsmanager',
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `secretsmanager.${target}` },
-      accessKeyId: accessKeyId!, secretAccessKey: secretKey!.reveal(), ...(sessionToken ? { sessionToken: sessionToken.reveal() } : {}),
+      accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
     });
     const res = await client().request({ method: 'POST', url: endpoint, headers: signed.headers, body: json, retryable: throttled }, signal);
     if (res.status === 200) return client().json(res, schema, endpoint);
@@ -160,11 +170,13 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
     let text = '';
     try {
       const e = Err.parse(JSON.parse(res.body.toString('utf8')));
-      text = scrub(String(e.message ?? e.Message ?? ''), [secretKey!.reveal(), sessionToken?.reveal()]).replace(/[\r\n\t]+/g, ' ').slice(0, 240);
+      text = scrub(String(e.message ?? e.Message ?? ''), creds.secrets()).replace(/[\r\n\t]+/g, ' ').slice(0, 240);
     } catch {
       /* no message */
     }
     const fix = known ? AWS_FIX[known.canonical] : undefined;
+    // temporary credentials that expired early: fetched anew at the next resolve
+    if (known?.canonical === 'ExpiredTokenException') creds.reset();
     throw new ProviderError(`AWS Secrets Manager ${target} answered ${res.status}${type ? ` ${type}` : ''} at ${displayUrl(endpoint)}${text ? `: ${text}` : ''}${fix ? `; ${fix}` : ''}.`, {
       code, details: { provider: 'aws-secrets-manager', status: res.status, ...(type ? { awsError: type } : {}) },
     });
@@ -223,10 +235,13 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): Provid
       };
     },
     /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
-    dispose() {
+    async dispose() {
       disposed = true;
       http?.dispose();
       http = undefined;
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose();
     },
   };
 }

@@ -1,10 +1,7 @@
 /**
- * Azure Key Vault secrets with a Microsoft Entra ID client-credentials token. Follows:
- *   "Microsoft identity platform and the OAuth 2.0 client credentials flow":
- *     POST {authorityHost}/{tenant}/oauth2/v2.0/token, form client_id, client_secret,
- *     scope=https://vault.azure.net/.default, grant_type=client_credentials
- *     → {"token_type":"Bearer","expires_in":3599,"access_token"}; errors 400/401
- *     {"error":"invalid_client"|"unauthorized_client"|"invalid_request","error_description":"AADSTS7000215: ...","error_codes":[...]}
+ * Azure Key Vault secrets with a Microsoft Entra ID token: client secret, client certificate, workload
+ * identity, managed identity (IMDS / App Service), a caller's TokenCredential or @azure/identity
+ * (azure-identity.ts). Follows:
  *   "Get Secret" (Key Vault REST API 7.4): GET {vaultUrl}/secrets/{name}/{version}?api-version=7.4 (version empty = current)
  *     → {"value","id","contentType"?,"attributes":{"enabled","created","updated","recoveryLevel"},"tags"?}
  *     (created/updated are Unix seconds); errors {"error":{"code","message","innererror"?}}: 401 Unauthorized,
@@ -15,20 +12,19 @@
  */
 import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
-import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
+import { checkTransport } from './transport-rule.js';
+import { azureAuthSchema, azureTokenSource } from './azure-identity.js';
+export type { AzureTokenCredential, AzureAccessToken } from './azure-identity.js';
+import { httpOptionsSchema, validateOptions } from './options.js';
 
 const Options = z.object({
   /** https://<name>.vault.azure.net */
   vaultUrl: z.string().url('must be the vault URL, e.g. https://corp-pam.vault.azure.net'),
-  tenantId: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be the directory (tenant) id or domain'),
-  clientId: z.string().min(1),
-  clientSecret: secretInput.optional(),
-  clientSecretEnv: z.string().optional(),
-  authorityHost: z.string().url().default('https://login.microsoftonline.com'),
+  ...azureAuthSchema,
   /** OAuth scope; the vault resource's .default. */
   scope: z.string().default('https://vault.azure.net/.default'),
   apiVersion: z.string().default('7.4'),
@@ -42,7 +38,6 @@ const Options = z.object({
 }).strict();
 export type AzureKeyVaultOptions = z.input<typeof Options>;
 
-const Token = z.object({ access_token: z.string().min(1), token_type: z.string().optional(), expires_in: z.union([z.number(), z.string()]).optional() }).passthrough();
 const Bundle = z.object({
   value: z.string(),
   id: z.string().optional(),
@@ -51,7 +46,6 @@ const Bundle = z.object({
   tags: z.record(z.string(), z.string()).nullable().optional(),
 }).passthrough();
 const KvError = z.object({ error: z.object({ code: z.string(), message: z.string().optional(), innererror: z.object({ code: z.string() }).passthrough().optional() }).passthrough() });
-const AadError = z.object({ error: z.string(), error_description: z.string().optional(), error_codes: z.array(z.number()).optional() }).passthrough();
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
@@ -79,13 +73,10 @@ export function parseKeyVaultRef(ref: CredentialRef): { name: string; version: s
   return { name, version };
 }
 
-export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
+export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider {
   const o = validateOptions('azure-keyvault', Options, options);
-  const env = o.env ?? process.env;
-  const clientSecret = secretFrom('azure-keyvault', 'clientSecret', o.clientSecret, o.clientSecretEnv ?? (env.AZURE_CLIENT_SECRET ? 'AZURE_CLIENT_SECRET' : undefined), env);
-  if (!clientSecret) throw new ConfigError('The azure-keyvault provider needs clientSecretEnv (or AZURE_CLIENT_SECRET) for the app registration\'s client secret.', { code: 'CONFIG_INVALID', details: { provider: 'azure-keyvault' } });
+  checkTransport('azure-keyvault', { vaultUrl: o.vaultUrl, authorityHost: o.authorityHost ?? o.env?.AZURE_AUTHORITY_HOST }, o);
   const vault = o.vaultUrl.replace(/\/+$/, '');
-  const tokenUrl = `${o.authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(o.tenantId)}/oauth2/v2.0/token`;
   let http: HttpClient | undefined;
   let disposed = false;
   // a call still in flight when dispose() ran must not open a new pool behind its back
@@ -93,36 +84,18 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
     if (disposed) throw new ProviderError('The azure-keyvault provider was disposed; create a new one with fromAzureKeyVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'azure-keyvault' } });
     return (http ??= new HttpClient('azure-keyvault', o));
   };
+  const source = azureTokenSource(o, client);
   let token: { value: Secret; until: number } | undefined;
   let login: Promise<Secret> | undefined;
-  const clean = (t: string) => scrub(t, [clientSecret.reveal(), token?.value.reveal()]).slice(0, 240);
+  const clean = (t: string) => scrub(t, [...source.secrets(), token?.value.reveal()]).slice(0, 240);
 
   async function getToken(signal?: AbortSignal): Promise<Secret> {
     if (token && Date.now() < token.until) return token.value;
     login ??= (async () => {
-      const body = new URLSearchParams({ client_id: o.clientId, client_secret: clientSecret!.reveal(), scope: o.scope, grant_type: 'client_credentials' }).toString();
-      const res = await client().request({ method: 'POST', url: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, signal);
-      if (res.status !== 200) {
-        let err = '';
-        let desc = '';
-        try {
-          const e = AadError.parse(JSON.parse(res.body.toString('utf8')));
-          err = e.error;
-          // keep the AADSTS code and its first sentence; the rest is trace ids and timestamps
-          desc = clean((e.error_description ?? '').split(/\r?\n/)[0]!.replace(/ Trace ID:.*$/, ''));
-        } catch {
-          /* not an Entra ID error body */
-        }
-        const code: ErrorCode = res.status === 400 || res.status === 401 || res.status === 403 ? 'PROVIDER_AUTH_FAILED' : 'PROVIDER_BAD_RESPONSE';
-        throw new ProviderError(`Microsoft Entra ID refused the client credentials of app ${o.clientId} in tenant ${o.tenantId} (${res.status}${err ? ` ${err}` : ''}${desc ? `: ${desc}` : ''}); check tenantId, clientId and the client secret.`, {
-          code, details: { provider: 'azure-keyvault', url: displayUrl(tokenUrl), status: res.status, ...(err ? { oauthError: err } : {}) },
-        });
-      }
-      const t = client().json(res, Token, tokenUrl);
-      const value = new Secret(t.access_token);
-      const life = Number(t.expires_in ?? 3599);
-      token = { value, until: Date.now() + Math.max(0, (Number.isFinite(life) ? life : 3599) - 120) * 1000 };
-      return value;
+      const t = await source.getToken(signal);
+      // renewed two minutes before it expires
+      token = { value: t.token, until: Math.max(Date.now(), t.expiresAt - 120_000) };
+      return t.token;
     })();
     try {
       return await login;
@@ -150,7 +123,7 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
     if (res.status === 403) {
       return new ProviderError(inner === 'SecretDisabled'
         ? `The Key Vault secret ${name} is disabled (${tail}); enable it or use another version.`
-        : `Azure Key Vault denied app ${o.clientId} reading secret ${name} (${tail}); grant it "Key Vault Secrets User" (RBAC) or a get-secret access policy.`, { code: 'PROVIDER_FORBIDDEN', details });
+        : `Azure Key Vault denied ${source.who} reading secret ${name} (${tail}); grant it "Key Vault Secrets User" (RBAC) or a get-secret access policy.`, { code: 'PROVIDER_FORBIDDEN', details });
     }
     return new ProviderError(`Azure Key Vault answered ${tail} for secret ${name}.`, { code: 'PROVIDER_BAD_RESPONSE', details });
   }
@@ -203,14 +176,14 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): Provider {
       };
     },
     /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
-    dispose() {
+    async dispose() {
       disposed = true;
       token = undefined;
       http?.dispose();
       http = undefined;
     },
     async [Symbol.asyncDispose]() {
-      await this.dispose!();
+      await this.dispose();
     },
   };
 }

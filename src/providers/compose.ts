@@ -7,9 +7,9 @@
 import { withSignal } from '../core/abort.js';
 import { ConfigError, CredgateError, ProviderError, isCredgateError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { Provider, OwnedProvider, ResolveOptions } from './types.js';
 
-export function chain(...providers: Provider[]): Provider {
+export function chain(...providers: Provider[]): OwnedProvider {
   if (providers.length === 0) throw new ConfigError('chain() needs at least one provider.', { code: 'CONFIG_INVALID' });
   return {
     name: `chain(${providers.map((p) => p.name).join(', ')})`,
@@ -32,12 +32,12 @@ export function chain(...providers: Provider[]): Provider {
       for (const p of providers) await p.dispose?.();
     },
     async [Symbol.asyncDispose]() {
-      await this.dispose!();
+      await this.dispose();
     },
   };
 }
 
-export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number } = {}): Provider {
+export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number } = {}): OwnedProvider {
   const cache = new Map<string, { at: number; value: Promise<FetchedCredential> }>();
   const keyOf = (ref: CredentialRef) => (typeof ref === 'string' ? `s:${ref}` : `o:${stableJson(ref)}`);
   return {
@@ -59,7 +59,7 @@ export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number
       await provider.dispose?.();
     },
     async [Symbol.asyncDispose]() {
-      await this.dispose!();
+      await this.dispose();
     },
   };
 }

@@ -16,6 +16,16 @@ import type { CredentialRef } from '../core/credential.js';
 import { isProvider, type Provider } from './types.js';
 import { PROVIDER_TYPES, loadProviderFactory } from './registry.js';
 import { jsonErrorOffset, lineColumn } from '../core/json-position.js';
+import type { EnvProviderOptions } from './env.js';
+import type { StdinProviderOptions } from './stdin.js';
+import type { FileProviderOptions } from './file.js';
+import type { KeychainProviderOptions } from './keychain.js';
+import type { LapsProviderOptions } from './laps.js';
+import type { VaultProviderOptions } from './vault.js';
+import type { CyberArkCcpOptions } from './cyberark.js';
+import type { DelineaOptions } from './delinea.js';
+import type { AzureKeyVaultOptions } from './azure-keyvault.js';
+import type { AwsSecretsManagerOptions } from './aws-secrets-manager.js';
 
 const ProviderEntry = z.union([
   z.object({ type: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}), testRef: z.union([z.string(), z.record(z.string(), z.unknown())]).optional() }).strict(),
@@ -30,8 +40,29 @@ export const ConfigSchema = z.object({
 export type CredgateConfig = z.input<typeof ConfigSchema> & { /** where it was read from */ file?: string };
 export type ProviderConfigEntry = z.infer<typeof ProviderEntry>;
 
-/** Identity helper for credgate.config.mjs, for types and editor completion. */
-export function defineConfig(config: z.input<typeof ConfigSchema>): z.input<typeof ConfigSchema> {
+type TestRef = string | Record<string, unknown>;
+/** A built-in provider entry, its options typed by its `type` (a misspelt type or option does not type-check). */
+export type BuiltinProviderEntry =
+  | { type: 'env'; options?: EnvProviderOptions; testRef?: TestRef }
+  | { type: 'stdin'; options?: StdinProviderOptions; testRef?: TestRef }
+  | { type: 'file'; options?: FileProviderOptions; testRef?: TestRef }
+  | { type: 'keychain'; options?: KeychainProviderOptions; testRef?: TestRef }
+  | { type: 'laps'; options: LapsProviderOptions; testRef?: TestRef }
+  | { type: 'vault' | 'openbao'; options: VaultProviderOptions; testRef?: TestRef }
+  | { type: 'cyberark-ccp'; options: CyberArkCcpOptions; testRef?: TestRef }
+  | { type: 'delinea'; options: DelineaOptions; testRef?: TestRef }
+  | { type: 'azure-keyvault'; options: AzureKeyVaultOptions; testRef?: TestRef }
+  | { type: 'aws-secrets-manager'; options: AwsSecretsManagerOptions; testRef?: TestRef };
+/** A third-party provider: a package or file whose export is a factory or a provider object. */
+export interface ModuleProviderEntry { module: string; export?: string; options?: Record<string, unknown>; testRef?: TestRef }
+/** What credgate.config.mjs writes, typed per provider. */
+export interface CredgateConfigInput {
+  $schema?: string;
+  providers?: Record<string, BuiltinProviderEntry | ModuleProviderEntry>;
+}
+
+/** Identity helper for credgate.config.mjs, for types and editor completion: options are typed by each entry's `type`. */
+export function defineConfig(config: CredgateConfigInput): CredgateConfigInput {
   return config;
 }
 

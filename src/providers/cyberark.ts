@@ -10,8 +10,9 @@ import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { Provider, OwnedProvider, ResolveOptions } from './types.js';
 import { HttpClient, displayUrl } from './http.js';
+import { checkTransport } from './transport-rule.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
 const Options = z.object({
@@ -69,8 +70,9 @@ const CYBERARK_FIX: Record<string, string> = {
   CASVL010E: 'the user name in the query has invalid characters',
 };
 
-export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
+export function fromCyberArkCcp(options: CyberArkCcpOptions): OwnedProvider {
   const o = validateOptions('cyberark-ccp', Options, options);
+  checkTransport('cyberark-ccp', { url: o.url }, o);
   const passphrase = secretFrom('cyberark-ccp', 'passphrase', o.passphrase, o.passphraseEnv, o.env ?? process.env);
   let http: HttpClient | undefined;
   let disposed = false;
@@ -137,10 +139,13 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): Provider {
       });
     },
     /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
-    dispose() {
+    async dispose() {
       disposed = true;
       http?.dispose();
       http = undefined;
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose();
     },
   };
 }

@@ -20,8 +20,9 @@ import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
+import { checkTransport } from './transport-rule.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
 const Options = z.object({
@@ -76,8 +77,9 @@ export function parseSecretServerTime(s: string | null | undefined): Date | unde
 }
 const ApiError = z.object({ message: z.string().optional(), errorCode: z.string().optional(), error: z.string().optional(), error_description: z.string().optional() }).passthrough();
 
-export function fromDelinea(options: DelineaOptions): Provider {
+export function fromDelinea(options: DelineaOptions): OwnedProvider {
   const o = validateOptions('delinea', Options, options);
+  checkTransport('delinea', { url: o.url, tokenUrl: o.tokenUrl }, o);
   const env = o.env ?? process.env;
   const base = o.url.replace(/\/+$/, '');
   const tokenUrl = o.tokenUrl ?? `${base}/oauth2/token`;
@@ -194,14 +196,14 @@ export function fromDelinea(options: DelineaOptions): Provider {
       });
     },
     /** Closes the connection pool and forgets any token. Idempotent; a later resolve fails with PROVIDER_UNAVAILABLE. */
-    dispose() {
+    async dispose() {
       disposed = true;
       token = undefined;
       http?.dispose();
       http = undefined;
     },
     async [Symbol.asyncDispose]() {
-      await this.dispose!();
+      await this.dispose();
     },
   };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 const varName = z.string().min(1).regex(/^[^=\0]+$/, 'must be a variable name');
@@ -38,11 +38,11 @@ const IsoDate = z.iso.datetime({ offset: true });
  * username | usernameVar, domain?, changedAtVar? })` too. An unset or empty variable is
  * PROVIDER_NOT_FOUND (so `chain()` moves on); the value never appears in an error.
  */
-export function fromEnv(options: EnvProviderOptions = {}): Provider {
+export function fromEnv(options: EnvProviderOptions = {}): OwnedProvider {
   const parsed = { data: validateOptions('env', EnvOptions, options) };
   const opts = parsed.data;
   let disposed = false;
-  const provider: Provider = {
+  const provider: OwnedProvider = {
     name: 'env',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) throw new ProviderError('The env provider was disposed; create a new one with fromEnv().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'env' } });
@@ -103,7 +103,7 @@ export function fromEnv(options: EnvProviderOptions = {}): Provider {
         source: `env ${pwVar}`,
       };
     },
-    dispose() {
+    async dispose() {
       disposed = true;
     },
     async [Symbol.asyncDispose]() {

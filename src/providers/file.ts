@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 export interface FileProviderWarning {
@@ -68,7 +68,7 @@ function refError(message: string): ProviderError {
  * for a file holding one credential); without it, a string ref is `"path"` or `"path#entry"`.
  * `{ path?, entry? }` works in both cases.
  */
-export function fromFile(options: FileProviderOptions = {}): Provider {
+export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
   const parsed = { data: validateOptions('file', FileOptions, options) };
   const opts = parsed.data;
   const warned = new Set<string>();
@@ -147,7 +147,7 @@ export function fromFile(options: FileProviderOptions = {}): Provider {
     }
   };
 
-  const provider: Provider = {
+  const provider: OwnedProvider = {
     name: 'file',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) throw new ProviderError('The file provider was disposed; create a new one with fromFile().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'file' } });
@@ -194,7 +194,7 @@ export function fromFile(options: FileProviderOptions = {}): Provider {
         source: `file ${where}`,
       };
     },
-    dispose() {
+    async dispose() {
       disposed = true;
     },
     async [Symbol.asyncDispose]() {

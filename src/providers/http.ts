@@ -4,13 +4,18 @@
  * retries of 429 (honouring Retry-After) and 5xx with jittered exponential backoff inside the
  * deadline — never of an authentication failure — and errors that name the URL (without its
  * query) and the status, never a token or a body that might hold a secret.
+ * Every request passes the plain-http rule (transport-rule.ts) before a byte is sent, goes through
+ * HTTPS_PROXY / HTTP_PROXY unless NO_PROXY exempts it (proxy.ts), or through the caller's agent.
+ * A deadline — the client's or a timed-out caller signal — is PROVIDER_UNAVAILABLE, never ABORTED.
  */
 import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
 import type { z } from 'zod';
 import { sleep } from '../core/abort.js';
-import { CredgateError, ProviderError, type ErrorCode } from '../core/errors.js';
+import { ConfigError, CredgateError, ProviderError, type ErrorCode } from '../core/errors.js';
+import { plainHttpRefusal, type EndpointKind } from './transport-rule.js';
+import { TunnelAgent, proxyFor, proxySettings, type ProxySettings } from './proxy.js';
 
 export interface HttpOptions {
   /** CA bundle file(s) for the vault's TLS certificate. */
@@ -29,6 +34,14 @@ export interface HttpOptions {
   retries?: number;
   /** First backoff step; doubles with jitter. Default 200 ms. */
   backoffMs?: number;
+  /** A proxy URL for every request, or false for none; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY from `env`. */
+  proxy?: string | false;
+  /** The caller's agent for https requests (a proxy agent, a pool of their own); credgate then does no proxying. */
+  agent?: http.Agent;
+  /** The named opt-in for plain http to a loopback vault (a dev server); see transport-rule.ts. */
+  insecureLoopbackHttp?: boolean;
+  /** Where proxy variables are read; default process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface HttpRequest {
@@ -48,6 +61,8 @@ export interface HttpRequest {
   /** This request's own deadline and retries, below the client's (a best-effort side call such as Vault's metadata read). */
   timeoutMs?: number;
   retries?: number;
+  /** "metadata": a cloud metadata endpoint (plain http to link-local or loopback, never proxied). Default "vault". */
+  kind?: EndpointKind;
 }
 
 export interface HttpResponse {
@@ -79,17 +94,19 @@ function readFiles(f: string | string[] | undefined, what: string): Buffer[] {
 
 export class HttpClient {
   private readonly agent: https.Agent;
+  private readonly plainAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly tls: https.RequestOptions;
+  private readonly tunnels = new Map<string, TunnelAgent>();
+  private proxies: ProxySettings | undefined;
   private disposed = false;
 
   constructor(private readonly provider: string, private readonly o: HttpOptions = {}) {
     const ca = [...readFiles(o.caFile, 'CA file'), ...(o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca])];
     const cert = o.certFile ? readFiles(o.certFile, 'client certificate')[0] : undefined;
     const key = o.keyFile ? readFiles(o.keyFile, 'client key')[0] : undefined;
-    this.agent = new https.Agent({
-      keepAlive: true, maxSockets: 8,
-      ...(ca.length ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}),
-      ...(o.passphrase ? { passphrase: o.passphrase } : {}),
-    });
+    // per request, so a caller's agent and a proxy tunnel verify and present the same as a direct connection
+    this.tls = { ...(ca.length ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(o.passphrase ? { passphrase: o.passphrase } : {}) };
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 8 });
   }
 
   private fail(code: ErrorCode, message: string, details: Record<string, unknown>, cause?: unknown): ProviderError {
@@ -106,16 +123,20 @@ export class HttpClient {
     const retries = Math.min(req.retries ?? Infinity, this.o.retries ?? 3);
     const base = this.o.backoffMs ?? 200;
     const where = displayUrl(req.url);
+    const route = this.route(req);
+    // a deadline (ours, or a caller's signal that timed out) is the backend not answering, never the caller's abort
+    const stopped = (attempts: number, last?: string): CredgateError => signal?.aborted && !isDeadline(signal)
+      ? new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' })
+      : this.fail('PROVIDER_UNAVAILABLE', `${this.provider} at ${where}${route.via} did not answer within ${signal?.aborted ? "the caller's deadline" : `${timeoutMs} ms`}${last ? ` (last: ${last})` : ''}; check that it is up and reachable, or raise the timeout.`, { url: where, attempts, timeout: true, ...route.details });
     let attempt = 0;
     for (;;) {
       let res: HttpResponse | undefined;
       let netErr: ProviderError | undefined;
       try {
-        res = await this.once(req, sig);
+        res = await this.once(req, sig, route.agent);
       } catch (e) {
-        if (signal?.aborted) throw new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' });
-        if (deadline.aborted) throw this.fail('PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not answer within ${timeoutMs} ms.`, { url: where, attempts: attempt + 1 });
-        if (e instanceof ProviderError && e.code === 'PROVIDER_BAD_RESPONSE') throw e;
+        if (signal?.aborted || deadline.aborted) throw stopped(attempt + 1);
+        if (e instanceof CredgateError && (e.code === 'PROVIDER_BAD_RESPONSE' || e.code === 'CONFIG_INVALID')) throw e;
         const tlsCode = (e as NodeJS.ErrnoException).code;
         if (tlsCode && /^ERR_OSSL_/.test(tlsCode)) {
           // our own client key or certificate is unusable (wrong passphrase, mismatched pair): a config fault
@@ -125,7 +146,7 @@ export class HttpClient {
           // a certificate problem does not fix itself: no retry
           throw this.fail('PROVIDER_UNAVAILABLE', `The TLS certificate of ${this.provider} at ${where} was rejected (${tlsCode}); set caFile to the CA that issued it.`, { url: where, tls: tlsCode }, e);
         }
-        netErr = e instanceof ProviderError ? e : this.fail('PROVIDER_UNAVAILABLE', `Cannot reach ${this.provider} at ${where}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, { url: where }, e);
+        netErr = e instanceof ProviderError ? e : this.fail('PROVIDER_UNAVAILABLE', `Cannot reach ${this.provider} at ${where}${route.via}: ${(e as NodeJS.ErrnoException).code ?? 'connection failed'}.`, { url: where, ...route.details }, e);
       }
       const throttled = res !== undefined && (res.status === 429 || (req.retryable?.(res) ?? false));
       if (res && !(throttled || res.status >= 500)) return res;
@@ -149,14 +170,41 @@ export class HttpClient {
       attempt++;
       await sleep(wait, sig);
       if (sig.aborted) {
-        throw signal?.aborted
-          ? new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' })
-          : this.fail(throttled ? 'PROVIDER_RATE_LIMITED' : 'PROVIDER_UNAVAILABLE', `${this.provider} at ${where} did not give a usable answer before the deadline (last: ${res ? res.status : 'no connection'}).`, { url: where, attempts: attempt });
+        if (throttled && !(signal?.aborted && !isDeadline(signal))) throw this.fail('PROVIDER_RATE_LIMITED', `${this.provider} kept throttling at ${where} until the deadline (last: ${res!.status}).`, { url: where, attempts: attempt });
+        throw stopped(attempt, res ? String(res.status) : 'no connection');
       }
     }
   }
 
-  private once(req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+  /**
+   * The plain-http rule, then the way there: the caller's agent, a CONNECT tunnel through the proxy
+   * the environment names (unless NO_PROXY exempts the host), or a direct connection. Refusals are
+   * CONFIG_INVALID before any I/O. `via` and `details` name the proxy (host only) for messages.
+   */
+  private route(req: HttpRequest): { agent: http.Agent; via: string; details: Record<string, unknown> } {
+    let u: URL;
+    try {
+      u = new URL(req.url);
+    } catch {
+      throw new ConfigError(`The ${this.provider} provider built an invalid URL; check its address option.`, { code: 'CONFIG_INVALID', details: { provider: this.provider } });
+    }
+    const why = plainHttpRefusal(u, { kind: req.kind ?? 'vault', ...(this.o.insecureLoopbackHttp ? { insecureLoopbackHttp: true } : {}) });
+    if (why) throw new ConfigError(`The ${this.provider} provider will not send this request: ${why}.`, { code: 'CONFIG_INVALID', details: { provider: this.provider, url: displayUrl(req.url), scheme: u.protocol.replace(':', '') } });
+    // metadata endpoints are this machine's (link-local or loopback): never through a proxy, never the caller's agent
+    if (req.kind === 'metadata') return { agent: this.plainAgent, via: '', details: {} };
+    if (u.protocol === 'https:' && this.o.agent) return { agent: this.o.agent, via: '', details: {} };
+    this.proxies ??= proxySettings(this.o.env ?? process.env, this.o.proxy);
+    const p = proxyFor(u, this.proxies);
+    if (!p) return { agent: u.protocol === 'https:' ? this.agent : this.plainAgent, via: '', details: {} };
+    if (u.protocol !== 'https:') {
+      throw new ConfigError(`The ${this.provider} provider will not send a plain-http request through the proxy ${p.url.host} (${p.from}): the proxy would read the token or password. Add ${u.hostname} to NO_PROXY, or use https://.`, { code: 'CONFIG_INVALID', details: { provider: this.provider, url: displayUrl(req.url), proxy: p.url.host } });
+    }
+    let t = this.tunnels.get(p.url.href);
+    if (!t) this.tunnels.set(p.url.href, (t = new TunnelAgent(p.url, this.provider, this.o.timeoutMs ?? 15_000, (this.tls.ca as Array<string | Buffer> | undefined) ?? [])));
+    return { agent: t, via: ` via the proxy ${p.url.host} (${p.from})`, details: { proxy: p.url.host } };
+  }
+
+  private once(req: HttpRequest, signal: AbortSignal, agent: http.Agent): Promise<HttpResponse> {
     const u = new URL(req.url);
     const mod = u.protocol === 'https:' ? https : http;
     const max = this.o.maxBodyBytes ?? 1024 * 1024;
@@ -164,7 +212,8 @@ export class HttpClient {
       const r = mod.request(u, {
         method: req.method ?? 'GET',
         headers: { accept: 'application/json', 'user-agent': 'credgate', ...req.headers, ...(req.body ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}) },
-        ...(u.protocol === 'https:' ? { agent: this.agent } : {}),
+        agent,
+        ...(u.protocol === 'https:' ? this.tls : {}),
         signal,
       }, (res) => {
         const chunks: Buffer[] = [];
@@ -207,7 +256,16 @@ export class HttpClient {
     if (this.disposed) return;
     this.disposed = true;
     this.agent.destroy();
+    this.plainAgent.destroy();
+    for (const t of this.tunnels.values()) t.destroy();
+    this.tunnels.clear();
   }
+}
+
+/** A signal that ended by a deadline (AbortSignal.timeout, or a TimeoutError reason), not by someone's abort(). */
+function isDeadline(signal: AbortSignal): boolean {
+  const r = signal.reason as unknown;
+  return typeof r === 'object' && r !== null && (r as { name?: unknown }).name === 'TimeoutError';
 }
 
 const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_SSL_|HOSTNAME_MISMATCH)/;

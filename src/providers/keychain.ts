@@ -4,7 +4,7 @@ import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, CredgateError, abortError } from '../core/errors.js';
 import { describeIssues, validateOptions } from './options.js';
 import { withSignal } from '../core/abort.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import { secretServiceModified } from '../platform/secret-service.js';
 
@@ -112,7 +112,7 @@ function keychainError(e: unknown, t: Target, secrets: string[]): CredgateError 
  * one account. keytar exposes no modification time; on Linux `changedAt` is the Secret Service
  * item's `Modified` time (read over D-Bus, see secret-service.ts), elsewhere it is not set.
  */
-export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
+export function fromKeychain(options: KeychainProviderOptions = {}): OwnedProvider {
   const parsed = { data: validateOptions('keychain', KeychainOptions, options) };
   const opts = parsed.data;
   let api: Promise<KeytarApi> | undefined;
@@ -193,7 +193,7 @@ export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
     };
   };
 
-  const provider: Provider = {
+  const provider: OwnedProvider = {
     name: 'keychain',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) throw new ProviderError('The keychain provider was disposed; create a new one with fromKeychain().', { code: 'PROVIDER_UNAVAILABLE' });
@@ -211,7 +211,7 @@ export function fromKeychain(options: KeychainProviderOptions = {}): Provider {
           : e;
       });
     },
-    dispose() {
+    async dispose() {
       disposed = true;
     },
     async [Symbol.asyncDispose]() {

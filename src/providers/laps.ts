@@ -24,7 +24,7 @@ import {
 } from '../protocols/ldap/transport.js';
 import { connectionFinding } from '../findings/faults.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 const secretish = z.union([z.string().min(1), z.custom<Secret>((v) => v instanceof Secret, 'expected a string or a Secret')]);
@@ -163,7 +163,7 @@ export function computerFilter(name: string): Filter {
  * `msLAPS-EncryptedPassword` is PROVIDER_UNSUPPORTED; a password the reader may not see is
  * PROVIDER_FORBIDDEN; no LAPS data is PROVIDER_NOT_FOUND; a refused reader is PROVIDER_AUTH_FAILED.
  */
-export function fromLaps(options: LapsProviderOptions): Provider {
+export function fromLaps(options: LapsProviderOptions): OwnedProvider {
   const { env, ...rest } = (options ?? {}) as LapsProviderOptions;
   const parsed = { data: validateOptions('laps', LapsOptions, rest) };
   const opts = parsed.data;
@@ -354,7 +354,7 @@ export function fromLaps(options: LapsProviderOptions): Provider {
     }
   };
 
-  const provider: Provider = {
+  const provider: OwnedProvider = {
     name: 'laps',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) throw new ProviderError('The laps provider was disposed; create a new one with fromLaps().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'laps' } });
@@ -374,7 +374,7 @@ export function fromLaps(options: LapsProviderOptions): Provider {
         throw e;
       }
     },
-    dispose() {
+    async dispose() {
       disposed = true;
       for (const c of live) closeClient(c);
       live.clear();

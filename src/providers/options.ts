@@ -1,4 +1,5 @@
 /** Shared option handling for providers: zod validation with messages that name the option and the fix. */
+import type http from 'node:http';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
@@ -55,4 +56,10 @@ export const httpOptionsSchema = {
   retries: z.number().int().min(0).max(10).optional(),
   backoffMs: z.number().int().min(0).max(60_000).optional(),
   maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+  /** A proxy URL for every request, or false for none; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+  proxy: z.union([z.string().min(1), z.literal(false)]).optional(),
+  /** The caller's agent for https requests (e.g. a proxy agent); credgate then does no proxying of its own. */
+  agent: z.custom<http.Agent>((v) => typeof v === 'object' && v !== null && typeof (v as { addRequest?: unknown }).addRequest === 'function', 'expected an http.Agent / https.Agent (an undici Dispatcher is not used: credgate speaks node:https)').optional(),
+  /** The named opt-in for plain http to a loopback vault (a dev server); never for any other host. */
+  insecureLoopbackHttp: z.literal(true, 'insecureLoopbackHttp is either absent or true').optional(),
 };

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import { withSignal } from '../core/abort.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
@@ -189,7 +189,7 @@ function parseInput(text: string, opts: Opts): FetchedCredential {
  * of that run. The reference is ignored (`'-'` by convention). Input is capped (`maxBytes`), a
  * terminal is refused (it would wait for typing), and nothing read ever appears in an error.
  */
-export function fromStdin(options: StdinProviderOptions = {}): Provider {
+export function fromStdin(options: StdinProviderOptions = {}): OwnedProvider {
   const parsed = { data: validateOptions('stdin', StdinOptions, options) };
   const opts = parsed.data;
   let pending: Promise<FetchedCredential> | undefined;
@@ -211,7 +211,7 @@ export function fromStdin(options: StdinProviderOptions = {}): Provider {
     return pending;
   };
 
-  const provider: Provider = {
+  const provider: OwnedProvider = {
     name: 'stdin',
     async resolve(_ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) {
@@ -228,7 +228,7 @@ export function fromStdin(options: StdinProviderOptions = {}): Provider {
         })));
       return { ...cred };
     },
-    dispose() {
+    async dispose() {
       disposed = true;
     },
     async [Symbol.asyncDispose]() {

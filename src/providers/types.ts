@@ -21,6 +21,15 @@ export interface Provider {
   [Symbol.asyncDispose]?(): Promise<void>;
 }
 
+/**
+ * What every built-in factory returns: `dispose()` and `[Symbol.asyncDispose]()` are always there,
+ * so `await using p = fromVault(...)` type-checks and releases the provider at the end of the block.
+ */
+export interface OwnedProvider extends Provider {
+  dispose(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
 /** Identity helper that gives a third-party provider object the right type. */
 export function defineProvider<P extends Provider>(provider: P): P {
   return provider;

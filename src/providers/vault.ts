@@ -16,27 +16,28 @@
  * changedAt: KV v2 → the metadata's updated_time (when the newest version was written: Vault sets it only
  * when a version is added, never on a metadata-only edit); when the token may not read metadata/ (or it
  * fails), the read version's created_time, quietly. LDAP static role → last_vault_rotation.
- * AppRole: the login token is renewed by logging in again before its lease runs out (at 80% of
- * lease_duration, at most a minute early) and once after a 403; a static token is never replaced.
+ * Logins (AppRole, Kubernetes, JWT/OIDC, TLS certificate: vault-auth.ts): the login token is renewed
+ * by logging in again before its lease runs out (at 80% of lease_duration, at most a minute early)
+ * and once after a 403; a static token is never replaced.
  */
 import { z } from 'zod';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
-import type { Provider, ResolveOptions } from './types.js';
+import type { OwnedProvider, ResolveOptions } from './types.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
+import { checkTransport } from './transport-rule.js';
+import { vaultAuthSchema, vaultLogin } from './vault-auth.js';
 
 const VaultOptions = z.object({
   address: z.string().url('must be a URL like https://vault.example.com:8200'),
   token: secretInput.optional(),
   tokenEnv: z.string().optional(),
-  approle: z.object({
-    roleId: z.string().min(1),
-    secretId: secretInput.optional(),
-    secretIdEnv: z.string().optional(),
-    mount: z.string().default('approle'),
-  }).optional(),
+  ...vaultAuthSchema,
+  /** Client certificate + key (PEM files): for the cert login, or a Vault that requires mTLS. */
+  certFile: z.string().optional(),
+  keyFile: z.string().optional(),
   namespace: z.string().optional(),
   /** Default engine for string refs without a prefix. */
   engine: z.enum(['kv-v2', 'kv-v1', 'ldap-static', 'ldap-library']).default('kv-v2'),
@@ -98,7 +99,7 @@ const Kv2Metadata = z.object({ data: z.object({ current_version: z.number().int(
 const Kv1 = z.object({ data: z.record(z.string(), z.unknown()) });
 const LdapStatic = z.object({ data: z.object({ username: z.string(), password: z.string(), last_vault_rotation: z.string().optional(), dn: z.string().optional() }).passthrough() });
 const LdapCheckout = z.object({ data: z.object({ service_account_name: z.string(), password: z.string() }).passthrough(), lease_id: z.string().optional() });
-const AppRoleLogin = z.object({ auth: z.object({ client_token: z.string().min(1), lease_duration: z.number().optional() }) });
+const LoginAnswer = z.object({ auth: z.object({ client_token: z.string().min(1), lease_duration: z.number().optional() }) });
 
 /** A Vault timestamp (RFC 3339, nanoseconds allowed) as a Date; undefined for an empty or unusable one. */
 function vaultTime(s: string | undefined): Date | undefined {
@@ -107,14 +108,17 @@ function vaultTime(s: string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-export function fromVault(options: VaultProviderOptions): Provider {
+export function fromVault(options: VaultProviderOptions): OwnedProvider {
   const o = validateOptions('vault', VaultOptions, options);
+  checkTransport('vault', { address: o.address }, o);
   const env = o.env ?? process.env;
   const staticToken = secretFrom('vault', 'token', o.token, o.tokenEnv, env);
-  if (!staticToken && !o.approle) {
-    throw new ProviderError('The vault provider needs a token (tokenEnv: "VAULT_TOKEN") or AppRole credentials (approle.roleId + approle.secretIdEnv).', { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
-  }
   const base = o.address.replace(/\/+$/, '');
+  const loginRequest = vaultLogin(o, env, base);
+  if (staticToken && loginRequest) throw new ConfigError('The vault provider takes a token or a login method, not both.', { code: 'CONFIG_INVALID', details: { provider: 'vault', option: 'token' } });
+  if (!staticToken && !loginRequest) {
+    throw new ConfigError('The vault provider needs a token (tokenEnv: "VAULT_TOKEN") or a login: approle { roleId, secretIdEnv }, kubernetes { role }, jwt { role, jwtFile | jwtEnv } or cert { name } with certFile/keyFile.', { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
+  }
   let http: HttpClient | undefined;
   /** Set when dispose() starts: no new resolve from then on. */
   let disposed = false;
@@ -131,12 +135,13 @@ export function fromVault(options: VaultProviderOptions): Provider {
     return (http ??= new HttpClient('vault', o));
   };
   /** The token in use: the static one (never expires here), or the AppRole login's until its renewal time. */
-  let token: { value: Secret; until: number; approle: boolean } | undefined = staticToken ? { value: staticToken, until: Infinity, approle: false } : undefined;
+  let token: { value: Secret; until: number; login: boolean } | undefined = staticToken ? { value: staticToken, until: Infinity, login: false } : undefined;
   let login: Promise<Secret> | undefined;
-  let appRoleSecretId: Secret | undefined;
+  /** What the logins sent (secret IDs, JWTs), for scrubbing. */
+  const sent = new Set<string>();
   const checkedOut: Array<{ mount: string; set: string; account: string }> = [];
   /** Every secret this provider holds, for scrubbing vendor text before it goes into an error. */
-  const known = () => [staticToken?.reveal(), token?.value.reveal(), appRoleSecretId?.reveal()];
+  const known = () => [staticToken?.reveal(), token?.value.reveal(), ...sent];
 
   const headers = (t: Secret) => ({ 'x-vault-token': t.reveal(), ...(o.namespace ? { 'x-vault-namespace': o.namespace } : {}) });
   const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
@@ -151,8 +156,9 @@ export function fromVault(options: VaultProviderOptions): Provider {
     // Vault's errors sometimes echo request fields: scrub what credgate knows before quoting them
     const detail = scrub(msgs.filter((m) => m.length < 200).join('; '), known()).replace(/[\r\n\t]+/g, ' ').trim().slice(0, 300);
     const details = { provider: 'vault', url: displayUrl(url), status: res.status, ...(detail ? { vaultErrors: detail } : {}) };
+    if (what.endsWith(' login') && res.status >= 400 && res.status < 500 && res.status !== 429) return new ProviderError(`Vault refused credgate's ${what} at ${displayUrl(url)} (${res.status}${detail ? `: ${detail}` : ''}); check the role, the credential it presents and the auth mount.`, { code: 'PROVIDER_AUTH_FAILED', details });
     if (res.status === 404 || (res.status === 400 && /not found|does not exist/i.test(detail))) return new ProviderError(`Vault has no ${what} at ${displayUrl(url)}.`, { code: 'PROVIDER_NOT_FOUND', details });
-    if (res.status === 401 || (res.status === 400 && what === 'the AppRole login')) return new ProviderError(`Vault refused credgate's credentials for ${what} (${res.status}${detail ? `: ${detail}` : ''}); check the token or AppRole.`, { code: 'PROVIDER_AUTH_FAILED', details });
+    if (res.status === 401) return new ProviderError(`Vault refused credgate's credentials for ${what} (${res.status}${detail ? `: ${detail}` : ''}); check the token or the login.`, { code: 'PROVIDER_AUTH_FAILED', details });
     if (res.status === 403) return new ProviderError(`Vault denied ${what} at ${displayUrl(url)} (403 permission denied): the token is invalid or its policy lacks read on this path.`, { code: 'PROVIDER_AUTH_FAILED', details });
     return new ProviderError(`Vault answered ${res.status} for ${what} at ${displayUrl(url)}${detail ? ` (${detail})` : ''}.`, { code: 'PROVIDER_BAD_RESPONSE', details });
   }
@@ -160,16 +166,15 @@ export function fromVault(options: VaultProviderOptions): Provider {
   async function getToken(signal?: AbortSignal): Promise<Secret> {
     if (token && Date.now() < token.until) return token.value;
     login ??= (async () => {
-      const a = o.approle!;
-      appRoleSecretId ??= secretFrom('vault', 'approle.secretId', a.secretId, a.secretIdEnv, env);
-      const url = `${base}/v1/auth/${enc(a.mount)}/login`;
-      const res = await client().request({ method: 'POST', url, headers: { 'content-type': 'application/json', ...(o.namespace ? { 'x-vault-namespace': o.namespace } : {}) }, body: JSON.stringify({ role_id: a.roleId, ...(appRoleSecretId ? { secret_id: appRoleSecretId.reveal() } : {}) }), accept: [200] }, signal);
-      if (res.status !== 200) throw errorFor(res, url, 'the AppRole login');
-      const auth = client().json(res, AppRoleLogin, url).auth;
+      const l = loginRequest!();
+      for (const x of l.secrets) sent.add(x);
+      const res = await client().request({ method: 'POST', url: l.url, headers: { 'content-type': 'application/json', ...(o.namespace ? { 'x-vault-namespace': o.namespace } : {}) }, body: l.body, accept: [200] }, signal);
+      if (res.status !== 200) throw errorFor(res, l.url, `${l.method} login`);
+      const auth = client().json(res, LoginAnswer, l.url).auth;
       const value = new Secret(auth.client_token);
       const lease = auth.lease_duration ?? 0;
       // renew by a new login at 80% of the lease, at most a minute before it ends; 0 means no expiry
-      token = { value, until: lease > 0 ? Date.now() + Math.max(lease * 0.8, lease - 60) * 1000 : Infinity, approle: true };
+      token = { value, until: lease > 0 ? Date.now() + Math.max(lease * 0.8, lease - 60) * 1000 : Infinity, login: true };
       return value;
     })();
     try {
@@ -188,7 +193,7 @@ export function fromVault(options: VaultProviderOptions): Provider {
     for (let attempt = 0; ; attempt++) {
       const t = await getToken(signal);
       const res = await client().request({ method: init.method ?? 'GET', url, headers: { ...headers(t), ...(init.body ? { 'content-type': 'application/json' } : {}) }, ...(init.body ? { body: init.body } : {}), ...(init.timeoutMs ? { timeoutMs: init.timeoutMs } : {}), ...(init.retries !== undefined ? { retries: init.retries } : {}) }, signal);
-      if (res.status === 403 && attempt === 0 && init.relogin !== false && token?.approle && token.value === t) {
+      if (res.status === 403 && attempt === 0 && init.relogin !== false && token?.login && token.value === t) {
         token = undefined;
         continue;
       }
@@ -222,7 +227,7 @@ export function fromVault(options: VaultProviderOptions): Provider {
     return undefined;
   };
 
-  const provider: Provider = {
+  const provider: OwnedProvider = {
     name: 'vault',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) throw disposedError();
@@ -309,7 +314,7 @@ export function fromVault(options: VaultProviderOptions): Provider {
       })());
     },
     async [Symbol.asyncDispose]() {
-      await provider.dispose!();
+      await provider.dispose();
     },
   };
   return provider;

@@ -106,9 +106,10 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 /**
  * caps: which failure modes the backend has (env vars cannot refuse credgate; a file cannot be down),
  * and `network`: the backend is a server the suite can watch (setup gives `fresh` and `backend`), so
- * "no I/O before the first resolve" is checked on the wire.
+ * "no I/O before the first resolve" is checked on the wire; a network backend (or one with `slow`)
+ * gives `slowProvider`, and a deadline on it must not read as the caller's abort.
  */
-export function providerConformance(name: string, caps: { auth: boolean; unavailable: boolean; network?: boolean }, setup: () => Promise<ConformanceSetup>) {
+export function providerConformance(name: string, caps: { auth: boolean; unavailable: boolean; network?: boolean; slow?: boolean }, setup: () => Promise<ConformanceSetup>) {
   describe(`provider conformance: ${name}`, () => {
     let s: ConformanceSetup;
     const secrets = () => [...s.secrets, ...(s.runtimeSecrets?.() ?? [])];
@@ -156,6 +157,16 @@ export function providerConformance(name: string, caps: { auth: boolean; unavail
         await expectFailure(p, { code: 'ABORTED' }, secrets);
         expect(Date.now() - t0).toBeLessThan(2000);
       }
+    });
+
+    if (caps.network || caps.slow) it('a deadline is never the caller\'s abort: a timed-out signal is PROVIDER_UNAVAILABLE or TIMEOUT', async () => {
+      if (!s.slowProvider) return expect(caps.network, 'a network backend gives slowProvider').toBeFalsy();
+      const t0 = Date.now();
+      const e = await caught(s.slowProvider.resolve(s.okRef, { signal: AbortSignal.timeout(100) }));
+      assertNoSecretLeak(e, secrets);
+      expect(['PROVIDER_UNAVAILABLE', 'TIMEOUT']).toContain(e.code);
+      expect(e.message).not.toMatch(/aborted by the caller/);
+      expect(Date.now() - t0).toBeLessThan(2000);
     });
 
     if (caps.network) it('does no I/O before the first resolve', async () => {

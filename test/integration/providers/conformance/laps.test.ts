@@ -8,7 +8,7 @@ import { providerConformance } from '../../../helpers/provider-conformance.js';
 
 interface LapsState { reader: { upn: string; password: string }; computers: Record<string, { name: string; account?: string; password?: string; updatedAt?: string }> }
 
-providerConformance('laps (Samba AD)', { auth: true, unavailable: true }, async () => {
+providerConformance('laps (Samba AD)', { auth: true, unavailable: true, slow: true }, async () => {
   const lab = samba();
   const laps = (lab as unknown as { laps: LapsState }).laps;
   const c = laps.computers.windows!;

@@ -38,6 +38,7 @@ providerConformance('delinea (password grant)', { auth: true, unavailable: true,
 
 providerConformance('delinea (client credentials)', { auth: true, unavailable: false, network: true }, async () => {
   const srv = await startDelinea();
+  const slow = await startDelinea({ slowMs: 3000 });
   const base = { url: `${srv.url}/SecretServer`, caFile: srv.caFile, grant: 'client_credentials' as const, clientId: SS_CLIENT_ID, clientSecretEnv: 'CS', env: { CS: SS_CLIENT_SECRET } };
   return {
     provider: fromDelinea(base),
@@ -47,9 +48,13 @@ providerConformance('delinea (client credentials)', { auth: true, unavailable: f
     expect: { username: 'svc-rdp', password: SS_SECRET_PASSWORD },
     notFoundRef: { secretId: 1 },
     authFailProvider: fromDelinea({ ...base, env: { CS: WRONG } }),
+    slowProvider: fromDelinea({ ...base, url: `${slow.url}/SecretServer` }),
     secrets: SECRETS,
-    runtimeSecrets: () => srv.issuedTokens(),
-    teardown: () => srv.close(),
+    runtimeSecrets: () => [...srv.issuedTokens(), ...slow.issuedTokens()],
+    teardown: async () => {
+      await srv.close();
+      await slow.close();
+    },
   };
 });
 

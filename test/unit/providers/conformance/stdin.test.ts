@@ -10,7 +10,7 @@ const PW = 'Pipe!Conformance:Pass-6';
 
 const pipe = (text: string) => spawn('printf', ['%s', text], { stdio: ['ignore', 'pipe', 'ignore'] }).stdout;
 
-providerConformance('stdin (username:password over a pipe)', { auth: false, unavailable: false }, async () => {
+providerConformance('stdin (username:password over a pipe)', { auth: false, unavailable: false, slow: true }, async () => {
   const real = fromStdin({ stream: pipe(`PAMTEST\\bob:${PW}\n`), format: 'username:password', domain: 'PAMTEST' });
   const empty = fromStdin({ stream: pipe(''), format: 'username:password' });
   const never = new PassThrough();
