@@ -5,10 +5,8 @@
  */
 import { createRequire } from 'node:module';
 
-declare const __filename: string | undefined;
-
-/** require() for both builds: the CJS build has __filename, the ESM build import.meta.url. */
-const requireHere = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+/** require() next to this module (the CJS build gets import.meta.url from tsup's shim). */
+const requireHere = createRequire(import.meta.url);
 
 /** A value made on first use and kept. */
 export function once<T>(make: () => T): () => T {
