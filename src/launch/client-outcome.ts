@@ -188,7 +188,9 @@ export function clientEndFindings(log: ClientLog, end: ClientEnd, ctx: DecodeCon
   if (ctx.stoppedBy) {
     return [finding('launch', 'launch.session-ended', 'info', `credgate passed ${ctx.stoppedBy} on to ${ctx.client}, which ${ctx.established ? 'ended the session' : 'stopped before the session was established'}.`, { ...evidence, stoppedBy: ctx.stoppedBy })];
   }
-  const cause = clientCause(log, end, ctx);
+  const decided = clientCause(log, end, ctx);
+  // a connection that drops once the session is up is lost, not refused
+  const cause = decided?.code === 'launch.connect-failed' && decided.variant === 'default' && ctx.established ? { ...decided, variant: 'lost' } : decided;
   if (!cause) {
     const how = log.errinfo?.code === 0x0c ? 'the user logged off' : log.errinfo?.code === 0x0b ? 'the user disconnected' : `${ctx.client} exited with ${end.code}`;
     return [finding('launch', 'launch.session-ended', 'info', `The session with ${where} ended: ${how}.`, evidence)];

@@ -107,7 +107,7 @@ describe("FreeRDP's log", () => {
       ...Object.values(ERRCONNECT_CAUSES),
       ...[...Array(0x1200).keys()].map((c) => errinfoCause(c)),
       ...[...Array(256).keys()].flatMap((c) => [exitCodeCause(c, false), exitCodeCause(c, true)]),
-      { code: 'launch.cert-changed', variant: 'default' }, { code: 'launch.establish-timeout', variant: 'default' },
+      { code: 'launch.cert-changed', variant: 'default' }, { code: 'launch.establish-timeout', variant: 'default' }, { code: 'launch.connect-failed', variant: 'lost' },
       ...['name-mismatch', 'untrusted', 'host-key-changed'].map((variant) => ({ code: 'launch.cert-refused', variant })),
     ].filter((c): c is { code: string; variant: string } => !!c);
     for (const c of causes) {
