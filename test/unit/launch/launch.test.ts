@@ -76,3 +76,25 @@ describe('launch plan', () => {
     expect(() => planLaunch({ host: 'h', username: 'a', platform: 'aix' })).toThrow(/not supported on aix/);
   });
 });
+
+describe('launch', () => {
+  it('a client that cannot be started is a clear error, and the private temp dir does not stay behind', async () => {
+    const { launch } = await import('../../../src/launch/launch.js');
+    const { Secret } = await import('../../../src/core/secret.js');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    // a TMPDIR of this test's own: os.tmpdir() reads it at each call
+    const saved = process.env.TMPDIR;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-launch-enoent-'));
+    process.env.TMPDIR = tmp;
+    try {
+      await expect(launch({ host: '127.0.0.1', username: 'a', password: new Secret('pw-never-used'), platform: 'linux', client: '/nonexistent/xfreerdp', env: { PATH: '/usr/bin' } })).rejects.toThrow(/Could not start \/nonexistent\/xfreerdp \(ENOENT\); install FreeRDP/);
+      for (const t0 = Date.now(); fs.readdirSync(tmp).length && Date.now() - t0 < 2000;) await new Promise((r) => setTimeout(r, 20));
+      expect(fs.readdirSync(tmp)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
