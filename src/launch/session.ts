@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import type { ChildProcess } from 'node:child_process';
 import { scrub, type Secret } from '../core/secret.js';
 import { finding } from '../findings/finding.js';
@@ -71,6 +72,7 @@ export class ClientSession implements AsyncDisposable {
   private readonly t0 = performance.now();
   private offset = 0;
   private partial = '';
+  private readonly decoder = new StringDecoder('utf8');
   private output = '';
   private stoppedBy: NodeJS.Signals | undefined;
   private timedOutMs: number | undefined;
@@ -100,6 +102,7 @@ export class ClientSession implements AsyncDisposable {
 
   /** Pass a signal on to the client (SIGKILL 10 s later if it is still there); the end is then the caller's. */
   stop(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (!this.running) return;
     this.stoppedBy ??= signal;
     this.signal(signal);
   }
@@ -135,7 +138,7 @@ export class ClientSession implements AsyncDisposable {
         const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
         if (n <= 0) break;
         this.offset += n;
-        const text = this.partial + buf.subarray(0, n).toString('utf8');
+        const text = this.partial + this.decoder.write(buf.subarray(0, n));
         const cut = text.lastIndexOf('\n');
         this.partial = cut < 0 ? text : text.slice(cut + 1);
         if (cut >= 0) readLogText(this.log, text.slice(0, cut));

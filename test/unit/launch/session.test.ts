@@ -47,7 +47,10 @@ describe('the client session', () => {
     const { session } = standIn([[20, ACTIVE], [5, line('ERROR', 'com.freerdp.core', 'freerdp_post_connect failed')]], 138);
     const out = await session.outcome;
     expect(out).toMatchObject({ status: 'failed', ok: false, exitCode: 2, clientEnd: { code: 138, signal: null }, verdict: { code: 'launch.client-failed' } });
-    await session.ended;
+    // a signal after the client is gone is not passed on, and does not turn the failure into the caller's
+    session.stop('SIGINT');
+    expect(await session.ended).toMatchObject({ exitCode: 2, verdict: { code: 'launch.client-failed' } });
+    expect((await session.ended).stoppedBy).toBeUndefined();
   });
 
   it('a client that neither establishes nor exits in time is stopped: launch.establish-timeout, exit 4', async () => {
