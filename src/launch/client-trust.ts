@@ -7,6 +7,7 @@
  * whose stdin carried the password. mstsc cannot be pinned from outside: the trust statement says
  * when it will warn instead.
  */
+import { CredgateError } from '../core/errors.js';
 import type { PreflightReport } from '../pipeline/types.js';
 import type { Finding, FindingCode } from '../findings/finding.js';
 
@@ -38,7 +39,7 @@ export interface ClientTrust {
 /** FreeRDP 2.11 compares `sha256:<hex>` with its own rendering: lower-case, colon-separated (measured: without colons it does not match). */
 export function freerdpFingerprint(hex: string): string {
   const h = hex.replace(/[^0-9a-f]/gi, '').toLowerCase();
-  if (h.length !== 64) throw new Error(`not a SHA-256 fingerprint: ${hex.length} characters`);
+  if (h.length !== 64) throw new CredgateError(`verifiedCertificates: not a SHA-256 fingerprint (${h.length} hex digits, not 64); pass the certificate's SHA-256 in hex.`, { code: 'CONFIG_INVALID', details: { option: 'verifiedCertificates' } });
   return h.replace(/(..)(?!$)/g, '$1:');
 }
 

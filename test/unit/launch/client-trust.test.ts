@@ -21,7 +21,7 @@ const nlaOk = (sha: string) => finding('rdp-nla', 'rdp.nla-ok', 'ok', 'ok', { ce
 describe('the trust the client gets', () => {
   it('FreeRDP 2.11 fingerprints: lower-case, colon-separated', () => {
     expect(freerdpFingerprint('C6E65B' + '0'.repeat(58))).toBe(`c6:e6:5b${':00'.repeat(29)}`);
-    expect(() => freerdpFingerprint('C6E6')).toThrow(/not a SHA-256/);
+    expect(() => freerdpFingerprint('C6E6')).toThrow(/verifiedCertificates: not a SHA-256 fingerprint \(4 hex digits, not 64\)/);
   });
 
   it('verified: the certificate the probe judged and the one NLA bound its proof to, only with a CA bundle and a passing preflight', () => {
