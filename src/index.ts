@@ -78,3 +78,6 @@ export { createPreflight } from './bulk/session.js';
 
 // launch
 export { buildRdpFile, encodeRdpFile, planLaunch, launch, type LaunchOptions, type LaunchPlan, type RdpFileOptions } from './launch/launch.js';
+export { clientTrust, type ClientTrust, type MstscNote } from './launch/client-trust.js';
+export { clientEnv, type ClientEnvOptions } from './launch/client-env.js';
+export type { ClientSession, LaunchOutcome, SessionEnd } from './launch/session.js';

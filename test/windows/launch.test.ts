@@ -98,15 +98,22 @@ function clientEnv(record: string, extra: { [k: string]: string } = {}): NodeJS.
   return { ...env, ...extra };
 }
 
-async function run(o: { host: string; password: string; username?: string; domain?: string; rdpFile?: string; clientArgs?: string[]; env?: { [k: string]: string }; omitEnv?: string[] }) {
+/**
+ * What the stand-in (a node.exe named mstsc.exe) needs to record, passed on by name since none is
+ * on the client's allow-list; NODE_SKIP_PLATFORM_CHECK lets Node for Windows start under Wine, and
+ * is harmless on Windows.
+ */
+const STUB_ENV = ['NODE_OPTIONS', 'CG_STUB_RECORD', 'CG_STUB_KOFFI', 'NODE_SKIP_PLATFORM_CHECK'];
+
+async function run(o: { host: string; password: string; username?: string; domain?: string; rdpFile?: string; clientArgs?: string[]; env?: { [k: string]: string } }) {
   hosts.push(o.host);
   const record = path.join(work, `record-${o.host}.json`);
   const opts = {
     host: o.host, username: o.username ?? 'alice', domain: o.domain ?? 'CORP', password: new Secret(o.password), clientArgs: o.clientArgs ?? [],
-    env: clientEnv(record, o.env), omitEnv: o.omitEnv ?? [], ...(o.rdpFile ? { rdpFile: o.rdpFile } : {}),
+    env: clientEnv(record, o.env), passEnv: STUB_ENV, ...(o.rdpFile ? { rdpFile: o.rdpFile } : {}),
   };
   const plan = materializeLaunchPlan(planLaunch(opts));
-  const child = await launch(opts, plan);
+  const { child } = await launch(opts, plan);
   const [code] = (await Promise.race([once(child, 'close'), new Promise((_, rej) => setTimeout(() => rej(new Error('the stand-in for mstsc did not exit within 30 s')), 30_000))])) as [number];
   return { plan, code, rec: JSON.parse(fs.readFileSync(record, 'utf8')) as StubRecord };
 }
@@ -134,9 +141,7 @@ describe.runIf(win)('credgate launch on Windows: Credential Manager, then mstsc 
     const password = `Lnch-${randomBytes(9).toString('base64url')}-é`;
     const { plan, code, rec } = await run({
       host, password, clientArgs: ['/f'],
-      env: { RDP_PASSWORD: password, SVC_PW: 'svc-Secret-123', VAULT_TOKEN: 'hvs.x', HARMLESS: 'kept' },
-      // names as the user typed them on the command line: Windows variable names ignore case
-      omitEnv: ['rdp_password', 'svc_pw'],
+      env: { RDP_PASSWORD: password, SVC_PW: 'svc-Secret-123', VAULT_TOKEN: 'hvs.x', HARMLESS: 'not-on-the-list', systemroot: process.env.SYSTEMROOT ?? 'C:\\windows' },
     });
     expect(code).toBe(0);
     expect(plan.command).toBe('mstsc.exe');
@@ -154,9 +159,11 @@ describe.runIf(win)('credgate launch on Windows: Credential Manager, then mstsc 
     const env = Object.entries(rec.env);
     expect(env.filter(([, v]) => v === password)).toEqual([]);
     expect(env.map(([k]) => k.toUpperCase())).not.toContain('RDP_PASSWORD');
-    expect(env.map(([k]) => k.toUpperCase()), 'a variable omitted by another spelling of its name reached the client').not.toContain('SVC_PW');
+    expect(env.map(([k]) => k.toUpperCase())).not.toContain('SVC_PW');
     expect(env.map(([k]) => k.toUpperCase())).not.toContain('VAULT_TOKEN');
-    expect(rec.env.HARMLESS).toBe('kept');
+    // an allow-list, not a deny-list: a variable not on it stays out; one on it gets in under any spelling (Windows names ignore case)
+    expect(env.map(([k]) => k.toUpperCase())).not.toContain('HARMLESS');
+    expect(env.map(([k]) => k.toUpperCase())).toContain('SYSTEMROOT');
   });
 
   it('--rdp-file "<drive>:\\...\\with spaces\\x.rdp": one argument for mstsc, and the file is left where it was asked for', async () => {
@@ -214,7 +221,7 @@ describe.runIf(win)('credgate launch (the CLI) on Windows: doctor passes, then t
       const rdpFile = path.join(work, 'cli session', 'web01 via cli.rdp');
       fs.mkdirSync(path.dirname(rdpFile));
       // the variable named as typed, another case than the environment's: Windows reads it either way
-      const args = ['launch', `${ip}:${rdp.port}`, '--account', 'CORP\\alice', '--password-env', 'cg_rdp_pw', '--ldap', `ldaps://127.0.0.1:${ldap.port}`, '--ca-file', ca, '--rdp-ca-file', ca, '--no-nla', '--rdp-file', rdpFile];
+      const args = ['launch', `${ip}:${rdp.port}`, '--account', 'CORP\\alice', '--password-env', 'cg_rdp_pw', '--ldap', `ldaps://127.0.0.1:${ldap.port}`, '--ca-file', ca, '--rdp-ca-file', ca, '--no-nla', '--rdp-file', rdpFile, ...STUB_ENV.flatMap((n) => ['--client-env', n])];
       const env = clientEnv(record, { CG_RDP_PW: password }) as { [k: string]: string };
       const dry = await runCli([...args, '--dry-run', '--json'], { env, secrets: [password] });
       expect(dry.code, dry.stderr).toBe(0);
@@ -223,9 +230,13 @@ describe.runIf(win)('credgate launch (the CLI) on Windows: doctor passes, then t
       expect(fs.existsSync(rdpFile), 'a dry run wrote the .rdp file').toBe(false);
       expect(fs.existsSync(record), 'a dry run started the client').toBe(false);
 
-      const r = await runCli([...args, '--json'], { env, secrets: [password] });
+      // --json on a real launch: one JSON line per event (started, then ended); mstsc reports no
+      // outcome credgate can read, so the session is launch.unobserved (exit 0), never "established"
+      const r = await runCli([...args, '--json'], { env, secrets: [password], jsonLines: true });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.json).toMatchObject({ ok: true, launched: 'mstsc.exe', rdpFile });
+      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(events.map((e) => e.event)).toEqual(['started', 'ended']);
+      expect(events[0]).toMatchObject({ ok: true, launched: 'mstsc.exe', rdpFile, code: 'launch.unobserved', observed: false });
       const rec = JSON.parse(fs.readFileSync(record, 'utf8')) as StubRecord;
       expect(rec.argv.slice(1)).toEqual([rdpFile]);
       expect(rec.commandLine).not.toContain(password);

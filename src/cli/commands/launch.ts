@@ -1,21 +1,40 @@
-/** `credgate launch`: the doctor, then the RDP client with the credential the doctor fetched. */
-import type { ChildProcess } from 'node:child_process';
+/** `credgate launch`: the doctor, then the RDP client with the credential the doctor fetched, watched until its session is up. */
 import { planLaunch, launch, buildRdpFile, materializeLaunchPlan } from '../../launch/launch.js';
+import { clientTrust, type ClientTrust } from '../../launch/client-trust.js';
+import { configuredSecretEnvNames } from '../../launch/client-env.js';
+import type { ClientSession, LaunchOutcome } from '../../launch/session.js';
+import type { Verdict } from '../../findings/finding.js';
 import { parseHostPort } from '../../core/target.js';
+import type { Secret } from '../../core/secret.js';
 import type { Command, CliIO } from '../types.js';
-import { usageError } from '../args.js';
+import { intOption, usageError } from '../args.js';
+import { style, findingJson } from '../render.js';
 import { doctorInputs, renderDoctor, doctorJson, disposeTarget, keepFetchedCredential } from './doctor.js';
 
-const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-stdin | --password-env <VAR>)
-         [doctor options: --ldap ... --service-user ... --cache-from ...] [--rdp-file <path>] [--client <xfreerdp>]
-         [--client-arg <arg>]... [--dry-run] [--json]
+const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-env <VAR>)
+         [doctor options: --ldap ... --service-user ... --rdp-ca-file <pem> --cache-from ...] [--rdp-file <path>]
+         [--client <xfreerdp>] [--client-arg <arg>]... [--client-env <NAME>]... [--connect-timeout <ms>] [--dry-run] [--json]
 
 Runs credgate doctor first. On a pass it writes a .rdp file and starts the RDP client: mstsc on
 Windows (the password is stored for TERMSRV/<host> in Credential Manager first), xfreerdp
 elsewhere (the password goes through stdin with /from-stdin — never on the command line).
 On a fail it prints the verdict and launches nothing. --dry-run prints what it would run.
 
-Exit codes: those of doctor when it fails; 0 when the client was started (or would be, with --dry-run).
+The client trusts exactly the certificate the doctor verified (--rdp-ca-file: a CA bundle, or the
+host's own certificate to pin it): xfreerdp gets /cert:deny,fingerprint:sha256:<it>; without a
+verified certificate, /cert:deny (the client's own trust store decides, with no prompt).
+
+The client's environment is an allow-list (PATH, HOME, the display, locale, XDG_*, the Windows
+system variables, ...), never the caller's whole environment; --client-env <NAME> passes one more
+variable by name (a wrapper's setting). A variable whose value carries a secret is never passed.
+
+Success is the client's: launch waits until FreeRDP logs the active session state
+(CONNECTION_STATE_ACTIVE) and stays up, or until the client exits — then it fails with the cause
+decoded from FreeRDP's ERRCONNECT_* / ERRINFO_* and exit code. It stays until the session ends.
+
+Exit codes: those of doctor when it fails; 0 when the session was established and ended normally;
+the decoded cause's otherwise (1 rejected, 2 client setup, 3 account or session denied, 4 TLS
+trust / connection / host, 70 undecodable); 128 + the signal when one was passed on to the client.
 `;
 
 export const launchCommand: Command = {
@@ -33,89 +52,142 @@ export const launchCommand: Command = {
       'rdp-file': { type: 'string' },
       client: { type: 'string' },
       'client-arg': { type: 'string', multiple: true },
+      'client-env': { type: 'string', multiple: true },
+      'connect-timeout': { type: 'string' },
       'dry-run': { type: 'boolean' },
     });
-    let child: ChildProcess | undefined;
     try {
-      const r = await preflightThenLaunch(inputs, io);
-      child = r.child;
       // the provider is released when the session is over, not when it starts: releasing a
       // Vault LDAP library check-out rotates that account's password, under the running client
-      if (child && child.exitCode === null && child.signalCode === null) {
-        const signalled = await untilClosed(child);
-        if (signalled) return 128 + (signalled === 'SIGINT' ? 2 : signalled === 'SIGHUP' ? 1 : 15);
-      }
-      return r.code;
+      return await preflightThenLaunch(inputs, io);
     } finally {
       await disposeTarget(inputs.target);
     }
   },
 };
 
-async function preflightThenLaunch({ target, options, json, values: v }: Awaited<ReturnType<typeof doctorInputs>>, io: CliIO): Promise<{ code: number; child?: ChildProcess }> {
+async function preflightThenLaunch({ target, options, json, values: v }: Awaited<ReturnType<typeof doctorInputs>>, io: CliIO): Promise<number> {
   // the credential the preflight fetched and proved is the one the client gets: no second fetch,
   // no second vault check-out, no fetch outside the preflight's deadline
   const fetched = keepFetchedCredential(target);
+  const connectTimeoutMs = intOption('connect-timeout', v['connect-timeout'] as string | undefined, 60_000, 1000, 600_000);
   const { preflight } = await import('../../pipeline/preflight.js');
   const report = await preflight(target, options);
   if (!report.ok) {
     io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
     io.stderr.write('credgate: not launching: the preflight failed (see the verdict above).\n');
-    return { code: report.verdict.exitCode };
+    return report.verdict.exitCode;
   }
   const { host, port } = parseHostPort(target.host);
   const username = report.target.account;
   if (!username) throw usageError('The account name is unknown; pass --account.');
   const clientArgs = (v['client-arg'] as string[] | undefined) ?? [];
-  const plan = planLaunch({
-    host, port, username, clientArgs,
-    ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}),
-    ...(v.client ? { client: String(v.client) } : {}),
-  });
+  const trust = clientTrust(report, { caGiven: !!options.rdp?.caFile, clientArgs });
+  const common = {
+    host, port, username, clientArgs, verifiedCertificates: trust.verified, connectTimeoutMs,
+    ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}), ...(v.client ? { client: String(v.client) } : {}),
+  };
+  const plan = planLaunch(common);
+  const trustJson = { mode: trust.mode, verifiedSha256: trust.verified, ...(trust.freerdpArg ? { clientArg: trust.freerdpArg } : {}), summary: trust.summary, ...(trust.mstsc.length ? { mstsc: trust.mstsc } : {}) };
   if (v['dry-run']) {
     // planLaunch wrote nothing; neither does a dry run
-    const out = { ok: true, verdict: report.verdict.code, headline: report.headline, rdpFile: plan.rdpFile, command: plan.command, args: plan.args, passwordVia: plan.passwordVia, rdpFileContent: buildRdpFile({ host, port, username }) };
-    io.stdout.write(json ? JSON.stringify(out, null, 2) + '\n' : `${report.headline}\nwould write ${plan.rdpFile}:\n${out.rdpFileContent.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}would run: ${plan.display}\n`);
-    return { code: 0 };
+    const out = { ok: true, verdict: report.verdict.code, headline: report.headline, rdpFile: plan.rdpFile, command: plan.command, args: plan.args, passwordVia: plan.passwordVia, trust: trustJson, rdpFileContent: buildRdpFile({ host, port, username }) };
+    io.stdout.write(json ? JSON.stringify(out, null, 2) + '\n' : `${report.headline}\nwould write ${plan.rdpFile}:\n${out.rdpFileContent.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}would run: ${plan.display}\ncertificate: ${trust.summary}\n`);
+    return 0;
   }
   const secret = target.password ?? fetched()?.secret;
   if (!secret) throw usageError('No credential to hand to the client.');
   const real = materializeLaunchPlan(plan);
-  // the client does not inherit the variables the passwords came from
-  const omitEnv = [v['password-env'], v['service-password-env']].filter((x): x is string => typeof x === 'string');
-  const child = await launch({
-    host, port, username, password: secret, clientArgs, env: io.env, omitEnv,
-    ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}), ...(v.client ? { client: String(v.client) } : {}),
-  }, real);
-  io.stdout.write(json ? JSON.stringify({ ok: true, launched: real.command, pid: child.pid, rdpFile: real.rdpFile }) + '\n' : `launched ${real.display} (pid ${child.pid})\n`);
-  return { code: 0, child };
+  const passEnv = (v['client-env'] as string[] | undefined) ?? [];
+  const session = await launch({ ...common, password: secret, env: io.env, ...(passEnv.length ? { passEnv } : {}), secrets: await otherSecrets(v, io, options.directory?.service?.password) }, real);
+  const stopOnSignal = forwardSignals(session);
+  try {
+    const head = { launched: real.command, pid: session.pid, rdpFile: real.rdpFile };
+    const outcome = await session.outcome;
+    const who = `${username} → ${host}${port !== 3389 ? `:${port}` : ''}`;
+    io.stdout.write(json ? outcomeJson(outcome, { ...head, trust: trustJson }) : renderOutcome(outcome, trust, real.command, session, who, io));
+    if (outcome.status === 'failed') {
+      await session.ended;
+      return outcome.exitCode;
+    }
+    const end = await session.ended;
+    io.stdout.write(json ? outcomeJson(end, { event: 'ended' }) : renderEnd(end.verdict, end.exitCode, who, io));
+    return end.exitCode;
+  } finally {
+    stopOnSignal();
+  }
 }
 
 /**
- * Wait for the client to end. A SIGINT / SIGTERM / SIGHUP meanwhile (Ctrl-C, a closed terminal)
- * is passed on to the client (SIGKILL after 10 s), so that `finally` still releases the provider
- * (a Vault library account is checked back in) instead of Node exiting on the spot. Resolves the
- * signal that ended the wait, if any.
+ * Secrets other than the password that no variable of the client may carry: the service
+ * account's password, and what the variables named in the provider configuration hold (tokenEnv,
+ * passwordEnv, secretIdEnv, ...).
  */
-function untilClosed(child: ChildProcess): Promise<NodeJS.Signals | undefined> {
-  return new Promise((resolve) => {
-    let got: NodeJS.Signals | undefined;
-    let kill: NodeJS.Timeout | undefined;
-    const onSignal = (sig: NodeJS.Signals) => {
-      got ??= sig;
-      try {
-        child.kill(sig);
-      } catch {
-        /* already gone */
-      }
-      kill ??= setTimeout(() => child.kill('SIGKILL'), 10_000);
-    };
-    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const s of sigs) process.on(s, onSignal);
-    child.once('close', () => {
-      for (const s of sigs) process.off(s, onSignal);
-      if (kill) clearTimeout(kill);
-      resolve(got);
-    });
-  });
+async function otherSecrets(v: Record<string, unknown>, io: CliIO, service: Secret | undefined): Promise<Array<Secret | string>> {
+  const out: Array<Secret | string> = service ? [service] : [];
+  if (v.provider) {
+    const { loadConfig } = await import('../../providers/config.js');
+    const config = await loadConfig({ cwd: io.cwd, ...(v.config ? { path: String(v.config) } : {}) });
+    for (const name of configuredSecretEnvNames(config)) {
+      const value = io.env[name];
+      if (value) out.push(value);
+    }
+  }
+  return out;
+}
+
+/**
+ * While the client runs, a SIGINT / SIGTERM / SIGHUP (Ctrl-C, a closed terminal) is passed on to
+ * it (SIGKILL 10 s later), so that the provider is still released instead of Node exiting on the
+ * spot. Returns the function that stops forwarding.
+ */
+function forwardSignals(session: ClientSession): () => void {
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const on = (sig: NodeJS.Signals) => session.stop(sig);
+  for (const s of sigs) process.on(s, on);
+  return () => {
+    for (const s of sigs) process.off(s, on);
+  };
+}
+
+function outcomeJson(o: LaunchOutcome, extra: Record<string, unknown>): string {
+  const event = o.status === 'established' ? 'established' : o.status === 'unobserved' ? 'started' : 'failed';
+  return JSON.stringify({
+    ok: o.ok, event, ...extra, ms: o.ms,
+    ...(o.status === 'unobserved' ? { observed: false } : {}),
+    code: o.verdict.code, cause: o.verdict.cause, exitCode: o.exitCode,
+    ...(o.clientEnd ? { clientExitCode: o.clientEnd.code, ...(o.clientEnd.signal ? { clientSignal: o.clientEnd.signal } : {}) } : {}),
+    findings: o.verdict.findings.map(findingJson), remediation: o.verdict.remediation,
+  }) + '\n';
+}
+
+function renderOutcome(o: LaunchOutcome, trust: ClientTrust, command: string, session: ClientSession, who: string, io: CliIO): string {
+  const s = style(io);
+  const cert = `  certificate: ${trust.summary}\n`;
+  if (o.status === 'established') return `${s.green(s.bold('SESSION UP'))}  ${s.bold(who)}  ${s.dim(`[pid ${session.pid}]`)}\n\n  ${o.verdict.cause}\n${cert}`;
+  if (o.status === 'unobserved') return `launched ${command} (pid ${session.pid}); it reports no outcome credgate can read.\n${cert}`;
+  return renderFailure(o.verdict, o.exitCode, `${s.red(s.bold('LAUNCH FAILED'))}  ${s.bold(who)}`, io) + cert;
+}
+
+function renderEnd(v: Verdict, exitCode: number, who: string, io: CliIO): string {
+  const s = style(io);
+  return v.ok ? `session ended: ${v.cause} ${s.dim(`[${v.code}, exit ${exitCode}]`)}\n` : renderFailure(v, exitCode, `${s.red(s.bold('SESSION LOST'))}  ${s.bold(who)}`, io);
+}
+
+function renderFailure(v: Verdict, exitCode: number, label: string, io: CliIO): string {
+  const s = style(io);
+  const out = [`${label}  ${s.dim(`[${v.code}, exit ${exitCode}]`)}`, '', `  ${v.cause}`];
+  const decider = v.findings.find((f) => f.code === v.code);
+  if (decider) {
+    out.push('', s.bold('  Evidence'));
+    for (const [k, val] of Object.entries(decider.evidence)) {
+      if (Array.isArray(val) && k === 'log') for (const l of val) out.push(`    ${s.dim(String(l))}`);
+      else out.push(`    ${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`);
+    }
+  }
+  if (v.remediation.length) {
+    out.push('', s.bold('  Fix, in this order'));
+    v.remediation.slice(0, 6).forEach((x, i) => out.push(`    ${i + 1}. ${x.action}${x.owner ? s.dim(` (${x.owner})`) : ''}`));
+  }
+  return out.join('\n') + '\n';
 }

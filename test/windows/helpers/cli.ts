@@ -17,7 +17,8 @@ export interface WinCliResult {
   json?: any;
 }
 
-export async function runCli(args: string[], o: { env?: Record<string, string>; cwd?: string; secrets?: string[]; timeoutMs?: number } = {}): Promise<WinCliResult> {
+/** `jsonLines`: the command prints one JSON object per line (launch's events); r.json is then not parsed. */
+export async function runCli(args: string[], o: { env?: Record<string, string>; cwd?: string; secrets?: string[]; timeoutMs?: number; jsonLines?: boolean } = {}): Promise<WinCliResult> {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: o.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', ...o.env },
@@ -35,7 +36,7 @@ export async function runCli(args: string[], o: { env?: Record<string, string>; 
   const r: WinCliResult = { code, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes };
   assertNoLeak(r.stdout, o.secrets ?? [], `stdout of credgate ${args.slice(0, 2).join(' ')}`);
   assertNoLeak(r.stderr, o.secrets ?? [], `stderr of credgate ${args.slice(0, 2).join(' ')}`);
-  if (args.includes('--json') && r.stdout.trim()) {
+  if (args.includes('--json') && r.stdout.trim() && !o.jsonLines) {
     try {
       r.json = JSON.parse(r.stdout);
     } catch {
