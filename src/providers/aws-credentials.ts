@@ -21,7 +21,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { ConfigError, ProviderError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import { displayUrl, type HttpClient } from './http.js';
@@ -78,7 +79,15 @@ function readProfile(env: Record<string, string | undefined>, home: string | und
   return c || k ? { s: { ...c, ...k }, config } : undefined;
 }
 
-const ProcessOut = z.object({ Version: z.literal(1), AccessKeyId: z.string().min(1), SecretAccessKey: z.string().min(1), SessionToken: z.string().optional(), Expiration: z.string().optional() }).passthrough();
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const ProcessOut = z.object({ Version: z.literal(1), AccessKeyId: z.string().min(1), SecretAccessKey: z.string().min(1), SessionToken: z.string().optional(), Expiration: z.string().optional() }).passthrough();
+  const SsoCache = z.object({ accessToken: z.string().min(1), expiresAt: z.string() }).passthrough();
+  const SsoRole = z.object({ roleCredentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional(), expiration: z.number().optional() }) });
+  return { ProcessOut, SsoCache, SsoRole };
+});
+type Schemas = ReturnType<typeof schemas>;
 
 /** credential_process: the command run by the shell (as the AWS CLI does), bounded in time; its stderr is not shown. */
 function runProcess(command: string, profile: string, timeoutMs: number, signal?: AbortSignal): Promise<AwsCredentials> {
@@ -93,9 +102,9 @@ function runProcess(command: string, profile: string, timeoutMs: number, signal?
       const fail = (why: string) => reject(new ProviderError(`The credential_process of AWS profile ${profile} ${why}; run it by hand to see why.`, { code: 'PROVIDER_AUTH_FAILED', details: { provider: P, profile } }));
       if (signal?.aborted) return reject(signal.reason);
       if (code !== 0) return fail(sig ? `was stopped (${sig}${sig === 'SIGKILL' ? `, over ${timeoutMs} ms or 1 MiB` : ''})` : `exited with ${code}`);
-      let parsed: z.infer<typeof ProcessOut>;
+      let parsed: z.infer<Schemas['ProcessOut']>;
       try {
-        parsed = ProcessOut.parse(JSON.parse(out));
+        parsed = schemas().ProcessOut.parse(JSON.parse(out));
       } catch {
         return fail('did not print {"Version": 1, "AccessKeyId", "SecretAccessKey", ...} (its output is not shown)');
       }
@@ -104,8 +113,6 @@ function runProcess(command: string, profile: string, timeoutMs: number, signal?
   });
 }
 
-const SsoCache = z.object({ accessToken: z.string().min(1), expiresAt: z.string() }).passthrough();
-const SsoRole = z.object({ roleCredentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional(), expiration: z.number().optional() }) });
 
 async function sso(client: HttpClient, s: Record<string, string>, config: Map<string, Record<string, string>>, home: string | undefined, profile: string, endpoint: string | undefined, signal?: AbortSignal): Promise<AwsCredentials> {
   const session = s.sso_session ? config.get(`sso-session ${s.sso_session}`) : undefined;
@@ -114,9 +121,9 @@ async function sso(client: HttpClient, s: Record<string, string>, config: Map<st
   if (!startUrl || !region || !s.sso_account_id || !s.sso_role_name) throw cfg(`AWS profile ${profile} is an SSO profile without sso_start_url, sso_region, sso_account_id or sso_role_name.`, 'profile');
   const key = crypto.createHash('sha1').update(s.sso_session ?? startUrl).digest('hex');
   const file = path.join(home ?? os.homedir(), '.aws', 'sso', 'cache', `${key}.json`);
-  let cached: z.infer<typeof SsoCache>;
+  let cached: z.infer<Schemas['SsoCache']>;
   try {
-    cached = SsoCache.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    cached = schemas().SsoCache.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
   } catch {
     throw new ProviderError(`No usable IAM Identity Center (SSO) login for AWS profile ${profile}; run \`aws sso login --profile ${profile}\`.`, { code: 'PROVIDER_AUTH_FAILED', details: { provider: P, profile } });
   }
@@ -126,7 +133,7 @@ async function sso(client: HttpClient, s: Record<string, string>, config: Map<st
   if (res.status !== 200) {
     throw new ProviderError(`IAM Identity Center refused role ${s.sso_role_name} in account ${s.sso_account_id} for AWS profile ${profile} (${res.status}); ${res.status === 401 ? `run \`aws sso login --profile ${profile}\`` : 'check that your SSO user is assigned that permission set'}.`, { code: res.status >= 500 ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_AUTH_FAILED', details: { provider: P, profile, url: displayUrl(url), status: res.status } });
   }
-  const r = client.json(res, SsoRole, url).roleCredentials;
+  const r = client.json(res, schemas().SsoRole, url).roleCredentials;
   return { accessKeyId: r.accessKeyId, secretAccessKey: r.secretAccessKey, ...(r.sessionToken ? { sessionToken: r.sessionToken } : {}), ...(r.expiration ? { expiration: new Date(r.expiration) } : {}) };
 }
 

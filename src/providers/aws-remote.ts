@@ -13,16 +13,23 @@
  * Metadata endpoints are plain http by design (transport-rule.ts); their addresses are injectable.
  */
 import fs from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { ConfigError, CredgateError, ProviderError } from '../core/errors.js';
 import { scrub } from '../core/secret.js';
 import { displayUrl, type HttpClient, type HttpResponse } from './http.js';
 import type { AwsCredentials } from './aws-credentials.js';
 
 const P = 'aws-secrets-manager';
-const Remote = z.object({ AccessKeyId: z.string().min(1), SecretAccessKey: z.string().min(1), Token: z.string().optional(), Expiration: z.string().optional(), Code: z.string().optional() }).passthrough();
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const Remote = z.object({ AccessKeyId: z.string().min(1), SecretAccessKey: z.string().min(1), Token: z.string().optional(), Expiration: z.string().optional(), Code: z.string().optional() }).passthrough();
+  return { Remote };
+});
+type Schemas = ReturnType<typeof schemas>;
 
-const creds = (r: z.infer<typeof Remote>): AwsCredentials => ({
+const creds = (r: z.infer<Schemas['Remote']>): AwsCredentials => ({
   accessKeyId: r.AccessKeyId, secretAccessKey: r.SecretAccessKey, ...(r.Token ? { sessionToken: r.Token } : {}),
   ...(r.Expiration && !Number.isNaN(Date.parse(r.Expiration)) ? { expiration: new Date(r.Expiration) } : {}),
 });
@@ -70,7 +77,7 @@ export async function containerCredentials(client: HttpClient, env: Record<strin
   const auth = tokenFile ? readToken(tokenFile, 'container authorization token') : env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
   const res = await client.request({ url, kind: url.startsWith('https:') ? 'vault' : 'metadata', headers: auth ? { authorization: auth } : {}, timeoutMs: 5_000 }, signal);
   if (res.status !== 200) throw remoteFault(res, 'The container credentials endpoint', url, 'check the task role (ECS) or the pod identity association (EKS)');
-  return creds(client.json(res, Remote, url));
+  return creds(client.json(res, schemas().Remote, url));
 }
 
 /** EC2 IMDSv2; undefined when no IMDS answers the token request (not on EC2). */
@@ -95,7 +102,7 @@ export async function imdsCredentials(client: HttpClient, endpoint: string, sign
   const url = `${listUrl}${encodeURIComponent(role)}`;
   const r = await client.request({ url, kind: 'metadata', headers, timeoutMs: 2_000 }, signal);
   if (r.status !== 200) throw remoteFault(r, 'EC2 IMDS', url, `the credentials of role ${role} could not be read`);
-  const c = client.json(r, Remote, url);
+  const c = client.json(r, schemas().Remote, url);
   if (c.Code && c.Code !== 'Success') throw new ProviderError(`EC2 IMDS reports ${c.Code.slice(0, 60)} for role ${role}.`, { code: 'PROVIDER_UNAVAILABLE', details: { provider: P } });
   return creds(c);
 }

@@ -18,7 +18,8 @@
  * the change a rotation made), and the failure is reported through onWarning (default: process.emitWarning) and
  * in `source`. With describe: false, changedAt is CreatedDate.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, CredgateError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
@@ -39,36 +40,42 @@ export interface AwsProviderWarning {
   message: string;
 }
 
-const Options = z.object({
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
-  endpoint: z.string().url().optional(),
-  accessKeyId: z.string().min(1).optional(),
-  secretAccessKey: secretInput.optional(),
-  secretAccessKeyEnv: z.string().optional(),
-  sessionToken: secretInput.optional(),
-  sessionTokenEnv: z.string().optional(),
-  /** A credentials provider function (the AWS SDK's shape), "aws-sdk" (@aws-sdk/credential-providers), or "chain" (default). */
-  credentials: z.union([z.literal('chain'), z.literal('aws-sdk'), z.custom<AwsCredentialsProvider>((v) => typeof v === 'function', 'expected a function returning { accessKeyId, secretAccessKey, sessionToken? }')]).optional(),
-  /** The shared config/credentials profile; default AWS_PROFILE, then "default". */
-  profile: z.string().min(1).optional(),
-  /** EC2 IMDS (default http://169.254.169.254), the ECS container endpoint base (default http://169.254.170.2), STS and IAM Identity Center endpoints. */
-  imdsEndpoint: z.string().url().optional(),
-  containerEndpoint: z.string().url().optional(),
-  stsEndpoint: z.string().url().optional(),
-  ssoEndpoint: z.string().url().optional(),
-  usernameKey: z.string().default('username'),
-  passwordKey: z.string().default('password'),
-  describe: z.boolean().default(true),
-  /** Receives a warning when DescribeSecret fails; default process.emitWarning (code CREDGATE_AWS_DESCRIBE_FAILED). */
-  onWarning: z.custom<(w: AwsProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
-  ...httpOptionsSchema,
-}).strict();
-export type AwsSecretsManagerOptions = z.input<typeof Options>;
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const Options = z.object({
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
+    endpoint: z.string().url().optional(),
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: secretInput().optional(),
+    secretAccessKeyEnv: z.string().optional(),
+    sessionToken: secretInput().optional(),
+    sessionTokenEnv: z.string().optional(),
+    /** A credentials provider function (the AWS SDK's shape), "aws-sdk" (@aws-sdk/credential-providers), or "chain" (default). */
+    credentials: z.union([z.literal('chain'), z.literal('aws-sdk'), z.custom<AwsCredentialsProvider>((v) => typeof v === 'function', 'expected a function returning { accessKeyId, secretAccessKey, sessionToken? }')]).optional(),
+    /** The shared config/credentials profile; default AWS_PROFILE, then "default". */
+    profile: z.string().min(1).optional(),
+    /** EC2 IMDS (default http://169.254.169.254), the ECS container endpoint base (default http://169.254.170.2), STS and IAM Identity Center endpoints. */
+    imdsEndpoint: z.string().url().optional(),
+    containerEndpoint: z.string().url().optional(),
+    stsEndpoint: z.string().url().optional(),
+    ssoEndpoint: z.string().url().optional(),
+    usernameKey: z.string().default('username'),
+    passwordKey: z.string().default('password'),
+    describe: z.boolean().default(true),
+    /** Receives a warning when DescribeSecret fails; default process.emitWarning (code CREDGATE_AWS_DESCRIBE_FAILED). */
+    onWarning: z.custom<(w: AwsProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+    env: z.record(z.string(), z.string().optional()).optional(),
+    ...httpOptionsSchema(),
+  }).strict();
+  const GetValue = z.object({ Name: z.string().optional(), VersionId: z.string().optional(), SecretString: z.string().optional(), CreatedDate: z.number().optional() }).passthrough();
+  const Describe = z.object({ LastRotatedDate: z.number().optional(), LastChangedDate: z.number().optional() }).passthrough();
+  const Err = z.object({ __type: z.string().optional(), code: z.string().optional(), message: z.string().optional(), Message: z.string().optional() }).passthrough();
+  return { Options, GetValue, Describe, Err };
+});
+type Schemas = ReturnType<typeof schemas>;
+export type AwsSecretsManagerOptions = z.input<Schemas['Options']>;
 
-const GetValue = z.object({ Name: z.string().optional(), VersionId: z.string().optional(), SecretString: z.string().optional(), CreatedDate: z.number().optional() }).passthrough();
-const Describe = z.object({ LastRotatedDate: z.number().optional(), LastChangedDate: z.number().optional() }).passthrough();
-const Err = z.object({ __type: z.string().optional(), code: z.string().optional(), message: z.string().optional(), Message: z.string().optional() }).passthrough();
 
 const AWS_ERRORS: Record<string, ErrorCode> = {
   ResourceNotFoundException: 'PROVIDER_NOT_FOUND',
@@ -112,7 +119,7 @@ const AWS_FIX: Record<string, string> = {
 export function awsErrorType(res: Pick<HttpResponse, 'body' | 'headers'>): string {
   let raw = '';
   try {
-    const e = Err.parse(JSON.parse(res.body.toString('utf8')));
+    const e = schemas().Err.parse(JSON.parse(res.body.toString('utf8')));
     raw = e.__type ?? e.code ?? '';
   } catch {
     /* not an AWS error body */
@@ -134,7 +141,7 @@ export function awsErrorCode(type: string): { code: ErrorCode; canonical: string
 }
 
 export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedProvider {
-  const o = validateOptions('aws-secrets-manager', Options, options);
+  const o = validateOptions('aws-secrets-manager', schemas().Options, options);
   checkTransport('aws-secrets-manager', { endpoint: o.endpoint, stsEndpoint: o.stsEndpoint, ssoEndpoint: o.ssoEndpoint }, o);
   checkTransport('aws-secrets-manager', { imdsEndpoint: o.imdsEndpoint, containerEndpoint: o.containerEndpoint }, {}, 'metadata');
   const endpoint = (o.endpoint ?? `https://secretsmanager.${o.region}.amazonaws.com`).replace(/\/+$/, '') + '/';
@@ -169,7 +176,7 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedP
     const code: ErrorCode = known?.code ?? (res.status >= 500 ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_BAD_RESPONSE');
     let text = '';
     try {
-      const e = Err.parse(JSON.parse(res.body.toString('utf8')));
+      const e = schemas().Err.parse(JSON.parse(res.body.toString('utf8')));
       text = scrub(String(e.message ?? e.Message ?? ''), creds.secrets()).replace(/[\r\n\t]+/g, ' ').slice(0, 240);
     } catch {
       /* no message */
@@ -193,9 +200,9 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedP
       const stage = typeof ref === 'object' && typeof (ref as Record<string, unknown>).versionStage === 'string' ? String((ref as Record<string, unknown>).versionStage) : undefined;
       let describeFailure: CredgateError | undefined;
       const [v, d] = await Promise.all([
-        call('GetSecretValue', { SecretId: id, ...(stage ? { VersionStage: stage } : {}) }, GetValue, signal),
+        call('GetSecretValue', { SecretId: id, ...(stage ? { VersionStage: stage } : {}) }, schemas().GetValue, signal),
         o.describe
-          ? call('DescribeSecret', { SecretId: id }, Describe, signal).catch((e: unknown) => {
+          ? call('DescribeSecret', { SecretId: id }, schemas().Describe, signal).catch((e: unknown) => {
             describeFailure = e instanceof CredgateError ? e : new ProviderError('DescribeSecret failed.', { code: 'PROVIDER_BAD_RESPONSE' });
             return undefined;
           })

@@ -21,7 +21,8 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { ConfigError, ProviderError, type ErrorCode } from '../core/errors.js';
 import { Secret, scrub } from '../core/secret.js';
 import { displayUrl, type HttpClient } from './http.js';
@@ -35,26 +36,35 @@ export interface AzureTokenCredential {
   getToken(scopes: string | string[], options?: { abortSignal?: AbortSignal }): Promise<AzureAccessToken | null>;
 }
 
-export const azureAuthSchema = {
-  auth: z.enum(['client-secret', 'client-certificate', 'workload-identity', 'managed-identity', 'azure-identity']).optional(),
-  tenantId: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be the directory (tenant) id or domain').optional(),
-  clientId: z.string().min(1).optional(),
-  clientSecret: secretInput.optional(),
-  clientSecretEnv: z.string().optional(),
-  authorityHost: z.string().url().optional(),
-  /** PEM with the app's certificate and its private key (default AZURE_CLIENT_CERTIFICATE_PATH). */
-  certificateFile: z.string().optional(),
-  certificatePassphraseEnv: z.string().optional(),
-  /** The federated token (default AZURE_FEDERATED_TOKEN_FILE). */
-  federatedTokenFile: z.string().optional(),
-  /** A user-assigned identity (one of them); the system-assigned one when absent. */
-  managedIdentity: z.object({ clientId: z.string().min(1).optional(), objectId: z.string().min(1).optional(), resourceId: z.string().min(1).optional() }).strict().optional(),
-  /** Azure IMDS; default http://169.254.169.254 (or AZURE_POD_IDENTITY_AUTHORITY_HOST). */
-  imdsEndpoint: z.string().url().optional(),
-  credential: z.custom<AzureTokenCredential>((v) => typeof v === 'object' && v !== null && typeof (v as AzureTokenCredential).getToken === 'function', 'expected a TokenCredential (an object with getToken(scopes, options))').optional(),
-};
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const azureAuthSchema = {
+    auth: z.enum(['client-secret', 'client-certificate', 'workload-identity', 'managed-identity', 'azure-identity']).optional(),
+    tenantId: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be the directory (tenant) id or domain').optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: secretInput().optional(),
+    clientSecretEnv: z.string().optional(),
+    authorityHost: z.string().url().optional(),
+    /** PEM with the app's certificate and its private key (default AZURE_CLIENT_CERTIFICATE_PATH). */
+    certificateFile: z.string().optional(),
+    certificatePassphraseEnv: z.string().optional(),
+    /** The federated token (default AZURE_FEDERATED_TOKEN_FILE). */
+    federatedTokenFile: z.string().optional(),
+    /** A user-assigned identity (one of them); the system-assigned one when absent. */
+    managedIdentity: z.object({ clientId: z.string().min(1).optional(), objectId: z.string().min(1).optional(), resourceId: z.string().min(1).optional() }).strict().optional(),
+    /** Azure IMDS; default http://169.254.169.254 (or AZURE_POD_IDENTITY_AUTHORITY_HOST). */
+    imdsEndpoint: z.string().url().optional(),
+    credential: z.custom<AzureTokenCredential>((v) => typeof v === 'object' && v !== null && typeof (v as AzureTokenCredential).getToken === 'function', 'expected a TokenCredential (an object with getToken(scopes, options))').optional(),
+  };
+  const EntraToken = z.object({ access_token: z.string().min(1), expires_in: z.union([z.number(), z.string()]).optional(), expires_on: z.union([z.number(), z.string()]).optional() }).passthrough();
+  const EntraError = z.object({ error: z.union([z.string(), z.object({ code: z.string().optional(), message: z.string().optional() }).passthrough()]), error_description: z.string().optional() }).passthrough();
+  return { azureAuthSchema, EntraToken, EntraError };
+});
+type Schemas = ReturnType<typeof schemas>;
+export const azureAuthSchema = (): Schemas['azureAuthSchema'] => schemas().azureAuthSchema;
 
-type AuthOptions = { [K in keyof typeof azureAuthSchema]?: z.output<(typeof azureAuthSchema)[K]> } & { scope: string; env?: Record<string, string | undefined> };
+type AuthOptions = { [K in keyof Schemas['azureAuthSchema']]?: z.output<(Schemas['azureAuthSchema'])[K]> } & { scope: string; env?: Record<string, string | undefined> };
 
 export interface AzureTokenSource {
   /** Who credgate is, for messages ("app 0b1c… in tenant contoso", "the managed identity"). */
@@ -64,8 +74,6 @@ export interface AzureTokenSource {
   secrets(): string[];
 }
 
-const EntraToken = z.object({ access_token: z.string().min(1), expires_in: z.union([z.number(), z.string()]).optional(), expires_on: z.union([z.number(), z.string()]).optional() }).passthrough();
-const EntraError = z.object({ error: z.union([z.string(), z.object({ code: z.string().optional(), message: z.string().optional() }).passthrough()]), error_description: z.string().optional() }).passthrough();
 
 const b64u = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
@@ -79,7 +87,7 @@ export function clientAssertion(pem: string, key: crypto.KeyObject, clientId: st
 }
 
 /** When a token answer expires (ms): expires_on (Unix seconds) or expires_in (seconds from now); an hour if neither. */
-function expiry(t: z.infer<typeof EntraToken>): number {
+function expiry(t: z.infer<Schemas['EntraToken']>): number {
   const on = Number(t.expires_on);
   if (Number.isFinite(on) && on > 0) return on * 1000;
   const inS = Number(t.expires_in ?? 3600);
@@ -177,7 +185,7 @@ export function azureTokenSource(o: AuthOptions, client: () => HttpClient): Azur
       const body = new URLSearchParams({ client_id: clientId, scope: o.scope, grant_type: 'client_credentials', ...f }).toString();
       const res = await client().request({ method: 'POST', url: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, signal);
       if (res.status === 200) {
-        const t = client().json(res, EntraToken, tokenUrl);
+        const t = client().json(res, schemas().EntraToken, tokenUrl);
         return { token: new Secret(t.access_token), expiresAt: expiry(t) };
       }
       const { err, desc } = entraError(res.body, [...held, ...Object.values(f)]);
@@ -192,7 +200,7 @@ export function azureTokenSource(o: AuthOptions, client: () => HttpClient): Azur
 /** An Entra or managed-identity error body: its code and first sentence (no trace ids), scrubbed. */
 function entraError(body: Buffer, secrets: string[]): { err: string; desc: string } {
   try {
-    const e = EntraError.parse(JSON.parse(body.toString('utf8')));
+    const e = schemas().EntraError.parse(JSON.parse(body.toString('utf8')));
     const err = typeof e.error === 'string' ? e.error : e.error.code ?? '';
     const text = e.error_description ?? (typeof e.error === 'object' ? e.error.message ?? '' : '');
     return { err: err.slice(0, 80), desc: scrub(text.split(/\r?\n/)[0]!.replace(/ Trace ID:.*$/, ''), secrets).slice(0, 240) };
@@ -226,7 +234,7 @@ function managedIdentity(o: AuthOptions, env: Record<string, string | undefined>
       // IMDS answers 404/410 while it updates and 429 when busy: retried like 5xx (Azure's guidance)
       const res = await client().request({ url: url.href, kind: 'metadata', headers: appService ? { 'x-identity-header': appService.header.reveal() } : { metadata: 'true' }, retryable: (r) => r.status === 404 || r.status === 410, returnLast: true }, signal);
       if (res.status === 200) {
-        const t = client().json(res, EntraToken, url.href);
+        const t = client().json(res, schemas().EntraToken, url.href);
         return { token: new Secret(t.access_token), expiresAt: expiry(t) };
       }
       const { err, desc } = entraError(res.body, appService ? [appService.header.reveal()] : []);

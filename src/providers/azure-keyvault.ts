@@ -10,7 +10,8 @@
  * The username comes from a JSON secret value {"username","password"} or from a tag (default "username").
  * The authority host is configurable (sovereign clouds, Azure Stack, a local fixture).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
@@ -21,31 +22,37 @@ import { azureAuthSchema, azureTokenSource } from './azure-identity.js';
 export type { AzureTokenCredential, AzureAccessToken } from './azure-identity.js';
 import { httpOptionsSchema, validateOptions } from './options.js';
 
-const Options = z.object({
-  /** https://<name>.vault.azure.net */
-  vaultUrl: z.string().url('must be the vault URL, e.g. https://corp-pam.vault.azure.net'),
-  ...azureAuthSchema,
-  /** OAuth scope; the vault resource's .default. */
-  scope: z.string().default('https://vault.azure.net/.default'),
-  apiVersion: z.string().default('7.4'),
-  usernameKey: z.string().default('username'),
-  passwordKey: z.string().default('password'),
-  /** Tag holding the user name when the secret value is the bare password. */
-  usernameTag: z.string().default('username'),
-  domainTag: z.string().default('domain'),
-  env: z.record(z.string(), z.string().optional()).optional(),
-  ...httpOptionsSchema,
-}).strict();
-export type AzureKeyVaultOptions = z.input<typeof Options>;
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const Options = z.object({
+    /** https://<name>.vault.azure.net */
+    vaultUrl: z.string().url('must be the vault URL, e.g. https://corp-pam.vault.azure.net'),
+    ...azureAuthSchema(),
+    /** OAuth scope; the vault resource's .default. */
+    scope: z.string().default('https://vault.azure.net/.default'),
+    apiVersion: z.string().default('7.4'),
+    usernameKey: z.string().default('username'),
+    passwordKey: z.string().default('password'),
+    /** Tag holding the user name when the secret value is the bare password. */
+    usernameTag: z.string().default('username'),
+    domainTag: z.string().default('domain'),
+    env: z.record(z.string(), z.string().optional()).optional(),
+    ...httpOptionsSchema(),
+  }).strict();
+  const Bundle = z.object({
+    value: z.string(),
+    id: z.string().optional(),
+    contentType: z.string().nullable().optional(),
+    attributes: z.object({ enabled: z.boolean().optional(), created: z.number().optional(), updated: z.number().optional() }).passthrough().optional(),
+    tags: z.record(z.string(), z.string()).nullable().optional(),
+  }).passthrough();
+  const KvError = z.object({ error: z.object({ code: z.string(), message: z.string().optional(), innererror: z.object({ code: z.string() }).passthrough().optional() }).passthrough() });
+  return { Options, Bundle, KvError };
+});
+type Schemas = ReturnType<typeof schemas>;
+export type AzureKeyVaultOptions = z.input<Schemas['Options']>;
 
-const Bundle = z.object({
-  value: z.string(),
-  id: z.string().optional(),
-  contentType: z.string().nullable().optional(),
-  attributes: z.object({ enabled: z.boolean().optional(), created: z.number().optional(), updated: z.number().optional() }).passthrough().optional(),
-  tags: z.record(z.string(), z.string()).nullable().optional(),
-}).passthrough();
-const KvError = z.object({ error: z.object({ code: z.string(), message: z.string().optional(), innererror: z.object({ code: z.string() }).passthrough().optional() }).passthrough() });
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
@@ -74,7 +81,7 @@ export function parseKeyVaultRef(ref: CredentialRef): { name: string; version: s
 }
 
 export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider {
-  const o = validateOptions('azure-keyvault', Options, options);
+  const o = validateOptions('azure-keyvault', schemas().Options, options);
   checkTransport('azure-keyvault', { vaultUrl: o.vaultUrl, authorityHost: o.authorityHost ?? o.env?.AZURE_AUTHORITY_HOST }, o);
   const vault = o.vaultUrl.replace(/\/+$/, '');
   let http: HttpClient | undefined;
@@ -109,7 +116,7 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider 
     let inner = '';
     let msg = '';
     try {
-      const e = KvError.parse(JSON.parse(res.body.toString('utf8'))).error;
+      const e = schemas().KvError.parse(JSON.parse(res.body.toString('utf8'))).error;
       code = e.code;
       inner = e.innererror?.code ?? '';
       msg = clean(e.message ?? '');
@@ -147,7 +154,7 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider 
         break;
       }
       if (res!.status !== 200) throw fault(res!, r.name, url);
-      const b = client().json(res!, Bundle, url);
+      const b = client().json(res!, schemas().Bundle, url);
       let username: string | undefined;
       let password: string | undefined = b.value;
       let domain: string | undefined = b.tags?.[o.domainTag];

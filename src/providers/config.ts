@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyObject, loadZod, once } from '../core/lazy.js';
 import { ConfigError, CredgateError, ProviderError } from '../core/errors.js';
 import type { CredentialRef } from '../core/credential.js';
 import { isProvider, type Provider } from './types.js';
@@ -27,18 +28,25 @@ import type { DelineaOptions } from './delinea.js';
 import type { AzureKeyVaultOptions } from './azure-keyvault.js';
 import type { AwsSecretsManagerOptions } from './aws-secrets-manager.js';
 
-const ProviderEntry = z.union([
-  z.object({ type: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}), testRef: z.union([z.string(), z.record(z.string(), z.unknown())]).optional() }).strict(),
-  z.object({ module: z.string().min(1), export: z.string().default('default'), options: z.record(z.string(), z.unknown()).default({}), testRef: z.union([z.string(), z.record(z.string(), z.unknown())]).optional() }).strict(),
-]);
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const ProviderEntry = z.union([
+    z.object({ type: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}), testRef: z.union([z.string(), z.record(z.string(), z.unknown())]).optional() }).strict(),
+    z.object({ module: z.string().min(1), export: z.string().default('default'), options: z.record(z.string(), z.unknown()).default({}), testRef: z.union([z.string(), z.record(z.string(), z.unknown())]).optional() }).strict(),
+  ]);
+  const ConfigSchema = z.object({
+    $schema: z.string().optional(),
+    providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'), ProviderEntry).default({}),
+  }).strict();
+  return { ProviderEntry, ConfigSchema };
+});
+type Schemas = ReturnType<typeof schemas>;
+export const ConfigSchema: Schemas['ConfigSchema'] = lazyObject(() => schemas().ConfigSchema);
 
-export const ConfigSchema = z.object({
-  $schema: z.string().optional(),
-  providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'), ProviderEntry).default({}),
-}).strict();
 
-export type CredgateConfig = z.input<typeof ConfigSchema> & { /** where it was read from */ file?: string };
-export type ProviderConfigEntry = z.infer<typeof ProviderEntry>;
+export type CredgateConfig = z.input<Schemas['ConfigSchema']> & { /** where it was read from */ file?: string };
+export type ProviderConfigEntry = z.infer<Schemas['ProviderEntry']>;
 
 type TestRef = string | Record<string, unknown>;
 /** A built-in provider entry, its options typed by its `type` (a misspelt type or option does not type-check). */

@@ -6,7 +6,8 @@
  * Authentication is by AppID plus the client certificate (mTLS) and/or allowed machines.
  * (CyberArk docs: "Call the Web Service using REST" → GetPassword, return codes.)
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
@@ -15,22 +16,28 @@ import { HttpClient, displayUrl } from './http.js';
 import { checkTransport } from './transport-rule.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
-const Options = z.object({
-  url: z.string().url('must be the CCP base URL, e.g. https://ccp.example.com'),
-  appId: z.string().min(1),
-  certFile: z.string().optional(),
-  keyFile: z.string().optional(),
-  passphrase: secretInput.optional(),
-  passphraseEnv: z.string().optional(),
-  safe: z.string().optional(),
-  folder: z.string().optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
-  ...httpOptionsSchema,
-}).strict();
-export type CyberArkCcpOptions = z.input<typeof Options>;
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const Options = z.object({
+    url: z.string().url('must be the CCP base URL, e.g. https://ccp.example.com'),
+    appId: z.string().min(1),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    passphrase: secretInput().optional(),
+    passphraseEnv: z.string().optional(),
+    safe: z.string().optional(),
+    folder: z.string().optional(),
+    env: z.record(z.string(), z.string().optional()).optional(),
+    ...httpOptionsSchema(),
+  }).strict();
+  const Ok = z.object({ Content: z.string().min(1), UserName: z.string().optional(), Address: z.string().optional(), LastSuccessChange: z.union([z.string(), z.number()]).optional() }).passthrough();
+  const Err = z.object({ ErrorCode: z.string(), ErrorMsg: z.string().optional() }).passthrough();
+  return { Options, Ok, Err };
+});
+type Schemas = ReturnType<typeof schemas>;
+export type CyberArkCcpOptions = z.input<Schemas['Options']>;
 
-const Ok = z.object({ Content: z.string().min(1), UserName: z.string().optional(), Address: z.string().optional(), LastSuccessChange: z.union([z.string(), z.number()]).optional() }).passthrough();
-const Err = z.object({ ErrorCode: z.string(), ErrorMsg: z.string().optional() }).passthrough();
 
 /**
  * CyberArk error codes → credgate codes, from the CCP "GetPassword" REST return-code table:
@@ -71,7 +78,7 @@ const CYBERARK_FIX: Record<string, string> = {
 };
 
 export function fromCyberArkCcp(options: CyberArkCcpOptions): OwnedProvider {
-  const o = validateOptions('cyberark-ccp', Options, options);
+  const o = validateOptions('cyberark-ccp', schemas().Options, options);
   checkTransport('cyberark-ccp', { url: o.url }, o);
   const passphrase = secretFrom('cyberark-ccp', 'passphrase', o.passphrase, o.passphraseEnv, o.env ?? process.env);
   let http: HttpClient | undefined;
@@ -115,7 +122,7 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): OwnedProvider {
       const url = `${o.url.replace(/\/+$/, '')}/AIMWebService/api/Accounts?${q}`;
       const res = await client().request({ url, returnLast: true }, signal);
       if (res.status === 200) {
-        const d = client().json(res, Ok, url);
+        const d = client().json(res, schemas().Ok, url);
         const epoch = d.LastSuccessChange !== undefined ? Number(d.LastSuccessChange) : NaN;
         return {
           username: d.UserName ?? '', secret: new Secret(d.Content),
@@ -126,7 +133,7 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): OwnedProvider {
       let code: ErrorCode = res.status === 404 ? 'PROVIDER_NOT_FOUND' : res.status === 403 ? 'PROVIDER_AUTH_FAILED' : res.status === 429 ? 'PROVIDER_RATE_LIMITED' : res.status === 400 ? 'PROVIDER_BAD_RESPONSE' : 'PROVIDER_UNAVAILABLE';
       let errorCode: string | undefined;
       try {
-        const e = Err.parse(JSON.parse(res.body.toString('utf8')));
+        const e = schemas().Err.parse(JSON.parse(res.body.toString('utf8')));
         errorCode = e.ErrorCode;
         code = CYBERARK_ERRORS[e.ErrorCode] ?? (e.ErrorCode.startsWith('AIMWS') ? 'PROVIDER_BAD_RESPONSE' : code);
       } catch {

@@ -16,7 +16,8 @@
  * isOutOfSync ("has failed its last password change attempt"). The attempt's time is used only when neither says
  * it failed; it is read as UTC when it carries no zone.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
@@ -25,40 +26,47 @@ import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { checkTransport } from './transport-rule.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 
-const Options = z.object({
-  /** Secret Server base URL, e.g. https://pam.example.com/SecretServer or https://tenant.secretservercloud.com */
-  url: z.string().url('must be the Secret Server base URL, e.g. https://pam.example.com/SecretServer'),
-  grant: z.enum(['password', 'client_credentials']).default('password'),
-  /** grant "password": the API user; grant "client_credentials": the client id. */
-  username: z.string().min(1).optional(),
-  password: secretInput.optional(),
-  passwordEnv: z.string().optional(),
-  /** Active Directory domain of the API user (password grant). */
-  domain: z.string().optional(),
-  clientId: z.string().min(1).optional(),
-  clientSecret: secretInput.optional(),
-  clientSecretEnv: z.string().optional(),
-  /** Full token URL when it is not <url>/oauth2/token (e.g. a Delinea Platform tenant). */
-  tokenUrl: z.string().url().optional(),
-  usernameSlug: z.string().default('username'),
-  passwordSlug: z.string().default('password'),
-  domainSlug: z.string().default('domain'),
-  env: z.record(z.string(), z.string().optional()).optional(),
-  ...httpOptionsSchema,
-}).strict();
-export type DelineaOptions = z.input<typeof Options>;
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const Options = z.object({
+    /** Secret Server base URL, e.g. https://pam.example.com/SecretServer or https://tenant.secretservercloud.com */
+    url: z.string().url('must be the Secret Server base URL, e.g. https://pam.example.com/SecretServer'),
+    grant: z.enum(['password', 'client_credentials']).default('password'),
+    /** grant "password": the API user; grant "client_credentials": the client id. */
+    username: z.string().min(1).optional(),
+    password: secretInput().optional(),
+    passwordEnv: z.string().optional(),
+    /** Active Directory domain of the API user (password grant). */
+    domain: z.string().optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: secretInput().optional(),
+    clientSecretEnv: z.string().optional(),
+    /** Full token URL when it is not <url>/oauth2/token (e.g. a Delinea Platform tenant). */
+    tokenUrl: z.string().url().optional(),
+    usernameSlug: z.string().default('username'),
+    passwordSlug: z.string().default('password'),
+    domainSlug: z.string().default('domain'),
+    env: z.record(z.string(), z.string().optional()).optional(),
+    ...httpOptionsSchema(),
+  }).strict();
+  const Token = z.object({ access_token: z.string().min(1), token_type: z.string().optional(), expires_in: z.number().optional() }).passthrough();
+  const Item = z.object({ slug: z.string().optional(), fieldName: z.string().optional(), itemValue: z.string().nullable().optional(), isPassword: z.boolean().optional() }).passthrough();
+  const SecretBody = z.object({
+    id: z.number(),
+    name: z.string().optional(),
+    active: z.boolean().optional(),
+    items: z.array(Item),
+    lastPasswordChangeAttempt: z.string().nullable().optional(),
+    isOutOfSync: z.boolean().nullable().optional(),
+    failedPasswordChangeAttempts: z.number().nullable().optional(),
+  }).passthrough();
+  const ApiError = z.object({ message: z.string().optional(), errorCode: z.string().optional(), error: z.string().optional(), error_description: z.string().optional() }).passthrough();
+  return { Options, Token, Item, SecretBody, ApiError };
+});
+type Schemas = ReturnType<typeof schemas>;
+export type DelineaOptions = z.input<Schemas['Options']>;
 
-const Token = z.object({ access_token: z.string().min(1), token_type: z.string().optional(), expires_in: z.number().optional() }).passthrough();
-const Item = z.object({ slug: z.string().optional(), fieldName: z.string().optional(), itemValue: z.string().nullable().optional(), isPassword: z.boolean().optional() }).passthrough();
-const SecretBody = z.object({
-  id: z.number(),
-  name: z.string().optional(),
-  active: z.boolean().optional(),
-  items: z.array(Item),
-  lastPasswordChangeAttempt: z.string().nullable().optional(),
-  isOutOfSync: z.boolean().nullable().optional(),
-  failedPasswordChangeAttempts: z.number().nullable().optional(),
-}).passthrough();
 
 /**
  * A Secret Server date-time. It writes them as ISO 8601, often without a zone ("2026-11-23T04:15:00"): such a
@@ -75,10 +83,9 @@ export function parseSecretServerTime(s: string | null | undefined): Date | unde
   const t = new Date(iso);
   return Number.isNaN(t.getTime()) || t.getUTCFullYear() < 1900 ? undefined : t;
 }
-const ApiError = z.object({ message: z.string().optional(), errorCode: z.string().optional(), error: z.string().optional(), error_description: z.string().optional() }).passthrough();
 
 export function fromDelinea(options: DelineaOptions): OwnedProvider {
-  const o = validateOptions('delinea', Options, options);
+  const o = validateOptions('delinea', schemas().Options, options);
   checkTransport('delinea', { url: o.url, tokenUrl: o.tokenUrl }, o);
   const env = o.env ?? process.env;
   const base = o.url.replace(/\/+$/, '');
@@ -109,7 +116,7 @@ export function fromDelinea(options: DelineaOptions): OwnedProvider {
 
   function vendorText(res: HttpResponse): { text: string; errorCode?: string; oauth?: string } {
     try {
-      const e = ApiError.parse(JSON.parse(res.body.toString('utf8')));
+      const e = schemas().ApiError.parse(JSON.parse(res.body.toString('utf8')));
       const text = scrub([e.error, e.error_description, e.message].filter(Boolean).join(': ').slice(0, 200), [loginSecret.reveal(), token?.value.reveal()]);
       return { text, ...(e.errorCode ? { errorCode: e.errorCode } : {}), ...(e.error ? { oauth: e.error } : {}) };
     } catch {
@@ -129,7 +136,7 @@ export function fromDelinea(options: DelineaOptions): OwnedProvider {
           code, details: { provider: 'delinea', url: displayUrl(tokenUrl), status: res.status, ...(v.oauth ? { oauthError: v.oauth } : {}) },
         });
       }
-      const t = client().json(res, Token, tokenUrl);
+      const t = client().json(res, schemas().Token, tokenUrl);
       const value = new Secret(t.access_token);
       // refresh a minute early; Secret Server's default token lifetime is 20 minutes
       token = { value, until: Date.now() + Math.max(0, (t.expires_in ?? 1200) - 60) * 1000 };
@@ -164,7 +171,7 @@ export function fromDelinea(options: DelineaOptions): OwnedProvider {
         break;
       }
       if (res!.status === 200) {
-        const s = client().json(res!, SecretBody, url);
+        const s = client().json(res!, schemas().SecretBody, url);
         const pick = (slug: string) => s.items.find((i) => i.slug === slug) ?? s.items.find((i) => i.fieldName?.toLowerCase() === slug.toLowerCase());
         const pw = pick(o.passwordSlug);
         const user = pick(o.usernameSlug);

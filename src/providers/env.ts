@@ -1,37 +1,44 @@
 /** fromEnv: a credential from environment variables. */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
-const varName = z.string().min(1).regex(/^[^=\0]+$/, 'must be a variable name');
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const varName = z.string().min(1).regex(/^[^=\0]+$/, 'must be a variable name');
+  const EnvOptions = z.object({
+    /** Variable holding the password (when the ref does not name one). */
+    passwordVar: varName.optional(),
+    /** Variable holding the user name. */
+    usernameVar: varName.optional(),
+    /** A fixed user name (when no variable holds it). */
+    username: z.string().min(1).optional(),
+    domain: z.string().min(1).optional(),
+    /** Variable holding the last change time (ISO 8601), e.g. exported by a rotation job. */
+    changedAtVar: varName.optional(),
+    /** Defaults to process.env; tests and embedders pass their own. */
+    env: z.record(z.string(), z.string().optional()).optional(),
+  }).strict();
+  const RefObject = z.object({
+    passwordVar: varName.optional(),
+    usernameVar: varName.optional(),
+    username: z.string().min(1).optional(),
+    domain: z.string().min(1).optional(),
+    changedAtVar: varName.optional(),
+  }).strict();
+  const IsoDate = z.iso.datetime({ offset: true });
+  return { varName, EnvOptions, RefObject, IsoDate };
+});
+type Schemas = ReturnType<typeof schemas>;
 
-const EnvOptions = z.object({
-  /** Variable holding the password (when the ref does not name one). */
-  passwordVar: varName.optional(),
-  /** Variable holding the user name. */
-  usernameVar: varName.optional(),
-  /** A fixed user name (when no variable holds it). */
-  username: z.string().min(1).optional(),
-  domain: z.string().min(1).optional(),
-  /** Variable holding the last change time (ISO 8601), e.g. exported by a rotation job. */
-  changedAtVar: varName.optional(),
-  /** Defaults to process.env; tests and embedders pass their own. */
-  env: z.record(z.string(), z.string().optional()).optional(),
-}).strict();
-export type EnvProviderOptions = z.input<typeof EnvOptions>;
+export type EnvProviderOptions = z.input<Schemas['EnvOptions']>;
 
-const RefObject = z.object({
-  passwordVar: varName.optional(),
-  usernameVar: varName.optional(),
-  username: z.string().min(1).optional(),
-  domain: z.string().min(1).optional(),
-  changedAtVar: varName.optional(),
-}).strict();
 
-const IsoDate = z.iso.datetime({ offset: true });
 
 /**
  * The password from an environment variable. `resolve('VAR')` reads VAR; `resolve({ passwordVar,
@@ -39,7 +46,7 @@ const IsoDate = z.iso.datetime({ offset: true });
  * PROVIDER_NOT_FOUND (so `chain()` moves on); the value never appears in an error.
  */
 export function fromEnv(options: EnvProviderOptions = {}): OwnedProvider {
-  const parsed = { data: validateOptions('env', EnvOptions, options) };
+  const parsed = { data: validateOptions('env', schemas().EnvOptions, options) };
   const opts = parsed.data;
   let disposed = false;
   const provider: OwnedProvider = {
@@ -48,11 +55,11 @@ export function fromEnv(options: EnvProviderOptions = {}): OwnedProvider {
       if (disposed) throw new ProviderError('The env provider was disposed; create a new one with fromEnv().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'env' } });
       if (signal?.aborted) throw abortError(signal, 'Reading the environment');
       const env = opts.env ?? process.env;
-      let r: z.infer<typeof RefObject>;
+      let r: z.infer<Schemas['RefObject']>;
       if (typeof ref === 'string') {
         r = { passwordVar: ref };
       } else {
-        const p = RefObject.safeParse(ref);
+        const p = schemas().RefObject.safeParse(ref);
         if (!p.success) {
           throw new ProviderError(`Invalid env provider reference: ${describeIssues(p.error.issues)}; use "VAR" or { passwordVar, username }.`, {
             code: 'CONFIG_INVALID', details: { provider: 'env', fields: issueFields(p.error.issues) },
@@ -88,7 +95,7 @@ export function fromEnv(options: EnvProviderOptions = {}): OwnedProvider {
       const changedVar = r.changedAtVar ?? opts.changedAtVar;
       if (changedVar !== undefined && env[changedVar]) {
         const raw = env[changedVar]!;
-        if (!IsoDate.safeParse(raw).success) {
+        if (!schemas().IsoDate.safeParse(raw).success) {
           throw new ProviderError(`Environment variable ${changedVar} is not an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z).`, {
             code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'env', variable: changedVar },
           });

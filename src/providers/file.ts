@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyObject, loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
@@ -19,33 +20,40 @@ export interface FileProviderWarning {
   mode: string;
 }
 
-const FileOptions = z.object({
-  /** The file. When set, a string ref names an entry in it; when not, a string ref is the file's path. */
-  path: z.string().min(1).optional(),
-  /** Relative paths (in options and refs) resolve against this directory; default: the working directory. */
-  cwd: z.string().min(1).optional(),
-  /** Refuse files larger than this (bytes). Default 1 MiB. */
-  maxBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
-  /** Warn when the file is readable by every user (POSIX mode o+r). Default true. */
-  checkPermissions: z.boolean().default(true),
-  /** Receives permission warnings; default: process.emitWarning (code CREDGATE_FILE_WORLD_READABLE). */
-  onWarning: z.custom<(w: FileProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
-}).strict();
-export type FileProviderOptions = z.input<typeof FileOptions>;
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const FileOptions = z.object({
+    /** The file. When set, a string ref names an entry in it; when not, a string ref is the file's path. */
+    path: z.string().min(1).optional(),
+    /** Relative paths (in options and refs) resolve against this directory; default: the working directory. */
+    cwd: z.string().min(1).optional(),
+    /** Refuse files larger than this (bytes). Default 1 MiB. */
+    maxBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+    /** Warn when the file is readable by every user (POSIX mode o+r). Default true. */
+    checkPermissions: z.boolean().default(true),
+    /** Receives permission warnings; default: process.emitWarning (code CREDGATE_FILE_WORLD_READABLE). */
+    onWarning: z.custom<(w: FileProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+  }).strict();
+  /** One credential in a file. */
+  const FileCredentialSchema = z.object({
+    username: z.string().min(1, 'must be a non-empty string'),
+    password: z.string().min(1, 'must be a non-empty string'),
+    domain: z.string().min(1, 'must be a non-empty string when present').optional(),
+    changedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' }).optional(),
+  }).strict();
+  const RefObject = z.object({
+    path: z.string().min(1).optional(),
+    entry: z.string().min(1).optional(),
+  }).strict();
+  return { FileOptions, FileCredentialSchema, RefObject };
+});
+type Schemas = ReturnType<typeof schemas>;
+export const FileCredentialSchema: Schemas['FileCredentialSchema'] = lazyObject(() => schemas().FileCredentialSchema);
+export type FileProviderOptions = z.input<Schemas['FileOptions']>;
 
-/** One credential in a file. */
-export const FileCredentialSchema = z.object({
-  username: z.string().min(1, 'must be a non-empty string'),
-  password: z.string().min(1, 'must be a non-empty string'),
-  domain: z.string().min(1, 'must be a non-empty string when present').optional(),
-  changedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' }).optional(),
-}).strict();
-export type FileCredential = z.infer<typeof FileCredentialSchema>;
+export type FileCredential = z.infer<Schemas['FileCredentialSchema']>;
 
-const RefObject = z.object({
-  path: z.string().min(1).optional(),
-  entry: z.string().min(1).optional(),
-}).strict();
 
 /** Refs that mean "the whole file is the credential". */
 const WHOLE = new Set(['', '.', '-']);
@@ -69,7 +77,7 @@ function refError(message: string): ProviderError {
  * `{ path?, entry? }` works in both cases.
  */
 export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
-  const parsed = { data: validateOptions('file', FileOptions, options) };
+  const parsed = { data: validateOptions('file', schemas().FileOptions, options) };
   const opts = parsed.data;
   const warned = new Set<string>();
   let disposed = false;
@@ -87,7 +95,7 @@ export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
         entry = hash >= 0 ? ref.slice(hash + 1) || undefined : undefined;
       }
     } else {
-      const r = RefObject.safeParse(ref);
+      const r = schemas().RefObject.safeParse(ref);
       if (!r.success) throw refError(`Invalid file provider reference: ${describeIssues(r.error.issues)}; use "path", "path#entry" or { path, entry }.`);
       file = r.data.path ?? opts.path;
       entry = r.data.entry;

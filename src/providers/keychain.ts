@@ -1,5 +1,6 @@
 /** fromKeychain: a credential from the OS keychain (keytar: Secret Service, macOS Keychain, Windows Credential Manager). */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, CredgateError, abortError } from '../core/errors.js';
 import { describeIssues, validateOptions } from './options.js';
@@ -14,30 +15,36 @@ export interface KeytarApi {
   findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
 }
 
-const KeychainOptions = z.object({
-  /** The keychain service name; when set, a string ref is just the account. */
-  service: z.string().min(1).optional(),
-  /** The user name to report; default: the keychain account name. */
-  username: z.string().min(1).optional(),
-  domain: z.string().min(1).optional(),
-  /** Module implementing the keytar API, loaded on the first resolve. Default `@github/keytar`. */
-  module: z.string().min(1).default('@github/keytar'),
-  /** Deadline per resolve (ms). Default 10 s. */
-  timeoutMs: z.number().int().positive().default(10_000),
-  /**
-   * On Linux, read the item's modification time from the Secret Service over D-Bus (busctl or
-   * gdbus) as `changedAt`. Default true; keytar itself exposes no time.
-   */
-  changedAt: z.boolean().default(true),
-}).strict();
-export type KeychainProviderOptions = z.input<typeof KeychainOptions>;
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const KeychainOptions = z.object({
+    /** The keychain service name; when set, a string ref is just the account. */
+    service: z.string().min(1).optional(),
+    /** The user name to report; default: the keychain account name. */
+    username: z.string().min(1).optional(),
+    domain: z.string().min(1).optional(),
+    /** Module implementing the keytar API, loaded on the first resolve. Default `@github/keytar`. */
+    module: z.string().min(1).default('@github/keytar'),
+    /** Deadline per resolve (ms). Default 10 s. */
+    timeoutMs: z.number().int().positive().default(10_000),
+    /**
+     * On Linux, read the item's modification time from the Secret Service over D-Bus (busctl or
+     * gdbus) as `changedAt`. Default true; keytar itself exposes no time.
+     */
+    changedAt: z.boolean().default(true),
+  }).strict();
+  const RefObject = z.object({
+    service: z.string().min(1).optional(),
+    account: z.string().min(1).optional(),
+    username: z.string().min(1).optional(),
+    domain: z.string().min(1).optional(),
+  }).strict();
+  return { KeychainOptions, RefObject };
+});
+type Schemas = ReturnType<typeof schemas>;
+export type KeychainProviderOptions = z.input<Schemas['KeychainOptions']>;
 
-const RefObject = z.object({
-  service: z.string().min(1).optional(),
-  account: z.string().min(1).optional(),
-  username: z.string().min(1).optional(),
-  domain: z.string().min(1).optional(),
-}).strict();
 
 interface Target {
   service: string;
@@ -113,7 +120,7 @@ function keychainError(e: unknown, t: Target, secrets: string[]): CredgateError 
  * item's `Modified` time (read over D-Bus, see secret-service.ts), elsewhere it is not set.
  */
 export function fromKeychain(options: KeychainProviderOptions = {}): OwnedProvider {
-  const parsed = { data: validateOptions('keychain', KeychainOptions, options) };
+  const parsed = { data: validateOptions('keychain', schemas().KeychainOptions, options) };
   const opts = parsed.data;
   let api: Promise<KeytarApi> | undefined;
   let disposed = false;
@@ -137,7 +144,7 @@ export function fromKeychain(options: KeychainProviderOptions = {}): OwnedProvid
       if (slash > 0 && slash < ref.length - 1) return { service: ref.slice(0, slash), account: ref.slice(slash + 1) };
       return { service: ref.replace(/\/$/, '') };
     }
-    const r = RefObject.safeParse(ref);
+    const r = schemas().RefObject.safeParse(ref);
     if (!r.success) {
       throw new ProviderError(`Invalid keychain reference: ${describeIssues(r.error.issues)}; use { service, account } or "service/account".`, {
         code: 'CONFIG_INVALID', details: { provider: 'keychain' },

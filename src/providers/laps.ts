@@ -14,7 +14,8 @@
  */
 import type { Client, Filter } from 'ldapts';
 import { asLdapResult, ldapResultCode } from '../findings/faults.js';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, CredgateError, ProviderError, abortError } from '../core/errors.js';
 import { filetimeToDate } from '../protocols/ldap/filetime.js';
@@ -27,45 +28,51 @@ import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
-const secretish = z.union([z.string().min(1), z.custom<Secret>((v) => v instanceof Secret, 'expected a string or a Secret')]);
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const secretish = z.union([z.string().min(1), z.custom<Secret>((v) => v instanceof Secret, 'expected a string or a Secret')]);
+  const LapsOptions = z.object({
+    /** ldaps://dc1.corp.example (several, comma-separated or an array: tried in order when unreachable). */
+    url: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** The reader service account: UPN, DOMAIN\name or DN. */
+    user: z.string().min(1),
+    /** Its password (a Secret or a string), or the name of an environment variable holding it. */
+    password: secretish.optional(),
+    passwordEnv: z.string().min(1).optional(),
+    /** Search base; default: the directory's defaultNamingContext. */
+    baseDn: z.string().min(1).optional(),
+    caFile: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+    ca: z.union([z.string(), z.array(z.string())]).optional(),
+    /** Upgrade ldap:// URLs with StartTLS (required for ldap://). */
+    starttls: z.boolean().optional(),
+    servername: z.string().min(1).optional(),
+    insecureSkipTlsVerify: z.boolean().optional(),
+    /** When a computer has both: which one wins. Default `windows` (msLAPS-Password). */
+    prefer: z.enum(['windows', 'legacy']).default('windows'),
+    /** Account name to report for legacy LAPS, which does not store it. Default `Administrator`. */
+    legacyAccount: z.string().min(1).default('Administrator'),
+    /** Domain to report; default: the computer's name (the account is local to it). */
+    domain: z.string().min(1).optional(),
+    /** Deadline per resolve (ms). Default 10 s. */
+    timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+  }).strict().refine((o) => !(o.password !== undefined && o.passwordEnv !== undefined), { message: 'give password or passwordEnv, not both', path: ['passwordEnv'] });
+  const RefObject = z.object({
+    /** NetBIOS name (WEB01 or WEB01$), DNS host name (web01.corp.example), or DN. */
+    computer: z.string().min(1),
+  }).strict();
+  const WindowsLapsJson = z.object({
+    n: z.string().min(1, 'must name the managed account'),
+    t: z.string().regex(/^[0-9a-fA-F]{1,16}$/, 'must be the update time as a hex FILETIME'),
+    p: z.string().min(1, 'must hold the password'),
+  }).passthrough();
+  return { secretish, LapsOptions, RefObject, WindowsLapsJson };
+});
+type Schemas = ReturnType<typeof schemas>;
 
-const LapsOptions = z.object({
-  /** ldaps://dc1.corp.example (several, comma-separated or an array: tried in order when unreachable). */
-  url: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  /** The reader service account: UPN, DOMAIN\name or DN. */
-  user: z.string().min(1),
-  /** Its password (a Secret or a string), or the name of an environment variable holding it. */
-  password: secretish.optional(),
-  passwordEnv: z.string().min(1).optional(),
-  /** Search base; default: the directory's defaultNamingContext. */
-  baseDn: z.string().min(1).optional(),
-  caFile: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
-  ca: z.union([z.string(), z.array(z.string())]).optional(),
-  /** Upgrade ldap:// URLs with StartTLS (required for ldap://). */
-  starttls: z.boolean().optional(),
-  servername: z.string().min(1).optional(),
-  insecureSkipTlsVerify: z.boolean().optional(),
-  /** When a computer has both: which one wins. Default `windows` (msLAPS-Password). */
-  prefer: z.enum(['windows', 'legacy']).default('windows'),
-  /** Account name to report for legacy LAPS, which does not store it. Default `Administrator`. */
-  legacyAccount: z.string().min(1).default('Administrator'),
-  /** Domain to report; default: the computer's name (the account is local to it). */
-  domain: z.string().min(1).optional(),
-  /** Deadline per resolve (ms). Default 10 s. */
-  timeoutMs: z.number().int().positive().max(600_000).default(10_000),
-}).strict().refine((o) => !(o.password !== undefined && o.passwordEnv !== undefined), { message: 'give password or passwordEnv, not both', path: ['passwordEnv'] });
-export type LapsProviderOptions = z.input<typeof LapsOptions> & { env?: Record<string, string | undefined> };
+export type LapsProviderOptions = z.input<Schemas['LapsOptions']> & { env?: Record<string, string | undefined> };
 
-const RefObject = z.object({
-  /** NetBIOS name (WEB01 or WEB01$), DNS host name (web01.corp.example), or DN. */
-  computer: z.string().min(1),
-}).strict();
 
-const WindowsLapsJson = z.object({
-  n: z.string().min(1, 'must name the managed account'),
-  t: z.string().regex(/^[0-9a-fA-F]{1,16}$/, 'must be the update time as a hex FILETIME'),
-  p: z.string().min(1, 'must hold the password'),
-}).passthrough();
 
 const ATTRS = [
   'distinguishedName', 'sAMAccountName', 'dNSHostName',
@@ -113,7 +120,7 @@ export function parseMsLapsPassword(raw: string, dn: string): { account: string;
       code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'laps', dn, attribute: 'msLAPS-Password' },
     });
   }
-  const r = WindowsLapsJson.safeParse(json);
+  const r = schemas().WindowsLapsJson.safeParse(json);
   if (!r.success) {
     throw new ProviderError(`msLAPS-Password on ${dn} is not what Windows LAPS writes: ${describeIssues(r.error.issues)}.`, {
       code: 'PROVIDER_BAD_RESPONSE', details: { provider: 'laps', dn, attribute: 'msLAPS-Password', fields: issueFields(r.error.issues) },
@@ -125,7 +132,7 @@ export function parseMsLapsPassword(raw: string, dn: string): { account: string;
 
 function refComputer(ref: CredentialRef): string {
   if (typeof ref === 'string') return ref.trim();
-  const r = RefObject.safeParse(ref);
+  const r = schemas().RefObject.safeParse(ref);
   if (!r.success) {
     throw new ProviderError(`Invalid LAPS reference: ${describeIssues(r.error.issues)}; use the computer name, e.g. "WEB01" or { computer: "web01.corp.example" }.`, {
       code: 'CONFIG_INVALID', details: { provider: 'laps', fields: issueFields(r.error.issues) },
@@ -165,7 +172,7 @@ export function computerFilter(name: string): Filter {
  */
 export function fromLaps(options: LapsProviderOptions): OwnedProvider {
   const { env, ...rest } = (options ?? {}) as LapsProviderOptions;
-  const parsed = { data: validateOptions('laps', LapsOptions, rest) };
+  const parsed = { data: validateOptions('laps', schemas().LapsOptions, rest) };
   const opts = parsed.data;
   const transport: LdapTransportOptions = {
     urls: opts.url,

@@ -1,6 +1,7 @@
 /** Shared option handling for providers: zod validation with messages that name the option and the fix. */
 import type http from 'node:http';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { ConfigError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
 
@@ -35,8 +36,29 @@ export function validateOptions<T extends z.ZodTypeAny>(provider: string, schema
   return r.data;
 }
 
-/** A secret given either directly (discouraged, but a Secret never prints) or by environment variable name. */
-export const secretInput = z.union([z.string().min(1), z.custom<Secret>((v) => v instanceof Secret, 'expected a Secret')]);
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  /** A secret given either directly (discouraged, but a Secret never prints) or by environment variable name. */
+  const secretInput = z.union([z.string().min(1), z.custom<Secret>((v) => v instanceof Secret, 'expected a Secret')]);
+  const httpOptionsSchema = {
+    caFile: z.union([z.string(), z.array(z.string())]).optional(),
+    timeoutMs: z.number().int().min(100).max(600_000).optional(),
+    retries: z.number().int().min(0).max(10).optional(),
+    backoffMs: z.number().int().min(0).max(60_000).optional(),
+    maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+    /** A proxy URL for every request, or false for none; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+    proxy: z.union([z.string().min(1), z.literal(false)]).optional(),
+    /** The caller's agent for https requests (e.g. a proxy agent); credgate then does no proxying of its own. */
+    agent: z.custom<http.Agent>((v) => typeof v === 'object' && v !== null && typeof (v as { addRequest?: unknown }).addRequest === 'function', 'expected an http.Agent / https.Agent (an undici Dispatcher is not used: credgate speaks node:https)').optional(),
+    /** The named opt-in for plain http to a loopback vault (a dev server); never for any other host. */
+    insecureLoopbackHttp: z.literal(true, 'insecureLoopbackHttp is either absent or true').optional(),
+  };
+  return { secretInput, httpOptionsSchema };
+});
+type Schemas = ReturnType<typeof schemas>;
+export const secretInput = (): Schemas['secretInput'] => schemas().secretInput;
+export const httpOptionsSchema = (): Schemas['httpOptionsSchema'] => schemas().httpOptionsSchema;
 
 export function secretFrom(provider: string, option: string, direct: string | Secret | undefined, envName: string | undefined, env: Record<string, string | undefined> = process.env): Secret | undefined {
   if (direct !== undefined) return Secret.from(direct);
@@ -50,16 +72,3 @@ export function secretFrom(provider: string, option: string, direct: string | Se
   return undefined;
 }
 
-export const httpOptionsSchema = {
-  caFile: z.union([z.string(), z.array(z.string())]).optional(),
-  timeoutMs: z.number().int().min(100).max(600_000).optional(),
-  retries: z.number().int().min(0).max(10).optional(),
-  backoffMs: z.number().int().min(0).max(60_000).optional(),
-  maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
-  /** A proxy URL for every request, or false for none; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
-  proxy: z.union([z.string().min(1), z.literal(false)]).optional(),
-  /** The caller's agent for https requests (e.g. a proxy agent); credgate then does no proxying of its own. */
-  agent: z.custom<http.Agent>((v) => typeof v === 'object' && v !== null && typeof (v as { addRequest?: unknown }).addRequest === 'function', 'expected an http.Agent / https.Agent (an undici Dispatcher is not used: credgate speaks node:https)').optional(),
-  /** The named opt-in for plain http to a loopback vault (a dev server); never for any other host. */
-  insecureLoopbackHttp: z.literal(true, 'insecureLoopbackHttp is either absent or true').optional(),
-};

@@ -2,7 +2,8 @@
  * The credential from a stream (standard input by default), read once:
  * `printf %s "$PW" | credgate check --password-stdin ...`.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import { withSignal } from '../core/abort.js';
@@ -10,38 +11,44 @@ import type { OwnedProvider, ResolveOptions } from './types.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
-/** What the stream carries. */
-const StdinFormat = z.enum(['auto', 'password', 'username:password', 'json']);
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  /** What the stream carries. */
+  const StdinFormat = z.enum(['auto', 'password', 'username:password', 'json']);
+  const StdinOptions = z.object({
+    /** The stream to read; defaults to process.stdin. Read once, on the first resolve. */
+    stream: z.custom<NodeJS.ReadableStream>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as NodeJS.ReadableStream).on === 'function',
+      'expected a readable stream',
+    ).optional(),
+    /**
+     * `auto` (default): a JSON object when the input starts with `{`, else the password;
+     * `password`: the whole input is the password (one trailing newline removed), even if it starts with `{`;
+     * `username:password`: the first line, split at the first colon;
+     * `json`: `{ "username", "password", "domain"?, "changedAt"? }`.
+     */
+    format: StdinFormat.default('auto'),
+    /** The account name when the input carries only a password. */
+    username: z.string().min(1).optional(),
+    domain: z.string().min(1).optional(),
+    /** Refuse input larger than this (bytes). Default 64 KiB. */
+    maxBytes: z.number().int().positive().max(16 * 1024 * 1024).default(64 * 1024),
+    /** Give up waiting for input after this long (ms). Default 30 s. */
+    timeoutMs: z.number().int().positive().default(30_000),
+  }).strict();
+  const JsonCredential = z.object({
+    username: z.string().min(1, 'must be a non-empty string'),
+    password: z.string().min(1, 'must be a non-empty string'),
+    domain: z.string().min(1).optional(),
+    changedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' }).optional(),
+  }).strict();
+  return { StdinFormat, StdinOptions, JsonCredential };
+});
+type Schemas = ReturnType<typeof schemas>;
 
-const StdinOptions = z.object({
-  /** The stream to read; defaults to process.stdin. Read once, on the first resolve. */
-  stream: z.custom<NodeJS.ReadableStream>(
-    (v) => typeof v === 'object' && v !== null && typeof (v as NodeJS.ReadableStream).on === 'function',
-    'expected a readable stream',
-  ).optional(),
-  /**
-   * `auto` (default): a JSON object when the input starts with `{`, else the password;
-   * `password`: the whole input is the password (one trailing newline removed), even if it starts with `{`;
-   * `username:password`: the first line, split at the first colon;
-   * `json`: `{ "username", "password", "domain"?, "changedAt"? }`.
-   */
-  format: StdinFormat.default('auto'),
-  /** The account name when the input carries only a password. */
-  username: z.string().min(1).optional(),
-  domain: z.string().min(1).optional(),
-  /** Refuse input larger than this (bytes). Default 64 KiB. */
-  maxBytes: z.number().int().positive().max(16 * 1024 * 1024).default(64 * 1024),
-  /** Give up waiting for input after this long (ms). Default 30 s. */
-  timeoutMs: z.number().int().positive().default(30_000),
-}).strict();
-export type StdinProviderOptions = z.input<typeof StdinOptions>;
+export type StdinProviderOptions = z.input<Schemas['StdinOptions']>;
 
-const JsonCredential = z.object({
-  username: z.string().min(1, 'must be a non-empty string'),
-  password: z.string().min(1, 'must be a non-empty string'),
-  domain: z.string().min(1).optional(),
-  changedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z' }).optional(),
-}).strict();
 
 /** Read a whole stream, refusing more than maxBytes (stops listening at once and wipes what it held). */
 function readAll(stream: NodeJS.ReadableStream, maxBytes: number): Promise<string> {
@@ -114,7 +121,7 @@ function stripOneNewline(s: string): string {
   return s;
 }
 
-type Opts = z.output<typeof StdinOptions>;
+type Opts = z.output<Schemas['StdinOptions']>;
 
 function parseJson(text: string, opts: Opts): FetchedCredential {
   let raw: unknown;
@@ -127,7 +134,7 @@ function parseJson(text: string, opts: Opts): FetchedCredential {
       details: { provider: 'stdin', format: 'json' },
     });
   }
-  const r = JsonCredential.safeParse(raw);
+  const r = schemas().JsonCredential.safeParse(raw);
   if (!r.success) {
     throw new ProviderError(`The JSON on standard input is not a credential: ${describeIssues(r.error.issues)}.`, {
       code: 'PROVIDER_BAD_RESPONSE',
@@ -190,7 +197,7 @@ function parseInput(text: string, opts: Opts): FetchedCredential {
  * terminal is refused (it would wait for typing), and nothing read ever appears in an error.
  */
 export function fromStdin(options: StdinProviderOptions = {}): OwnedProvider {
-  const parsed = { data: validateOptions('stdin', StdinOptions, options) };
+  const parsed = { data: validateOptions('stdin', schemas().StdinOptions, options) };
   const opts = parsed.data;
   let pending: Promise<FetchedCredential> | undefined;
   let disposed = false;

@@ -11,7 +11,8 @@
  * Refusals are HTTP 400 (invalid role, bad JWT, no valid certificate) or 403 (permission denied).
  */
 import fs from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { ConfigError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
 import { secretFrom, secretInput } from './options.js';
@@ -19,34 +20,41 @@ import { secretFrom, secretInput } from './options.js';
 /** Where a pod's service account token is mounted by default. */
 export const K8S_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-export const vaultAuthSchema = {
-  approle: z.object({
-    roleId: z.string().min(1),
-    secretId: secretInput.optional(),
-    secretIdEnv: z.string().optional(),
-    mount: z.string().default('approle'),
-  }).strict().optional(),
-  kubernetes: z.object({
-    role: z.string().min(1),
-    mount: z.string().default('kubernetes'),
-    /** The service account token file; default the pod's mount. */
-    tokenFile: z.string().default(K8S_TOKEN_FILE),
-  }).strict().optional(),
-  jwt: z.object({
-    /** The role; Vault's default_role when absent. */
-    role: z.string().min(1).optional(),
-    mount: z.string().default('jwt'),
-    jwtFile: z.string().optional(),
-    jwtEnv: z.string().optional(),
-  }).strict().optional(),
-  cert: z.object({
-    /** The certificate role to log in against; every matching role when absent. */
-    name: z.string().min(1).optional(),
-    mount: z.string().default('cert'),
-  }).strict().optional(),
-};
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const vaultAuthSchema = {
+    approle: z.object({
+      roleId: z.string().min(1),
+      secretId: secretInput().optional(),
+      secretIdEnv: z.string().optional(),
+      mount: z.string().default('approle'),
+    }).strict().optional(),
+    kubernetes: z.object({
+      role: z.string().min(1),
+      mount: z.string().default('kubernetes'),
+      /** The service account token file; default the pod's mount. */
+      tokenFile: z.string().default(K8S_TOKEN_FILE),
+    }).strict().optional(),
+    jwt: z.object({
+      /** The role; Vault's default_role when absent. */
+      role: z.string().min(1).optional(),
+      mount: z.string().default('jwt'),
+      jwtFile: z.string().optional(),
+      jwtEnv: z.string().optional(),
+    }).strict().optional(),
+    cert: z.object({
+      /** The certificate role to log in against; every matching role when absent. */
+      name: z.string().min(1).optional(),
+      mount: z.string().default('cert'),
+    }).strict().optional(),
+  };
+  return { vaultAuthSchema };
+});
+type Schemas = ReturnType<typeof schemas>;
+export const vaultAuthSchema = (): Schemas['vaultAuthSchema'] => schemas().vaultAuthSchema;
 
-type AuthOptions = { [K in keyof typeof vaultAuthSchema]?: z.output<(typeof vaultAuthSchema)[K]> } & { certFile?: string; keyFile?: string };
+type AuthOptions = { [K in keyof Schemas['vaultAuthSchema']]?: z.output<(Schemas['vaultAuthSchema'])[K]> } & { certFile?: string; keyFile?: string };
 
 /** One login: where it goes, its JSON body, its name for messages, and the secrets it carries (for scrubbing). */
 export interface VaultLogin {

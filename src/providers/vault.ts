@@ -20,7 +20,8 @@
  * by logging in again before its lease runs out (at 80% of lease_duration, at most a minute early)
  * and once after a 403; a static token is never replaced.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
 import { ConfigError, ProviderError, abortError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
@@ -30,31 +31,44 @@ import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './o
 import { checkTransport } from './transport-rule.js';
 import { vaultAuthSchema, vaultLogin } from './vault-auth.js';
 
-const VaultOptions = z.object({
-  address: z.string().url('must be a URL like https://vault.example.com:8200'),
-  token: secretInput.optional(),
-  tokenEnv: z.string().optional(),
-  ...vaultAuthSchema,
-  /** Client certificate + key (PEM files): for the cert login, or a Vault that requires mTLS. */
-  certFile: z.string().optional(),
-  keyFile: z.string().optional(),
-  namespace: z.string().optional(),
-  /** Default engine for string refs without a prefix. */
-  engine: z.enum(['kv-v2', 'kv-v1', 'ldap-static', 'ldap-library']).default('kv-v2'),
-  usernameKey: z.string().default('username'),
-  passwordKey: z.string().default('password'),
-  domainKey: z.string().default('domain'),
-  env: z.record(z.string(), z.string().optional()).optional(),
-  ...httpOptionsSchema,
-}).strict();
-export type VaultProviderOptions = z.input<typeof VaultOptions>;
-
-const VaultRef = z.object({
-  engine: z.enum(['kv-v2', 'kv-v1', 'ldap-static', 'ldap-library']).optional(),
-  mount: z.string().min(1),
-  path: z.string().min(1),
-  version: z.number().int().positive().optional(),
+/** The zod schemas of this module, made (and zod loaded) when first used. */
+const schemas = once(() => {
+  const { z } = loadZod();
+  const VaultOptions = z.object({
+    address: z.string().url('must be a URL like https://vault.example.com:8200'),
+    token: secretInput().optional(),
+    tokenEnv: z.string().optional(),
+    ...vaultAuthSchema(),
+    /** Client certificate + key (PEM files): for the cert login, or a Vault that requires mTLS. */
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    namespace: z.string().optional(),
+    /** Default engine for string refs without a prefix. */
+    engine: z.enum(['kv-v2', 'kv-v1', 'ldap-static', 'ldap-library']).default('kv-v2'),
+    usernameKey: z.string().default('username'),
+    passwordKey: z.string().default('password'),
+    domainKey: z.string().default('domain'),
+    env: z.record(z.string(), z.string().optional()).optional(),
+    ...httpOptionsSchema(),
+  }).strict();
+  const VaultRef = z.object({
+    engine: z.enum(['kv-v2', 'kv-v1', 'ldap-static', 'ldap-library']).optional(),
+    mount: z.string().min(1),
+    path: z.string().min(1),
+    version: z.number().int().positive().optional(),
+  });
+  const Errors = z.object({ errors: z.array(z.string()).optional() }).passthrough();
+  const Kv2 = z.object({ data: z.object({ data: z.record(z.string(), z.unknown()).nullable(), metadata: z.object({ created_time: z.string().optional(), version: z.number().optional(), deletion_time: z.string().optional(), destroyed: z.boolean().optional() }).passthrough() }) });
+  const Kv2Metadata = z.object({ data: z.object({ current_version: z.number().int().nonnegative(), updated_time: z.string().optional(), versions: z.record(z.string(), z.object({ created_time: z.string().optional() }).passthrough()).optional() }).passthrough() });
+  const Kv1 = z.object({ data: z.record(z.string(), z.unknown()) });
+  const LdapStatic = z.object({ data: z.object({ username: z.string(), password: z.string(), last_vault_rotation: z.string().optional(), dn: z.string().optional() }).passthrough() });
+  const LdapCheckout = z.object({ data: z.object({ service_account_name: z.string(), password: z.string() }).passthrough(), lease_id: z.string().optional() });
+  const LoginAnswer = z.object({ auth: z.object({ client_token: z.string().min(1), lease_duration: z.number().optional() }) });
+  return { VaultOptions, VaultRef, Errors, Kv2, Kv2Metadata, Kv1, LdapStatic, LdapCheckout, LoginAnswer };
 });
+type Schemas = ReturnType<typeof schemas>;
+export type VaultProviderOptions = z.input<Schemas['VaultOptions']>;
+
 
 /** "kv2:secret/rdp/web01", "kv1:kv/rdp/web01", "ldap-static:ldap/svc-rdp", "ldap-library:ldap/rdp-admins", or "secret/rdp/web01". */
 export function parseVaultRef(ref: CredentialRef, defaultEngine: string): { engine: string; mount: string; path: string; version?: number } {
@@ -74,7 +88,7 @@ export function parseVaultRef(ref: CredentialRef, defaultEngine: string): { engi
     const version = vq !== null ? Number(vq) : undefined;
     return noDotSegments({ engine, mount: p!.slice(0, slash), path: p!.slice(slash + 1), ...(version ? { version } : {}) });
   }
-  const r = VaultRef.safeParse(ref);
+  const r = schemas().VaultRef.safeParse(ref);
   if (!r.success) throw new ConfigError(`Vault reference is not valid: ${r.error.issues[0]!.path.map(String).join('.')} ${r.error.issues[0]!.message}.`, { code: 'CONFIG_INVALID', details: { provider: 'vault' } });
   return noDotSegments({ ...r.data, engine: r.data.engine ?? defaultEngine });
 }
@@ -93,13 +107,6 @@ function noDotSegments<T extends { mount: string; path: string }>(r: T): T {
   return r;
 }
 
-const Errors = z.object({ errors: z.array(z.string()).optional() }).passthrough();
-const Kv2 = z.object({ data: z.object({ data: z.record(z.string(), z.unknown()).nullable(), metadata: z.object({ created_time: z.string().optional(), version: z.number().optional(), deletion_time: z.string().optional(), destroyed: z.boolean().optional() }).passthrough() }) });
-const Kv2Metadata = z.object({ data: z.object({ current_version: z.number().int().nonnegative(), updated_time: z.string().optional(), versions: z.record(z.string(), z.object({ created_time: z.string().optional() }).passthrough()).optional() }).passthrough() });
-const Kv1 = z.object({ data: z.record(z.string(), z.unknown()) });
-const LdapStatic = z.object({ data: z.object({ username: z.string(), password: z.string(), last_vault_rotation: z.string().optional(), dn: z.string().optional() }).passthrough() });
-const LdapCheckout = z.object({ data: z.object({ service_account_name: z.string(), password: z.string() }).passthrough(), lease_id: z.string().optional() });
-const LoginAnswer = z.object({ auth: z.object({ client_token: z.string().min(1), lease_duration: z.number().optional() }) });
 
 /** A Vault timestamp (RFC 3339, nanoseconds allowed) as a Date; undefined for an empty or unusable one. */
 function vaultTime(s: string | undefined): Date | undefined {
@@ -109,7 +116,7 @@ function vaultTime(s: string | undefined): Date | undefined {
 }
 
 export function fromVault(options: VaultProviderOptions): OwnedProvider {
-  const o = validateOptions('vault', VaultOptions, options);
+  const o = validateOptions('vault', schemas().VaultOptions, options);
   checkTransport('vault', { address: o.address }, o);
   const env = o.env ?? process.env;
   const staticToken = secretFrom('vault', 'token', o.token, o.tokenEnv, env);
@@ -149,7 +156,7 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
   function errorFor(res: HttpResponse, url: string, what: string): ProviderError {
     let msgs: string[] = [];
     try {
-      msgs = Errors.parse(JSON.parse(res.body.toString('utf8'))).errors ?? [];
+      msgs = schemas().Errors.parse(JSON.parse(res.body.toString('utf8'))).errors ?? [];
     } catch {
       /* not JSON */
     }
@@ -170,7 +177,7 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
       for (const x of l.secrets) sent.add(x);
       const res = await client().request({ method: 'POST', url: l.url, headers: { 'content-type': 'application/json', ...(o.namespace ? { 'x-vault-namespace': o.namespace } : {}) }, body: l.body, accept: [200] }, signal);
       if (res.status !== 200) throw errorFor(res, l.url, `${l.method} login`);
-      const auth = client().json(res, LoginAnswer, l.url).auth;
+      const auth = client().json(res, schemas().LoginAnswer, l.url).auth;
       const value = new Secret(auth.client_token);
       const lease = auth.lease_duration ?? 0;
       // renew by a new login at 80% of the lease, at most a minute before it ends; 0 means no expiry
@@ -208,12 +215,12 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
   }
 
   /** KV v2 metadata, best effort: undefined when the policy denies it or anything else goes wrong (but an abort is an abort). */
-  async function kvMetadata(mount: string, path: string, signal?: AbortSignal): Promise<z.infer<typeof Kv2Metadata>['data'] | undefined> {
+  async function kvMetadata(mount: string, path: string, signal?: AbortSignal): Promise<z.infer<Schemas['Kv2Metadata']>['data'] | undefined> {
     const url = `${base}/v1/${enc(mount)}/metadata/${enc(path)}`;
     try {
       const res = await call(url, signal, { relogin: false, retries: 1, timeoutMs: Math.min(o.timeoutMs ?? 15_000, 5_000) });
       if (res.status !== 200) return undefined;
-      return client().json(res, Kv2Metadata, url).data;
+      return client().json(res, schemas().Kv2Metadata, url).data;
     } catch (e) {
       if (signal?.aborted) throw abortError(signal, 'The Vault request');
       return undefined;
@@ -235,7 +242,7 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
       const r = parseVaultRef(ref, o.engine);
       if (r.engine === 'kv-v2') {
         const url = `${base}/v1/${enc(r.mount)}/data/${enc(r.path)}${r.version ? `?version=${r.version}` : ''}`;
-        const d = client().json(await get(url, `secret ${r.mount}/${r.path}`, signal), Kv2, url).data;
+        const d = client().json(await get(url, `secret ${r.mount}/${r.path}`, signal), schemas().Kv2, url).data;
         if (!d.data || d.metadata.destroyed || d.metadata.deletion_time) {
           throw new ProviderError(`The Vault secret ${r.mount}/${r.path} (version ${d.metadata.version ?? '?'}) is deleted or destroyed.`, { code: 'PROVIDER_NOT_FOUND', details: { provider: 'vault', url: displayUrl(url) } });
         }
@@ -255,13 +262,13 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
       }
       if (r.engine === 'kv-v1') {
         const url = `${base}/v1/${enc(r.mount)}/${enc(r.path)}`;
-        const d = client().json(await get(url, `secret ${r.mount}/${r.path}`, signal), Kv1, url).data;
+        const d = client().json(await get(url, `secret ${r.mount}/${r.path}`, signal), schemas().Kv1, url).data;
         const domain = field(d, o.domainKey, url, false);
         return { username: field(d, o.usernameKey, url, true)!, secret: new Secret(field(d, o.passwordKey, url, true)!), ...(domain ? { domain } : {}), source: `vault kv-v1 ${r.mount}/${r.path}` };
       }
       if (r.engine === 'ldap-static') {
         const url = `${base}/v1/${enc(r.mount)}/static-cred/${enc(r.path)}`;
-        const d = client().json(await get(url, `LDAP static role ${r.path}`, signal), LdapStatic, url).data;
+        const d = client().json(await get(url, `LDAP static role ${r.path}`, signal), schemas().LdapStatic, url).data;
         const rotated = vaultTime(d.last_vault_rotation);
         return {
           username: d.username, secret: new Secret(d.password),
@@ -273,12 +280,12 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
       // registered before the first await: a dispose() that starts while it is in flight waits for it
       // and checks the account in, so no account stays checked out
       const op = (async () => {
-        const res = client().json(await get(url, `LDAP library set ${r.path}`, signal, 'POST', '{}'), LdapCheckout, url);
+        const res = client().json(await get(url, `LDAP library set ${r.path}`, signal, 'POST', '{}'), schemas().LdapCheckout, url);
         checkedOut.push({ mount: r.mount, set: r.path, account: res.data.service_account_name });
         return res;
       })();
       checkingOut.add(op);
-      let res: z.infer<typeof LdapCheckout>;
+      let res: z.infer<Schemas['LdapCheckout']>;
       try {
         res = await op;
       } finally {
