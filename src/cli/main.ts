@@ -4,6 +4,7 @@ import type { CliIO } from './types.js';
 import { CredgateError } from '../core/errors.js';
 import { EXIT_CODES } from '../findings/catalog.js';
 import { exitCodeForError } from '../findings/faults.js';
+import { nearestName } from './args.js';
 import { readFileSync } from 'node:fs';
 
 function version(): string {
@@ -51,7 +52,9 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    full.stderr.write(`credgate: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
+    // not repeated (it may be a password typed in the wrong place); a near command is suggested
+    const near = nearestName(name, COMMANDS.map((c) => c.name));
+    full.stderr.write(`credgate: unknown command (not shown: it may be a password).${near ? ` Did you mean ${near}?` : ''} Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
     return EXIT_CODES.usage;
   }
   const cmd = await entry.load();

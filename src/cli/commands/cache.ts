@@ -15,7 +15,7 @@ import { parseHostPort } from '../../core/target.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Finding } from '../../findings/finding.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, parse, usageError } from '../args.js';
+import { envSecret, parse, usageError, valueError } from '../args.js';
 import { findingJson, style } from '../render.js';
 
 const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
@@ -155,7 +155,7 @@ async function runInspect(v: Record<string, unknown>, io: CliIO) {
   }
   if (v['changed-at']) {
     changedAt = new Date(String(v['changed-at']));
-    if (Number.isNaN(changedAt.getTime())) throw usageError(`--changed-at must be an ISO date (2026-11-25T10:00:00Z), got "${String(v['changed-at'])}".`);
+    if (Number.isNaN(changedAt.getTime())) throw valueError('changed-at', 'an ISO date (2026-11-25T10:00:00Z)');
   }
   let host = v.host ? String(v.host) : undefined;
   const thumbprints = [...((v.thumbprint as string[] | undefined) ?? [])];

@@ -9,7 +9,7 @@ import { resultLine } from '../../bulk/results.js';
 import { causeOf } from '../../findings/diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
-import { intOption, parse, serviceAccount, usageError } from '../args.js';
+import { intOption, parse, serviceAccount, usageError, valueError } from '../args.js';
 import { style } from '../render.js';
 
 const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl> --ldap <url>[,<url>...]
@@ -152,7 +152,7 @@ class Progress {
 
 function pickFormat(file: string, given: string | undefined): 'csv' | 'jsonl' {
   if (given) {
-    if (given !== 'csv' && given !== 'jsonl') throw usageError(`--format must be csv or jsonl, got "${given}".`);
+    if (given !== 'csv' && given !== 'jsonl') throw valueError('format', 'csv or jsonl');
     return given;
   }
   const ext = path.extname(file).toLowerCase();
