@@ -5,6 +5,8 @@ import { CredgateError } from '../core/errors.js';
 import { EXIT_CODES } from '../findings/catalog.js';
 import { exitCodeForError } from '../findings/faults.js';
 import { nearestName } from './args.js';
+import { say, t } from './render.js';
+import { exitCodeAfterStop, stopOnSignals } from './signals.js';
 import { readFileSync } from 'node:fs';
 
 function version(): string {
@@ -40,6 +42,7 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     stdin: io?.stdin ?? process.stdin,
     env: io?.env ?? process.env,
     cwd: io?.cwd ?? process.cwd(),
+    ...(io?.stop ? { stop: io.stop } : {}),
   };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -62,16 +65,24 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     full.stdout.write(cmd.usage.endsWith('\n') ? cmd.usage : cmd.usage + '\n');
     return EXIT_CODES.ok;
   }
+  // a command that sends credentials stops gracefully on any terminating signal (cli/signals.ts)
+  const signals = cmd.inFlight !== undefined && !full.stop
+    ? stopOnSignals((sig) => full.stderr.write(`${full.stderr.isTTY ? '\n' : ''}credgate ${name}: interrupted by ${sig}; finishing ${cmd.inFlight} (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`))
+    : undefined;
+  const run: CliIO = signals ? { ...full, stop: signals.signal } : full;
   try {
-    return await cmd.run(rest, full);
+    return exitCodeAfterStop(run.stop, await cmd.run(rest, run));
   } catch (e) {
-    return reportError(e, full);
+    return exitCodeAfterStop(run.stop, reportError(e, run));
+  } finally {
+    signals?.dispose();
   }
 }
 
 /** A fault that ended a command: one line on stderr, and its exit code (findings/faults.ts). */
 export function reportError(e: unknown, io: CliIO): number {
-  if (e instanceof CredgateError) io.stderr.write(`credgate: ${e.message} [${e.code}]\n`);
-  else io.stderr.write(`credgate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  // a fault's message may carry outside text (a vault's error, a file name): escaped (render t)
+  if (e instanceof CredgateError) say(io.stderr, t`credgate: ${e.message} [${e.code}]\n`);
+  else say(io.stderr, t`credgate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
   return exitCodeForError(e);
 }

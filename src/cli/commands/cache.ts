@@ -16,7 +16,7 @@ import { CredgateError } from '../../core/errors.js';
 import type { Finding } from '../../findings/finding.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, parse, usageError, valueError } from '../args.js';
-import { findingJson, style } from '../render.js';
+import { findingJson, mark, say, style, t, type Shown } from '../render.js';
 
 const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
 
@@ -258,11 +258,11 @@ async function writeJson(out: Writable, obj: Record<string, unknown>, stream: St
  * Lines written in chunks of about 64 KiB: a fleet's human output is tens of thousands of lines,
  * and a write per line (a system call each on a file or pipe) cost more than the inspection.
  */
-function chunkedLines(out: Writable): { line(text: string): void; flush(): void } {
+function chunkedLines(out: Writable): { line(text: Shown): void; flush(): void } {
   let buf = '';
   return {
     line(text) {
-      buf += text;
+      buf += text.text;
       if (buf.length >= 65536) {
         out.write(buf);
         buf = '';
@@ -299,13 +299,13 @@ export const cacheCommand: Command = {
         await writeJson(io.stdout, { entries: snap.entries, hints: snap.hints, mru: snap.mru, warnings: snap.warnings }, { entries: undefined, hints: undefined });
         return 0;
       }
-      for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
+      for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
       const out = chunkedLines(io.stdout);
       for (const e of snap.entries) {
-        out.line(`${e.machine ? `${e.machine}  ` : ''}${e.target.padEnd(40)} ${e.type.padEnd(16)} ${(e.username ?? '-').padEnd(24)} ${e.lastWritten ? e.lastWritten.toISOString() : '-'}\n`);
+        out.line(t`${e.machine ? `${e.machine}  ` : ''}${e.target.padEnd(40)} ${e.type.padEnd(16)} ${(e.username ?? '-').padEnd(24)} ${e.lastWritten ? e.lastWritten.toISOString() : '-'}\n`);
       }
-      for (const h of snap.hints) out.line(`${h.machine ? `${h.machine}  ` : ''}registry ${h.server}: UsernameHint ${h.usernameHint ?? '-'}, CertHash ${h.certHash ?? '-'}\n`);
-      out.line(s.dim(`${snap.entries.length} cached credential(s), ${snap.hints.length} RDP server hint(s)\n`));
+      for (const h of snap.hints) out.line(t`${h.machine ? `${h.machine}  ` : ''}registry ${h.server}: UsernameHint ${h.usernameHint ?? '-'}, CertHash ${h.certHash ?? '-'}\n`);
+      out.line(t`${s.dim(`${snap.entries.length} cached credential(s), ${snap.hints.length} RDP server hint(s)`)}\n`);
       out.flush();
       return 0;
     }
@@ -334,18 +334,18 @@ export const cacheCommand: Command = {
       if (v.json) {
         await writeJson(io.stdout, { ok: exitCode === EXIT_CODES.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
       } else {
-        for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
+        for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
         const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
         const out = chunkedLines(io.stdout);
-        out.line(`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
+        out.line(t`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
         for (const f of findings.filter((x) => x.severity !== 'ok')) {
-          out.line(`  ${f.severity === 'error' ? s.red('✖') : f.severity === 'warning' ? s.yellow('!') : s.dim('·')} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
+          out.line(t`  ${mark(s, f.severity)} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
         }
         if (verdict.remediation.length) {
-          out.line(`  ${s.bold('fix:')}\n`);
-          verdict.remediation.slice(0, 5).forEach((r, i) => out.line(`    ${i + 1}. ${r.action}\n`));
+          out.line(t`  ${s.bold('fix:')}\n`);
+          verdict.remediation.slice(0, 5).forEach((r, i) => out.line(t`    ${i + 1}. ${r.action}\n`));
         }
-        out.line(s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}\n`));
+        out.line(t`${s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}`)}\n`);
         out.flush();
       }
       return exitCode;
@@ -356,16 +356,16 @@ export const cacheCommand: Command = {
     // beside the plan, as inspect lists it, whether or not there is something to purge
     const faults = findings.filter((f) => f.severity === 'error' && causeOf(f.code).category !== 'stale-cache');
     if (!v.json) {
-      for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
-      for (const f of faults) io.stderr.write(`credgate: ${f.message} [${f.code}]\n`);
+      for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
+      for (const f of faults) say(io.stderr, t`credgate: ${f.message} [${f.code}]\n`);
     }
     if (!v.yes) {
       if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: eachCmdkeyCommand(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { plan: { items: undefined }, commands: undefined, faults: undefined });
       else {
         const out = chunkedLines(io.stdout);
-        out.line(`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
-        if (!plan.items.length) out.line('  nothing to purge\n');
-        for (const i of plan.items) out.line(`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
+        out.line(t`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
+        if (!plan.items.length) out.line(t`  nothing to purge\n`);
+        for (const i of plan.items) out.line(t`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
         out.flush();
       }
       // 6 exactly when there is something to purge; a fault that kept a rule from running keeps its own code
@@ -380,19 +380,20 @@ export const cacheCommand: Command = {
       await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: powershellScript(left) }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
     } else {
       const out = chunkedLines(io.stdout);
-      for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
+      for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(t`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
       if (left.items.length) {
-        out.line(`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
-        out.line('setlocal DisableDelayedExpansion\r\n');
-        for (const c of commands) out.line(c + '\r\n');
-        if (v['script-out']) out.line(`REM PowerShell script for the whole fleet: ${cmdRemText(String(v['script-out']))}\r\n`);
+        out.line(t`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
+        out.line(t`setlocal DisableDelayedExpansion\r\n`);
+        // cmdArg keeps each command printable ASCII: escaping changes nothing in it
+        for (const c of commands) out.line(t`${c}\r\n`);
+        if (v['script-out']) out.line(t`REM PowerShell script for the whole fleet: ${cmdRemText(String(v['script-out']))}\r\n`);
       } else {
-        out.line(`audit record: ${audit}\n`);
+        out.line(t`audit record: ${audit}\n`);
       }
       out.flush();
     }
     if (failed.length) {
-      io.stderr.write(`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
+      say(io.stderr, t`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
       return EXIT_CODES.internal;
     }
     // a fault (directory or host unreachable, account unknown) kept a rule from judging: not clean

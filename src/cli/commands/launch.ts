@@ -4,7 +4,10 @@ import { planLaunch, launch, buildRdpFile, materializeLaunchPlan } from '../../l
 import { parseHostPort } from '../../core/target.js';
 import type { Command, CliIO } from '../types.js';
 import { usageError } from '../args.js';
+import { stoppedBy } from '../signals.js';
+import { onAbort } from '../../core/abort.js';
 import { doctorInputs, renderDoctor, doctorJson, disposeTarget, keepFetchedCredential } from './doctor.js';
+import { say, Shown, t } from '../render.js';
 
 const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-stdin | --password-env <VAR>)
          [doctor options: --ldap ... --service-user ... --cache-from ...] [--rdp-file <path>] [--client <xfreerdp>]
@@ -15,13 +18,16 @@ Windows (the password is stored for TERMSRV/<host> in Credential Manager first),
 elsewhere (the password goes through stdin with /from-stdin — never on the command line).
 On a fail it prints the verdict and launches nothing. --dry-run prints what it would run.
 
-Exit codes: those of doctor when it fails; 0 when the client was started (or would be, with --dry-run).
+Exit codes: those of doctor when it fails; 0 when the client was started (or would be, with --dry-run);
+stopped by a signal: 130 SIGINT, 143 SIGTERM, 129 SIGHUP (while the client runs, the signal is passed
+on to it and credgate waits for it to end; a second signal quits at once).
 `;
 
 export const launchCommand: Command = {
   name: 'launch',
   summary: 'run doctor, then start the RDP client with the vault\'s credential (never on argv)',
   usage: USAGE,
+  inFlight: 'the preflight in flight (no client is started after a stop)',
   async run(argv, io) {
     if (argv.includes('--password-stdin') && !argv.includes('--dry-run')) {
       // measured here: once this process has drained a piped stdin, FreeRDP 2.11 started from it
@@ -41,10 +47,8 @@ export const launchCommand: Command = {
       child = r.child;
       // the provider is released when the session is over, not when it starts: releasing a
       // Vault LDAP library check-out rotates that account's password, under the running client
-      if (child && child.exitCode === null && child.signalCode === null) {
-        const signalled = await untilClosed(child);
-        if (signalled) return 128 + (signalled === 'SIGINT' ? 2 : signalled === 'SIGHUP' ? 1 : 15);
-      }
+      // a stop while the client runs is passed on to it; main then ends with the signal's exit code
+      if (child && child.exitCode === null && child.signalCode === null) await untilClosed(child, io.stop);
       return r.code;
     } finally {
       await disposeTarget(inputs.target);
@@ -57,7 +61,14 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   // no second vault check-out, no fetch outside the preflight's deadline
   const fetched = keepFetchedCredential(target);
   const { preflight } = await import('../../pipeline/preflight.js');
-  const report = await preflight(target, options);
+  const report = await preflight(target, { ...options, ...(io.stop ? { stop: io.stop } : {}) });
+  const stopped = stoppedBy(io.stop);
+  if (stopped) {
+    // stopped during the preflight: its report, and no client (starting one would send the credential)
+    io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
+    io.stderr.write(`credgate: not launching: stopped by ${stopped}.\n`);
+    return { code: report.verdict.exitCode };
+  }
   if (!report.ok) {
     io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
     io.stderr.write('credgate: not launching: the preflight failed (see the verdict above).\n');
@@ -75,7 +86,12 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   if (v['dry-run']) {
     // planLaunch wrote nothing; neither does a dry run
     const out = { ok: true, verdict: report.verdict.code, headline: report.headline, rdpFile: plan.rdpFile, command: plan.command, args: plan.args, passwordVia: plan.passwordVia, rdpFileContent: buildRdpFile({ host, port, username }) };
-    io.stdout.write(json ? JSON.stringify(out, null, 2) + '\n' : `${report.headline}\nwould write ${plan.rdpFile}:\n${out.rdpFileContent.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}would run: ${plan.display}\n`);
+    if (json) io.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    else {
+      // the file's lines one by one: a user name from the vault is outside text, escaped like any other
+      const file = out.rdpFileContent.split(/\r\n/).filter(Boolean).map((l) => t`  ${l}\n`);
+      say(io.stdout, t`${report.headline}\nwould write ${plan.rdpFile}:\n${new Shown(file.map((l) => l.text).join(''))}  would run: ${plan.display}\n`);
+    }
     return { code: 0 };
   }
   const secret = target.password ?? fetched()?.secret;
@@ -87,35 +103,32 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
     host, port, username, password: secret, clientArgs, env: io.env, omitEnv,
     ...(v['rdp-file'] ? { rdpFile: String(v['rdp-file']) } : {}), ...(v.client ? { client: String(v.client) } : {}),
   }, real);
-  io.stdout.write(json ? JSON.stringify({ ok: true, launched: real.command, pid: child.pid, rdpFile: real.rdpFile }) + '\n' : `launched ${real.display} (pid ${child.pid})\n`);
+  if (json) io.stdout.write(JSON.stringify({ ok: true, launched: real.command, pid: child.pid, rdpFile: real.rdpFile }) + '\n');
+  else say(io.stdout, t`launched ${real.display} (pid ${child.pid})\n`);
   return { code: 0, child };
 }
 
 /**
- * Wait for the client to end. A SIGINT / SIGTERM / SIGHUP meanwhile (Ctrl-C, a closed terminal)
- * is passed on to the client (SIGKILL after 10 s), so that `finally` still releases the provider
- * (a Vault library account is checked back in) instead of Node exiting on the spot. Resolves the
- * signal that ended the wait, if any.
+ * Wait for the client to end. A stop meanwhile (SIGINT, SIGTERM, SIGHUP: cli/signals.ts) is passed
+ * on to the client as that same signal (SIGKILL after 10 s), so that `finally` still releases the
+ * provider (a Vault library account is checked back in) instead of credgate exiting on the spot.
  */
-function untilClosed(child: ChildProcess): Promise<NodeJS.Signals | undefined> {
+function untilClosed(child: ChildProcess, stop: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    let got: NodeJS.Signals | undefined;
     let kill: NodeJS.Timeout | undefined;
-    const onSignal = (sig: NodeJS.Signals) => {
-      got ??= sig;
+    const forward = () => {
       try {
-        child.kill(sig);
+        child.kill((stoppedBy(stop) ?? 'SIGTERM') as NodeJS.Signals);
       } catch {
         /* already gone */
       }
       kill ??= setTimeout(() => child.kill('SIGKILL'), 10_000);
     };
-    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const s of sigs) process.on(s, onSignal);
+    const off = onAbort(stop, forward);
     child.once('close', () => {
-      for (const s of sigs) process.off(s, onSignal);
+      off();
       if (kill) clearTimeout(kill);
-      resolve(got);
+      resolve();
     });
   });
 }

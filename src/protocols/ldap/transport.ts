@@ -9,6 +9,7 @@ import net from 'node:net';
 import { Client } from 'ldapts';
 import { ConfigError } from '../../core/errors.js';
 import { withSignal } from '../../core/abort.js';
+import { strictClient } from './strict.js';
 
 export { withSignal };
 
@@ -173,16 +174,17 @@ export function onRequestSent(c: Client, onSent: (protocolOperation: number, ans
 }
 
 
+/** An ldapts client for one URL, held to the wire rules (strict.ts: the message cap, answers that fit their request). */
 export function newClient(u: ParsedUrl, opts: LdapTransportOptions, ca: Array<string | Buffer> | undefined): Client {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  return new Client({
+  return strictClient(new Client({
     url: u.url,
     timeout: timeoutMs,
     connectTimeout: timeoutMs,
     // ldapts speaks TLS from the first byte whenever tlsOptions is set, so only for ldaps://
     ...(u.scheme === 'ldaps' ? { tlsOptions: tlsOptionsFor(u, opts, ca) } : {}),
     strictDN: false,
-  });
+  }));
 }
 
 /** Close a client without waiting on a dead peer. */
