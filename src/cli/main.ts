@@ -50,14 +50,14 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     return name ? EXIT_CODES.ok : EXIT_CODES.usage;
   }
   if (name === '--version' || name === '-v') {
-    full.stdout.write(`credgate ${version()}\n`);
+    say(full.stdout, t`credgate ${version()}\n`);
     return EXIT_CODES.ok;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     // not repeated (it may be a password typed in the wrong place); a near command is suggested
     const near = nearestName(name, COMMANDS.map((c) => c.name));
-    full.stderr.write(`credgate: unknown command (not shown: it may be a password).${near ? ` Did you mean ${near}?` : ''} Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
+    say(full.stderr, t`credgate: unknown command (not shown: it may be a password).${near ? ` Did you mean ${near}?` : ''} Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
     return EXIT_CODES.usage;
   }
   const cmd = await entry.load();
@@ -67,7 +67,7 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
   }
   // a command that sends credentials stops gracefully on any terminating signal (cli/signals.ts)
   const signals = cmd.inFlight !== undefined && !full.stop
-    ? stopOnSignals((sig) => full.stderr.write(`${full.stderr.isTTY ? '\n' : ''}credgate ${name}: interrupted by ${sig}; finishing ${cmd.inFlight} (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`))
+    ? stopOnSignals((sig) => say(full.stderr, t`${full.stderr.isTTY ? t`\n` : ''}credgate ${name}: interrupted by ${sig}; finishing ${cmd.inFlight} (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`))
     : undefined;
   const run: CliIO = signals ? { ...full, stop: signals.signal } : full;
   try {

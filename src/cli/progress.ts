@@ -4,6 +4,7 @@
  * otherwise. The share is of accounts, never of bytes read: the input is read ahead of the binds.
  */
 import type { CliIO } from './types.js';
+import { say, t } from './render.js';
 
 function fmtDuration(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '?';
@@ -120,13 +121,13 @@ export class Progress {
 
   print(final: boolean): void {
     if (this.tty) {
-      this.io.stderr.write(`\r\u001b[2K${this.line(final)}${final ? '\n' : ''}`);
+      say(this.io.stderr, t`\r\u001b[2K${this.line(final)}${final ? t`\n` : ''}`);
       return;
     }
     const now = performance.now();
     if (!final && now - this.lastPrint < this.intervalMs - 50) return;
     this.lastPrint = now;
-    this.io.stderr.write(`credgate verify: ${this.line(final)}\n`);
+    say(this.io.stderr, t`credgate verify: ${this.line(final)}\n`);
   }
 
   stop(): void {

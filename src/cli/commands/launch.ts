@@ -66,7 +66,7 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   if (stopped) {
     // stopped during the preflight: its report, and no client (starting one would send the credential)
     io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
-    io.stderr.write(`credgate: not launching: stopped by ${stopped}.\n`);
+    say(io.stderr, t`credgate: not launching: stopped by ${stopped}.\n`);
     return { code: report.verdict.exitCode };
   }
   if (!report.ok) {

@@ -60,6 +60,21 @@ describe('the rule', () => {
   });
 });
 
+describe('nothing bypasses the renderer', () => {
+  it('no write in src/cli interpolates into a template of its own: human text goes through say(t`...`) or a renderer', () => {
+    const cli = path.resolve(import.meta.dirname, '../../../src/cli');
+    const files = (fs.readdirSync(cli, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && f !== 'render.ts');
+    expect(files.length).toBeGreaterThan(10);
+    const raw: string[] = [];
+    for (const f of files) {
+      fs.readFileSync(path.join(cli, f), 'utf8').split('\n').forEach((l, i) => {
+        if (/\.write\([^;]*`[^`]*\$\{/.test(l)) raw.push(`src/cli/${f}:${i + 1}: ${l.trim()}`);
+      });
+    }
+    expect(raw).toEqual([]);
+  });
+});
+
 describe('every place outside text is shown', () => {
   it('check: the server\'s diagnosticMessage (human escaped, --json exact)', async () => {
     const ca = await makeCA(path.join(dir, 'ca'));
