@@ -384,9 +384,7 @@ export const cacheCommand: Command = {
       if (left.items.length) {
         out.line(t`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
         out.line(t`setlocal DisableDelayedExpansion\r\n`);
-        // each command is its REM line and its cmdkey line, printable ASCII (cmdRemText, cmdArg):
-        // escaping changes nothing in a line
-        for (const c of commands) for (const l of c.split('\r\n')) out.line(t`${l}\r\n`);
+        for (const c of commands) for (const l of c.split('\r\n')) out.line(t`${l}\r\n`); // REM + cmdkey line, printable ASCII
         if (v['script-out']) out.line(t`REM PowerShell script for the whole fleet: ${cmdRemText(String(v['script-out']))}\r\n`);
       } else {
         out.line(t`audit record: ${audit}\n`);
