@@ -109,7 +109,7 @@ export class BatchGuard {
     } catch (e) {
       this.svc = undefined;
       closeClient(client);
-      if (e instanceof CredgateError) throw e;
+      if (e instanceof CredgateError && e.code !== 'PROTOCOL_ERROR') throw e;
       const u = this.svcUrl!;
       const f = connectionFinding(e, u, SOURCE, 'search', signal.aborted)
         ?? finding(SOURCE, 'ldap.bind-error', 'error', `Reading the account states from ${u.url} failed: ${(e instanceof Error ? e.message : String(e)).slice(0, 200)}; credgate did not bind.`, { url: u.url }, fixes('ldap.bind-error', 'default'));
@@ -173,7 +173,8 @@ export class BatchGuard {
         return client;
       } catch (e) {
         closeClient(client);
-        if (e instanceof CredgateError) throw e;
+        // a protocol error is the server's (a finding, like a lost connection); other faults are credgate's to raise
+        if (e instanceof CredgateError && e.code !== 'PROTOCOL_ERROR') throw e;
         const f = connectionFinding(e, u, SOURCE, phase, signal.aborted);
         if (!f) {
           throw new CredgateError(`The lockout guard could not read from ${u.url} during ${phase}: ${scrub(e instanceof Error ? e.message : String(e), [spw])}`, {

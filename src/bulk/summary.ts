@@ -1,6 +1,7 @@
 /** A bulk run's summary: counts by code, and the run's exit code (that of its most basic failure). */
 import { causeOf, exitCodeForCategory, rowFor } from '../findings/diagnose.js';
-import { EXIT_CODES, isFindingCode } from '../findings/catalog.js';
+import { isFindingCode } from '../findings/catalog.js';
+import { exitCodeForSignal } from '../findings/faults.js';
 import type { FindingCode } from '../findings/finding.js';
 import type { VerifyResult } from './types.js';
 
@@ -24,8 +25,11 @@ export interface SummaryBuilder {
    * unless a more basic failure decides.
    */
   addLost(code: string): void;
-  /** The summary; an interrupted run exits 130 whatever it found. */
-  result(o?: { interrupted?: boolean }): VerifySummary;
+  /**
+   * The summary; a run stopped by a signal exits with that signal's code whatever it found (128 +
+   * its number: SIGINT 130, SIGTERM 143, SIGHUP 129; `interrupted` without a signal: 130).
+   */
+  result(o?: { interrupted?: boolean; signal?: string }): VerifySummary;
 }
 
 /** Fold results into a summary; the run's exit code is the exit code of its most basic failure. */
@@ -65,7 +69,7 @@ export function createSummary(): SummaryBuilder {
       } else if (bad > 0) {
         out.exitCode = exitCodeForCategory(causeOf('input.invalid').category);
       }
-      if (o.interrupted) out.exitCode = EXIT_CODES.interrupted;
+      if (o.interrupted || o.signal) out.exitCode = exitCodeForSignal(o.signal ?? 'SIGINT');
       return out;
     },
   };

@@ -356,6 +356,12 @@ class BulkRun {
 
   private lostFinding(e: unknown, u: ParsedUrl, account: string): Finding {
     const code = (e as { code?: unknown }).code;
+    if (code === 'PROTOCOL_ERROR') {
+      // the server answered this bind with bytes that break the protocol: not an answer, never resent
+      const f = connectionFinding(e, u, SOURCE, 'bind', false, { requestSent: true })!;
+      f.evidence.account = account;
+      return f;
+    }
     if (code === 'ETIMEDOUT') {
       const f = connectionFinding(e, u, SOURCE, 'bind', true)!;
       f.message = `${u.url} did not answer this account's bind within ${this.timeoutMs} ms; it was not retried.`;

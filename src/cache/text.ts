@@ -2,6 +2,7 @@
  * Decode text files captured on Windows: UTF-16LE with or without a BOM (reg export, PowerShell
  * Out-File), UTF-16BE with a BOM, UTF-8 with or without a BOM; CRLF, LF or CR line ends.
  */
+import { TERMINAL_UNSAFE } from '../core/terminal.js';
 import fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { CredgateError } from '../core/errors.js';
@@ -81,9 +82,10 @@ export function decodeCp850(buf: Buffer): string {
 /**
  * Characters that have no business in a host, target, user or machine name and that could turn a
  * value into a new line or command in an emitted script, or rewrite a terminal: C0 and C1 controls,
- * DEL, the Unicode line/paragraph separators, and the bidirectional overrides/isolates.
+ * DEL, the Unicode line/paragraph separators, and the bidirectional controls — the terminal's set
+ * (core/terminal), one definition.
  */
-export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+export const CONTROL_CHARS = TERMINAL_UNSAFE;
 const CONTROL_CHARS_G = new RegExp(CONTROL_CHARS.source, 'g');
 
 export function hasControlChars(s: string): boolean {

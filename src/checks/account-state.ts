@@ -140,7 +140,8 @@ export async function readAccountState(opts: AccountStateOptions): Promise<Accou
       phase = 'search';
       return await withSignal(readWithClient(client, target, opts), signal, () => closeClient(client));
     } catch (e) {
-      if (e instanceof CredgateError) throw e;
+      // a protocol error is the server's (a finding, like a lost connection); other faults are credgate's to raise
+      if (e instanceof CredgateError && e.code !== 'PROTOCOL_ERROR') throw e;
       if (opts.signal?.aborted) throw abortError(opts.signal, 'Reading the account state');
       const f = connectionFinding(e, u, SOURCE, phase, signal.aborted, { requestSent: unanswered > 0 });
       if (f) {

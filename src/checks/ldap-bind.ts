@@ -33,6 +33,11 @@ export interface LdapBindOptions extends LdapTransportOptions {
   passwordPolicy?: boolean;
   /** Warn when the password expires within this many days (ppolicy). Default 14. */
   expiryWarningDays?: number;
+  /**
+   * The caller's stop (a terminating signal): a bind in flight finishes and is answered, but no
+   * bind is sent to the next URL once it fired (the URLs left are reported as not tried).
+   */
+  stop?: AbortSignal;
 }
 
 const SOURCE = 'ldap-bind';
@@ -65,8 +70,8 @@ export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]
   const connectionFindings: Finding[] = [];
   for (const [i, u] of urls.entries()) {
     if (opts.signal?.aborted) throw abortError(opts.signal, 'The LDAP check');
-    if (deadlines.overall.aborted) {
-      // the overall bound ran out before this URL's turn: say which servers were never tried
+    if (deadlines.overall.aborted || opts.stop?.aborted) {
+      // the overall bound ran out (or the caller stopped) before this URL's turn: say which servers were never tried
       const last = connectionFindings.at(-1);
       if (last) last.evidence.notTried = urls.slice(i).map((x) => x.url);
       break;

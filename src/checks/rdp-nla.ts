@@ -230,7 +230,7 @@ export async function validateRdpNla(o: RdpNlaOptions): Promise<Finding[]> {
     if (!token) throw new CredgateError(`The RDP host ${o.host}:${port} answered the NTLM NEGOTIATE without a CHALLENGE.`, { code: 'PROTOCOL_ERROR', details: { kind: 'credssp', host: o.host, port } });
     const challenge = parseChallenge(token);
     const version = Math.min(ts1.version, ours);
-    if (version < 2) throw new CredgateError(`The RDP host ${o.host}:${port} speaks CredSSP version ${ts1.version}; credgate needs 2 or later.`, { code: 'PROTOCOL_ERROR', details: { kind: 'credssp', version: ts1.version } });
+    if (version < 2) throw new CredgateError(`The RDP host ${o.host}:${port} speaks CredSSP version ${ts1.version}; credgate needs 2 or later.`, { code: 'PROTOCOL_ERROR', details: { kind: 'credssp-version', version: ts1.version } });
     const server = {
       ...describeAvPairs(challenge.avPairs),
       ...(challenge.version ? { ntlmServerVersion: `${challenge.version.major}.${challenge.version.minor}.${challenge.version.build}` } : {}),

@@ -16,12 +16,76 @@ export function parse(command: string, argv: string[], options: Options, allowPo
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true }) as Parsed;
   } catch (e) {
-    // a stray argument is often a password typed after --password-stdin or --password-env VAR:
-    // never repeat it (no cause either: node's error quotes it)
-    if ((e as NodeJS.ErrnoException | undefined)?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw unexpectedArgument(command);
-    const msg = e instanceof Error ? e.message.replace(/\. To specify a positional.*$/s, '') : String(e);
-    throw new CredgateError(`${msg}; see "credgate ${command} --help".`, { code: 'USAGE', cause: e });
+    // node's messages quote what was typed; a stray argument, an unknown option or an option's value
+    // may be a password typed in the wrong place, so none of them is repeated (no cause either)
+    throw optionError(command, e, options);
   }
+}
+
+/**
+ * The usage error for parseArgs' complaint: names the option and what it expects, never the text
+ * that was typed (a value, a stray argument, an unknown option: any of them may be a password).
+ */
+function optionError(command: string, e: unknown, options: Options): CredgateError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const help = `see "credgate ${command} --help"`;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return unexpectedArgument(command);
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const typed = /Unknown option '([^']*)'/.exec(e instanceof Error ? e.message : '')?.[1] ?? '';
+    const near = nearestName(typed, Object.keys(options));
+    return usageError(`An unknown option (not shown: it may be a password).${near ? ` Did you mean --${near}?` : ''} See "credgate ${command} --help".`);
+  }
+  // ERR_PARSE_ARGS_INVALID_OPTION_VALUE: a missing value, a value given to a flag, or a value that
+  // starts with a dash; the option's name is shown only when it is one of ours
+  const msg = e instanceof Error ? e.message : '';
+  const name = /'--?([A-Za-z0-9-]+)/.exec(msg)?.[1];
+  const known = name !== undefined && Object.prototype.hasOwnProperty.call(options, name) ? name : undefined;
+  if (!known) return usageError(`An option was given a value it does not take, or none (not shown: it may be a password); ${help}.`);
+  const o = options[known]!;
+  if (o.type === 'boolean') return usageError(`--${known} is a switch and takes no value (the value given is not shown: it may be a password); ${help}.`);
+  if (/ambiguous/.test(msg)) {
+    return usageError(`--${known} expects a value, and the next argument starts with "-" (not shown: it may be a password); write --${known}=<value> to give a value that starts with a dash; ${help}.`);
+  }
+  return usageError(`--${known} expects a value; ${help}.`);
+}
+
+/**
+ * What a mistyped option or command was probably meant to be: only for text shaped like one of
+ * credgate's names (lower-case words joined by dashes, no digits or capitals: a password such as
+ * --Summer2024 is not), within two edits of one. The typed text itself is never returned.
+ */
+export function nearestName(typed: string, names: readonly string[]): string | undefined {
+  const word = /^(?:--)?([a-z][a-z-]{1,40})(?:=.*)?$/s.exec(typed)?.[1];
+  if (word === undefined) return undefined;
+  let best: string | undefined;
+  let bestD = 3;
+  for (const n of names) {
+    const d = editDistance(word, n, bestD);
+    if (d < bestD) {
+      bestD = d;
+      best = n;
+    }
+  }
+  // a short name is one or two edits from far too many words
+  return best !== undefined && bestD <= Math.min(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance, giving up (returning max) once it reaches max. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) >= max) return max;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin >= max) return max;
+    prev = cur;
+  }
+  return Math.min(prev[b.length]!, max);
 }
 
 /** A positional the command does not take; its text is not shown (it may be a password). */
@@ -47,14 +111,17 @@ export function usageError(message: string): CredgateError {
   return new CredgateError(message, { code: 'USAGE' });
 }
 
-/** Integer option with bounds, e.g. --timeout. */
+/** Integer option with bounds, e.g. --timeout. The value is never repeated: a password typed here must not be echoed. */
 export function intOption(name: string, value: string | undefined, def: number, min = 1, max = 86_400_000): number {
   if (value === undefined) return def;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw usageError(`--${name} must be a whole number from ${min} to ${max}, got "${value}".`);
-  }
+  if (!Number.isInteger(n) || n < min || n > max) throw valueError(name, `a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** An option's value is not what it expects: names the option and what it expects, never the value. */
+export function valueError(option: string, expects: string): CredgateError {
+  return usageError(`--${option} expects ${expects}; the value given does not fit (not shown: it may be a password).`);
 }
 
 /** Read all of stdin (for --password-stdin). A single trailing newline is removed. */

@@ -4,6 +4,9 @@ import type { CliIO } from './types.js';
 import { CredgateError } from '../core/errors.js';
 import { EXIT_CODES } from '../findings/catalog.js';
 import { exitCodeForError } from '../findings/faults.js';
+import { nearestName } from './args.js';
+import { say, t } from './render.js';
+import { exitCodeAfterStop, stopOnSignals } from './signals.js';
 import { readFileSync } from 'node:fs';
 
 function version(): string {
@@ -39,6 +42,7 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     stdin: io?.stdin ?? process.stdin,
     env: io?.env ?? process.env,
     cwd: io?.cwd ?? process.cwd(),
+    ...(io?.stop ? { stop: io.stop } : {}),
   };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -46,12 +50,14 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     return name ? EXIT_CODES.ok : EXIT_CODES.usage;
   }
   if (name === '--version' || name === '-v') {
-    full.stdout.write(`credgate ${version()}\n`);
+    say(full.stdout, t`credgate ${version()}\n`);
     return EXIT_CODES.ok;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    full.stderr.write(`credgate: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
+    // not repeated (it may be a password typed in the wrong place); a near command is suggested
+    const near = nearestName(name, COMMANDS.map((c) => c.name));
+    say(full.stderr, t`credgate: unknown command (not shown: it may be a password).${near ? ` Did you mean ${near}?` : ''} Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
     return EXIT_CODES.usage;
   }
   const cmd = await entry.load();
@@ -59,16 +65,24 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     full.stdout.write(cmd.usage.endsWith('\n') ? cmd.usage : cmd.usage + '\n');
     return EXIT_CODES.ok;
   }
+  // a command that sends credentials stops gracefully on any terminating signal (cli/signals.ts)
+  const signals = cmd.inFlight !== undefined && !full.stop
+    ? stopOnSignals((sig) => say(full.stderr, t`${full.stderr.isTTY ? t`\n` : ''}credgate ${name}: interrupted by ${sig}; finishing ${cmd.inFlight} (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`))
+    : undefined;
+  const run: CliIO = signals ? { ...full, stop: signals.signal } : full;
   try {
-    return await cmd.run(rest, full);
+    return exitCodeAfterStop(run.stop, await cmd.run(rest, run));
   } catch (e) {
-    return reportError(e, full);
+    return exitCodeAfterStop(run.stop, reportError(e, run));
+  } finally {
+    signals?.dispose();
   }
 }
 
 /** A fault that ended a command: one line on stderr, and its exit code (findings/faults.ts). */
 export function reportError(e: unknown, io: CliIO): number {
-  if (e instanceof CredgateError) io.stderr.write(`credgate: ${e.message} [${e.code}]\n`);
-  else io.stderr.write(`credgate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  // a fault's message may carry outside text (a vault's error, a file name): escaped (render t)
+  if (e instanceof CredgateError) say(io.stderr, t`credgate: ${e.message} [${e.code}]\n`);
+  else say(io.stderr, t`credgate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
   return exitCodeForError(e);
 }

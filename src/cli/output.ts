@@ -1,6 +1,7 @@
 /** Large outputs written as they are made: streamed JSON and chunked lines (a fleet's findings are tens of MB). */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import type { Shown } from './render.js';
 
 /** Which arrays writeJson streams: a key maps to the element map (or undefined), or to the spec of a nested object. */
 export type StreamSpec = { [key: string]: ((x: never) => unknown) | undefined | StreamSpec };
@@ -54,11 +55,11 @@ export async function writeJson(out: Writable, obj: Record<string, unknown>, str
  * Lines written in chunks of about 64 KiB: a fleet's human output is tens of thousands of lines,
  * and a write per line (a system call each on a file or pipe) cost more than the inspection.
  */
-export function chunkedLines(out: Writable): { line(text: string): void; flush(): void } {
+export function chunkedLines(out: Writable): { line(text: Shown): void; flush(): void } {
   let buf = '';
   return {
     line(text) {
-      buf += text;
+      buf += text.text;
       if (buf.length >= 65536) {
         out.write(buf);
         buf = '';

@@ -8,6 +8,11 @@ export interface CliIO {
   stdin: Readable & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
+  /**
+   * Aborted when the caller asks the run to stop (a terminating signal, cli/signals.ts): send no
+   * further credential, let what is in flight finish and report it. Its reason names the signal.
+   */
+  stop?: AbortSignal;
 }
 
 export interface Command {
@@ -16,6 +21,12 @@ export interface Command {
   summary: string;
   /** Full usage text for `credgate <name> --help`. */
   usage: string;
+  /**
+   * For a command that sends credentials: what a stop lets finish ("the binds in flight"). main
+   * then turns SIGINT / SIGTERM / SIGHUP into io.stop for it (cli/signals.ts) and ends it with the
+   * signal's exit code.
+   */
+  inFlight?: string;
   /** Returns the process exit code. Never calls process.exit. */
   run(argv: string[], io: CliIO): Promise<number>;
 }

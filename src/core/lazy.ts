@@ -51,3 +51,6 @@ export function lazyObject<T extends object>(make: () => T): T {
 
 /** zod, loaded when the first schema is made (schemas are made when first used). */
 export const loadZod = lazyRequire<typeof import('zod')>('zod');
+
+/** ldapts, loaded when the first LDAP connection is made (one instance for every caller). */
+export const loadLdapts = lazyRequire<typeof import('ldapts')>('ldapts');

@@ -62,7 +62,7 @@ function load(): Readonly<Record<FindingCode, CatalogRow>> {
 
 export const CATALOG: Readonly<Record<FindingCode, CatalogRow>> = load();
 
-/** One exit code per category (README "Exit codes"), and one for an interrupted run. */
+/** One exit code per category (README "Exit codes"), and one per terminating signal that stops a run (128 + its number). */
 export const EXIT_CODES = {
   ok: 0,
   rejected: 1,
@@ -72,8 +72,12 @@ export const EXIT_CODES = {
   provider: 5,
   'stale-cache': 6,
   internal: 70,
-  /** The caller interrupted the run (SIGINT, or any terminating signal the CLI handles): 128 + 2. */
+  /** The run was stopped by SIGHUP (the terminal closed): 128 + 1. */
+  hangup: 129,
+  /** The caller interrupted the run (SIGINT, Ctrl-C; on Windows Ctrl-Break too): 128 + 2. */
   interrupted: 130,
+  /** The run was stopped by SIGTERM (a service manager, kill): 128 + 15. */
+  terminated: 143,
 } as const;
 
 export function isFindingCode(code: string): code is FindingCode {

@@ -39,6 +39,22 @@ export function exitCodeForErrorCode(code: ErrorCode): number {
   }
 }
 
+/**
+ * The exit code of a run stopped by a terminating signal: 128 + the signal's number, as a shell
+ * reports a process the signal killed (SIGHUP 129, SIGINT 130, SIGTERM 143). Windows' Ctrl-Break
+ * (SIGBREAK) is its console's other interrupt key: 130, as Ctrl-C.
+ */
+export function exitCodeForSignal(signal: string): number {
+  switch (signal) {
+    case 'SIGHUP':
+      return EXIT_CODES.hangup;
+    case 'SIGTERM':
+      return EXIT_CODES.terminated;
+    default:
+      return EXIT_CODES.interrupted;
+  }
+}
+
 // ---------------------------------------------------------------- a preflight step's fault
 
 /**
@@ -134,6 +150,11 @@ export function connectionFinding(
   const msg = e instanceof Error ? e.message : String(e);
   const ev: Record<string, unknown> = { url: u.url, host: u.host, port: u.port, phase, error: code ?? msg.slice(0, 300) };
   const ctx = { host: u.host, port: u.port, url: u.url };
+  if (e instanceof CredgateError && e.code === 'PROTOCOL_ERROR') {
+    // the server's bytes broke the protocol: said when they arrive, whatever the phase
+    Object.assign(ev, { error: msg.slice(0, 300), ...(e.details ?? {}), ...(o.requestSent ? { requestSent: true } : {}) });
+    return finding(source, 'ldap.protocol-error', 'error', `${u.url} broke the LDAP protocol during the ${phase}: ${msg}`, ev, fixes('ldap.protocol-error', o.requestSent ? 'directory-sent' : 'directory', ctx));
+  }
   if (o.requestSent) {
     if (isLdapResult(e)) return undefined;
     ev.requestSent = true;
@@ -197,8 +218,15 @@ export function rdpFaultFinding(e: CredgateError, host: string, port: number, ex
     case 'tls':
       return finding(source, 'tls.handshake-failed', 'error', `The TLS handshake with the RDP host failed (${String(e.details?.errno ?? e.message)}).`, ev, fixes('tls.handshake-failed', 'rdp'));
     default:
+      // an RDP host that speaks its protocols wrongly (a malformed TSRequest, NTLM challenge or
+      // certificate) is a protocol error, never a network one
+      if (e.code === 'PROTOCOL_ERROR') return rdpProtocolFinding(e, host, port, ev, source);
       return finding(source, 'net.unreachable', 'error', `Connecting to ${host}:${port} failed: ${e.message}`, ev, fixes('net.unreachable', 'other'));
   }
+}
+
+function rdpProtocolFinding(e: CredgateError, host: string, port: number, ev: Record<string, unknown>, source: string): Finding {
+  return finding(source, 'rdp.protocol-error', 'error', `${host}:${port} broke the protocol: ${e.message}`, ev, fixes('rdp.protocol-error', 'default', { host, port }));
 }
 
 const NLA_FAULTS = new Set(['CONNECTION_FAILED', 'TIMEOUT', 'TLS_FAILED', 'PROTOCOL_ERROR']);
@@ -219,10 +247,14 @@ export function nlaFaultFinding(e: unknown, host: string, port: number): Finding
       return finding('rdp-nla', 'tls.handshake-failed', 'error', e.message, ev, fixes('tls.handshake-failed', 'nla-pubkey'));
     case 'closed':
       return finding('rdp-nla', 'net.connection-lost', 'error', e.message, ev, fixes('net.connection-lost', 'nla-closed'));
-    case 'credssp':
+    case 'credssp-version':
+      // a CredSSP version credgate does not speak: the protocols do not meet, nothing is malformed
       return finding('rdp-nla', 'rdp.neg-failure', 'error', e.message, ev, fixes('rdp.neg-failure', 'credssp'));
     default: {
-      const k = kind || (e.code === 'TIMEOUT' ? 'timeout' : e.code === 'TLS_FAILED' ? 'tls' : e.code === 'PROTOCOL_ERROR' ? 'not-rdp' : '');
+      // a malformed TSRequest, NTLM challenge or certificate: the host speaks its protocols wrongly
+      // (not-rdp / reset: the X.224 answer was no RDP at all, rdpFaultFinding's rdp.not-rdp)
+      if (e.code === 'PROTOCOL_ERROR' && kind !== 'not-rdp' && kind !== 'reset') return rdpProtocolFinding(e, host, port, ev, 'rdp-nla');
+      const k = kind || (e.code === 'TIMEOUT' ? 'timeout' : e.code === 'TLS_FAILED' ? 'tls' : '');
       const err = k === kind ? e : new CredgateError(e.message, { code: e.code, details: { ...(e.details ?? {}), kind: k } });
       return rdpFaultFinding(err, host, port, { step: 'rdp-nla' });
     }

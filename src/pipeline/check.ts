@@ -9,7 +9,7 @@ import { parseHostPort } from '../core/target.js';
 import type { Secret } from '../core/secret.js';
 import { validateRdpNla } from '../checks/rdp-nla.js';
 import { checkCredential, type CredentialCheckOptions } from './credential-check.js';
-import { directoryRefusal } from './lockout-policy.js';
+import { directoryRefusal, stoppedFinding } from './lockout-policy.js';
 
 export interface CheckOptions {
   credential: { username: string; password: Secret; domain?: string };
@@ -18,6 +18,11 @@ export interface CheckOptions {
   /** The RDP host (`host[:port]`) whose NLA step checks the credential too. */
   rdp?: { target: string; caFile?: string[] };
   timeoutMs: number;
+  /**
+   * The caller's stop (a terminating signal): once aborted no credential is sent (lockout-policy
+   * stopRefusal); a bind or NLA exchange already in flight finishes and its answer is reported.
+   */
+  stop?: AbortSignal;
   /** Timings are added here (accountState, bind, rdpNla). */
   timingsMs?: Record<string, number>;
 }
@@ -27,13 +32,17 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
   const findings: Finding[] = [];
   const { credential: cred, timeoutMs } = o;
   const directory = o.directory
-    ? checkCredential({ ...o.directory, username: cred.username, password: cred.password, timeoutMs }).then((r) => {
+    ? checkCredential({ ...o.directory, username: cred.username, password: cred.password, timeoutMs, ...(o.stop ? { stop: o.stop } : {}) }).then((r) => {
       findings.push(...r.findings);
       Object.assign(timingsMs, r.timingsMs);
     })
     : undefined;
   const rdp = o.rdp;
   const runNla = rdp && (async () => {
+    if (o.stop?.aborted) {
+      findings.push(stoppedFinding('check', 'rdp-nla', o.stop));
+      return;
+    }
     const tr = performance.now();
     const { host, port } = parseHostPort(rdp.target);
     try {

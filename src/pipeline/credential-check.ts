@@ -8,7 +8,7 @@
 import type { Finding } from '../findings/finding.js';
 import type { Secret } from '../core/secret.js';
 import { readAccountState, type AccountState } from '../checks/account-state.js';
-import { bindStop } from './lockout-policy.js';
+import { bindStop, stoppedFinding } from './lockout-policy.js';
 import { validateLdapBind, type LdapBindOptions } from '../checks/ldap-bind.js';
 
 export interface CredentialCheckOptions extends LdapBindOptions {
@@ -20,6 +20,11 @@ export interface CredentialCheckOptions extends LdapBindOptions {
    * `ldap.lockout-risk`). Default false: no bind when the lockout risk is unknown.
    */
   allowUnknownThreshold?: boolean;
+  /**
+   * The caller's stop (a terminating signal): once aborted, no credential is sent (neither the
+   * service account's nor the target's); a read or bind already in flight finishes and is reported.
+   */
+  stop?: AbortSignal;
 }
 
 export interface CredentialCheckResult {
@@ -35,6 +40,7 @@ export async function checkCredential(opts: CredentialCheckOptions): Promise<Cre
   const timingsMs: Record<string, number> = {};
   const findings: Finding[] = [];
   let state: AccountState | undefined;
+  if (opts.stop?.aborted) return { findings: [stoppedFinding('check', 'ldap-bind', opts.stop)], bound: false, timingsMs };
   if (opts.service) {
     const t0 = performance.now();
     const r = await readAccountState({
@@ -51,6 +57,7 @@ export async function checkCredential(opts: CredentialCheckOptions): Promise<Cre
       return { findings, ...(state ? { state } : {}), bound: false, timingsMs };
     }
   }
+  if (opts.stop?.aborted) return { findings: [...findings, stoppedFinding('check', 'ldap-bind', opts.stop)], ...(state ? { state } : {}), bound: false, timingsMs };
   const t1 = performance.now();
   const bind = await validateLdapBind(opts);
   timingsMs.bind = performance.now() - t1;

@@ -8,17 +8,19 @@
  *   directory unreachable or untrusted) means no bind at all;
  * - when the state could not be read, the password is not tried anywhere;
  * - a second try of the same password (NLA after the bind) only after the directory accepted it;
- * - a failed try is never repeated.
+ * - a failed try is never repeated;
+ * - once the caller asks the run to stop (a terminating signal), no password is sent, not even the
+ *   service account's: what is in flight finishes and is reported.
  */
-import type { Finding, FindingCode } from '../findings/finding.js';
+import { finding, type Finding, type FindingCode } from '../findings/finding.js';
 import { isFailure } from '../findings/diagnose.js';
 import { oneFailureFromLockout, type AccountState } from '../checks/account-state.js';
 
 /** States in which a bind as the target cannot succeed and could only add a bad-password count. */
 export const NO_BIND: ReadonlySet<FindingCode> = new Set<FindingCode>(['ldap.lockout-risk', 'ldap.account-locked', 'ldap.user-not-found']);
 
-/** An account-state finding after which the target is not bound: a state above, or the directory unreachable or untrusted. */
-export const stopsBind = (f: Finding): boolean => NO_BIND.has(f.code) || f.code.startsWith('net.') || f.code.startsWith('tls.');
+/** An account-state finding after which the target is not bound: a state above, or the directory unreachable, untrusted or speaking the protocol wrongly. */
+export const stopsBind = (f: Finding): boolean => NO_BIND.has(f.code) || f.code.startsWith('net.') || f.code.startsWith('tls.') || f.code === 'ldap.protocol-error';
 
 /** The account-state finding that stops the password, if any. */
 export function bindStop(stateFindings: readonly Finding[]): Finding | undefined {
@@ -62,4 +64,22 @@ export function nlaGate(g: NlaGateInput): string | undefined {
   }
   if (g.state && (g.state.locked || oneFailureFromLockout(g.state))) return 'not attempted: one more failure could lock the account';
   return undefined;
+}
+
+/** How the caller stopped the run ("stopped by SIGTERM"); undefined while it has not. */
+export function stopNote(stop: AbortSignal | undefined): string | undefined {
+  if (!stop?.aborted) return undefined;
+  const r: unknown = stop.reason;
+  return r instanceof Error && r.message ? r.message.replace(/\.$/, '').replace(/^Stopped/, 'stopped') : 'stopped';
+}
+
+/** Why no further password may be sent: the caller asked the run to stop. Undefined while it has not. */
+export function stopRefusal(stop: AbortSignal | undefined): string | undefined {
+  const why = stopNote(stop);
+  return why && `not attempted: the run was ${why} before this step sent its credential`;
+}
+
+/** A step that a stop kept from sending its credential, as the `not-checked` finding that says so. */
+export function stoppedFinding(source: string, step: string, stop: AbortSignal): Finding {
+  return finding(source, 'not-checked', 'info', `${step}: ${stopRefusal(stop) ?? 'not attempted: the run was stopped'}.`, { step, stopped: true });
 }

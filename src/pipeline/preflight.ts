@@ -22,6 +22,7 @@ import { diagnose, isFailure } from '../findings/diagnose.js';
 import { stepFaultFinding } from '../findings/faults.js';
 import { STEPS } from './steps/index.js';
 import { stepStopped } from './step-errors.js';
+import { stopNote } from './lockout-policy.js';
 import { headline, notProven, PROOF } from './verdict.js';
 import type { PreflightOptions, PreflightReport, PreflightTarget, Step, StepDeps, StepName, StepReport } from './types.js';
 
@@ -75,8 +76,11 @@ async function runSteps(target: PreflightTarget, options: PreflightOptions, rc: 
     const s0 = performance.now();
     const startMs = s0 - t0;
     let rep: StepReport;
+    const stopped = stopNote(options.stop);
     if (rc.deadline.aborted) {
       rep = { name, status: 'not-checked', findings: [], ms: 0, startMs, note: `not started: the preflight deadline of ${deadlineMs} ms had passed` };
+    } else if (stopped) {
+      rep = { name, status: 'not-checked', findings: [], ms: 0, startMs, note: `not started: the run was ${stopped}` };
     } else {
       try {
         if (overall.aborted) throw stepStopped(deps, name);

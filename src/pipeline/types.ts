@@ -67,7 +67,14 @@ export interface PreflightOptions {
   deadlineMs?: number;
   /** Per network step. Default: the deadline. */
   stepTimeoutMs?: number;
+  /** Aborts the whole preflight: steps still running are reported as aborted. */
   signal?: AbortSignal;
+  /**
+   * A graceful stop (a terminating signal): no step starts once it fired (each is reported as not
+   * checked), steps already running finish within the deadline, so a bind or NLA exchange in
+   * flight is answered and reported, never dropped.
+   */
+  stop?: AbortSignal;
   /**
    * Called for every finding as it is produced (the vendor's own logging / audit), and for the
    * final `not-checked` finding of each step that did not run. A hook that throws (or returns a

@@ -30,7 +30,8 @@ import { importOptional } from './optional-package.js';
 import { secretFrom } from './options.js';
 import { containerCredentials, imdsCredentials, webIdentity } from './aws-remote.js';
 
-export interface AwsCredentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }
+export type { AwsCredentials } from './aws-remote.js';
+import type { AwsCredentials } from './aws-remote.js';
 /** The AWS SDK's credential provider shape. */
 export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
 

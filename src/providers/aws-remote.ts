@@ -18,9 +18,11 @@ import { loadZod, once } from '../core/lazy.js';
 import { ConfigError, CredgateError, ProviderError } from '../core/errors.js';
 import { scrub } from '../core/secret.js';
 import { displayUrl, type HttpClient, type HttpResponse } from './http.js';
-import type { AwsCredentials } from './aws-credentials.js';
 
 const P = 'aws-secrets-manager';
+/** AWS credentials as every source gives them (static keys, or temporary ones with a session token and an expiry). */
+export interface AwsCredentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }
+
 /** The zod schemas of this module, made (and zod loaded) when first used. */
 const schemas = once(() => {
   const { z } = loadZod();

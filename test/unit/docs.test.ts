@@ -117,13 +117,13 @@ describe('README.md', () => {
     expect(bytes, `README.md is ${bytes} bytes; move detail to a page under docs/`).toBeLessThanOrEqual(15_000);
   });
 
-  it('has the exit-code table: 0, 1, 2, 3, 4, 5, 6, 70 and 130, each with its meaning', () => {
+  it('has the exit-code table: 0, 1, 2, 3, 4, 5, 6, 70, 129, 130 and 143, each with its meaning', () => {
     const rows = tableAfter(read('README.md'), /^##\s+Exit codes\s*$/);
     const byCode = new Map(rows.map((r) => [Number(r[0]), r[1] ?? '']));
-    expect([...byCode.keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 70, 130]);
+    expect([...byCode.keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 70, 129, 130, 143]);
     const meaning: Record<number, RegExp> = {
       0: /valid/, 1: /rejected/, 2: /usage|configuration/, 3: /unusable/, 4: /unreachable/,
-      5: /provider|vault/, 6: /stale cached credential/, 70: /internal/, 130: /interrupted/,
+      5: /provider|vault/, 6: /stale cached credential/, 70: /internal/, 129: /SIGHUP/, 130: /interrupted/, 143: /SIGTERM/,
     };
     for (const [code, re] of Object.entries(meaning)) expect(byCode.get(Number(code)), `exit ${code}`).toMatch(re);
   });

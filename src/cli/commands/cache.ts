@@ -8,8 +8,8 @@ import { COLLECTOR_PS1 } from '../../cache/sources/collector.js';
 import { exitCodeForError } from '../../findings/faults.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, parse, usageError } from '../args.js';
-import { findingJson, style } from '../render.js';
+import { envSecret, parse, usageError, valueError } from '../args.js';
+import { findingJson, mark, say, style, t } from '../render.js';
 import { chunkedLines, writeJson } from '../output.js';
 
 const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
@@ -102,7 +102,7 @@ async function runInspect(v: Record<string, unknown>, io: CliIO): Promise<CacheR
   if (v.ldap && (!account || !v['service-user'] || !v['service-password-env'])) throw usageError('--ldap needs --account (or --provider), --service-user and --service-password-env to read pwdLastSet.');
   if (v['changed-at']) {
     changedAt = new Date(String(v['changed-at']));
-    if (Number.isNaN(changedAt.getTime())) throw usageError(`--changed-at must be an ISO date (2026-11-25T10:00:00Z), got "${String(v['changed-at'])}".`);
+    if (Number.isNaN(changedAt.getTime())) throw valueError('changed-at', 'an ISO date (2026-11-25T10:00:00Z)');
   }
   const run = await runCacheInspection({
     ...cacheInputs(v),
@@ -166,13 +166,13 @@ export const cacheCommand: Command = {
         await writeJson(io.stdout, { entries: snap.entries, hints: snap.hints, mru: snap.mru, warnings: snap.warnings }, { entries: undefined, hints: undefined });
         return 0;
       }
-      for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
+      for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
       const out = chunkedLines(io.stdout);
       for (const e of snap.entries) {
-        out.line(`${e.machine ? `${e.machine}  ` : ''}${e.target.padEnd(40)} ${e.type.padEnd(16)} ${(e.username ?? '-').padEnd(24)} ${e.lastWritten ? e.lastWritten.toISOString() : '-'}\n`);
+        out.line(t`${e.machine ? `${e.machine}  ` : ''}${e.target.padEnd(40)} ${e.type.padEnd(16)} ${(e.username ?? '-').padEnd(24)} ${e.lastWritten ? e.lastWritten.toISOString() : '-'}\n`);
       }
-      for (const h of snap.hints) out.line(`${h.machine ? `${h.machine}  ` : ''}registry ${h.server}: UsernameHint ${h.usernameHint ?? '-'}, CertHash ${h.certHash ?? '-'}\n`);
-      out.line(s.dim(`${snap.entries.length} cached credential(s), ${snap.hints.length} RDP server hint(s)\n`));
+      for (const h of snap.hints) out.line(t`${h.machine ? `${h.machine}  ` : ''}registry ${h.server}: UsernameHint ${h.usernameHint ?? '-'}, CertHash ${h.certHash ?? '-'}\n`);
+      out.line(t`${s.dim(`${snap.entries.length} cached credential(s), ${snap.hints.length} RDP server hint(s)`)}\n`);
       out.flush();
       return 0;
     }
@@ -194,18 +194,18 @@ export const cacheCommand: Command = {
       if (v.json) {
         await writeJson(io.stdout, { ok: head.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
       } else {
-        for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
+        for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
         const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
         const out = chunkedLines(io.stdout);
-        out.line(`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
+        out.line(t`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
         for (const f of findings.filter((x) => x.severity !== 'ok')) {
-          out.line(`  ${f.severity === 'error' ? s.red('✖') : f.severity === 'warning' ? s.yellow('!') : s.dim('·')} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
+          out.line(t`  ${mark(s, f.severity)} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
         }
         if (verdict.remediation.length) {
-          out.line(`  ${s.bold('fix:')}\n`);
-          verdict.remediation.slice(0, 5).forEach((r, i) => out.line(`    ${i + 1}. ${r.action}\n`));
+          out.line(t`  ${s.bold('fix:')}\n`);
+          verdict.remediation.slice(0, 5).forEach((r, i) => out.line(t`    ${i + 1}. ${r.action}\n`));
         }
-        out.line(s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}\n`));
+        out.line(t`${s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}`)}\n`);
         out.flush();
       }
       return exitCode;
@@ -216,16 +216,16 @@ export const cacheCommand: Command = {
     // beside the plan, as inspect lists it, whether or not there is something to purge
     const faults = purgeFaults(findings);
     if (!v.json) {
-      for (const w of snap.warnings) io.stderr.write(`credgate: warning: ${w}\n`);
-      for (const f of faults) io.stderr.write(`credgate: ${f.message} [${f.code}]\n`);
+      for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
+      for (const f of faults) say(io.stderr, t`credgate: ${f.message} [${f.code}]\n`);
     }
     if (!v.yes) {
       if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: eachCmdkeyCommand(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { plan: { items: undefined }, commands: undefined, faults: undefined });
       else {
         const out = chunkedLines(io.stdout);
-        out.line(`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
-        if (!plan.items.length) out.line('  nothing to purge\n');
-        for (const i of plan.items) out.line(`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
+        out.line(t`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
+        if (!plan.items.length) out.line(t`  nothing to purge\n`);
+        for (const i of plan.items) out.line(t`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
         out.flush();
       }
       // 6 exactly when there is something to purge; a fault that kept a rule from running keeps its own code
@@ -240,18 +240,18 @@ export const cacheCommand: Command = {
       await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: powershellScript(left) }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
     } else {
       const out = chunkedLines(io.stdout);
-      for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
+      for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(t`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
       if (left.items.length) {
-        out.line(`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
-        out.line('setlocal DisableDelayedExpansion\r\n');
-        for (const c of commands) out.line(c + '\r\n');
-        if (v['script-out']) out.line(`REM PowerShell script for the whole fleet: ${cmdRemText(String(v['script-out']))}\r\n`);
+        out.line(t`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
+        out.line(t`setlocal DisableDelayedExpansion\r\n`);
+        for (const c of commands) for (const l of c.split('\r\n')) out.line(t`${l}\r\n`); // REM + cmdkey line, printable ASCII
+        if (v['script-out']) out.line(t`REM PowerShell script for the whole fleet: ${cmdRemText(String(v['script-out']))}\r\n`);
       } else {
-        out.line(`audit record: ${audit}\n`);
+        out.line(t`audit record: ${audit}\n`);
       }
       out.flush();
     }
-    if (failed.length) io.stderr.write(`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
+    if (failed.length) say(io.stderr, t`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
     return purgeExitCode(failed.length, faults);
   },
 };

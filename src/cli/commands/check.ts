@@ -6,6 +6,7 @@ import type { Secret } from '../../core/secret.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, intOption, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
+import { stoppedBy } from '../signals.js';
 
 const USAGE = `Usage: credgate check --ldap <url>[,<url>...] --user <name>
          (--password-stdin | --password-env <VAR> | --provider <name> --ref <ref>)
@@ -38,7 +39,8 @@ does not bind when one more failure could lock the account out.
   --insecure-plain-bind       allow a plain ldap:// bind without TLS (the password travels in clear)
   --insecure-skip-tls-verify  do not verify the directory's certificate
 
-Exit codes: 0 valid, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS, 5 provider, 70 internal.
+Exit codes: 0 valid, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS, 5 provider, 70 internal;
+stopped by a signal (a bind in flight is finished and reported first): 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
 `;
 
 const OPTIONS = {
@@ -103,6 +105,7 @@ export const checkCommand: Command = {
   name: 'check',
   summary: 'prove a credential against the directory (and optionally the RDP host) and explain the answer',
   usage: USAGE,
+  inFlight: 'the check in flight',
   async run(argv, io) {
     const { values: v } = parse('check', argv, OPTIONS);
     if (v.password !== undefined) {
@@ -157,11 +160,13 @@ export const checkCommand: Command = {
       ...(v.rdp ? { rdp: { target: String(v.rdp), ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) } } : {}),
       timeoutMs,
       timingsMs,
+      ...(io.stop ? { stop: io.stop } : {}),
     });
     timingsMs.total = performance.now() - t0;
     const verdict = diagnose(findings, timingsMs);
     if (v.json) {
-      io.stdout.write(verdictJson(verdict, { account: cred.username, credentialSource: cred.source }));
+      const signal = stoppedBy(io.stop);
+      io.stdout.write(verdictJson(verdict, { account: cred.username, credentialSource: cred.source, ...(signal ? { stoppedBy: signal } : {}) }));
     } else {
       io.stdout.write(verdictHuman(verdict, io, cred.username));
     }

@@ -4,7 +4,7 @@ import type { FetchedCredential } from '../../core/credential.js';
 import type { Provider } from '../../providers/types.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, intOption, parse, readStdinSecret, serviceAccount, unexpectedArgument, usageError } from '../args.js';
-import { style, findingJson } from '../render.js';
+import { style, findingJson, lines, t, type Shown } from '../render.js';
 
 const USAGE = `Usage: credgate doctor --host <host>[:port] [--account <name>]
          [--provider <name> --ref <ref> [--config <file>] | --password-stdin | --password-env <VAR>]
@@ -22,7 +22,8 @@ When the service account cannot read the lockout threshold or the bad-password c
 does not bind (ldap.lockout-risk); --allow-unknown-threshold accepts that risk and binds.
 
 Exit codes: 0 will work, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS,
-            5 provider failure, 6 stale cached credential, 70 internal.
+            5 provider failure, 6 stale cached credential, 70 internal; stopped by a signal
+            (the steps in flight are finished and reported first): 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
 `;
 
 const OPTIONS = {
@@ -141,37 +142,37 @@ const STATUS_MARK: Record<string, [string, 'green' | 'red' | 'yellow' | 'dim']> 
 
 export function renderDoctor(r: PreflightReport, io: CliIO): string {
   const s = style(io);
-  const out: string[] = [];
-  const who = `${r.target.account ?? '(account unknown)'} → ${r.target.host}${r.target.port !== 3389 ? `:${r.target.port}` : ''}`;
+  const out: Shown[] = [];
+  const who = t`${r.target.account ?? '(account unknown)'} → ${r.target.host}${r.target.port !== 3389 ? `:${r.target.port}` : ''}`;
   // nothing proved or disproved the credential: say so, never "will fail" or "will work"
   const label = r.ok ? s.green(s.bold('WILL WORK')) : r.verdict.code === 'credential.not-checked' ? s.yellow(s.bold('CANNOT TELL')) : s.red(s.bold('WILL FAIL'));
-  out.push(`${label}  ${s.bold(who)}  ${s.dim(`[${r.verdict.code}, exit ${r.verdict.exitCode}]`)}`);
-  out.push('');
-  out.push(`  ${r.headline}`);
-  out.push('');
+  out.push(t`${label}  ${s.bold(who)}  ${s.dim(`[${r.verdict.code}, exit ${r.verdict.exitCode}]`)}`);
+  out.push(t``);
+  out.push(t`  ${r.headline}`);
+  out.push(t``);
   out.push(s.bold('  Steps'));
   for (const st of r.steps) {
     const [label, color] = STATUS_MARK[st.status] ?? [st.status, 'dim'];
     const main = st.findings.find((f) => f.severity === 'error') ?? st.findings[0];
-    const detail = st.status === 'not-checked' ? st.note ?? '' : main ? `${main.message} ${s.dim(`[${main.code}]`)}` : '';
-    out.push(`    ${st.name.padEnd(14)} ${s[color](label.padEnd(14))} ${detail}${st.status !== 'not-checked' ? s.dim(`  ${Math.round(st.ms)} ms`) : ''}`);
+    const detail = st.status === 'not-checked' ? t`${st.note ?? ''}` : main ? t`${main.message} ${s.dim(`[${main.code}]`)}` : t``;
+    out.push(t`    ${st.name.padEnd(14)} ${s[color](label.padEnd(14))} ${detail}${st.status !== 'not-checked' ? s.dim(`  ${Math.round(st.ms)} ms`) : ''}`);
   }
   const decider = r.verdict.findings.find((f) => f.code === r.verdict.code);
   if (decider && !r.ok) {
-    out.push('');
+    out.push(t``);
     out.push(s.bold('  Evidence'));
     for (const [k, val] of Object.entries(decider.evidence)) {
-      out.push(`    ${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`);
+      out.push(t`    ${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`);
     }
   }
   if (r.verdict.remediation.length) {
-    out.push('');
+    out.push(t``);
     out.push(s.bold(r.ok ? '  Notes' : '  Fix, in this order'));
-    r.verdict.remediation.slice(0, 6).forEach((x, i) => out.push(`    ${i + 1}. ${x.action}${x.owner ? s.dim(` (${x.owner})`) : ''}`));
+    r.verdict.remediation.slice(0, 6).forEach((x, i) => out.push(t`    ${i + 1}. ${x.action}${x.owner ? s.dim(` (${x.owner})`) : ''}`));
   }
-  out.push('');
+  out.push(t``);
   out.push(s.dim(`  total ${Math.round(r.timingsMs.total ?? 0)} ms`));
-  return out.join('\n') + '\n';
+  return lines(out).text;
 }
 
 export function doctorJson(r: PreflightReport): string {
@@ -193,12 +194,13 @@ export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'explain a failing RDP launch (0x904/0x7): one verdict over vault, directory, host and client cache',
   usage: USAGE,
+  inFlight: 'the steps in flight',
   async run(argv, io) {
     const { target, options, json } = await doctorInputs('doctor', argv, io);
     // loaded when the command runs, not for --help (CLI start time)
     try {
       const { preflight } = await import('../../pipeline/preflight.js');
-      const report = await preflight(target, options);
+      const report = await preflight(target, { ...options, ...(io.stop ? { stop: io.stop } : {}) });
       io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
       return report.verdict.exitCode;
     } finally {

@@ -8,7 +8,9 @@ import { parseHostPort } from '../../core/target.js';
 import type { Secret } from '../../core/secret.js';
 import type { Command, CliIO } from '../types.js';
 import { intOption, usageError } from '../args.js';
-import { style, findingJson } from '../render.js';
+import { stoppedBy } from '../signals.js';
+import { onAbort } from '../../core/abort.js';
+import { style, findingJson, lines, say, t, type Shown } from '../render.js';
 import { doctorInputs, renderDoctor, doctorJson, disposeTarget, keepFetchedCredential } from './doctor.js';
 
 const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-env <VAR>)
@@ -34,13 +36,16 @@ decoded from FreeRDP's ERRCONNECT_* / ERRINFO_* and exit code. It stays until th
 
 Exit codes: those of doctor when it fails; 0 when the session was established and ended normally;
 the decoded cause's otherwise (1 rejected, 2 client setup, 3 account or session denied, 4 TLS
-trust / connection / host, 70 undecodable); 128 + the signal when one was passed on to the client.
+trust / connection / host, 70 undecodable). Stopped by a signal: 130 SIGINT, 143 SIGTERM, 129 SIGHUP
+— during the preflight no client is started; while the client runs the signal is passed on to it and
+credgate waits for it to end (a second signal quits at once).
 `;
 
 export const launchCommand: Command = {
   name: 'launch',
   summary: 'run doctor, then start the RDP client with the vault\'s credential (never on argv)',
   usage: USAGE,
+  inFlight: 'the preflight in flight (no client is started after a stop)',
   async run(argv, io) {
     if (argv.includes('--password-stdin') && !argv.includes('--dry-run')) {
       // measured here: once this process has drained a piped stdin, FreeRDP 2.11 started from it
@@ -72,7 +77,14 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   const fetched = keepFetchedCredential(target);
   const connectTimeoutMs = intOption('connect-timeout', v['connect-timeout'] as string | undefined, 60_000, 1000, 600_000);
   const { preflight } = await import('../../pipeline/preflight.js');
-  const report = await preflight(target, options);
+  const report = await preflight(target, { ...options, ...(io.stop ? { stop: io.stop } : {}) });
+  const stopped = stoppedBy(io.stop);
+  if (stopped) {
+    // stopped during the preflight: its report, and no client (starting one would send the credential)
+    io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
+    say(io.stderr, t`credgate: not launching: stopped by ${stopped}.\n`);
+    return report.verdict.exitCode;
+  }
   if (!report.ok) {
     io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
     io.stderr.write('credgate: not launching: the preflight failed (see the verdict above).\n');
@@ -92,7 +104,12 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   if (v['dry-run']) {
     // planLaunch wrote nothing; neither does a dry run
     const out = { ok: true, verdict: report.verdict.code, headline: report.headline, rdpFile: plan.rdpFile, command: plan.command, args: plan.args, passwordVia: plan.passwordVia, trust: trustJson, rdpFileContent: buildRdpFile({ host, port, username }) };
-    io.stdout.write(json ? JSON.stringify(out, null, 2) + '\n' : `${report.headline}\nwould write ${plan.rdpFile}:\n${out.rdpFileContent.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}would run: ${plan.display}\ncertificate: ${trust.summary}\n`);
+    if (json) io.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    else {
+      // the file's lines one by one: a user name from the vault is outside text, escaped like any other
+      const file = out.rdpFileContent.split(/\r\n/).filter(Boolean).map((l) => t`  ${l}`);
+      say(io.stdout, lines([t`${report.headline}`, t`would write ${plan.rdpFile}:`, ...file, t`would run: ${plan.display}`, t`certificate: ${trust.summary}`]));
+    }
     return 0;
   }
   const secret = target.password ?? fetched()?.secret;
@@ -100,21 +117,25 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   const real = materializeLaunchPlan(plan);
   const passEnv = (v['client-env'] as string[] | undefined) ?? [];
   const session = await launch({ ...common, password: secret, env: io.env, ...(passEnv.length ? { passEnv } : {}), secrets: await otherSecrets(v, io, options.directory?.service?.password) }, real);
-  const stopOnSignal = forwardSignals(session);
+  // a stop while the client runs (SIGINT, SIGTERM, SIGHUP: cli/signals.ts) is passed on to it; main
+  // then ends with the signal's exit code
+  const stopForwarding = onAbort(io.stop, () => session.stop((stoppedBy(io.stop) ?? 'SIGTERM') as NodeJS.Signals));
   try {
     const head = { launched: real.command, pid: session.pid, rdpFile: real.rdpFile };
     const outcome = await session.outcome;
     const who = `${username} → ${host}${port !== 3389 ? `:${port}` : ''}`;
-    io.stdout.write(json ? outcomeJson(outcome, { ...head, trust: trustJson }) : renderOutcome(outcome, trust, real.command, session, who, io));
+    if (json) io.stdout.write(outcomeJson(outcome, { ...head, trust: trustJson }));
+    else say(io.stdout, renderOutcome(outcome, trust, real.command, session, who, io));
     if (outcome.status === 'failed') {
       await session.ended;
       return outcome.exitCode;
     }
     const end = await session.ended;
-    io.stdout.write(json ? outcomeJson(end, { event: 'ended' }) : renderEnd(end.verdict, end.exitCode, who, io));
+    if (json) io.stdout.write(outcomeJson(end, { event: 'ended' }));
+    else say(io.stdout, renderEnd(end.verdict, end.exitCode, who, io));
     return end.exitCode;
   } finally {
-    stopOnSignal();
+    stopForwarding();
   }
 }
 
@@ -136,20 +157,6 @@ async function otherSecrets(v: Record<string, unknown>, io: CliIO, service: Secr
   return out;
 }
 
-/**
- * While the client runs, a SIGINT / SIGTERM / SIGHUP (Ctrl-C, a closed terminal) is passed on to
- * it (SIGKILL 10 s later), so that the provider is still released instead of Node exiting on the
- * spot. Returns the function that stops forwarding.
- */
-function forwardSignals(session: ClientSession): () => void {
-  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const on = (sig: NodeJS.Signals) => session.stop(sig);
-  for (const s of sigs) process.on(s, on);
-  return () => {
-    for (const s of sigs) process.off(s, on);
-  };
-}
-
 function outcomeJson(o: LaunchOutcome, extra: Record<string, unknown>): string {
   const event = o.status === 'established' ? 'established' : o.status === 'unobserved' ? 'started' : 'failed';
   return JSON.stringify({
@@ -161,33 +168,34 @@ function outcomeJson(o: LaunchOutcome, extra: Record<string, unknown>): string {
   }) + '\n';
 }
 
-function renderOutcome(o: LaunchOutcome, trust: ClientTrust, command: string, session: ClientSession, who: string, io: CliIO): string {
+function renderOutcome(o: LaunchOutcome, trust: ClientTrust, command: string, session: ClientSession, who: string, io: CliIO): Shown {
   const s = style(io);
-  const cert = `  certificate: ${trust.summary}\n`;
-  if (o.status === 'established') return `${s.green(s.bold('SESSION UP'))}  ${s.bold(who)}  ${s.dim(`[pid ${session.pid}]`)}\n\n  ${o.verdict.cause}\n${cert}`;
-  if (o.status === 'unobserved') return `launched ${command} (pid ${session.pid}); it reports no outcome credgate can read.\n${cert}`;
-  return renderFailure(o.verdict, o.exitCode, `${s.red(s.bold('LAUNCH FAILED'))}  ${s.bold(who)}`, io) + cert;
+  const cert = t`  certificate: ${trust.summary}`;
+  if (o.status === 'established') return lines([t`${s.green(s.bold('SESSION UP'))}  ${s.bold(who)}  ${s.dim(`[pid ${session.pid}]`)}`, t``, t`  ${o.verdict.cause}`, cert]);
+  if (o.status === 'unobserved') return lines([t`launched ${command} (pid ${session.pid}); it reports no outcome credgate can read.`, cert]);
+  return lines([...failureLines(o.verdict, o.exitCode, t`${s.red(s.bold('LAUNCH FAILED'))}  ${s.bold(who)}`, io), cert]);
 }
 
-function renderEnd(v: Verdict, exitCode: number, who: string, io: CliIO): string {
+function renderEnd(v: Verdict, exitCode: number, who: string, io: CliIO): Shown {
   const s = style(io);
-  return v.ok ? `session ended: ${v.cause} ${s.dim(`[${v.code}, exit ${exitCode}]`)}\n` : renderFailure(v, exitCode, `${s.red(s.bold('SESSION LOST'))}  ${s.bold(who)}`, io);
+  return v.ok ? lines([t`session ended: ${v.cause} ${s.dim(`[${v.code}, exit ${exitCode}]`)}`]) : lines(failureLines(v, exitCode, t`${s.red(s.bold('SESSION LOST'))}  ${s.bold(who)}`, io));
 }
 
-function renderFailure(v: Verdict, exitCode: number, label: string, io: CliIO): string {
+/** A failed launch or lost session: its label, cause, evidence (the client's log lines among it: outside text) and fixes. */
+function failureLines(v: Verdict, exitCode: number, label: Shown, io: CliIO): Shown[] {
   const s = style(io);
-  const out = [`${label}  ${s.dim(`[${v.code}, exit ${exitCode}]`)}`, '', `  ${v.cause}`];
+  const out = [t`${label}  ${s.dim(`[${v.code}, exit ${exitCode}]`)}`, t``, t`  ${v.cause}`];
   const decider = v.findings.find((f) => f.code === v.code);
   if (decider) {
-    out.push('', s.bold('  Evidence'));
+    out.push(t``, t`  ${s.bold('Evidence')}`);
     for (const [k, val] of Object.entries(decider.evidence)) {
-      if (Array.isArray(val) && k === 'log') for (const l of val) out.push(`    ${s.dim(String(l))}`);
-      else out.push(`    ${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`);
+      if (Array.isArray(val) && k === 'log') for (const l of val) out.push(t`    ${s.dim(String(l))}`);
+      else out.push(t`    ${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`);
     }
   }
   if (v.remediation.length) {
-    out.push('', s.bold('  Fix, in this order'));
-    v.remediation.slice(0, 6).forEach((x, i) => out.push(`    ${i + 1}. ${x.action}${x.owner ? s.dim(` (${x.owner})`) : ''}`));
+    out.push(t``, t`  ${s.bold('Fix, in this order')}`);
+    v.remediation.slice(0, 6).forEach((x, i) => out.push(t`    ${i + 1}. ${x.action}${x.owner ? s.dim(` (${x.owner})`) : ''}`));
   }
-  return out.join('\n') + '\n';
+  return out;
 }

@@ -4,7 +4,7 @@ import { parseHostPort } from '../../core/target.js';
 import { diagnose } from '../../findings/diagnose.js';
 import type { Command } from '../types.js';
 import { intOption, parse, usageError } from '../args.js';
-import { style, verdictJson } from '../render.js';
+import { lines, mark, say, style, t, verdictJson, type Shown } from '../render.js';
 
 const USAGE = `Usage: credgate probe <host>[:port] [--ca-file <pem>] [--address <ip>...] [--expiring-days <n>] [--timeout <ms>] [--json]
 
@@ -56,26 +56,24 @@ export const probeCommand: Command = {
       return verdict.exitCode;
     }
     const s = style(io);
-    const lines: string[] = [];
-    lines.push(`${verdict.ok ? s.green(s.bold('OK')) : s.red(s.bold('FAIL'))}  ${s.bold(`${host}:${port}`)} — ${verdict.cause} ${s.dim(`[${verdict.code}]`)}`);
-    for (const f of r.findings) {
-      const mark = f.severity === 'error' ? s.red('✖') : f.severity === 'warning' ? s.yellow('!') : f.severity === 'ok' ? s.green('✔') : s.dim('·');
-      lines.push(`  ${mark} ${f.message} ${s.dim(`[${f.code}]`)}`);
-    }
+    const out: Shown[] = [];
+    out.push(t`${verdict.ok ? s.green(s.bold('OK')) : s.red(s.bold('FAIL'))}  ${s.bold(`${host}:${port}`)} — ${verdict.cause} ${s.dim(`[${verdict.code}]`)}`);
+    for (const f of r.findings) out.push(t`  ${mark(s, f.severity)} ${f.message} ${s.dim(`[${f.code}]`)}`);
     const reach = r.findings.find((f) => f.code === 'rdp.reachable');
     const cert = reach?.evidence.certificate as Record<string, string> | undefined;
-    if (reach) lines.push(s.dim(`  addresses: ${(reach.evidence.addresses as string[]).join(', ')}; selected ${String(reach.evidence.selectedProtocol)}${reach.evidence.tlsProtocol ? ` (${String(reach.evidence.tlsProtocol)})` : ''}`));
+    if (reach) out.push(s.dim(t`  addresses: ${(reach.evidence.addresses as string[]).join(', ')}; selected ${String(reach.evidence.selectedProtocol)}${reach.evidence.tlsProtocol ? ` (${String(reach.evidence.tlsProtocol)})` : ''}`));
     if (cert) {
-      lines.push(`  certificate: ${cert.subject}, issued by ${cert.issuer}, valid until ${cert.notAfter}`);
-      lines.push(`  thumbprint (SHA-1): ${cert.sha1Thumbprint}`);
-      lines.push(`  SHA-256: ${cert.sha256Fingerprint}`);
+      // the certificate's names are the host's text: escaped like any other
+      out.push(t`  certificate: ${cert.subject}, issued by ${cert.issuer}, valid until ${cert.notAfter}`);
+      out.push(t`  thumbprint (SHA-1): ${cert.sha1Thumbprint}`);
+      out.push(t`  SHA-256: ${cert.sha256Fingerprint}`);
     }
     if (verdict.remediation.length) {
-      lines.push(`  ${s.bold(verdict.ok ? 'notes:' : 'fix:')}`);
-      verdict.remediation.slice(0, 5).forEach((x, i) => lines.push(`    ${i + 1}. ${x.action}`));
+      out.push(t`  ${s.bold(verdict.ok ? 'notes:' : 'fix:')}`);
+      verdict.remediation.slice(0, 5).forEach((x, i) => out.push(t`    ${i + 1}. ${x.action}`));
     }
-    lines.push(s.dim(`  timings: ${Object.entries(r.timings).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`));
-    io.stdout.write(lines.join('\n') + '\n');
+    out.push(s.dim(`  timings: ${Object.entries(r.timings).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`));
+    say(io.stdout, lines(out));
     return verdict.exitCode;
   },
 };

@@ -3,7 +3,7 @@ import { loadConfig, createProvider, testRefOf } from '../../providers/config.js
 import { CredgateError } from '../../core/errors.js';
 import type { Command } from '../types.js';
 import { intOption, parse } from '../args.js';
-import { style } from '../render.js';
+import { lines, say, style, t, type Shown } from '../render.js';
 
 const USAGE = `Usage: credgate providers [--config <file>] [--timeout <ms>] [--json]
 
@@ -90,13 +90,16 @@ export const providersCommand: Command = {
     }
     if (v.json) io.stdout.write(JSON.stringify({ config: config.file, providers: rows }, null, 2) + '\n');
     else {
+      // names, user names, sources and error text come from the config and the vaults: escaped (t)
       const s = style(io);
-      io.stdout.write(`${s.bold('providers')} from ${config.file}\n`);
+      const out: Shown[] = [t`${s.bold('providers')} from ${config.file}`];
       for (const r of rows) {
         const st = r.status === 'ok' ? s.green('✔ resolves') : r.status === 'failed' ? s.red('✖ fails') : s.dim('· configured');
         const err = r.error as { code: string; message: string } | undefined;
-        io.stdout.write(`  ${String(r.name).padEnd(18)} ${String(r.kind).padEnd(22)} ${st}  ${r.status === 'ok' ? `${String(r.username)} (${String(r.source)})` : err ? `${err.message} [${err.code}]` : ''}\n`);
+        const detail = r.status === 'ok' ? t`${String(r.username)} (${String(r.source)})` : err ? t`${err.message} [${err.code}]` : t``;
+        out.push(t`  ${String(r.name).padEnd(18)} ${String(r.kind).padEnd(22)} ${st}  ${detail}`);
       }
+      say(io.stdout, lines(out));
     }
     // a config problem is fixed in the config, not at the vault: usage/config exit code first
     return configInvalid ? 2 : failed ? 5 : 0;

@@ -9,8 +9,10 @@ import { resultLine } from '../../bulk/results.js';
 import { causeOf } from '../../findings/diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
-import { intOption, parse, serviceAccount, usageError } from '../args.js';
-import { style } from '../render.js';
+import { intOption, parse, serviceAccount, usageError, valueError } from '../args.js';
+import { lines, say, style, t, type Shown } from '../render.js';
+import { Progress } from '../progress.js';
+import { stoppedBy } from '../signals.js';
 
 const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl> --ldap <url>[,<url>...]
          [--ca-file <pem>] [--starttls] [--concurrency 8] [--rate <binds/s>]
@@ -20,8 +22,9 @@ Verifies many accounts against one directory over a few persistent LDAPS (or Sta
 connections that re-bind per account. Input and output are streamed; rerunning with the same
 --output skips the accounts already answered and the bad lines already recorded (an account
 that was unreachable before its bind was sent is checked again; one whose bind was sent and its
-answer lost is not, so it is never sent twice: it is counted as unresolved, exit 4). Ctrl-C finishes the binds in flight, writes them
-and stops. A bad input line is reported with its number and skipped.
+answer lost is not, so it is never sent twice: it is counted as unresolved, exit 4). Ctrl-C,
+SIGTERM or SIGHUP finishes the binds in flight, writes them and stops (a second signal quits at
+once). A bad input line is reported with its number and skipped.
 
 Input: CSV with a header line (RFC 4180 quoting) or JSON Lines (one object per line), by file
 extension or --format. Each line names the account (username, user, account, upn or dn) and its
@@ -54,7 +57,8 @@ Passwords are never taken on the command line. An optional id column is echoed.
 
 Exit codes: 0 every account valid; otherwise the exit code of the most basic failure:
 1 rejected, 2 usage / bad input lines, 3 account unusable, 4 unreachable/TLS (also: an earlier
-run's bind whose answer was lost, never resent); 130 interrupted.
+run's bind whose answer was lost, never resent); stopped by a signal: 130 SIGINT, 143 SIGTERM,
+129 SIGHUP.
 `;
 
 const OPTIONS = {
@@ -86,73 +90,9 @@ const OPTIONS = {
   password: { type: 'string' },
 } as const;
 
-function fmtDuration(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return '?';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = Math.floor(s % 60);
-  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
-}
-
-class Progress {
-  private readonly t0 = performance.now();
-  private lastPrint = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly tty: boolean;
-  done = 0;
-  failed = 0;
-  skipped = 0;
-  /** Skipped because an earlier run sent the bind and lost its answer: not resent, unresolved. */
-  lost = 0;
-  bad = 0;
-  /** Bad lines an earlier run already recorded in the output (not written again). */
-  badKnown = 0;
-  bytesRead = 0;
-
-  constructor(private readonly io: CliIO, private readonly totalBytes: number | undefined, private readonly intervalMs: number) {
-    this.tty = !!io.stderr.isTTY;
-    this.timer = setInterval(() => this.print(false), this.tty ? 200 : intervalMs);
-    this.timer.unref();
-  }
-
-  private line(): string {
-    const secs = (performance.now() - this.t0) / 1000;
-    const rate = secs > 0 ? this.done / secs : 0;
-    const frac = this.totalBytes ? Math.min(1, this.bytesRead / this.totalBytes) : undefined;
-    const eta = frac && frac > 0 ? secs / frac - secs : undefined;
-    const parts = [`${this.done} done`, `${this.failed} failed`, `${Math.round(rate)}/s`];
-    if (this.skipped) parts.push(`${this.skipped} skipped (already answered)`);
-    if (this.lost) parts.push(`${this.lost} unresolved (answer lost earlier, not resent)`);
-    if (this.bad) parts.push(`${this.bad} bad lines`);
-    if (frac !== undefined) parts.push(`${Math.floor(frac * 100)}% of input`, `ETA ${eta === undefined ? '?' : fmtDuration(eta)}`);
-    if (this.tty && frac !== undefined) {
-      const w = 24;
-      const filled = Math.round(frac * w);
-      return `[${'#'.repeat(filled)}${'-'.repeat(w - filled)}] ${parts.join(', ')}`;
-    }
-    return parts.join(', ');
-  }
-
-  print(final: boolean): void {
-    if (this.tty) {
-      this.io.stderr.write(`\r\u001b[2K${this.line()}${final ? '\n' : ''}`);
-      return;
-    }
-    const now = performance.now();
-    if (!final && now - this.lastPrint < this.intervalMs - 50) return;
-    this.lastPrint = now;
-    this.io.stderr.write(`credgate verify: ${this.line()}\n`);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-}
-
 function pickFormat(file: string, given: string | undefined): 'csv' | 'jsonl' {
   if (given) {
-    if (given !== 'csv' && given !== 'jsonl') throw usageError(`--format must be csv or jsonl, got "${given}".`);
+    if (given !== 'csv' && given !== 'jsonl') throw valueError('format', 'csv or jsonl');
     return given;
   }
   const ext = path.extname(file).toLowerCase();
@@ -165,6 +105,7 @@ export const verifyCommand: Command = {
   name: 'verify',
   summary: 'verify many accounts (CSV / JSON Lines) against the directory, fast, lockout-safe and resumable',
   usage: USAGE,
+  inFlight: 'the binds in flight',
   async run(argv, io) {
     const { values: v } = parse('verify', argv, OPTIONS);
     if (v.password !== undefined) {
@@ -223,23 +164,12 @@ export const verifyCommand: Command = {
 
     const progress = new Progress(io, totalBytes, intervalMs);
     const summary = createSummary();
-    const ac = new AbortController();
-    let interrupted = false;
-    const onSigint = () => {
-      interrupted = true;
-      ac.abort();
-      if (!io.stderr.isTTY) io.stderr.write('credgate verify: interrupted; finishing the binds in flight (Ctrl-C again to quit at once)\n');
-    };
-    process.once('SIGINT', onSigint);
+    // a stop (SIGINT, SIGTERM, SIGHUP: cli/signals.ts) takes no further account; the binds in flight finish and are written
+    const stop = io.stop ?? new AbortController().signal;
     const badShown = 20;
 
     // the input, counted for the progress bar, bad lines reported, resumed accounts skipped
-    const counted = (async function* () {
-      for await (const chunk of inputStream) {
-        progress.bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-        yield chunk;
-      }
-    })();
+    const counted = progress.count(inputStream as AsyncIterable<string | Buffer>);
     const accounts = async function* (): AsyncGenerator<AccountLine> {
       for await (const rec of readAccounts(counted, {
         format,
@@ -248,7 +178,8 @@ export const verifyCommand: Command = {
         ...(v['password-env-field'] ?? v['password-env-column'] ? { passwordEnvField: String(v['password-env-field'] ?? v['password-env-column']) } : {}),
         env: io.env,
       })) {
-        if (ac.signal.aborted) return;
+        if (stop.aborted) return;
+        progress.record(rec.kind === 'bad' ? rec.line : rec.account.line);
         if (rec.kind === 'bad') {
           if (knownBad.has(rec.line)) {
             // recorded by an earlier run: not written or counted again
@@ -257,7 +188,7 @@ export const verifyCommand: Command = {
           }
           progress.bad++;
           summary.addBadLine();
-          if (progress.bad <= badShown) io.stderr.write(`${progress.bad === 1 && io.stderr.isTTY ? '\n' : ''}credgate verify: ${inputPath === '-' ? 'stdin' : path.basename(inputPath)} line ${rec.line}: ${rec.reason}; skipped\n`);
+          if (progress.bad <= badShown) say(io.stderr, t`${progress.bad === 1 && io.stderr.isTTY ? t`\n` : ''}credgate verify: ${inputPath === '-' ? 'stdin' : path.basename(inputPath)} line ${rec.line}: ${rec.reason}; skipped\n`);
           else if (progress.bad === badShown + 1) io.stderr.write('credgate verify: more bad lines; see the output file for all of them\n');
           await write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
           continue;
@@ -276,6 +207,7 @@ export const verifyCommand: Command = {
         }
         yield rec.account;
       }
+      progress.inputDone();
     };
 
     const t0 = performance.now();
@@ -293,7 +225,7 @@ export const verifyCommand: Command = {
         ...(service ? { service } : {}),
         ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
         ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}),
-        signal: ac.signal,
+        signal: stop,
       })) {
         if (r.code === 'input.invalid' && r.line !== undefined && knownBad.has(r.line)) {
           // a line verifyMany could not use (its account name), recorded by an earlier run
@@ -307,7 +239,6 @@ export const verifyCommand: Command = {
         if (outError) throw outError;
       }
     } finally {
-      process.off('SIGINT', onSigint);
       progress.stop();
       inputStream.destroy?.();
       await new Promise<void>((r) => out.end(() => r()));
@@ -316,37 +247,39 @@ export const verifyCommand: Command = {
       throw new CredgateError(`Writing the output file ${outputPath} failed (${(outError as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', details: { path: outputPath } });
     }
     progress.print(true);
-    const s = summary.result({ interrupted });
+    const signal = stoppedBy(io.stop);
+    const interrupted = signal !== undefined;
+    const s = summary.result({ ...(signal ? { signal } : {}) });
     const elapsed = (performance.now() - t0) / 1000;
     const { exitCode, worstCode } = s;
     if (v.json) {
       io.stdout.write(JSON.stringify({
-        ok: exitCode === 0, exitCode, interrupted, total: s.total, valid: s.ok, failed: s.failed, badLines: progress.bad,
+        ok: exitCode === 0, exitCode, interrupted, ...(signal ? { signal } : {}), total: s.total, valid: s.ok, failed: s.failed, badLines: progress.bad,
         skipped: progress.skipped, lost: progress.lost, badLinesAlreadyRecorded: progress.badKnown, previousRecords: resumed, byCode: s.byCode, worstCode: worstCode ?? null,
         elapsedSeconds: Math.round(elapsed * 1000) / 1000, bindsPerSecond: elapsed > 0 ? Math.round(s.total / elapsed) : 0, output: outputPath,
       }, null, 2) + '\n');
     } else {
       const st = style(io, 'stdout');
-      const lines = [
-        `${st.bold('credgate verify')}: ${s.total} checked in ${elapsed.toFixed(1)} s (${elapsed > 0 ? Math.round(s.total / elapsed) : 0}/s)` +
-          `${progress.skipped ? `, ${progress.skipped} skipped (already answered)` : ''}${progress.lost ? `, ${progress.lost} unresolved (answer lost earlier)` : ''}` +
-          `${progress.bad ? `, ${progress.bad} bad input lines` : ''}` +
-          `${progress.badKnown ? `, ${progress.badKnown} bad input lines already recorded` : ''}${interrupted ? ', interrupted' : ''}`,
+      const out: Shown[] = [
+        t`${st.bold('credgate verify')}: ${s.total} checked in ${elapsed.toFixed(1)} s (${elapsed > 0 ? Math.round(s.total / elapsed) : 0}/s)${
+          (progress.skipped ? `, ${progress.skipped} skipped (already answered)` : '') + (progress.lost ? `, ${progress.lost} unresolved (answer lost earlier)` : '') +
+          (progress.bad ? `, ${progress.bad} bad input lines` : '') +
+          (progress.badKnown ? `, ${progress.badKnown} bad input lines already recorded` : '') + (interrupted ? `, interrupted by ${signal}` : '')}`,
       ];
       const codes = Object.entries(s.byCode).sort((a, b) => b[1] - a[1]);
       const w = Math.max(8, ...codes.map(([c]) => c.length));
       for (const [code, n] of codes) {
         const row = causeOf(code);
         const colour = row.category === 'ok' ? st.green : st.red;
-        lines.push(`  ${colour(code.padEnd(w))} ${String(n).padStart(8)}  ${row.cause}`);
+        out.push(t`  ${colour(code.padEnd(w))} ${String(n).padStart(8)}  ${row.cause}`);
       }
-      if (progress.bad) lines.push(`  ${st.red('input.invalid'.padEnd(w))} ${String(progress.bad).padStart(8)}  ${causeOf('input.invalid').cause}`);
+      if (progress.bad) out.push(t`  ${st.red('input.invalid'.padEnd(w))} ${String(progress.bad).padStart(8)}  ${causeOf('input.invalid').cause}`);
       if (progress.lost) {
-        lines.push(`  ${st.red('unresolved'.padEnd(w))} ${String(progress.lost).padStart(8)}  An earlier run sent the bind and lost its answer; not resent (it may have counted a bad password). Check these accounts in the output file by hand.`);
+        out.push(t`  ${st.red('unresolved'.padEnd(w))} ${String(progress.lost).padStart(8)}  An earlier run sent the bind and lost its answer; not resent (it may have counted a bad password). Check these accounts in the output file by hand.`);
       }
-      lines.push(`Results: ${outputPath}`);
-      if (interrupted) lines.push('Interrupted: rerun the same command to verify the remaining accounts.');
-      io.stdout.write(lines.join('\n') + '\n');
+      out.push(t`Results: ${outputPath}`);
+      if (interrupted) out.push(t`Interrupted: rerun the same command to verify the remaining accounts.`);
+      say(io.stdout, lines(out));
     }
     return exitCode;
   },

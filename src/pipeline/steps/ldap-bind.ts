@@ -17,7 +17,7 @@ export const ldapBindStep: Step = {
     const f = await validateLdapBind({
       ...dir, username: ctx.credential.username, password: ctx.credential.secret,
       ...(dir.defaultDomain ? { defaultDomain: dir.defaultDomain } : ctx.credential.domain ? { defaultDomain: ctx.credential.domain } : {}),
-      timeoutMs: d.stepTimeoutMs, signal: d.overall,
+      timeoutMs: d.stepTimeoutMs, signal: d.overall, ...(d.options.stop ? { stop: d.options.stop } : {}),
     });
     const rejected = f.find((x) => x.severity === 'error' && x.code.startsWith('ldap.'));
     if (rejected) ctx.bindRejected = rejected.code;

@@ -12,8 +12,7 @@
  * bounded BER reader over the raw value bytes, so a hostile value cannot make it misbehave.
  */
 import type { Control } from 'ldapts';
-import { once } from '../../core/lazy.js';
-import { loadLdapts } from './transport.js';
+import { loadLdapts, once } from '../../core/lazy.js';
 
 export const PPOLICY_OID = '1.3.6.1.4.1.42.2.27.8.5.1';
 export const PPOLICY_ERRORS = [

@@ -7,9 +7,10 @@ import fs from 'node:fs';
 import { checkServerIdentity as tlsCheck, type ConnectionOptions } from 'node:tls';
 import net from 'node:net';
 import type { Client } from 'ldapts';
-import { lazyRequire } from '../../core/lazy.js';
+import { loadLdapts } from '../../core/lazy.js';
 import { ConfigError } from '../../core/errors.js';
 import { withSignal } from '../../core/abort.js';
+import { strictClient } from './strict.js';
 
 export { withSignal };
 
@@ -174,20 +175,20 @@ export function onRequestSent(c: Client, onSent: (protocolOperation: number, ans
 }
 
 
-/** ldapts, loaded when the first LDAP connection is made. */
-export const loadLdapts = lazyRequire<typeof import('ldapts')>('ldapts');
+export { loadLdapts };
 
+/** An ldapts client for one URL, held to the wire rules (strict.ts: the message cap, answers that fit their request). */
 export function newClient(u: ParsedUrl, opts: LdapTransportOptions, ca: Array<string | Buffer> | undefined): Client {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const { Client } = loadLdapts();
-  return new Client({
+  return strictClient(new Client({
     url: u.url,
     timeout: timeoutMs,
     connectTimeout: timeoutMs,
     // ldapts speaks TLS from the first byte whenever tlsOptions is set, so only for ldaps://
     ...(u.scheme === 'ldaps' ? { tlsOptions: tlsOptionsFor(u, opts, ca) } : {}),
     strictDN: false,
-  });
+  }));
 }
 
 /** Close a client without waiting on a dead peer. */

@@ -8,14 +8,23 @@
  * the library's per-operation bookkeeping is a measurable share of the client CPU on a 2-core box.
  * Everything that reads bytes from the network checks every length against its container and a
  * hard message-size cap, and fails with PROTOCOL_ERROR; test/unit/protocols/ldap/wire.test.ts fuzzes it.
+ * The same cap and the same answer rule (answerKind: only the response type RFC 4511 pairs with
+ * the request, for a messageID credgate is waiting on) hold the ldapts client too (strict.ts).
  */
 import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import { CredgateError } from '../../core/errors.js';
 import { onAbort } from '../../core/abort.js';
 import { decodePasswordPolicyValue, PPOLICY_OID, type PasswordPolicyResponse } from './ppolicy.js';
+import { answerKind } from './answer.js';
 
-/** Largest LDAPMessage accepted from a server (a bind answer is a few hundred bytes). */
+export { answerKind, carriesResult, RESPONSE_OPS } from './answer.js';
+
+/**
+ * Largest LDAPMessage accepted from a server, by every LDAP client in credgate (this codec and
+ * ldapts through strict.ts): a bind answer is a few hundred bytes, an account-state entry a few
+ * KB. A server announcing more is a protocol error at once, never buffered.
+ */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 export const STARTTLS_OID = '1.3.6.1.4.1.1466.20037';
 const PPOLICY_OID_BYTES = Buffer.from(PPOLICY_OID, 'latin1');
@@ -36,7 +45,7 @@ export const TAG = {
 } as const;
 
 function wireError(message: string): CredgateError {
-  return new CredgateError(`The LDAP server sent a malformed message: ${message}.`, { code: 'PROTOCOL_ERROR' });
+  return new CredgateError(`The LDAP server sent a malformed message: ${message}.`, { code: 'PROTOCOL_ERROR', details: { kind: 'malformed' } });
 }
 
 // ---------------------------------------------------------------- encoding
@@ -335,6 +344,23 @@ export function decodeResponse(msg: Uint8Array): LdapResponse {
   return out;
 }
 
+/**
+ * The messageID and protocolOp of one complete LDAPMessage (framed by messageLength), checked
+ * like decodeResponse checks them; the operation's content is not read.
+ */
+export function messageHeader(msg: Uint8Array): { messageId: number; op: number } {
+  const outer = new Cursor(msg, 0, msg.length);
+  outer.next(TAG.SEQUENCE);
+  if (outer.at !== msg.length) throw wireError('trailing bytes after the message');
+  const top = outer.sub();
+  top.next(TAG.INTEGER);
+  const messageId = top.int();
+  if (messageId < 0) throw wireError('negative message ID');
+  const op = top.next();
+  if ((op & 0xc0) !== 0x40) throw wireError(`protocolOp 0x${op.toString(16)} is not an application element`);
+  return { messageId, op };
+}
+
 // ---------------------------------------------------------------- one persistent connection
 
 /** A connection-level failure, carrying a Node-style `code` for connectionFinding(). */
@@ -362,6 +388,8 @@ export interface WireConnectOptions {
 
 interface Pending {
   id: number;
+  /** The request's protocolOp: which answers it (RESPONSE_OPS). */
+  op: number;
   resolve: (r: LdapResponse) => void;
   reject: (e: Error) => void;
   timeoutMs: number;
@@ -426,7 +454,7 @@ export class LdapWireConnection {
       let r: LdapResponse;
       try {
         const id = conn.nextId++;
-        r = await conn.request(encodeStartTlsRequest(id), id, o.timeoutMs);
+        r = await conn.request(encodeStartTlsRequest(id), id, TAG.EXTENDED_REQUEST, o.timeoutMs);
       } catch (e) {
         conn.dispose();
         throw e;
@@ -451,17 +479,17 @@ export class LdapWireConnection {
   bind(name: string, password: string, opts: { ppolicy?: boolean; timeoutMs: number }): Promise<LdapResponse> {
     if (this.nextId >= 0x7fffffff) this.nextId = 1;
     const id = this.nextId++;
-    return this.request(encodeBindRequest(id, name, password, opts), id, opts.timeoutMs, true);
+    return this.request(encodeBindRequest(id, name, password, opts), id, TAG.BIND_REQUEST, opts.timeoutMs, true);
   }
 
-  private request(buf: Buffer, id: number, timeoutMs: number, wipe = false): Promise<LdapResponse> {
+  private request(buf: Buffer, id: number, op: number, timeoutMs: number, wipe = false): Promise<LdapResponse> {
     if (!this.alive) {
       if (wipe) buf.fill(0);
       return Promise.reject(new WireConnectionError('The LDAP connection is closed.', 'ECONNRESET', false, this.failure));
     }
     if (this.pending) return Promise.reject(new Error('internal: one operation at a time per LDAP connection'));
     return new Promise<LdapResponse>((resolve, reject) => {
-      this.pending = { id, resolve, reject, timeoutMs, tick: watchTick, wipe: wipe ? buf : undefined };
+      this.pending = { id, op, resolve, reject, timeoutMs, tick: watchTick, wipe: wipe ? buf : undefined };
       this.sock.write(buf);
     });
   }
@@ -507,20 +535,16 @@ export class LdapWireConnection {
   };
 
   private dispatch(r: LdapResponse): void {
-    if (r.messageId === 0) {
+    const p = this.pending;
+    if (answerKind(r.messageId, r.op, p && p.id === r.messageId ? p.op : undefined) === 'notice') {
       // unsolicited notification: the Notice of Disconnection means the server is going away
       this.fail(new WireConnectionError(`The server ended the connection (notice of disconnection, result ${r.resultCode}).`, 'ECONNRESET', true));
       return;
     }
-    const p = this.pending;
-    if (!p || p.id !== r.messageId) {
-      this.fail(new CredgateError(`The LDAP server answered message ${r.messageId}, which credgate did not send.`, { code: 'PROTOCOL_ERROR' }));
-      return;
-    }
     this.pending = undefined;
     // answered, so the request has left the socket: its bytes (with the password) can go
-    p.wipe?.fill(0);
-    p.resolve(r);
+    p!.wipe?.fill(0);
+    p!.resolve(r);
   }
 
   private readonly onError = (e: Error): void => {

@@ -28,6 +28,6 @@ describe('CLI command list', () => {
     }
     const err = sink();
     expect(await main(['chek'], { stderr: err.w })).toBe(2);
-    expect(err.text()).toContain('unknown command "chek". Commands: check, doctor, launch, probe, cache, providers, verify');
+    expect(err.text()).toContain("unknown command (not shown: it may be a password). Did you mean check? Commands: check, doctor, launch, probe, cache, providers, verify");
   });
 });

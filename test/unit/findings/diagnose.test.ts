@@ -63,7 +63,7 @@ describe('cause table', () => {
   });
 
   it('EXIT_CODES is the documented table', () => {
-    expect(EXIT_CODES).toEqual({ ok: 0, rejected: 1, usage: 2, unusable: 3, unreachable: 4, provider: 5, 'stale-cache': 6, internal: 70, interrupted: 130 });
+    expect(EXIT_CODES).toEqual({ ok: 0, rejected: 1, usage: 2, unusable: 3, unreachable: 4, provider: 5, 'stale-cache': 6, internal: 70, hangup: 129, interrupted: 130, terminated: 143 });
   });
 });
 

@@ -7,23 +7,10 @@ import {
 } from '../../../../src/protocols/ldap/wire.js';
 import { PPOLICY_OID } from '../../../../src/protocols/ldap/ppolicy.js';
 import { CredgateError } from '../../../../src/core/errors.js';
+import { berInt, tlv } from '../../../helpers/ldap-server.js';
 
-// a tiny independent TLV builder for the expected bytes
-function tlv(tag: number, ...parts: Buffer[]): Buffer {
-  const body = Buffer.concat(parts);
-  const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...len]), body]);
-}
-const int = (tag: number, v: number) => {
-  const b: number[] = [];
-  do {
-    b.unshift(v & 0xff);
-    v = Math.floor(v / 256);
-  } while (v > 0);
-  if (b[0]! & 0x80) b.unshift(0);
-  return tlv(tag, Buffer.from(b));
-};
+// the expected bytes from an independent TLV builder (the scripted test server's)
+const int = berInt;
 const str = (tag: number, s: string | Buffer) => tlv(tag, Buffer.isBuffer(s) ? s : Buffer.from(s, 'utf8'));
 
 function bindResponse(id: number, rc: number, diag = '', controls?: Buffer): Buffer {
