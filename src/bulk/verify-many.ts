@@ -28,7 +28,7 @@ import { causeOf, decideAccount } from '../findings/diagnose.js';
 import { connectionFinding } from '../findings/faults.js';
 import { accountAnswerFindings } from '../checks/ldap-answer.js';
 import { assertBindTransport, loadCa, parseLdapUrls, tlsOptionsFor, type ParsedUrl } from '../protocols/ldap/transport.js';
-import { LdapWireConnection, WireConnectionError } from '../protocols/ldap/wire.js';
+import { LdapWireConnection, WireConnectionError } from '../protocols/ldap/connection.js';
 import { RateLimiter } from './rate-limit.js';
 import { BatchGuard, type GuardItem } from './guard.js';
 import { advancePast, type Failover } from './failover.js';

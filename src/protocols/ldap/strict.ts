@@ -15,7 +15,8 @@ import type net from 'node:net';
 import type { EventEmitter } from 'node:events';
 import type { Client } from 'ldapts';
 import { CredgateError } from '../../core/errors.js';
-import { answerKind, carriesResult, decodeResponse, messageHeader, messageLength, MAX_MESSAGE_BYTES, WireConnectionError } from './wire.js';
+import { answerKind, carriesResult, decodeResponse, messageHeader, messageLength, MAX_MESSAGE_BYTES } from './wire.js';
+import { WireConnectionError } from './connection.js';
 
 interface PendingDetails {
   message: { protocolOperation?: number };
