@@ -1,67 +1,22 @@
 /**
  * The client side of NTLM (MS-NLMP) as CredSSP needs it: NEGOTIATE, CHALLENGE parsing (target
  * info AV pairs, MsvAvTimestamp), AUTHENTICATE with NTLMv2 (NTOWFv2, NTProofStr, session base
- * key, key exchange with an RC4-encrypted random session key, MIC over the three messages), and
- * session security with extended session security (sealing and signing keys, SEAL / UNSEAL with
- * RC4 and HMAC-MD5 signatures) for CredSSP's public-key binding.
+ * key, key exchange with an RC4-encrypted random session key, MIC over the three messages). The
+ * constants are constants.ts, session security (SEAL / UNSEAL for CredSSP's public-key binding)
+ * session.ts.
  *
  * Section numbers refer to [MS-NLMP]. Parsing is strict and bounded: every offset and length is
  * checked against the message, nothing allocates more than the message's own size.
  */
-import { createHmac, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CredgateError } from '../../../core/errors.js';
 import { md4 } from './md4.js';
 import { Rc4 } from './rc4.js';
+import { AV, AV_FLAG_MIC_PRESENT, DEFAULT_NEGOTIATE_FLAGS, NTLM_FLAGS as F } from './constants.js';
+import { hmacMd5, NtlmSession } from './session.js';
 
-// 2.2.2.5 NEGOTIATE flags
-export const NTLM_FLAGS = {
-  UNICODE: 0x00000001,
-  OEM: 0x00000002,
-  REQUEST_TARGET: 0x00000004,
-  SIGN: 0x00000010,
-  SEAL: 0x00000020,
-  DATAGRAM: 0x00000040,
-  LM_KEY: 0x00000080,
-  NTLM: 0x00000200,
-  ANONYMOUS: 0x00000800,
-  OEM_DOMAIN_SUPPLIED: 0x00001000,
-  OEM_WORKSTATION_SUPPLIED: 0x00002000,
-  ALWAYS_SIGN: 0x00008000,
-  TARGET_TYPE_DOMAIN: 0x00010000,
-  TARGET_TYPE_SERVER: 0x00020000,
-  EXTENDED_SESSIONSECURITY: 0x00080000,
-  IDENTIFY: 0x00100000,
-  REQUEST_NON_NT_SESSION_KEY: 0x00400000,
-  TARGET_INFO: 0x00800000,
-  VERSION: 0x02000000,
-  N128: 0x20000000,
-  KEY_EXCH: 0x40000000,
-  N56: 0x80000000,
-} as const;
-
-const F = NTLM_FLAGS;
-
-/** What credgate's NEGOTIATE asks for: NTLMv2 with extended session security, 128-bit sealing, key exchange. */
-export const DEFAULT_NEGOTIATE_FLAGS =
-  (F.N56 | F.KEY_EXCH | F.N128 | F.VERSION | F.EXTENDED_SESSIONSECURITY | F.ALWAYS_SIGN | F.NTLM | F.SEAL | F.SIGN | F.REQUEST_TARGET | F.UNICODE) >>> 0;
-
-// 2.2.2.1 AV_PAIR ids
-export const AV = {
-  EOL: 0,
-  NbComputerName: 1,
-  NbDomainName: 2,
-  DnsComputerName: 3,
-  DnsDomainName: 4,
-  DnsTreeName: 5,
-  Flags: 6,
-  Timestamp: 7,
-  SingleHost: 8,
-  TargetName: 9,
-  ChannelBindings: 10,
-} as const;
-
-/** MsvAvFlags bit: the AUTHENTICATE message carries a MIC. */
-export const AV_FLAG_MIC_PRESENT = 0x2;
+export { NTLM_FLAGS, DEFAULT_NEGOTIATE_FLAGS, AV, AV_FLAG_MIC_PRESENT } from './constants.js';
+export { NtlmSession, signKey, sealKey } from './session.js';
 
 const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 /** Largest NTLM message credgate parses (a real CHALLENGE is a few hundred bytes). */
@@ -73,11 +28,6 @@ function bad(why: string): never {
   throw new CredgateError(`The server's NTLM message is malformed (${why}).`, { code: 'PROTOCOL_ERROR', details: { kind: 'ntlm', why } });
 }
 
-const hmacMd5 = (key: Uint8Array, ...parts: Uint8Array[]): Buffer => {
-  const h = createHmac('md5', key);
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
 
 // ---------------------------------------------------------------- keys (3.3.2)
 
@@ -361,83 +311,4 @@ export function parseAuthenticate(input: Uint8Array): AuthenticateMessage {
   const firstPayload = Math.min(...[12, 20, 28, 36, 44, 52].map((at) => (b.readUInt16LE(at) ? b.readUInt32LE(at + 4) : b.length)));
   if (firstPayload >= 88 && b.length >= 88) out.mic = Buffer.from(b.subarray(72, 88));
   return out;
-}
-
-// ---------------------------------------------------------------- session security (3.4)
-
-const MAGIC = {
-  clientSign: 'session key to client-to-server signing key magic constant\0',
-  serverSign: 'session key to server-to-client signing key magic constant\0',
-  clientSeal: 'session key to client-to-server sealing key magic constant\0',
-  serverSeal: 'session key to server-to-client sealing key magic constant\0',
-};
-
-const md5 = (...parts: Uint8Array[]) => {
-  const h = createHash('md5');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
-
-/** SIGNKEY (3.4.5.2). */
-export function signKey(exportedSessionKey: Buffer, side: 'client' | 'server'): Buffer {
-  return md5(exportedSessionKey, Buffer.from(side === 'client' ? MAGIC.clientSign : MAGIC.serverSign, 'latin1'));
-}
-
-/** SEALKEY (3.4.5.3) with extended session security. */
-export function sealKey(exportedSessionKey: Buffer, flags: number, side: 'client' | 'server'): Buffer {
-  const k = flags & F.N128 ? exportedSessionKey : flags & F.N56 ? exportedSessionKey.subarray(0, 7) : exportedSessionKey.subarray(0, 5);
-  return md5(k, Buffer.from(side === 'client' ? MAGIC.clientSeal : MAGIC.serverSeal, 'latin1'));
-}
-
-/**
- * NTLM session security with extended session security: one RC4 handle and one sequence number
- * per direction, kept across messages. `seal` is the client's outgoing direction, `unseal` the
- * server's.
- */
-export class NtlmSession {
-  readonly clientSigningKey: Buffer;
-  readonly serverSigningKey: Buffer;
-  readonly clientSealingKey: Buffer;
-  readonly serverSealingKey: Buffer;
-  private readonly out: Rc4;
-  private readonly in: Rc4;
-  private outSeq = 0;
-  private inSeq = 0;
-
-  constructor(exportedSessionKey: Buffer, readonly flags: number) {
-    this.clientSigningKey = signKey(exportedSessionKey, 'client');
-    this.serverSigningKey = signKey(exportedSessionKey, 'server');
-    this.clientSealingKey = sealKey(exportedSessionKey, flags, 'client');
-    this.serverSealingKey = sealKey(exportedSessionKey, flags, 'server');
-    this.out = new Rc4(this.clientSealingKey);
-    this.in = new Rc4(this.serverSealingKey);
-  }
-
-  private mac(handle: Rc4, key: Buffer, seq: number, message: Buffer): Buffer {
-    const s = Buffer.alloc(4);
-    s.writeUInt32LE(seq >>> 0);
-    let checksum = hmacMd5(key, s, message).subarray(0, 8);
-    if (this.flags & F.KEY_EXCH) checksum = handle.update(checksum);
-    const sig = Buffer.alloc(16);
-    sig.writeUInt32LE(1, 0);
-    checksum.copy(sig, 4);
-    s.copy(sig, 12);
-    return sig;
-  }
-
-  /** SEAL (3.4.3): encrypt then sign the plaintext; returns the 16-byte signature and the sealed bytes. */
-  seal(message: Uint8Array): { signature: Buffer; sealed: Buffer } {
-    const msg = Buffer.from(message);
-    const sealed = this.out.update(msg);
-    const signature = this.mac(this.out, this.clientSigningKey, this.outSeq++, msg);
-    return { signature, sealed };
-  }
-
-  /** UNSEAL the server's message and check its signature; returns undefined when it does not verify. */
-  unseal(signature: Uint8Array, sealed: Uint8Array): Buffer | undefined {
-    if (signature.length !== 16) return undefined;
-    const plain = this.in.update(sealed);
-    const expect = this.mac(this.in, this.serverSigningKey, this.inSeq++, plain);
-    return expect.equals(Buffer.from(signature)) ? plain : undefined;
-  }
 }

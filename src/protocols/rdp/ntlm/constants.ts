@@ -1,0 +1,49 @@
+/** The NTLM constants of [MS-NLMP] section 2.2.2: NEGOTIATE flags and AV_PAIR ids. */
+
+// 2.2.2.5 NEGOTIATE flags
+export const NTLM_FLAGS = {
+  UNICODE: 0x00000001,
+  OEM: 0x00000002,
+  REQUEST_TARGET: 0x00000004,
+  SIGN: 0x00000010,
+  SEAL: 0x00000020,
+  DATAGRAM: 0x00000040,
+  LM_KEY: 0x00000080,
+  NTLM: 0x00000200,
+  ANONYMOUS: 0x00000800,
+  OEM_DOMAIN_SUPPLIED: 0x00001000,
+  OEM_WORKSTATION_SUPPLIED: 0x00002000,
+  ALWAYS_SIGN: 0x00008000,
+  TARGET_TYPE_DOMAIN: 0x00010000,
+  TARGET_TYPE_SERVER: 0x00020000,
+  EXTENDED_SESSIONSECURITY: 0x00080000,
+  IDENTIFY: 0x00100000,
+  REQUEST_NON_NT_SESSION_KEY: 0x00400000,
+  TARGET_INFO: 0x00800000,
+  VERSION: 0x02000000,
+  N128: 0x20000000,
+  KEY_EXCH: 0x40000000,
+  N56: 0x80000000,
+} as const;
+
+/** What credgate's NEGOTIATE asks for: NTLMv2 with extended session security, 128-bit sealing, key exchange. */
+export const DEFAULT_NEGOTIATE_FLAGS =
+  (NTLM_FLAGS.N56 | NTLM_FLAGS.KEY_EXCH | NTLM_FLAGS.N128 | NTLM_FLAGS.VERSION | NTLM_FLAGS.EXTENDED_SESSIONSECURITY | NTLM_FLAGS.ALWAYS_SIGN | NTLM_FLAGS.NTLM | NTLM_FLAGS.SEAL | NTLM_FLAGS.SIGN | NTLM_FLAGS.REQUEST_TARGET | NTLM_FLAGS.UNICODE) >>> 0;
+
+// 2.2.2.1 AV_PAIR ids
+export const AV = {
+  EOL: 0,
+  NbComputerName: 1,
+  NbDomainName: 2,
+  DnsComputerName: 3,
+  DnsDomainName: 4,
+  DnsTreeName: 5,
+  Flags: 6,
+  Timestamp: 7,
+  SingleHost: 8,
+  TargetName: 9,
+  ChannelBindings: 10,
+} as const;
+
+/** MsvAvFlags bit: the AUTHENTICATE message carries a MIC. */
+export const AV_FLAG_MIC_PRESENT = 0x2;
