@@ -23,8 +23,9 @@ export const TAG_OCTET_STRING = 4;
 export const TAG_SEQUENCE = 16;
 export const TAG_GENERALIZED_TIME = 24;
 
-/** One TLV inside `buf`: the value is buf[start, end); `next` is the offset after it. */
+/** One TLV inside `buf`: the header starts at `begin`, the value is buf[start, end); `next` follows it. */
 export interface Tlv {
+  begin: number;
   cls: number;
   constructed: boolean;
   tag: number;
@@ -64,7 +65,7 @@ export function readTlv(buf: Buffer, offset: number, limit: number, what: string
   }
   if (len > DER_LIMITS.maxBytes) throw malformed(what, 'element over the size cap');
   if (len > limit - p) throw malformed(what, 'length runs past its container');
-  return { cls: id >> 6, constructed: (id & 0x20) !== 0, tag, start: p, end: p + len, next: p + len };
+  return { begin: offset, cls: id >> 6, constructed: (id & 0x20) !== 0, tag, start: p, end: p + len, next: p + len };
 }
 
 /** Read the single TLV that must fill buf exactly (no trailing bytes). */
