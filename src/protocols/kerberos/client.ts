@@ -143,6 +143,15 @@ function openAsRep(rep: KdcRepMessage, key: KerberosKey, nonce: number, kdc: Kdc
   }
 }
 
+/**
+ * A fault once the proof may have reached the KDC: same code and message, plus details.proofSent
+ * so a lockout guard knows this attempt may have been counted (it was sent to no other KDC).
+ */
+export function afterProof(e: unknown, phase: 'proof' | 'tgs'): unknown {
+  if (!(e instanceof CredgateError)) return e;
+  return new CredgateError(e.message, { code: e.code, cause: e, details: { ...e.details, proofSent: true, phase } });
+}
+
 interface AsRun {
   result: AsExchangeResult;
   tgt?: Tgt;
@@ -176,7 +185,9 @@ async function runAs(o: AsExchangeOptions, s: Settings, scope: Scope, keepTgt: b
     const nonce = randomInt(1, 0x7fffffff);
     // The proof goes to the KDC that answered the probe and nowhere else, exactly once.
     const f: ExchangeFacts = { ...state.facts, proofSent: true };
-    const ex = await exchange(state.kdc, asReq(s, [proof], nonce), s, scope, Math.max(1, scope.remaining()));
+    const ex = await exchange(state.kdc, asReq(s, [proof], nonce), s, scope, Math.max(1, scope.remaining())).catch((e: unknown) => {
+      throw afterProof(e, 'proof');
+    });
     f.transport = ex.transport;
     if (ex.reply.kind === 'error') {
       const kf = krbErrorFacts(ex.reply.error, ex.receivedAt, true);
@@ -298,7 +309,7 @@ export function tgsExchange(o: TgsExchangeOptions): Promise<TgsExchangeResult> {
     if (!run.tgt) return { as: run.result, services: [] };
     const tgt = run.tgt;
     try {
-      return { as: run.result, services: await tgsForSpns(spns, tgt, s, scope) };
+      return { as: run.result, services: await tgsForSpns(spns, tgt, s, scope).catch((e: unknown) => Promise.reject(afterProof(e, 'tgs'))) };
     } finally {
       wipe(tgt.sessionKey.bytes, tgt.rep.ticket, tgt.rep.encPart.cipher);
     }
