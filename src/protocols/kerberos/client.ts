@@ -71,7 +71,7 @@ interface ProbeState {
 type ProbeOutcome =
   | { kind: 'answer'; result: AsKrbError | AsUnsupported }
   | { kind: 'preauth'; state: ProbeState; etype: SupportedEtype; padataTypes: number[] }
-  | { kind: 'no-preauth'; state: ProbeState; rep: KdcRepMessage; nonce: number; receivedAt: Date };
+  | { kind: 'no-preauth'; state: ProbeState; rep: KdcRepMessage; nonce: number; receivedAt: Date; raw: Buffer };
 
 function facts(s: Settings, ex: Exchanged, failover: ExchangeFacts['failover'], proofSent: boolean): ExchangeFacts {
   return { kdc: ex.kdc.label, transport: ex.transport, realm: s.principal.realm, principal: s.principal.display, proofSent, failover };
@@ -95,7 +95,7 @@ async function probe(o: KerberosCallOptions, s: Settings, scope: Scope): Promise
     if (ex.reply.rep.msgType !== MSG.AS_REP) throw new CredgateError(`The KDC ${ex.kdc.label} answered an AS-REQ with a TGS-REP; check that it is a Kerberos KDC.`, { code: 'PROTOCOL_ERROR', details: { kdc: ex.kdc.label } });
     const info = ex.reply.rep.padata.find((p) => p.type === PA.ETYPE_INFO2);
     const entries = info ? parseEtypeInfo2(info.value) : [];
-    return { kind: 'no-preauth', state: { facts: f, kdc: ex.kdc, entries }, rep: ex.reply.rep, nonce, receivedAt: ex.receivedAt };
+    return { kind: 'no-preauth', state: { facts: f, kdc: ex.kdc, entries }, rep: ex.reply.rep, nonce, receivedAt: ex.receivedAt, raw: ex.raw };
   }
   const err = ex.reply.error;
   if (err.errorCode !== KRB_ERR.PREAUTH_REQUIRED) {
@@ -163,15 +163,20 @@ async function runAs(o: AsExchangeOptions, s: Settings, scope: Scope, keepTgt: b
   if (pr.kind === 'answer') return { result: pr.result };
   const { state } = pr;
   if (pr.kind === 'no-preauth') {
-    const etype = pr.rep.encPart.etype;
-    if (etype !== 17 && etype !== 18 && etype !== 23) return { result: unsupported(state.facts, 'etype-unsupported', [etype], []) };
-    const key = await keyFor(o.password, etype, s, state.entries, scope);
+    // The KDC issued a ticket without any proof: check the password locally; nothing is sent.
     try {
-      const opened = openAsRep(pr.rep, key, pr.nonce, state.kdc);
-      if (!opened) return { result: { ...state.facts, outcome: 'key-mismatch', reason: 'invalid-credentials', etype } };
-      return finishOk(state.facts, pr.rep, etype, false, opened, pr.receivedAt, keepTgt, state.kdc);
+      const etype = pr.rep.encPart.etype;
+      if (etype !== 17 && etype !== 18 && etype !== 23) return { result: unsupported(state.facts, 'etype-unsupported', [etype], []) };
+      const key = await keyFor(o.password, etype, s, state.entries, scope);
+      try {
+        const opened = openAsRep(pr.rep, key, pr.nonce, state.kdc);
+        if (!opened) return { result: { ...state.facts, outcome: 'key-mismatch', reason: 'invalid-credentials', etype } };
+        return finishOk(state.facts, pr.rep, etype, false, opened, pr.receivedAt, keepTgt, state.kdc);
+      } finally {
+        wipe(key.bytes);
+      }
     } finally {
-      wipe(key.bytes);
+      wipe(pr.raw);
     }
   }
   const proofFacts = { kdc: state.kdc.label, realm: s.principal.realm, principal: s.principal.display, etype: pr.etype, ...(state.facts.clock ? { clock: state.facts.clock } : {}) };
@@ -179,6 +184,7 @@ async function runAs(o: AsExchangeOptions, s: Settings, scope: Scope, keepTgt: b
   scope.check();
   const key = await keyFor(o.password, pr.etype, s, state.entries, scope);
   const keys: KerberosKey[] = [key];
+  let raw: Buffer | undefined;
   try {
     const ts = encodePaEncTsEnc(new Date());
     const proof: PaData = { type: PA.ENC_TIMESTAMP, value: encodeEncryptedData({ etype: key.etype, cipher: encrypt(key, USAGE.PA_ENC_TIMESTAMP, ts) }) };
@@ -188,6 +194,7 @@ async function runAs(o: AsExchangeOptions, s: Settings, scope: Scope, keepTgt: b
     const ex = await exchange(state.kdc, asReq(s, [proof], nonce), s, scope, Math.max(1, scope.remaining())).catch((e: unknown) => {
       throw afterProof(e, 'proof');
     });
+    raw = ex.raw;
     f.transport = ex.transport;
     if (ex.reply.kind === 'error') {
       const kf = krbErrorFacts(ex.reply.error, ex.receivedAt, true);
@@ -212,6 +219,7 @@ async function runAs(o: AsExchangeOptions, s: Settings, scope: Scope, keepTgt: b
     return finishOk(f, rep, useKey.etype, true, opened, ex.receivedAt, keepTgt, state.kdc);
   } finally {
     for (const k of keys) wipe(k.bytes);
+    wipe(raw);
   }
 }
 
@@ -267,7 +275,7 @@ export function asProbe(o: KerberosCallOptions): Promise<AsProbeResult> {
     const pr = await probe(o, s, scope);
     if (pr.kind === 'answer') return pr.result;
     if (pr.kind === 'no-preauth') {
-      wipe(pr.rep.ticket, pr.rep.encPart.cipher);
+      wipe(pr.rep.ticket, pr.raw);
       return { ...pr.state.facts, outcome: 'no-preauth', etype: pr.rep.encPart.etype };
     }
     return {

@@ -37,7 +37,6 @@ export interface PrincipalOptions {
 }
 
 const REALM_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 
 function invalid(message: string, details: Record<string, unknown>): CredgateError {

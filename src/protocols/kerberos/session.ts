@@ -115,6 +115,8 @@ export interface Exchanged {
   transport: KerberosTransport;
   /** This machine's clock when the reply arrived. */
   receivedAt: Date;
+  /** The reply's bytes (parsed fields point into them): wipe once done, it holds tickets. */
+  raw: Buffer;
 }
 
 function withKdc(e: CredgateError, kdc: KdcAddress, transport: KerberosTransport): CredgateError {
@@ -137,8 +139,9 @@ export async function exchange(kdc: KdcAddress, request: Buffer, s: Settings, sc
   }
   const receivedAt = new Date();
   try {
-    return { kdc, reply: parseKdcReply(bytes), transport, receivedAt };
+    return { kdc, reply: parseKdcReply(bytes), transport, receivedAt, raw: bytes };
   } catch (e) {
+    bytes.fill(0);
     if (e instanceof CredgateError && e.code === 'PROTOCOL_ERROR') throw withKdc(e, kdc, transport);
     throw e;
   }

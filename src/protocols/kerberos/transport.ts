@@ -105,6 +105,7 @@ export async function udpRoundTrip(kdc: KdcAddress, request: Buffer, o: RoundTri
       if (msg.length > o.maxReplyBytes) reject(badReply(kdc, 'udp', `reply of ${msg.length} bytes is over the ${o.maxReplyBytes}-byte cap`));
       else if (msg.length === 0) reject(badReply(kdc, 'udp', 'empty datagram'));
       else resolve(Buffer.from(msg));
+      msg.fill(0);
     });
     sock.connect(kdc.port, address, (err?: Error) => {
       if (err) return reject(fromErrno(kdc, 'udp', err));
@@ -150,10 +151,14 @@ export async function tcpRoundTrip(kdc: KdcAddress, request: Buffer, o: RoundTri
         if (len === 0) return reject(badReply(kdc, 'tcp', 'empty reply'));
         if (len > o.maxReplyBytes) return reject(badReply(kdc, 'tcp', `announced reply of ${len} bytes is over the ${o.maxReplyBytes}-byte cap`));
         want = len;
+        for (const c of chunks) c.fill(0);
         chunks.length = 0;
         chunks.push(head);
       }
-      if (want >= 0 && have >= 4 + want) resolve(Buffer.concat(chunks).subarray(4, 4 + want));
+      if (want >= 0 && have >= 4 + want) {
+        resolve(Buffer.concat(chunks).subarray(4, 4 + want));
+        for (const c of chunks) c.fill(0);
+      }
     });
     sock.on('error', (e) => reject(fromErrno(kdc, 'tcp', e)));
     sock.on('close', () => {
