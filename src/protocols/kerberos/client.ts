@@ -110,7 +110,9 @@ async function probe(o: KerberosCallOptions, s: Settings, scope: Scope): Promise
   const entries = info?.etypeInfo2 ?? info?.etypeInfo ?? [];
   const padataTypes = info?.padataTypes ?? [];
   const offered = entries.map((e) => e.etype);
-  if (!padataTypes.includes(PA.ENC_TIMESTAMP)) return { kind: 'answer', result: unsupported(f, 'preauth-unsupported', offered, padataTypes) };
+  // A KDC that lists its methods but not PA-ENC-TIMESTAMP (smart card only, FAST only) cannot take
+  // a password proof; one that lists nothing at all gets the encrypted timestamp, as MIT kinit does.
+  if (info?.padataTypes && !padataTypes.includes(PA.ENC_TIMESTAMP)) return { kind: 'answer', result: unsupported(f, 'preauth-unsupported', offered, padataTypes) };
   // no ETYPE-INFO at all (pre-RFC 4120 KDC): the best etype we asked for, with the default salt
   const etype = entries.length ? pickEtype(entries, s.etypes) : s.etypes[0];
   if (etype === undefined) return { kind: 'answer', result: unsupported(f, 'etype-unsupported', offered, padataTypes) };

@@ -39,6 +39,7 @@ export type AccountState =
   | 'workstation'
   | 'no-preauth'
   | 'rc4-only'
+  | 'alt-upn'
   | 'no-lockout';
 
 export interface AccountSpec {
@@ -70,7 +71,11 @@ export const KRB_ACCOUNTS: AccountSpec[] = [
   { key: 'long', user: 'krb-long', password: `Lång-Pässwörd-€-\u{1D11E}-Ωμέγα-日本語-`.repeat(5) + 'end!9' },
   { key: 'no-preauth', user: 'krb-nopreauth', password: 'NoPreauth!Krb-2026', states: ['no-preauth'] },
   { key: 'rc4-only', user: 'krb-rc4', password: 'Rc4Only!Krb-2026', states: ['rc4-only'] },
+  { key: 'alt-upn', user: 'krb-altupn', password: 'AltUpn!Krb-2026', states: ['alt-upn'] },
 ];
+
+/** The UPN the 'alt-upn' account gets: another prefix and a suffix that is not the realm. */
+export const ALT_UPN = 'kerberos.alt.user@alt-suffix.example';
 
 /** Used only by the clock-skew suite (which runs in parallel with the others, so it owns its account). */
 export const SKEW_ACCOUNT: AccountSpec = { key: 'skew', user: 'krb-skew', password: 'Skew!Krb-2026' };
@@ -109,6 +114,7 @@ for a in spec:
         elif s == 'workstation': replace(u, 'userWorkstations', 'NOTTHISONE')
         elif s == 'no-preauth': db.toggle_userAccountFlags(f, dsdb.UF_DONT_REQUIRE_PREAUTH, on=True)
         elif s == 'no-lockout': no_lockout.append(dn_of(u))
+        elif s == 'alt-upn': replace(u, 'userPrincipalName', 'kerberos.alt.user@alt-suffix.example')
         elif s == 'password-expired': raw.append((u, 'pwdLastSet', str(samba.unix2nttime(int(time.time()) - 400 * 86400))))
         elif s == 'rc4-only': raw.append((u, 'supplementalCredentials', None))
         else: raise Exception('unknown state ' + s)

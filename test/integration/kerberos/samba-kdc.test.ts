@@ -8,7 +8,7 @@ import net from 'node:net';
 import { asExchange, asProbe, tgsExchange, type AsExchangeOptions, type AsExchangeResult } from '../../../src/protocols/kerberos/index.js';
 import { Secret } from '../../../src/core/secret.js';
 import { CredgateError } from '../../../src/core/errors.js';
-import { prepareKrbAccounts, sambaLab, type PreparedLab } from './lab.js';
+import { ALT_UPN, prepareKrbAccounts, sambaLab, type PreparedLab } from './lab.js';
 
 const lab0 = sambaLab();
 let lab: PreparedLab;
@@ -64,6 +64,12 @@ describe.skipIf(!lab0)('Samba AD KDC', () => {
     for (const extra of [{}, { enterprise: false }, { username: `PAMTEST\\${user}`, realm: 'pamtest.local' }, { username: user, defaultDomain: 'pamtest.local' }]) {
       expect(await asExchange(opts('good', extra))).toMatchObject({ outcome: 'ok', canonicalPrincipal: `${user}@PAMTEST.LOCAL` });
     }
+  });
+
+  it('a UPN whose prefix is not the sAMAccountName and whose suffix is not the realm: found only as NT-ENTERPRISE', async () => {
+    const base = opts('alt-upn', { username: ALT_UPN, realm: 'pamtest.local' });
+    expect(await asExchange(base)).toMatchObject({ outcome: 'ok', canonicalPrincipal: 'krb-altupn@PAMTEST.LOCAL' });
+    expect(pick(await asExchange({ ...base, enterprise: false }))).toMatchObject({ outcome: 'krb-error', phase: 'probe', errorCode: 6 });
   });
 
   it('wrong password: KDC_ERR_PREAUTH_FAILED (24), no NTSTATUS, e-data = METHOD-DATA with ETYPE-INFO2', async () => {

@@ -292,6 +292,11 @@ describe('AS exchange', () => {
     expect(des.count('proof') + pkinit.count('proof')).toBe(0);
   });
 
+  it('PREAUTH_REQUIRED without e-data: encrypted timestamp with the default salt (realm + name)', async () => {
+    const kdc = await startFakeKdc({ entries: [{ etype: 18, salt: 'PAMTEST.LOCALalice' }], hook: (kind) => (kind === 'probe' ? krbError(25) : undefined) });
+    expect(await asExchange(opts(kdc.label, { etypes: [18] }))).toMatchObject({ outcome: 'ok', etype: 18 });
+  });
+
   it('a hostile PBKDF2 iteration count is refused before any proof', async () => {
     const kdc = await startFakeKdc({ entries: [{ etype: 18, salt: SALT, params: Buffer.from('7fffffff', 'hex') }] });
     const e = await fault(asExchange(opts(kdc.label)));
