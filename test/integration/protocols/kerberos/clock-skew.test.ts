@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { prepareKrbAccounts, sambaLab, SKEW_ACCOUNT, type PreparedLab } from './lab.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const src = path.resolve(here, '..', '..', '..', 'src');
+const src = path.resolve(here, '..', '..', '..', '..', 'src');
 const lab0 = sambaLab();
 const faketime = (() => {
   try {

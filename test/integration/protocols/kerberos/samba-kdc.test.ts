@@ -5,9 +5,9 @@
 // suite's own krb-* accounts ever see a wrong password.
 import { describe, it, expect, beforeAll } from 'vitest';
 import net from 'node:net';
-import { asExchange, asProbe, tgsExchange, type AsExchangeOptions, type AsExchangeResult } from '../../../src/protocols/kerberos/index.js';
-import { Secret } from '../../../src/core/secret.js';
-import { CredgateError } from '../../../src/core/errors.js';
+import { asExchange, asProbe, tgsExchange, type AsExchangeOptions, type AsExchangeResult } from '../../../../src/protocols/kerberos/index.js';
+import { Secret } from '../../../../src/core/secret.js';
+import { CredgateError } from '../../../../src/core/errors.js';
 import { ALT_UPN, prepareKrbAccounts, sambaLab, type PreparedLab } from './lab.js';
 
 const lab0 = sambaLab();
