@@ -1,67 +1,123 @@
 /**
- * The single check (`credgate check`): the directory (account state, then one bind) and the RDP
- * host's NLA step for one credential. NLA runs in parallel when there is no directory; with one,
- * only after the directory accepted the password (the lockout policy).
+ * The single check (`credgate check`): the account's state (with a service account), then the
+ * password tries in the lockout policy's order — the KDC's pre-authentication, the directory's
+ * bind, the RDP host's NLA step — each only after the one before it accepted the password. NLA
+ * alone (no KDC, no directory) runs at once. A pass carries what it did not prove (the RDP logon
+ * right).
  */
 import { finding, type Finding } from '../findings/finding.js';
 import { nlaFaultFinding } from '../findings/faults.js';
 import { parseHostPort } from '../core/target.js';
 import type { Secret } from '../core/secret.js';
 import { validateRdpNla } from '../checks/rdp-nla.js';
-import { checkCredential, type CredentialCheckOptions } from './credential-check.js';
-import { directoryRefusal } from './lockout-policy.js';
+import { validateLdapBind } from '../checks/ldap-bind.js';
+import { validateKerberos, type KerberosCheckOptions } from '../checks/kerberos.js';
+import { guardAccount, type CredentialCheckOptions } from './credential-check.js';
+import { directoryRefusal, kerberosRefusal, nlaGate, passwordGate, type EarlierTry } from './lockout-policy.js';
+import { catalogRow } from '../findings/catalog.js';
+import { logonRightNote, weighNtlmBlocked } from './verdict.js';
 
 export interface CheckOptions {
   credential: { username: string; password: Secret; domain?: string };
   /** The directory to bind against (and read the account state from, with a service account). */
   directory?: Omit<CredentialCheckOptions, 'username' | 'password' | 'timeoutMs' | 'signal'>;
+  /** The KDC to pre-authenticate with (before the bind), and the RDP host names to look up SPNs for. */
+  kerberos?: Omit<KerberosCheckOptions, 'username' | 'password' | 'timeoutMs' | 'signal' | 'state' | 'beforeProof'>;
   /** The RDP host (`host[:port]`) whose NLA step checks the credential too. */
   rdp?: { target: string; caFile?: string[] };
   timeoutMs: number;
-  /** Timings are added here (accountState, bind, rdpNla). */
+  /** Timings are added here (accountState, kerberos, bind, rdpNla). */
   timingsMs?: Record<string, number>;
+}
+
+/** A try that did not run, as the finding the check reports (it never passes). */
+const skipped = (step: string, why: string, extra: Record<string, unknown> = {}) =>
+  finding('check', 'not-checked', 'info', `${step}: not checked — ${why}.`, { step, ...extra });
+
+/** How a later try sees this one: accepted, refused (rejectedBy when it answered with a rejection). */
+function earlierTry(who: string, fs: readonly Finding[], refusal: string | undefined): EarlierTry {
+  const rejected = fs.find((f) => f.severity === 'error' && ['rejected', 'unusable'].includes(catalogRow(f.code)?.category ?? ''));
+  return { who, ...(refusal !== undefined ? { refusal } : {}), ...(rejected ? { rejectedBy: rejected.code } : {}) };
 }
 
 export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; timingsMs: Record<string, number> }> {
   const timingsMs = o.timingsMs ?? {};
   const findings: Finding[] = [];
   const { credential: cred, timeoutMs } = o;
-  const directory = o.directory
-    ? checkCredential({ ...o.directory, username: cred.username, password: cred.password, timeoutMs }).then((r) => {
-      findings.push(...r.findings);
-      Object.assign(timingsMs, r.timingsMs);
-    })
-    : undefined;
-  const rdp = o.rdp;
-  const runNla = rdp && (async () => {
-    const tr = performance.now();
-    const { host, port } = parseHostPort(rdp.target);
-    try {
-      findings.push(...await validateRdpNla({
-        host, port, username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs,
-        ...(rdp.caFile ? { caFile: rdp.caFile } : {}),
-      }));
-    } catch (e) {
-      // a host that cannot be reached or spoken to is a finding (exit 4), not a crash
-      const f = nlaFaultFinding(e, host, port);
-      if (!f) throw e;
-      findings.push(f);
-    } finally {
-      timingsMs.rdpNla = performance.now() - tr;
-    }
-  });
-  if (!directory) {
-    if (runNla) await runNla();
-    return { findings, timingsMs };
-  }
-  await directory;
-  if (runNla) {
-    const refusal = directoryRefusal(findings);
-    if (refusal !== undefined) {
-      findings.push(finding('check', 'not-checked', 'info', `rdp-nla: not checked — the directory already answered ${refusal}; trying the same password at ${rdp.target} would only add a bad-password count.`, { step: 'rdp-nla', host: rdp.target, because: refusal }));
+  const dir = o.directory ? { ...o.directory, username: cred.username, password: cred.password, timeoutMs } : undefined;
+  const guard = dir ? await guardAccount(dir, timingsMs) : { findings: [] as Finding[] };
+  const earlier: EarlierTry[] = [];
+  const gateFor = () => passwordGate({ ...(guard.stop ? { stop: guard.stop } : {}), earlier, ...(guard.state ? { state: guard.state } : {}) });
+  let kdcFindings: Finding[] = [];
+
+  if (o.kerberos) {
+    const gate = gateFor();
+    if (gate) {
+      findings.push(skipped('kerberos', gate));
+      earlier.push({ who: 'the KDC', refusal: 'the pre-authentication did not run' });
     } else {
-      await runNla();
+      const t0 = performance.now();
+      const domain = o.directory?.defaultDomain ?? cred.domain;
+      const r = await validateKerberos({
+        ...o.kerberos, username: cred.username, password: cred.password, timeoutMs,
+        ...(domain && !o.kerberos.defaultDomain ? { defaultDomain: domain } : {}),
+        ...(guard.state ? { state: guard.state } : {}),
+      });
+      timingsMs.kerberos = performance.now() - t0;
+      kdcFindings = r.findings;
+      findings.push(...r.findings);
+      earlier.push(earlierTry('the KDC', r.findings, kerberosRefusal(r.findings)));
     }
   }
+
+  if (dir) {
+    const gate = guard.stop ? undefined : gateFor();
+    if (gate) {
+      findings.push(skipped('ldap-bind', gate));
+    } else if (!guard.stop) {
+      const t1 = performance.now();
+      const bind = await validateLdapBind(dir);
+      timingsMs.bind = performance.now() - t1;
+      // the bind's answer before the state's: it is the direct evidence
+      findings.push(...bind);
+    }
+    findings.push(...guard.findings);
+  }
+
+  const rdp = o.rdp;
+  if (rdp) {
+    const { host, port } = parseHostPort(rdp.target);
+    const dirFindings = dir ? findings.filter((f) => f.source !== 'kerberos') : [];
+    const refusal = dir ? directoryRefusal(dirFindings) : undefined;
+    const gate = earlier.length || dir
+      ? nlaGate({
+        directory: !!dir,
+        ...(refusal !== undefined ? { refusal } : {}),
+        ...(guard.state ? { state: guard.state } : {}),
+        ...(earlier[0] ? { kerberos: earlier[0] } : {}),
+      })
+      : undefined;
+    if (gate) {
+      findings.push(skipped('rdp-nla', `${gate} (NLA at ${rdp.target})`, { host: rdp.target, because: refusal ?? earlier[0]?.rejectedBy ?? earlier[0]?.refusal }));
+    } else {
+      const tr = performance.now();
+      try {
+        const nla = await validateRdpNla({
+          host, port, username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs,
+          ...(rdp.caFile ? { caFile: rdp.caFile } : {}),
+        });
+        findings.push(...weighNtlmBlocked(nla, kdcFindings));
+      } catch (e) {
+        // a host that cannot be reached or spoken to is a finding (exit 4), not a crash
+        const f = nlaFaultFinding(e, host, port);
+        if (!f) throw e;
+        findings.push(f);
+      } finally {
+        timingsMs.rdpNla = performance.now() - tr;
+      }
+    }
+  }
+  const note = logonRightNote(findings, cred.username, rdp ? parseHostPort(rdp.target).host : undefined);
+  if (note) findings.push(note);
   return { findings, timingsMs };
 }

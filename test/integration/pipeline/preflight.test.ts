@@ -37,7 +37,9 @@ describe('preflight', () => {
     expect(r.steps.find((x) => x.name === 'account-state')?.status).toBe('passed');
     expect(r.steps.find((x) => x.name === 'provider')?.status).toBe('not-checked');
     expect(seen).toEqual(expect.arrayContaining(['ldap.ok', 'account.ok']));
-    expect(r.headline).toContain('can log on');
+    // a pass names what proved the credential and what it did not prove
+    expect(r.headline).toMatch(/^The credential of .* is good: accepted by the directory \(not checked: .*\)\. Not proved: its right to an RDP session on 127\.0\.0\.1/);
+    expect(r.verdict.findings.find((f) => f.code === 'rdp.logon-right-not-checked')).toMatchObject({ severity: 'info', evidence: { provedBy: ['ldap.ok'], host: '127.0.0.1' } });
   });
 
   it('a wrong vault password: names the vault and says not to purge the cache', async () => {
