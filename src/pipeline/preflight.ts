@@ -112,7 +112,11 @@ async function runSteps(target: PreflightTarget, options: PreflightOptions, rc: 
   const findings = steps.flatMap((s) => s.findings);
   const { ctx } = deps;
   const note = logonRightNote(findings, ctx.credential?.username ?? target.account, host);
-  if (note) findings.push(note);
+  if (note) {
+    // what the pass did not prove is about the RDP host's session: reported with the host's last step, first among the notes
+    findings.unshift(note);
+    emit('rdp-nla', [note]);
+  }
   const account = target.account;
   const reportTarget = {
     host, port,

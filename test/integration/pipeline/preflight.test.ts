@@ -113,7 +113,7 @@ describe('preflight with the RDP host and the client cache', () => {
       directory: directory(), rdp: { caFile: rdp.caFile }, cache: { files: [await staleCache()] },
     });
     expect(r.steps.map((x) => [x.name, x.status])).toEqual([
-      ['provider', 'not-checked'], ['account-state', 'passed'], ['ldap-bind', 'passed'], ['rdp-endpoint', 'passed'], ['rdp-nla', 'not-checked'], ['cache', 'failed'],
+      ['provider', 'not-checked'], ['account-state', 'passed'], ['kerberos', 'not-checked'], ['ldap-bind', 'passed'], ['rdp-endpoint', 'passed'], ['rdp-nla', 'not-checked'], ['cache', 'failed'],
     ]);
     expect(r.verdict).toMatchObject({ code: 'cache.stale-password', exitCode: 6 });
     expect(r.headline).toBe(`The password given for ${s.upn} is right; the client caches an older one for TERMSRV/127.0.0.1, written before the password last changed — purge TERMSRV/127.0.0.1.`);
