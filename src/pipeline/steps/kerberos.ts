@@ -30,7 +30,7 @@ export const kerberosStep: Step = {
       ...(k.workstation ? { workstation: k.workstation } : {}),
       ...(k.enterprise !== undefined ? { enterprise: k.enterprise } : {}),
       // the SPNs of the name clients connect by, when the RDP host is part of this preflight
-      spnHosts: k.spnHosts === false || d.options.rdp?.probe === false ? [] : k.spnHosts ?? [d.host],
+      spnHosts: k.spnHosts === false ? [] : k.spnHosts ?? (d.options.rdp?.probe === false ? [] : [d.host]),
       ...(ctx.state ? { state: ctx.state } : {}),
       timeoutMs: d.stepTimeoutMs, signal: d.overall,
     });
