@@ -118,7 +118,7 @@ for a in spec:
         elif s == 'password-expired': raw.append((u, 'pwdLastSet', str(samba.unix2nttime(int(time.time()) - 400 * 86400))))
         elif s == 'rc4-only': raw.append((u, 'supplementalCredentials', None))
         else: raise Exception('unknown state ' + s)
-pso = 'CN=krb-nolockout,CN=Password Settings Container,CN=System,' + base
+pso = 'CN=%s,CN=Password Settings Container,CN=System,' % sys.argv[2] + base
 if no_lockout:
     try: db.delete(pso)
     except ldb.LdbError: pass
@@ -151,10 +151,15 @@ export interface PreparedLab {
   accounts: Record<string, KrbAccount>;
 }
 
-/** (Re)create every krb-* account in its state. Takes a few seconds; call it from beforeAll. */
-export function prepareKrbAccounts(lab: SambaLabState, specs: AccountSpec[] = KRB_ACCOUNTS): PreparedLab {
+/**
+ * (Re)create every krb-* account in its state. Takes a few seconds; call it from beforeAll. Suites
+ * that run in parallel use their own accounts and their own password settings object (`pso`, for
+ * the 'no-lockout' state), so one suite's re-creation never touches another's accounts.
+ */
+export function prepareKrbAccounts(lab: SambaLabState, specs: AccountSpec[] = KRB_ACCOUNTS, pso = 'krb-nolockout'): PreparedLab {
   if (specs.some((s) => !s.user.startsWith('krb-'))) throw new Error('the Kerberos suite only manages its own krb-* accounts');
-  const out = execFileSync('/usr/bin/python3', ['-c', PY, lab.smbConf], { input: JSON.stringify(specs), timeout: 60_000, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  if (!/^krb-[a-z0-9-]{1,40}$/.test(pso)) throw new Error('the password settings object of a Kerberos suite is named krb-<suite>');
+  const out = execFileSync('/usr/bin/python3', ['-c', PY, lab.smbConf, pso], { input: JSON.stringify(specs), timeout: 60_000, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   const facts = JSON.parse(out.trim().split('\n').pop()!) as { dcFqdn: string; maxPwdAge: number; lockoutThreshold: number };
   const domain = lab.realm.toLowerCase();
   return {
