@@ -99,7 +99,8 @@ export const HEADLINES: Readonly<Record<string, (c: HeadlineCase) => string>> = 
     const noSpn = c.has('krb.no-spn');
     if (noSpn) {
       const other = (noSpn.evidence.namesWithSpn as string[] | undefined)?.[0];
-      return `NLA needs NTLM here and NTLM is blocked: ${c.t.host} has no Kerberos service principal, so clients that connect by it fall back to NTLM — connect by ${other ?? `the host's fully qualified name once it has one (setspn -S TERMSRV/<fqdn> <computer>)`}.`;
+      const name = String(noSpn.evidence.host ?? c.t.host);
+      return `NLA needs NTLM here and NTLM is blocked: ${name} has no Kerberos service principal, so clients that connect by it fall back to NTLM — connect by ${other ?? `the host's fully qualified name once it has one (setspn -S TERMSRV/<fqdn> <computer>)`}.`;
     }
     return `${c.t.host} refuses NTLM at NLA — connect by its fully qualified name with a TERMSRV/ or HOST/ SPN so the client uses Kerberos (add --kdc to check the KDC and the host's SPN).`;
   },
