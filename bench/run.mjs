@@ -24,6 +24,7 @@ const BOUND_S = {
   'nla-vs-xfreerdp': 600, // 9 × 2 cases, each xfreerdp killed after 20 s
   'verify-throughput': 480, // stops itself at 420 s
   'verify-memory': 660, // two runs of at most 240 s each, hard stop at 600 s
+  'verify-kdc': 600, // stops itself at 540 s (1,000 accounts created once, then 3 rounds of ~30 s)
 };
 const ORDER = Object.keys(BOUND_S);
 const DEFAULT_S = 300;
