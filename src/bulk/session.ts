@@ -37,17 +37,8 @@ export function createPreflight(options: PreflightOptions) {
       }
       const inner = verifyMany(accounts, {
         ...(dir ?? {}),
-        ...(krb ? {
-          kerberos: {
-            ...(krb.kdc !== undefined ? { kdc: krb.kdc } : {}),
-            ...(krb.realm ? { realm: krb.realm } : {}),
-            ...(krb.transport ? { transport: krb.transport } : {}),
-            ...(krb.dnsServers ? { dnsServers: krb.dnsServers } : {}),
-            ...(krb.resolver ? { resolver: krb.resolver } : {}),
-            ...(krb.enterprise !== undefined ? { enterprise: krb.enterprise } : {}),
-            ...(krb.workstation ? { workstation: krb.workstation } : {}),
-          },
-        } : {}),
+        // the preflight's KDC settings (its SPN look-up has no place in a bulk run)
+        ...(krb ? { kerberos: krb } : {}),
         ...(options.stepTimeoutMs !== undefined ? { timeoutMs: options.stepTimeoutMs } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...extra,

@@ -11,7 +11,9 @@ import { parseHostPort } from '../core/target.js';
 import type { Secret } from '../core/secret.js';
 import { validateRdpNla } from '../checks/rdp-nla.js';
 import { validateLdapBind } from '../checks/ldap-bind.js';
-import { validateKerberos, type KerberosCheckOptions } from '../checks/kerberos.js';
+import { validateKerberos } from '../checks/kerberos.js';
+import { kerberosCheckOptions } from './steps/kerberos.js';
+import type { KerberosConfig } from './types.js';
 import { guardAccount, type CredentialCheckOptions } from './credential-check.js';
 import { directoryRefusal, kerberosRefusal, nlaGate, passwordGate, type EarlierTry } from './lockout-policy.js';
 import { catalogRow } from '../findings/catalog.js';
@@ -21,8 +23,8 @@ export interface CheckOptions {
   credential: { username: string; password: Secret; domain?: string };
   /** The directory to bind against (and read the account state from, with a service account). */
   directory?: Omit<CredentialCheckOptions, 'username' | 'password' | 'timeoutMs' | 'signal'>;
-  /** The KDC to pre-authenticate with (before the bind), and the RDP host names to look up SPNs for. */
-  kerberos?: Omit<KerberosCheckOptions, 'username' | 'password' | 'timeoutMs' | 'signal' | 'state' | 'beforeProof'>;
+  /** The KDC to pre-authenticate with (before the bind); its SPN look-up defaults to the RDP host. */
+  kerberos?: KerberosConfig & { defaultDomain?: string };
   /** The RDP host (`host[:port]`) whose NLA step checks the credential too. */
   rdp?: { target: string; caFile?: string[] };
   timeoutMs: number;
@@ -57,10 +59,10 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
       earlier.push({ who: 'the KDC', refusal: 'the pre-authentication did not run' });
     } else {
       const t0 = performance.now();
-      const domain = o.directory?.defaultDomain ?? cred.domain;
+      const domain = o.kerberos.defaultDomain ?? o.directory?.defaultDomain ?? cred.domain;
       const r = await validateKerberos({
-        ...o.kerberos, username: cred.username, password: cred.password, timeoutMs,
-        ...(domain && !o.kerberos.defaultDomain ? { defaultDomain: domain } : {}),
+        ...kerberosCheckOptions(o.kerberos, { ...(o.rdp ? { host: parseHostPort(o.rdp.target).host } : {}), ...(domain ? { defaultDomain: domain } : {}) }),
+        username: cred.username, password: cred.password, timeoutMs,
         ...(guard.state ? { state: guard.state } : {}),
       });
       timingsMs.kerberos = performance.now() - t0;

@@ -3,7 +3,6 @@ import { diagnose } from '../../findings/diagnose.js';
 import { exitCodeForError } from '../../findings/faults.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
-import { parseHostPort } from '../../core/target.js';
 import type { Command, CliIO } from '../types.js';
 import { envSecret, intOption, kerberosArgs, KERBEROS_OPTIONS, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
@@ -171,17 +170,7 @@ export const checkCommand: Command = {
           ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
         },
       } : {}),
-      ...(krb ? {
-        kerberos: {
-          ...(krb.kdc ? { kdcs: krb.kdc } : {}),
-          ...(krb.realm ? { realm: krb.realm } : {}),
-          ...(krb.transport ? { transport: krb.transport } : {}),
-          ...(krb.dnsServers ? { dnsServers: krb.dnsServers } : {}),
-          ...(krb.workstation ? { workstation: krb.workstation } : {}),
-          ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}),
-          spnHosts: krb.spnHosts ?? (v.rdp ? [parseHostPort(String(v.rdp)).host] : []),
-        },
-      } : {}),
+      ...(krb ? { kerberos: { ...krb, ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}) } } : {}),
       ...(v.rdp ? { rdp: { target: String(v.rdp), ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) } } : {}),
       timeoutMs,
       timingsMs,

@@ -91,16 +91,7 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
     };
   }
   const krb = kerberosArgs(v, command);
-  if (krb) {
-    options.kerberos = {
-      ...(krb.kdc ? { kdc: krb.kdc } : {}),
-      ...(krb.realm ? { realm: krb.realm } : {}),
-      ...(krb.transport ? { transport: krb.transport } : {}),
-      ...(krb.dnsServers ? { dnsServers: krb.dnsServers } : {}),
-      ...(krb.spnHosts ? { spnHosts: krb.spnHosts } : {}),
-      ...(krb.workstation ? { workstation: krb.workstation } : {}),
-    };
-  }
+  if (krb) options.kerberos = krb;
   options.rdp = { ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}), nla: !v['no-nla'] };
   if (v['cache-from'] || v.inventory) {
     options.cache = { ...(v['cache-from'] ? { files: v['cache-from'] as string[] } : {}), ...(v.inventory ? { inventory: String(v.inventory) } : {}) };

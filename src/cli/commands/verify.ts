@@ -294,15 +294,7 @@ export const verifyCommand: Command = {
     try {
       for await (const r of verifyMany(accounts(), {
         ...(typeof v.ldap === 'string' ? { urls: v.ldap } : {}),
-        ...(krb ? {
-          kerberos: {
-            ...(krb.kdc ? { kdc: krb.kdc } : {}),
-            ...(krb.realm ? { realm: krb.realm } : {}),
-            ...(krb.transport ? { transport: krb.transport } : {}),
-            ...(krb.dnsServers ? { dnsServers: krb.dnsServers } : {}),
-            ...(krb.workstation ? { workstation: krb.workstation } : {}),
-          },
-        } : {}),
+        ...(krb ? { kerberos: krb } : {}),
         ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
         ...(v.servername ? { servername: String(v.servername) } : {}),
         starttls: !!v.starttls,

@@ -1,8 +1,27 @@
 /** The kerberos step: one pre-authentication with the KDC (the first password try), then the RDP host's SPNs. */
-import { validateKerberos } from '../../checks/kerberos.js';
+import { validateKerberos, type KerberosCheckOptions } from '../../checks/kerberos.js';
 import { catalogRow } from '../../findings/catalog.js';
 import { bindStop, kerberosRefusal, passwordGate } from '../lockout-policy.js';
-import type { Step } from '../types.js';
+import type { KerberosConfig, Step } from '../types.js';
+
+/**
+ * The check's options from a KerberosConfig (the preflight's and runCheck's): the KDCs, realm and
+ * transport as given; the SPN look-up for `spnHosts`, or for `host` (the RDP host, when there is
+ * one) unless it is switched off with `spnHosts: false`.
+ */
+export function kerberosCheckOptions(k: KerberosConfig, o: { host?: string; defaultDomain?: string }): Omit<KerberosCheckOptions, 'username' | 'password'> {
+  return {
+    ...(k.kdc !== undefined ? { kdcs: k.kdc } : {}),
+    ...(k.realm ? { realm: k.realm } : {}),
+    ...(o.defaultDomain ? { defaultDomain: o.defaultDomain } : {}),
+    ...(k.transport ? { transport: k.transport } : {}),
+    ...(k.dnsServers ? { dnsServers: k.dnsServers } : {}),
+    ...(k.resolver ? { resolver: k.resolver } : {}),
+    ...(k.workstation ? { workstation: k.workstation } : {}),
+    ...(k.enterprise !== undefined ? { enterprise: k.enterprise } : {}),
+    spnHosts: k.spnHosts === false ? [] : k.spnHosts ?? (o.host ? [o.host] : []),
+  };
+}
 
 export const kerberosStep: Step = {
   name: 'kerberos',
@@ -20,17 +39,8 @@ export const kerberosStep: Step = {
     if (gate) return { notChecked: gate };
     const domain = d.options.directory?.defaultDomain ?? ctx.credential.domain;
     const r = await validateKerberos({
+      ...kerberosCheckOptions(k, { ...(d.options.rdp?.probe === false ? {} : { host: d.host }), ...(domain ? { defaultDomain: domain } : {}) }),
       username: ctx.credential.username, password: ctx.credential.secret,
-      ...(k.kdc !== undefined ? { kdcs: k.kdc } : {}),
-      ...(k.realm ? { realm: k.realm } : {}),
-      ...(domain ? { defaultDomain: domain } : {}),
-      ...(k.transport ? { transport: k.transport } : {}),
-      ...(k.dnsServers ? { dnsServers: k.dnsServers } : {}),
-      ...(k.resolver ? { resolver: k.resolver } : {}),
-      ...(k.workstation ? { workstation: k.workstation } : {}),
-      ...(k.enterprise !== undefined ? { enterprise: k.enterprise } : {}),
-      // the SPNs of the name clients connect by, when the RDP host is part of this preflight
-      spnHosts: k.spnHosts === false ? [] : k.spnHosts ?? (d.options.rdp?.probe === false ? [] : [d.host]),
       ...(ctx.state ? { state: ctx.state } : {}),
       timeoutMs: d.stepTimeoutMs, signal: d.overall,
     });

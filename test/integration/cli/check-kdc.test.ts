@@ -8,28 +8,15 @@ import { execFileSync } from 'node:child_process';
 import { runCli } from '../../helpers/cli.js';
 import { closedPort } from '../../helpers/servers.js';
 import { samba, type SambaState } from '../../lab/state.js';
-import { prepareKrbAccounts, sambaLab, type AccountSpec, type PreparedLab } from '../protocols/kerberos/lab.js';
+import { prepareKrbAccounts, sambaLab, suiteAccounts, type PreparedLab } from '../protocols/kerberos/lab.js';
 import { asExchange } from '../../../src/protocols/kerberos/index.js';
 import { readAccountState } from '../../../src/checks/account-state.js';
 import { Secret } from '../../../src/core/secret.js';
 import { startDnsServer } from '../../fixtures/dns-server.js';
 
-const ACCOUNTS: AccountSpec[] = [
-  { key: 'good', user: 'krb-c-good', password: 'Good!KrbC-2026' },
-  { key: 'wrong', user: 'krb-c-wrong', password: 'Wrong!KrbC-2026', states: ['no-lockout'] },
-  { key: 'once', user: 'krb-c-once', password: 'Once!KrbC-2026' },
-  { key: 'unknown', user: 'krb-c-nobody', password: 'Nobody!KrbC-2026', create: false },
-  { key: 'disabled', user: 'krb-c-disabled', password: 'Disabled!KrbC-2026', states: ['disabled'] },
-  { key: 'locked', user: 'krb-c-locked', password: 'Locked!KrbC-2026' },
-  { key: 'expired', user: 'krb-c-expired', password: 'Expired!KrbC-2026', states: ['account-expired'] },
-  { key: 'must-change', user: 'krb-c-mustchange', password: 'MustChange!KrbC-2026', states: ['must-change'] },
-  { key: 'password-expired', user: 'krb-c-pwexpired', password: 'PwExpired!KrbC-2026', states: ['password-expired'] },
-  { key: 'logon-hours', user: 'krb-c-hours', password: 'Hours!KrbC-2026', states: ['logon-hours'] },
-  { key: 'workstation', user: 'krb-c-wks', password: 'Wks!KrbC-2026', states: ['workstation'] },
-  { key: 'special', user: 'krb-c-special', password: `P@ss w0rd!"#$%&'()*+,-./:;<=>?[\\]^_\`{|}~` },
-  { key: 'long', user: 'krb-c-long', password: `Lång-Pässwörd-€-\u{1D11E}-Ωμέγα-日本語-`.repeat(5) + 'end!9' },
-];
-
+const ACCOUNTS = suiteAccounts('c', ['good', 'wrong', 'unknown', 'disabled', 'locked', 'expired', 'must-change', 'password-expired', 'logon-hours', 'workstation', 'special', 'long'], [
+  { key: 'once', user: 'krb-once', password: 'Once!KrbC-2026' }, // the domain's lockout policy: its badPwdCount is read
+]);
 const lab0 = sambaLab();
 let lab: PreparedLab;
 let dir: SambaState;

@@ -9,19 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../helpers/cli.js';
 import { labPart, samba, sambaScenario, type SambaState } from '../../lab/state.js';
-import { prepareKrbAccounts, sambaLab, type AccountSpec, type PreparedLab } from '../protocols/kerberos/lab.js';
+import { prepareKrbAccounts, sambaLab, suiteAccounts, type PreparedLab } from '../protocols/kerberos/lab.js';
 import { asExchange } from '../../../src/protocols/kerberos/index.js';
 import { Secret } from '../../../src/core/secret.js';
 
-const ACCOUNTS: AccountSpec[] = [
-  { key: 'good', user: 'krb-v-good', password: 'Good!KrbV-2026' },
-  { key: 'special', user: 'krb-v-special', password: `Sp€cial "quoted", with; separators\ttab!` },
-  { key: 'wrong', user: 'krb-v-wrong', password: 'Wrong!KrbV-2026', states: ['no-lockout'] },
-  { key: 'disabled', user: 'krb-v-disabled', password: 'Disabled!KrbV-2026', states: ['disabled'] },
-  { key: 'locked', user: 'krb-v-locked', password: 'Locked!KrbV-2026' },
-  { key: 'unknown', user: 'krb-v-nobody', password: 'Nobody!KrbV-2026', create: false },
-];
-
+const ACCOUNTS = suiteAccounts('v', ['good', 'special', 'wrong', 'disabled', 'locked', 'unknown']);
 const lab0 = sambaLab();
 let lab: PreparedLab;
 let dir: SambaState;

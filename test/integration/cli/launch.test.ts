@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { runCli, BIN } from '../../helpers/cli.js';
 import { labPart, samba, sambaScenario } from '../../lab/state.js';
+import { labDir } from '../../lab/lab.mjs';
 
 interface RdpState { nla: { port: number }; display: string; clientEnv: Record<string, string> }
 
@@ -48,7 +49,7 @@ describe('credgate launch', () => {
   it('starts xfreerdp with the password on stdin, which reaches an active session', async () => {
     const rdp = labPart<RdpState>('rdp');
     const s = sambaScenario('good');
-    const log = `${process.cwd()}/.lab/rdp/shadow-nla.log`;
+    const log = path.join(labDir, 'rdp', 'shadow-nla.log'); // the lab in use (CREDGATE_LAB_DIR), not this checkout's
     const activated = () => (fs.readFileSync(log, 'utf8').match(/is activated/g) ?? []).length;
     const before = activated();
     const child = spawn(process.execPath, [BIN, 'launch', `127.0.0.1:${rdp.nla.port}`, '--account', s.downLevel, '--password-env', 'RDP_PW', '--client-arg', '/cert:ignore', '--json'], {

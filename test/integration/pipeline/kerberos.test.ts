@@ -13,13 +13,9 @@ import { asExchange } from '../../../src/protocols/kerberos/index.js';
 import { Secret } from '../../../src/core/secret.js';
 import { labPart, samba, sambaDirectory, type SambaState } from '../../lab/state.js';
 import { startCredsspErrorServer } from '../../fixtures/credssp-error-server.js';
-import { prepareKrbAccounts, sambaLab, type AccountSpec, type PreparedLab } from '../protocols/kerberos/lab.js';
+import { prepareKrbAccounts, sambaLab, suiteAccounts, type PreparedLab } from '../protocols/kerberos/lab.js';
 
-const ACCOUNTS: AccountSpec[] = [
-  { key: 'good', user: 'krb-p-good', password: 'Good!KrbP-2026' },
-  { key: 'wrong', user: 'krb-p-wrong', password: 'Wrong!KrbP-2026', states: ['no-lockout'] },
-  { key: 'locked', user: 'krb-p-locked', password: 'Locked!KrbP-2026' },
-];
+const ACCOUNTS = suiteAccounts('p', ['good', 'wrong', 'locked']);
 interface RdpLab { caFile: string; valid: { certFile: string } }
 
 const lab0 = sambaLab();

@@ -74,6 +74,19 @@ export const KRB_ACCOUNTS: AccountSpec[] = [
   { key: 'alt-upn', user: 'krb-altupn', password: 'AltUpn!Krb-2026', states: ['alt-upn'] },
 ];
 
+/**
+ * A suite's own copies of some KRB_ACCOUNTS (krb-good → krb-<suite>-good, same state and password),
+ * so suites that run in parallel never share, delete or lock each other's accounts.
+ */
+export function suiteAccounts(suite: string, keys: readonly string[], extra: AccountSpec[] = []): AccountSpec[] {
+  const pick = keys.map((k) => {
+    const spec = KRB_ACCOUNTS.find((a) => a.key === k);
+    if (!spec) throw new Error(`no Kerberos lab account ${k}`);
+    return { ...spec, user: spec.user.replace(/^krb-/, `krb-${suite}-`) };
+  });
+  return [...pick, ...extra.map((a) => ({ ...a, user: a.user.replace(/^krb-/, `krb-${suite}-`) }))];
+}
+
 /** The UPN the 'alt-upn' account gets: another prefix and a suffix that is not the realm. */
 export const ALT_UPN = 'kerberos.alt.user@alt-suffix.example';
 
@@ -87,6 +100,8 @@ from samba.samdb import SamDB
 from samba.auth import system_session
 from samba.param import LoadParm
 from samba import dsdb
+sys.path.insert(0, sys.argv[3])
+from samba_pso import no_lockout_pso
 
 spec = json.load(sys.stdin)
 lp = LoadParm(); lp.load(sys.argv[1])
@@ -118,16 +133,7 @@ for a in spec:
         elif s == 'password-expired': raw.append((u, 'pwdLastSet', str(samba.unix2nttime(int(time.time()) - 400 * 86400))))
         elif s == 'rc4-only': raw.append((u, 'supplementalCredentials', None))
         else: raise Exception('unknown state ' + s)
-pso = 'CN=%s,CN=Password Settings Container,CN=System,' % sys.argv[2] + base
-if no_lockout:
-    try: db.delete(pso)
-    except ldb.LdbError: pass
-    span = str(-10 * 86400 * 10000000)
-    db.add({'dn': pso, 'objectClass': 'msDS-PasswordSettings', 'msDS-PasswordSettingsPrecedence': '7',
-            'msDS-PasswordReversibleEncryptionEnabled': 'FALSE', 'msDS-PasswordHistoryLength': '0',
-            'msDS-PasswordComplexityEnabled': 'FALSE', 'msDS-MinimumPasswordLength': '0', 'msDS-MinimumPasswordAge': '0',
-            'msDS-MaximumPasswordAge': str(-42 * 864000000000), 'msDS-LockoutThreshold': '0',
-            'msDS-LockoutObservationWindow': span, 'msDS-LockoutDuration': span, 'msDS-PSOAppliesTo': no_lockout})
+if no_lockout: no_lockout_pso(db, base, sys.argv[2], no_lockout, 7)
 dc = db.search(base=base, scope=ldb.SCOPE_SUBTREE, expression='(&(objectClass=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))', attrs=['dnsHostName'])
 dom = db.search(base=base, scope=ldb.SCOPE_BASE, attrs=['maxPwdAge', 'lockoutThreshold'])[0]
 out = {'dcFqdn': str(dc[0]['dnsHostName'][0]), 'maxPwdAge': int(str(dom['maxPwdAge'][0])), 'lockoutThreshold': int(str(dom['lockoutThreshold'][0]))}
@@ -159,7 +165,7 @@ export interface PreparedLab {
 export function prepareKrbAccounts(lab: SambaLabState, specs: AccountSpec[] = KRB_ACCOUNTS, pso = 'krb-nolockout'): PreparedLab {
   if (specs.some((s) => !s.user.startsWith('krb-'))) throw new Error('the Kerberos suite only manages its own krb-* accounts');
   if (!/^krb-[a-z0-9-]{1,40}$/.test(pso)) throw new Error('the password settings object of a Kerberos suite is named krb-<suite>');
-  const out = execFileSync('/usr/bin/python3', ['-c', PY, lab.smbConf, pso], { input: JSON.stringify(specs), timeout: 60_000, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = execFileSync('/usr/bin/python3', ['-c', PY, lab.smbConf, pso, path.join(repoRoot, 'test', 'lab')], { input: JSON.stringify(specs), timeout: 60_000, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   const facts = JSON.parse(out.trim().split('\n').pop()!) as { dcFqdn: string; maxPwdAge: number; lockoutThreshold: number };
   const domain = lab.realm.toLowerCase();
   return {
