@@ -7,7 +7,7 @@ import { usageError } from '../args.js';
 import { doctorInputs, renderDoctor, doctorJson, disposeTarget, keepFetchedCredential } from './doctor.js';
 
 const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-stdin | --password-env <VAR>)
-         [doctor options: --ldap ... --service-user ... --cache-from ...] [--rdp-file <path>] [--client <xfreerdp>]
+         [doctor options: --ldap ... --service-user ... --kdc ... --cache-from ...] [--rdp-file <path>] [--client <xfreerdp>]
          [--client-arg <arg>]... [--dry-run] [--json]
 
 Runs credgate doctor first. On a pass it writes a .rdp file and starts the RDP client: mstsc on

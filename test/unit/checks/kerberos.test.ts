@@ -192,9 +192,9 @@ describe('the RDP host\'s service principal', () => {
     expect(kdc.count('tgs')).toBe(0);
   });
 
-  it('a KDC that does not answer the TGS-REQ: krb.ok stands, the SPN look-up is not checked', async () => {
-    const kdc = await startFakeKdc({ hook: (kind) => (kind === 'tgs' ? 'silent' : undefined) });
-    const r = await check(kdc.label, { spnHosts: ['rdp01'], timeoutMs: 700 });
+  it('a KDC that hangs up on the TGS-REQ: krb.ok stands, the SPN look-up is not checked', async () => {
+    const kdc = await startFakeKdc({ hook: (kind) => (kind === 'tgs' ? 'close' : undefined) });
+    const r = await check(kdc.label, { spnHosts: ['rdp01'] });
     expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['krb.ok', 'ok'], ['not-checked', 'info']]);
     expect(r.proofSent).toBe(true);
   });
@@ -211,11 +211,11 @@ describe('KDC faults are net.* findings with the KDC\'s fixes', () => {
 
   it('a silent KDC before the proof: net.timeout; after it: net.timeout that says it was not resent', async () => {
     const quiet = await startFakeKdc({ hook: () => 'silent' });
-    const before = await check(quiet.label, { timeoutMs: 300 });
+    const before = await check(quiet.label, { timeoutMs: 250 });
     expect(before.findings.map((f) => f.code)).toEqual(['net.timeout']);
     expect(before.proofSent).toBe(false);
     const late = await startFakeKdc({ hook: (kind) => (kind === 'proof' ? 'silent' : undefined) });
-    const after = await check(late.label, { timeoutMs: 500 });
+    const after = await check(late.label, { timeoutMs: 800 }); // room for the first AS-REQ and the key under load; the proof then waits it out
     expect(after.findings[0]).toMatchObject({ code: 'net.timeout', evidence: { proofSent: true } });
     expect(after.findings[0]!.message).toContain('did not resend it');
     expect(after.findings[0]!.remediation[0]!.action).toContain('credgate does not resend the proof');
@@ -254,9 +254,9 @@ describe('what the check refuses or withholds', () => {
   it('a distinctive password never appears in a finding, whatever the answer', async () => {
     const canary = 'Zq9!krb-check-canary-Ωmega';
     const outputs: unknown[] = [];
-    for (const hook of [undefined, (kind: string) => (kind === 'proof' ? krbError(18, pwSalt(0xc0000072)) : undefined), () => 'silent' as const]) {
+    for (const hook of [undefined, (kind: string) => (kind === 'proof' ? krbError(18, pwSalt(0xc0000072)) : undefined), () => 'close' as const]) {
       const kdc = await startFakeKdc({ password: canary, ...(hook ? { hook } : {}) });
-      outputs.push(await check(kdc.label, { password: new Secret(canary), timeoutMs: 400, spnHosts: ['rdp01'] }));
+      outputs.push(await check(kdc.label, { password: new Secret(canary), spnHosts: ['rdp01'] }));
     }
     expect(outputs).toHaveLength(3);
     noSecret(outputs, canary);
