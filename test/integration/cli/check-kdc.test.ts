@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { runCli } from '../../helpers/cli.js';
 import { closedPort } from '../../helpers/servers.js';
-import { samba, type SambaState } from '../../lab/state.js';
+import { labPart, samba, sambaScenario, type SambaState } from '../../lab/state.js';
 import { prepareKrbAccounts, sambaLab, suiteAccounts, type PreparedLab } from '../protocols/kerberos/lab.js';
 import { asExchange } from '../../../src/protocols/kerberos/index.js';
 import { readAccountState } from '../../../src/checks/account-state.js';
@@ -100,6 +100,20 @@ describe.skipIf(!lab0)('credgate check --kdc (the lab\'s Samba KDC)', () => {
     expect(nc.message).toContain('the KDC already rejected the credential (krb.invalid-credentials)');
     expect(r.json.timingsMs.bind).toBeUndefined();
     expect((await readAccountState(reader)).state?.badPwdCount).toBe(1);
+  });
+
+  it('with --rdp: the KDC first, then NLA; a password the KDC refused never reaches the host', async () => {
+    const rdp = labPart<{ nla: { port: number } }>('rdp');
+    const alice = sambaScenario('good');
+    const good = await runCli(['check', '--kdc', lab.kdc, '--realm', 'pamtest.local', '--rdp', `127.0.0.1:${rdp.nla.port}`, '--user', alice.downLevel, '--password-stdin', '--json'], { stdin: alice.password });
+    expect(good.code).toBe(0);
+    expect(good.json.findings.map((f: { code: string }) => f.code)).toEqual(expect.arrayContaining(['krb.ok', 'rdp.nla-ok', 'krb.no-spn']));
+    expect(good.json.timingsMs.rdpNla).toBeGreaterThan(0);
+    const wrong = await runCli(['check', '--kdc', lab.kdc, '--rdp', `127.0.0.1:${rdp.nla.port}`, '--user', a('wrong').upn, '--password-stdin', '--json'], { stdin: 'Not!Wrong-KrbC-3', secrets: secrets() });
+    expect([wrong.code, wrong.json.code]).toEqual([1, 'krb.invalid-credentials']);
+    const nc = wrong.json.findings.find((f: { code: string }) => f.code === 'not-checked');
+    expect(nc.evidence).toMatchObject({ step: 'rdp-nla', because: 'krb.invalid-credentials' });
+    expect(wrong.json.timingsMs.rdpNla).toBeUndefined();
   });
 
   it('name forms: DOMAIN\\user with --realm, a bare name with --default-domain; a DN is a usage error', async () => {
