@@ -15,7 +15,7 @@ import { validateKerberos } from '../checks/kerberos.js';
 import { kerberosCheckOptions } from './steps/kerberos.js';
 import type { KerberosConfig } from './types.js';
 import { guardAccount, type CredentialCheckOptions } from './credential-check.js';
-import { directoryRefusal, kerberosRefusal, nlaGate, passwordGate, type EarlierTry } from './lockout-policy.js';
+import { directoryRefusal, kerberosRefusal, passwordGate, type EarlierTry } from './lockout-policy.js';
 import { catalogRow } from '../findings/catalog.js';
 import { logonRightNote, weighNtlmBlocked } from './verdict.js';
 
@@ -47,7 +47,9 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
   const findings: Finding[] = [];
   const { credential: cred, timeoutMs } = o;
   const dir = o.directory ? { ...o.directory, username: cred.username, password: cred.password, timeoutMs } : undefined;
+  const rdpAt = o.rdp ? parseHostPort(o.rdp.target) : undefined;
   const guard = dir ? await guardAccount(dir, timingsMs) : { findings: [] as Finding[] };
+  // the tries made so far, in TRY_ORDER: each later one goes only when every earlier one accepted
   const earlier: EarlierTry[] = [];
   const gateFor = () => passwordGate({ ...(guard.stop ? { stop: guard.stop } : {}), earlier, ...(guard.state ? { state: guard.state } : {}) });
   let kdcFindings: Finding[] = [];
@@ -61,7 +63,7 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
       const t0 = performance.now();
       const domain = o.kerberos.defaultDomain ?? o.directory?.defaultDomain ?? cred.domain;
       const r = await validateKerberos({
-        ...kerberosCheckOptions(o.kerberos, { ...(o.rdp ? { host: parseHostPort(o.rdp.target).host } : {}), ...(domain ? { defaultDomain: domain } : {}) }),
+        ...kerberosCheckOptions(o.kerberos, { ...(rdpAt ? { host: rdpAt.host } : {}), ...(domain ? { defaultDomain: domain } : {}) }),
         username: cred.username, password: cred.password, timeoutMs,
         ...(guard.state ? { state: guard.state } : {}),
       });
@@ -74,33 +76,30 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
 
   if (dir) {
     const gate = guard.stop ? undefined : gateFor();
+    let bind: Finding[] = [];
     if (gate) {
       findings.push(skipped('ldap-bind', gate));
     } else if (!guard.stop) {
       const t1 = performance.now();
-      const bind = await validateLdapBind(dir);
+      bind = await validateLdapBind(dir);
       timingsMs.bind = performance.now() - t1;
       // the bind's answer before the state's: it is the direct evidence
       findings.push(...bind);
     }
     findings.push(...guard.findings);
+    // the directory accepted the password only with ldap.ok and no failure, the state's included
+    const dirFindings = [...bind, ...guard.findings];
+    earlier.push(earlierTry('the directory', dirFindings, directoryRefusal(dirFindings)));
   }
 
   const rdp = o.rdp;
-  if (rdp) {
-    const { host, port } = parseHostPort(rdp.target);
-    const dirFindings = dir ? findings.filter((f) => f.source !== 'kerberos') : [];
-    const refusal = dir ? directoryRefusal(dirFindings) : undefined;
-    const gate = earlier.length || dir
-      ? nlaGate({
-        directory: !!dir,
-        ...(refusal !== undefined ? { refusal } : {}),
-        ...(guard.state ? { state: guard.state } : {}),
-        ...(earlier[0] ? { kerberos: earlier[0] } : {}),
-      })
-      : undefined;
+  if (rdp && rdpAt) {
+    const { host, port } = rdpAt;
+    // NLA is the last try: alone it goes at once; after others, only when all of them accepted the password
+    const gate = earlier.length ? passwordGate({ earlier, ...(guard.state ? { state: guard.state } : {}) }) : undefined;
+    const refused = earlier.find((t) => t.refusal !== undefined);
     if (gate) {
-      findings.push(skipped('rdp-nla', `${gate} (NLA at ${rdp.target})`, { host: rdp.target, because: refusal ?? earlier[0]?.rejectedBy ?? earlier[0]?.refusal }));
+      findings.push(skipped('rdp-nla', `${gate} (NLA at ${rdp.target})`, { host: rdp.target, because: refused?.rejectedBy ?? refused?.refusal }));
     } else {
       const tr = performance.now();
       try {
@@ -119,7 +118,7 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
       }
     }
   }
-  const note = logonRightNote(findings, cred.username, rdp ? parseHostPort(rdp.target).host : undefined);
+  const note = logonRightNote(findings, cred.username, rdpAt?.host);
   if (note) findings.push(note);
   return { findings, timingsMs };
 }
