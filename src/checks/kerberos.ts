@@ -247,13 +247,13 @@ export async function validateKerberos(o: KerberosCheckOptions): Promise<Kerbero
   } catch (e) {
     if (e instanceof CredgateError && e.details?.phase === 'tgs') {
       // the AS exchange was good (the TGS-REQs come only after it); the SPN look-up did not finish
-      const kdc = String(e.details.kdc ?? '');
+      const kdc = typeof e.details.kdc === 'string' ? e.details.kdc : '';
       return {
         findings: [
-          finding(SRC, 'krb.ok', 'ok', `The KDC ${kdc} accepted the password (the service-ticket look-up after it failed).`, { kdc, proofSent: true }),
-          finding(SRC, 'not-checked', 'info', `RDP host SPN: not checked — the KDC did not answer the TGS-REQ (${e.message})`, { step: 'kerberos', kdc, error: e.message }),
+          finding(SRC, 'krb.ok', 'ok', `The KDC${kdc ? ` ${kdc}` : ''} accepted the password (the service-ticket look-up after it failed).`, { ...(kdc ? { kdc } : {}), proofSent: true }),
+          finding(SRC, 'not-checked', 'info', `RDP host SPN: not checked — the KDC did not answer the TGS-REQ (${e.message})`, { step: 'kerberos', ...(kdc ? { kdc } : {}), error: e.message }),
         ],
-        proofSent: true, withheld: false, kdc,
+        proofSent: true, withheld: false, ...(kdc ? { kdc } : {}),
       };
     }
     const f = kdcFaultFinding(e, SRC);
