@@ -22,6 +22,7 @@ export default defineConfig({
     'checks/rdp-endpoint': 'src/checks/rdp-endpoint.ts',
     'checks/rdp-nla': 'src/checks/rdp-nla.ts',
     'checks/rdp-cert': 'src/checks/rdp-cert.ts',
+    'checks/kerberos': 'src/checks/kerberos.ts',
     'cache/index': 'src/cache/index.ts',
     'findings/index': 'src/findings/index.ts',
     'bulk/index': 'src/bulk/index.ts',

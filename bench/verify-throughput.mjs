@@ -23,6 +23,7 @@ import path from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { runBounded } from './lib/bounded.mjs';
 import { Client } from 'ldapts';
 import { stopPid } from '../test/lab/proc.mjs';
 
@@ -41,15 +42,6 @@ async function cleanup() {
   for (const pid of lab?.pids ?? []) await stopPid(pid);
   fs.rmSync(dir, { recursive: true, force: true });
 }
-const guard = setTimeout(async () => {
-  process.stderr.write(`bench: over the ${LIMIT_MS / 1000} s limit, stopping\n`);
-  await cleanup();
-  process.exit(1);
-}, LIMIT_MS);
-process.once('SIGINT', async () => {
-  await cleanup();
-  process.exit(130);
-});
 
 /** verifyMany from dist when it is built with it, else bundled from src/ for this run. */
 async function loadSdk() {
@@ -177,7 +169,7 @@ async function naiveRun(url, ca, dns, pw, parallel = 1) {
   return dns.length / ((performance.now() - t0) / 1000);
 }
 
-try {
+await runBounded(LIMIT_MS, cleanup, async () => {
   const sdk = await loadSdk();
   process.env.CREDGATE_LAB_SLAPD_BENCH = String(N);
   const slapd = await import('../test/lab/slapd.mjs');
@@ -249,10 +241,4 @@ try {
   console.log(`credgate / raw = ${(ofRaw * 100).toFixed(1)}% (median of the per-round ratios; ratio of the medians ${((cgM / rawM) * 100).toFixed(1)}%; target ≥ 90%)`);
   console.log(`credgate / naive = ${xNaive.toFixed(1)}× (median of the per-round ratios; ratio of the rates ${(cgM / naive).toFixed(1)}×; target ≥ 60×); vs naive ×${C} in parallel = ${xNaivePar.toFixed(1)}×`);
   process.exitCode = ofRaw >= 0.9 && xNaive >= 60 ? 0 : 1;
-} catch (e) {
-  console.error(`bench failed: ${e?.stack ?? e}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(guard);
-  await cleanup();
-}
+});

@@ -116,7 +116,7 @@ try {
     }
     const right = j.code === m.expect;
     if (!right) unexpected++;
-    const verdict = (r.code === 0 ? c(32, 'WORKS') : c(31, 'FAILS')) + ` (exit ${r.code})`;
+    const verdict = (r.code === 0 ? c(32, 'PASS') : c(31, 'FAIL')) + ` (exit ${r.code})`;
     rows.push([m.label, verdict + (right ? '' : c(33, ' UNEXPECTED')), j.code, j.headline ?? '', `${Date.now() - t} ms`]);
   }
   console.log(table(rows, ['scenario', 'verdict', 'cause', 'headline (cause — fix)', 'time'], [30, 22, 26, 70, 7]));

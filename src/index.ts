@@ -22,6 +22,11 @@ export { decodePasswordPolicyValue, PasswordPolicyControl, PPOLICY_OID, type Pas
 export { parseLdapUrls, type LdapTransportOptions } from './protocols/ldap/transport.js';
 export { filetimeToDate, dateToFiletime } from './protocols/ldap/filetime.js';
 export { certInfo, certMatchesHost, chainTrusted, verifyChain, type CertInfo, type ChainResult } from './protocols/rdp/cert.js';
+export {
+  asProbe, asExchange, tgsExchange, discoverKdcs, parseKdcList, parseClientPrincipal, SENDS_PASSWORD_PROOF,
+  type AsExchangeOptions, type AsExchangeResult, type AsProbeResult, type TgsExchangeOptions, type TgsExchangeResult,
+  type KerberosCallOptions, type KerberosFailureReason, type ProofFacts, type ServiceTicketResult, type SrvResolver,
+} from './protocols/kerberos/index.js';
 
 // providers
 export { defineProvider, isProvider, type Provider, type ResolveOptions } from './providers/types.js';
@@ -46,8 +51,9 @@ export { bindAnswerFindings, type BindAnswer } from './checks/ldap-answer.js';
 export { readAccountState, stateFindings, oneFailureFromLockout, type AccountState, type AccountStateOptions, type AccountStateResult } from './checks/account-state.js';
 export { probeRdp, probeRdpEndpoint, type ProbeOptions, type ProbeResult } from './checks/rdp-endpoint.js';
 export { analyseCertificate, type CertAnalysisOptions } from './checks/rdp-cert.js';
-export { validateRdpNla, ntStatusFinding, ntlmIdentity, NTSTATUS_EXTRA, type RdpNlaOptions } from './checks/rdp-nla.js';
-export { connectionFinding, rdpFaultFinding, nlaFaultFinding } from './findings/faults.js';
+export { validateRdpNla, ntStatusFinding, ntlmIdentity, NTSTATUS_EXTRA, NLA_NTSTATUS, type RdpNlaOptions } from './checks/rdp-nla.js';
+export { validateKerberos, asFindings, spnFindings, type KerberosCheckOptions, type KerberosCheckResult } from './checks/kerberos.js';
+export { connectionFinding, rdpFaultFinding, nlaFaultFinding, kdcFaultFinding } from './findings/faults.js';
 
 // cache
 export { inspectCache, sameAccount, type InspectInput, type InspectResult } from './cache/inspect.js';
@@ -62,14 +68,18 @@ export { normalizeTarget, termsrvHost, type CachedCredential, type RdpServerHint
 
 // pipeline
 export { preflight } from './pipeline/preflight.js';
-export { headline } from './pipeline/verdict.js';
-export { checkCredential, type CredentialCheckOptions, type CredentialCheckResult } from './pipeline/credential-check.js';
+export { headline, logonRightNote, HEADLINES } from './pipeline/verdict.js';
+export { checkCredential, guardAccount, type CredentialCheckOptions, type CredentialCheckResult, type AccountGuard } from './pipeline/credential-check.js';
 export { runCheck, type CheckOptions } from './pipeline/check.js';
-export { NO_BIND, stopsBind, bindStop, directoryRefusal, nlaGate, type NlaGateInput } from './pipeline/lockout-policy.js';
-export type { PreflightTarget, PreflightOptions, PreflightReport, StepReport, StepName, StepStatus, DirectoryConfig, CacheConfig } from './pipeline/types.js';
+export {
+  NO_BIND, stopsBind, bindStop, directoryRefusal, kerberosRefusal, nlaGate, passwordGate, TRY_ORDER,
+  type NlaGateInput, type PasswordGateInput, type EarlierTry, type PasswordTry,
+} from './pipeline/lockout-policy.js';
+export type { PreflightTarget, PreflightOptions, PreflightReport, StepReport, StepName, StepStatus, DirectoryConfig, KerberosConfig, CacheConfig } from './pipeline/types.js';
 
 // bulk
 export { verifyMany, type AccountLine, type VerifyResult, type VerifyManyOptions } from './bulk/verify-many.js';
+export type { BulkKerberosOptions } from './bulk/types.js';
 export { createSummary, type VerifySummary, type SummaryBuilder } from './bulk/summary.js';
 export { readAccounts, csvRecords, jsonlRecords, type AccountFileOptions, type InputRecord } from './bulk/input.js';
 export { AccountStates, readPreviousOutput, type ResumeState } from './bulk/resume.js';

@@ -11,12 +11,12 @@ import { scrub } from '../core/secret.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { connectionFinding } from '../findings/faults.js';
-import { ACCOUNT_STATE_ATTRS, accountStateFrom, readThreshold, stateFindings, thresholdObject } from '../checks/account-state.js';
+import { ACCOUNT_STATE_ATTRS, accountStateFrom, readThreshold, stateFindings, thresholdObject, type AccountState } from '../checks/account-state.js';
 import { closeClient, deadline, newClient, tlsOptionsFor, withSignal, type ParsedUrl } from '../protocols/ldap/transport.js';
 import { attrString, escapeFilter, normalizeDn } from '../protocols/ldap/search.js';
 import { bindStop } from '../pipeline/lockout-policy.js';
 import type { Failover } from './failover.js';
-import type { VerifyManyOptions } from './types.js';
+import type { DirectoryRunOptions } from './types.js';
 
 const SOURCE = 'account-state';
 
@@ -27,6 +27,8 @@ export interface GuardItem {
   decided?: Finding[];
   /** Guard findings to add to the bind's answer. */
   state?: Finding[];
+  /** The state read (a Kerberos CLIENT_REVOKED without a status is resolved with it). */
+  stateRead?: AccountState;
 }
 
 export class BatchGuard {
@@ -39,7 +41,7 @@ export class BatchGuard {
   private readonly thresholds = new Map<string, number | undefined>();
 
   constructor(
-    private readonly opts: VerifyManyOptions,
+    private readonly opts: DirectoryRunOptions,
     private readonly ca: Array<string | Buffer> | undefined,
     private readonly failover: Failover,
     private readonly timeoutMs: number,
@@ -102,9 +104,13 @@ export class BatchGuard {
         const pso = attrString(e, 'msDS-ResultantPSO');
         const where = thresholdObject(pso, this.domainDn!);
         const t = await this.lockoutThreshold(client, where, signal);
-        const fs = stateFindings(accountStateFrom(e, pso, where.dn, t, now), now, this.warnDays, { allowUnknownThreshold: this.opts.allowUnknownThreshold === true });
+        const st = accountStateFrom(e, pso, where.dn, t, now);
+        const fs = stateFindings(st, now, this.warnDays, { allowUnknownThreshold: this.opts.allowUnknownThreshold === true });
         if (bindStop(fs)) i.decided = fs;
-        else i.state = fs;
+        else {
+          i.state = fs;
+          i.stateRead = st;
+        }
       }
     } catch (e) {
       this.svc = undefined;

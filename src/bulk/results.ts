@@ -9,6 +9,7 @@ export function resultLine(r: VerifyResult): string {
   s += `"account":${JSON.stringify(r.account)},"ok":${r.ok},"code":${JSON.stringify(r.code)},"category":${JSON.stringify(r.category)}`;
   s += `,"exitCode":${r.exitCode},"bound":${r.bound}`;
   if (r.url) s += `,"url":${JSON.stringify(r.url)}`;
+  if (r.kdc) s += `,"kdc":${JSON.stringify(r.kdc)}`;
   s += `,"ms":${Number.isFinite(r.ms) ? r.ms : 0},"findings":[`;
   for (let i = 0; i < r.findings.length; i++) {
     const f = r.findings[i]!;

@@ -24,17 +24,21 @@ export function createPreflight(options: PreflightOptions) {
     },
     /**
      * verifyMany over the preflight's directory (URLs, TLS, service account for the lockout guard,
-     * defaultDomain), the per-step timeout and signal; `extra` overrides any of them (concurrency,
-     * rate, ...). Throws CONFIG_INVALID at once when there is no directory to verify against.
+     * defaultDomain) — or, when the preflight has a KDC (`kerberos`), one pre-authentication per
+     * account with it — the per-step timeout and signal; `extra` overrides any of them
+     * (concurrency, rate, ...). Throws CONFIG_INVALID at once when there is nothing to verify against.
      */
     verify(accounts: AsyncIterable<AccountLine> | Iterable<AccountLine>, extra: Partial<VerifyManyOptions> = {}): AsyncIterableIterator<VerifyResult> & AsyncDisposable {
       if (disposed) throw gone();
       const dir = options.directory;
-      if (!dir && extra.urls === undefined) {
-        throw new ConfigError('verify needs a directory: createPreflight({ directory: { urls, ... } }), or verify(accounts, { urls }).', { code: 'CONFIG_INVALID', details: { option: 'directory' } });
+      const krb = options.kerberos;
+      if (!dir && !krb && extra.urls === undefined && extra.kerberos === undefined) {
+        throw new ConfigError('verify needs a directory or a KDC: createPreflight({ directory: { urls, ... } }) or ({ kerberos: { kdc } }), or verify(accounts, { urls }).', { code: 'CONFIG_INVALID', details: { option: 'directory' } });
       }
       const inner = verifyMany(accounts, {
         ...(dir ?? {}),
+        // the preflight's KDC settings (its SPN look-up has no place in a bulk run)
+        ...(krb ? { kerberos: krb } : {}),
         ...(options.stepTimeoutMs !== undefined ? { timeoutMs: options.stepTimeoutMs } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...extra,

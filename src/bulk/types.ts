@@ -3,6 +3,7 @@ import type { Secret } from '../core/secret.js';
 import type { Finding, FindingCode } from '../findings/finding.js';
 import type { Category } from '../findings/catalog.js';
 import type { LdapTransportOptions } from '../protocols/ldap/transport.js';
+import type { SrvResolver } from '../protocols/kerberos/kdcs.js';
 
 /** One account to verify. */
 export interface AccountLine {
@@ -28,19 +29,44 @@ export interface VerifyResult {
   category: Category;
   /** The exit code this account alone would give (src/findings/diagnose.ts). */
   exitCode: number;
-  /** Whether credgate sent a bind as this account. */
+  /** Whether credgate sent this account's password: a bind, or a Kerberos pre-authentication's proof. */
   bound: boolean;
   /** The directory URL that answered (or was last tried). */
   url?: string;
+  /** The KDC that answered (Kerberos runs). */
+  kdc?: string;
   findings: Finding[];
   /** Wall time for this account, from taking it to its answer. */
   ms: number;
 }
 
-export interface VerifyManyOptions extends LdapTransportOptions {
-  /** Persistent connections (= binds in flight) to the directory. Default 8. */
+/** A bulk run's Kerberos side: each account is tried with one pre-authentication instead of a bind. */
+export interface BulkKerberosOptions {
+  /** KDCs, in order ("dc1.corp.example", "10.0.0.5:88"); omitted: DNS SRV records, looked up once per realm. */
+  kdc?: string | string[];
+  realm?: string;
+  /** DNS domain used as the realm for DOMAIN\user and bare names (default: the run's defaultDomain). */
+  defaultDomain?: string;
+  /** Default 'tcp' (an AD AS-REP does not fit a datagram: over UDP the KDC would do each logon twice). */
+  transport?: 'udp' | 'tcp';
+  dnsServers?: string[];
+  resolver?: SrvResolver;
+  enterprise?: boolean;
+  workstation?: string;
+}
+
+export interface VerifyManyOptions extends Omit<LdapTransportOptions, 'urls'> {
+  /** The directory's URLs (replicas, failover in order): what each account binds against, or only what the lockout guard reads with `kerberos`. */
+  urls?: string | string[];
+  /**
+   * Try each account with one Kerberos pre-authentication instead of a bind (same input, output,
+   * resume, concurrency, rate limit and guard). With a service account the guard still reads the
+   * directory (`urls`).
+   */
+  kerberos?: BulkKerberosOptions;
+  /** Accounts in flight: persistent connections to the directory (= binds in flight), or AS exchanges. Default 8. */
   concurrency?: number;
-  /** At most this many binds per second over the whole pool. 0 / undefined = no limit. */
+  /** At most this many password tries (binds, pre-authentications) per second over the whole pool. 0 / undefined = no limit. */
   rate?: number;
   /** Read-only service account: enables the lockout guard (batched account-state reads, AD). */
   service?: { username: string; password: Secret };
@@ -68,3 +94,6 @@ export interface VerifyManyOptions extends LdapTransportOptions {
    */
   signal?: AbortSignal;
 }
+
+/** The options of a run that talks to the directory (a bind per account, or the guard's reads): its URLs are known. */
+export type DirectoryRunOptions = VerifyManyOptions & { urls: string | string[] };

@@ -8,7 +8,13 @@
  * Answers: `rdp.nla-ok`; `rdp.logon-failure` when the server drops the connection after the
  * AUTHENTICATE message (FreeRDP, and Windows with CredSSP v2); and, when the server reports an
  * NTSTATUS in TSRequest.errorCode (CredSSP v3+, Windows), the same finding codes the LDAP
- * validator uses (`ldap.account-locked`, `ldap.password-expired`, ...). Faults throw CredgateError.
+ * validator uses (`ldap.account-locked`, `ldap.password-expired`, ...), except for the statuses
+ * whose meaning at NLA is the host's own (NLA_NTSTATUS: NTLM blocked, the logon type not granted,
+ * an account restriction such as Protected Users). Faults throw CredgateError.
+ *
+ * What `rdp.nla-ok` proves: the credential, and that the host will take it at NLA — not the right
+ * to an RDP session, which the host checks after authentication (Remote Desktop Users / "Allow log
+ * on through Remote Desktop Services"; 0x904 / extended 0x7 when it is missing).
  */
 import fs from 'node:fs';
 import { onAbort } from '../core/abort.js';
@@ -59,6 +65,16 @@ export const NTSTATUS_EXTRA: Record<number, { name: string; code: 'ldap.invalid-
   0x8009030c: { name: 'SEC_E_LOGON_DENIED', code: 'rdp.logon-failure', message: 'The RDP host denied the logon at the NLA step.' },
 };
 
+/**
+ * NTSTATUS values whose meaning at the NLA step is the host's, not the account's: their own rdp.*
+ * codes, looked up before the AD table (a bind never meets them, or means something else by them).
+ */
+export const NLA_NTSTATUS: Record<number, { name: string; code: 'rdp.ntlm-blocked' | 'rdp.logon-type-not-granted' | 'rdp.account-restriction'; message: string }> = {
+  0xc0000418: { name: 'STATUS_NTLM_BLOCKED', code: 'rdp.ntlm-blocked', message: 'NTLM is blocked for this logon (by the host or its domain controller), and the NLA check speaks NTLM' },
+  0xc000015b: { name: 'STATUS_LOGON_TYPE_NOT_GRANTED', code: 'rdp.logon-type-not-granted', message: 'the account has not been granted the logon type NLA needs on this host (network logon, Remote Desktop Users)' },
+  0xc000006e: { name: 'STATUS_ACCOUNT_RESTRICTION', code: 'rdp.account-restriction', message: 'an account restriction stops it (a member of Protected Users authenticating with NTLM, or a blank password)' },
+};
+
 const hex32 = (n: number) => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 
 /** The catalog's fixes for a logon the host rejected at the NLA step. */
@@ -69,6 +85,8 @@ const logonFailureFix = (code: 'ldap.invalid-credentials' | 'rdp.logon-failure')
 export function ntStatusFinding(status: number, evidence: Record<string, unknown>): Finding {
   const s = status >>> 0;
   const ev = { ...evidence, ntstatus: hex32(s) };
+  const own = NLA_NTSTATUS[s];
+  if (own) return finding(SRC, own.code, 'error', `The RDP host refused the logon at the NLA step with ${own.name}: ${own.message}.`, { ...ev, ntstatusName: own.name }, fixes(own.code, 'default'));
   const ad = adSubCodeByNtStatus(s);
   if (ad) {
     return finding(SRC, ad.finding, 'error', `The RDP host refused the logon at the NLA step: ${ad.message.charAt(0).toLowerCase()}${ad.message.slice(1)}`,

@@ -179,3 +179,51 @@ export function serviceAccount(v: Record<string, unknown>, io: CliIO): { usernam
   }
   return service;
 }
+
+/** The Kerberos options every command that checks a credential takes (check, doctor, verify). */
+export const KERBEROS_OPTIONS = {
+  kdc: { type: 'string' },
+  kerberos: { type: 'boolean' },
+  realm: { type: 'string' },
+  'kdc-transport': { type: 'string' },
+  'dns-server': { type: 'string' },
+  'spn-host': { type: 'string', multiple: true },
+  workstation: { type: 'string' },
+} as const;
+
+export interface KerberosArgs {
+  kdc?: string[];
+  realm?: string;
+  transport?: 'udp' | 'tcp';
+  dnsServers?: string[];
+  spnHosts?: string[];
+  workstation?: string;
+}
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/**
+ * --kdc <host[:port]>[,...] or --kerberos (the realm's KDCs from DNS SRV records), with --realm,
+ * --kdc-transport, --dns-server, --spn-host, --workstation. Undefined when neither is given; the
+ * Kerberos-only options without them are a usage error (never silently ignored).
+ */
+export function kerberosArgs(v: Record<string, unknown>, command: string): KerberosArgs | undefined {
+  const extras = (['realm', 'kdc-transport', 'dns-server', 'spn-host', 'workstation'] as const).filter((k) => v[k] !== undefined);
+  if (!v.kdc && !v.kerberos) {
+    if (extras.length) throw usageError(`${extras.map((k) => `--${k}`).join(', ')} ${extras.length > 1 ? 'apply' : 'applies'} to the Kerberos check: add --kdc <host[:port]> or --kerberos; see "credgate ${command} --help".`);
+    return undefined;
+  }
+  if (v.kdc && v.kerberos) throw usageError('Give --kdc <host[:port]>[,...] (the KDCs to ask) or --kerberos (find them in DNS), not both.');
+  if (v.kdc !== undefined && (typeof v.kdc !== 'string' || !list(v.kdc).length)) throw usageError('--kdc needs a KDC address: --kdc dc1.corp.example or --kdc 10.0.0.5:88,10.0.0.6.');
+  if (v['dns-server'] && !v.kerberos) throw usageError('--dns-server is for the SRV look-up of --kerberos; with --kdc the KDCs are given.');
+  const t = v['kdc-transport'];
+  if (t !== undefined && t !== 'tcp' && t !== 'udp') throw usageError(`--kdc-transport must be tcp or udp, got "${String(t)}".`);
+  return {
+    ...(typeof v.kdc === 'string' ? { kdc: list(v.kdc) } : {}),
+    ...(typeof v.realm === 'string' ? { realm: v.realm } : {}),
+    ...(t ? { transport: t } : {}),
+    ...(typeof v['dns-server'] === 'string' ? { dnsServers: list(v['dns-server']) } : {}),
+    ...(Array.isArray(v['spn-host']) ? { spnHosts: (v['spn-host'] as string[]).flatMap(list) } : {}),
+    ...(typeof v.workstation === 'string' ? { workstation: v.workstation } : {}),
+  };
+}

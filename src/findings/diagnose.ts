@@ -21,7 +21,7 @@ export const CAUSES: Readonly<Record<FindingCode, CauseRow>> = Object.freeze(Obj
   (Object.entries(CATALOG) as Array<[FindingCode, CatalogRow]>).map(([code, r]) => [code, Object.freeze({ category: r.category, priority: r.priority, cause: r.cause })]),
 ) as Record<FindingCode, CauseRow>);
 
-const OK_PREFERENCE: FindingCode[] = ['rdp.nla-ok', 'ldap.ok', 'account.ok', 'rdp.reachable', 'cache.clean', 'provider.ok'];
+const OK_PREFERENCE: FindingCode[] = ['rdp.nla-ok', 'ldap.ok', 'krb.ok', 'account.ok', 'rdp.reachable', 'cache.clean', 'provider.ok'];
 
 export function causeOf(code: string): CauseRow {
   return (CAUSES as Record<string, CauseRow>)[code] ?? { category: 'info', priority: 90, cause: code };

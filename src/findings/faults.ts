@@ -260,3 +260,49 @@ export function nlaFaultFinding(e: unknown, host: string, port: number): Finding
     }
   }
 }
+
+// ---------------------------------------------------------------- a KDC's connection fault
+
+const KDC_FAULTS = new Set(['CONNECTION_FAILED', 'TIMEOUT', 'PROTOCOL_ERROR']);
+
+/** "host:port" / "[v6]:port" (the Kerberos client's KDC labels) → host and port. */
+function kdcHostPort(label: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(label) ?? /^([^:]+):(\d+)$/.exec(label);
+  return m ? { host: m[1]!, port: Number(m[2]) } : { host: label, port: 88 };
+}
+
+/**
+ * A fault of the Kerberos client (no KDC reachable, a KDC silent or hanging up, a reply that is
+ * not Kerberos, the deadline) as the finding an admin acts on; undefined for anything else
+ * (configuration, abort). After the password proof was sent (details.proofSent) a lost or late
+ * answer is `net.timeout` / `net.connection-lost` with the fix that says it is not resent.
+ */
+export function kdcFaultFinding(e: unknown, source = 'kerberos'): Finding | undefined {
+  if (!(e instanceof CredgateError) || !KDC_FAULTS.has(e.code)) return undefined;
+  const d = e.details ?? {};
+  const tried = Array.isArray(d.kdcs) ? (d.kdcs as Array<{ kdc: string; kind?: string }>) : [];
+  const label = typeof d.kdc === 'string' ? d.kdc : tried[0]?.kdc ?? '';
+  const { host, port } = label ? kdcHostPort(label) : { host: 'the KDC', port: 88 };
+  const sent = d.proofSent === true;
+  const kinds = new Set(tried.map((t) => t.kind));
+  const kind = String(d.kind ?? (kinds.size === 1 ? [...kinds][0] : '') ?? '');
+  const ctx = { host: tried.length > 1 ? tried.map((t) => t.kdc).join(', ') : host, port };
+  const ev: Record<string, unknown> = { kdc: label || undefined, errorCode: e.code, ...d, error: e.message };
+  if (e.code === 'PROTOCOL_ERROR') return finding(source, 'step.protocol-error', 'error', e.message, ev, fixes('step.protocol-error', 'default'));
+  if (e.code === 'TIMEOUT' || kind === 'timeout') {
+    return finding(source, 'net.timeout', 'error', sent
+      ? `The KDC ${label} received the password proof but did not answer in time; credgate did not resend it.`
+      : `${e.message}`, ev, fixes('net.timeout', sent ? 'kdc-sent' : 'kdc', ctx));
+  }
+  switch (kind) {
+    case 'dns':
+      return finding(source, 'net.dns-failure', 'error', e.message, ev, fixes('net.dns-failure', 'kdc', ctx));
+    case 'refused':
+      return finding(source, 'net.refused', 'error', e.message, ev, fixes('net.refused', 'kdc', ctx));
+    case 'reset':
+    case 'closed':
+      return finding(source, 'net.connection-lost', 'error', sent ? `The KDC ${label} dropped the connection after the password proof was sent; credgate did not resend it.` : e.message, ev, fixes('net.connection-lost', sent ? 'kdc-sent' : 'kdc', ctx));
+    default:
+      return finding(source, 'net.unreachable', 'error', e.message, ev, fixes('net.unreachable', 'kdc', ctx));
+  }
+}

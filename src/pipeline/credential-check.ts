@@ -36,27 +36,38 @@ export interface CredentialCheckResult {
 }
 
 
+/** The account-state read that guards every password try; `stop` is the finding that forbids any. */
+export interface AccountGuard {
+  findings: Finding[];
+  state?: AccountState;
+  stop?: Finding;
+}
+
+/**
+ * The lockout guard: with a service account, read the target's state (costs the target nothing)
+ * and name the finding that stops the password, if any. Without one: nothing read, no stop.
+ */
+export async function guardAccount(opts: CredentialCheckOptions, timingsMs: Record<string, number> = {}): Promise<AccountGuard> {
+  if (!opts.service) return { findings: [] };
+  const t0 = performance.now();
+  const r = await readAccountState({
+    ...opts,
+    serviceUser: opts.service.username,
+    servicePassword: opts.service.password,
+    target: opts.username,
+    allowUnknownThreshold: opts.allowUnknownThreshold === true,
+  });
+  timingsMs.accountState = performance.now() - t0;
+  const stop = bindStop(r.findings);
+  return { findings: r.findings, ...(r.state ? { state: r.state } : {}), ...(stop ? { stop } : {}) };
+}
+
 export async function checkCredential(opts: CredentialCheckOptions): Promise<CredentialCheckResult> {
   const timingsMs: Record<string, number> = {};
-  const findings: Finding[] = [];
-  let state: AccountState | undefined;
   if (opts.stop?.aborted) return { findings: [stoppedFinding('check', 'ldap-bind', opts.stop)], bound: false, timingsMs };
-  if (opts.service) {
-    const t0 = performance.now();
-    const r = await readAccountState({
-      ...opts,
-      serviceUser: opts.service.username,
-      servicePassword: opts.service.password,
-      target: opts.username,
-      allowUnknownThreshold: opts.allowUnknownThreshold === true,
-    });
-    timingsMs.accountState = performance.now() - t0;
-    state = r.state;
-    findings.push(...r.findings);
-    if (bindStop(r.findings)) {
-      return { findings, ...(state ? { state } : {}), bound: false, timingsMs };
-    }
-  }
+  const guard = await guardAccount(opts, timingsMs);
+  const { findings, state } = guard;
+  if (guard.stop) return { findings, ...(state ? { state } : {}), bound: false, timingsMs };
   if (opts.stop?.aborted) return { findings: [...findings, stoppedFinding('check', 'ldap-bind', opts.stop)], ...(state ? { state } : {}), bound: false, timingsMs };
   const t1 = performance.now();
   const bind = await validateLdapBind(opts);

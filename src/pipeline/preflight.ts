@@ -2,17 +2,19 @@
  * The pipeline: will this credential work on that host? One deadline over all steps; each step
  * starts once the steps it waits for are over, so independent steps run in parallel:
  *
- *   provider ──┬──────────────► ldap-bind (lockout-safe: waits for account-state) ─┐
- *              ├──────────────► rdp-nla (waits for rdp-endpoint and the bind)       ├─► diagnose → verdict
- *   account-state ─────────────► cache (needs pwdLastSet / changedAt) ──────────────┤
- *   rdp-endpoint ───────────────────────────────────────────────────────────────────┘
+ *   provider ──┬─► kerberos ─► ldap-bind (lockout-safe: each waits for account-state ──┐
+ *              │               and the try before it, TRY_ORDER)                     │
+ *              ├──────────────► rdp-nla (waits for rdp-endpoint, the KDC and the bind) ├─► diagnose → verdict
+ *   account-state ─────────────► cache (needs pwdLastSet / changedAt) ─────────────────┤
+ *   rdp-endpoint ──────────────────────────────────────────────────────────────────────┘
  *
  * A step that cannot run (no directory configured, no cache source) is reported as "not checked"
  * — never as passing. A step that throws decides the verdict by its error code (never info); a
  * step still running at the deadline is reported as timed out (the deadline is raced, so a
  * provider that ignores its AbortSignal cannot hold the verdict). When nothing proved the
- * credential (no ldap.ok, no rdp.nla-ok) the verdict is `credential.not-checked` (ok: false,
- * exit 2), never "will work".
+ * credential (no krb.ok, ldap.ok or rdp.nla-ok) the verdict is `credential.not-checked` (ok:
+ * false, exit 2), never a pass; a pass carries rdp.logon-right-not-checked: it proved the
+ * credential, not the right to an RDP session.
  */
 import { finding, type Finding } from '../findings/finding.js';
 import { CredgateError } from '../core/errors.js';
@@ -23,7 +25,7 @@ import { stepFaultFinding } from '../findings/faults.js';
 import { STEPS } from './steps/index.js';
 import { stepStopped } from './step-errors.js';
 import { stopNote } from './lockout-policy.js';
-import { headline, notProven, PROOF } from './verdict.js';
+import { headline, logonRightNote, notProven, PROOF } from './verdict.js';
 import type { PreflightOptions, PreflightReport, PreflightTarget, Step, StepDeps, StepName, StepReport } from './types.js';
 
 export async function preflight(target: PreflightTarget, options: PreflightOptions = {}): Promise<PreflightReport> {
@@ -113,6 +115,12 @@ async function runSteps(target: PreflightTarget, options: PreflightOptions, rc: 
   timingsMs.total = performance.now() - t0;
   const findings = steps.flatMap((s) => s.findings);
   const { ctx } = deps;
+  const note = logonRightNote(findings, ctx.credential?.username ?? target.account, host);
+  if (note) {
+    // what the pass did not prove is about the RDP host's session: reported with the host's last step, first among the notes
+    findings.unshift(note);
+    emit('rdp-nla', [note]);
+  }
   const account = target.account;
   const reportTarget = {
     host, port,
@@ -123,7 +131,7 @@ async function runSteps(target: PreflightTarget, options: PreflightOptions, rc: 
   let verdict = diagnose(findings, timingsMs);
   if (verdict.ok && !findings.some((f) => PROOF.has(f.code))) {
     // nothing failed, but nothing proved the credential either: inconclusive, never "will work"
-    verdict = diagnose([...findings, notProven(steps, reportTarget, !!ctx.credential, !!options.directory)], timingsMs);
+    verdict = diagnose([...findings, notProven(steps, reportTarget, !!ctx.credential, !!options.directory, !!options.kerberos)], timingsMs);
   }
   for (const s of steps.filter((x) => x.status === 'not-checked')) {
     const f = finding('preflight', 'not-checked', 'info', `${s.name}: not checked — ${s.note}.`, { step: s.name });

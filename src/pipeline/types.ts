@@ -6,8 +6,10 @@ import type { Provider } from '../providers/types.js';
 import type { LdapTransportOptions } from '../protocols/ldap/transport.js';
 import type { AccountState } from '../checks/account-state.js';
 import type { CacheSnapshot } from '../cache/types.js';
+import type { SrvResolver } from '../protocols/kerberos/kdcs.js';
+import type { EarlierTry } from './lockout-policy.js';
 
-export type StepName = 'provider' | 'account-state' | 'ldap-bind' | 'rdp-endpoint' | 'rdp-nla' | 'cache';
+export type StepName = 'provider' | 'account-state' | 'kerberos' | 'ldap-bind' | 'rdp-endpoint' | 'rdp-nla' | 'cache';
 export type StepStatus = 'passed' | 'failed' | 'not-checked' | 'error';
 
 export interface StepReport {
@@ -44,6 +46,26 @@ export interface DirectoryConfig extends Omit<LdapTransportOptions, 'signal' | '
   allowUnknownThreshold?: boolean;
 }
 
+/** The KDC: one Kerberos pre-authentication (before the bind), then the RDP host's SPNs. */
+export interface KerberosConfig {
+  /** KDCs, in order ("dc1.corp.example", "10.0.0.5:88", "[2001:db8::5]:88"); omitted: DNS SRV records of the realm. */
+  kdc?: string | string[];
+  /** The realm; default the UPN's suffix, or the directory's defaultDomain for DOMAIN\user and bare names. */
+  realm?: string;
+  /** Default 'tcp'; 'udp' sends over UDP first and moves to TCP when the KDC answers RESPONSE_TOO_BIG. */
+  transport?: 'udp' | 'tcp';
+  /** DNS servers for the SRV look-up ("10.0.0.2", "127.0.0.1:5353"); default the system's. */
+  dnsServers?: string[];
+  /** Or a resolver of your own for the SRV look-up. */
+  resolver?: SrvResolver;
+  /** Names clients connect to the RDP host by (asked for TERMSRV/ and HOST/ SPNs); default the host. false: no SPN look-up. */
+  spnHosts?: string[] | false;
+  /** NetBIOS name of the client computer, so the KDC enforces the account's "Log On To" list. */
+  workstation?: string;
+  /** Send a UPN as NT-ENTERPRISE (default true), or as NT-PRINCIPAL. */
+  enterprise?: boolean;
+}
+
 export interface CacheConfig {
   /** Collector JSON, reg exports, cmdkey /list captures. */
   files?: string[];
@@ -57,6 +79,8 @@ export interface PreflightOptions {
   /** Named providers a target can refer to. */
   providers?: Record<string, Provider>;
   directory?: DirectoryConfig;
+  /** The KDC (one pre-authentication, before the bind; the RDP host's SPNs after it). */
+  kerberos?: KerberosConfig;
   /** The RDP host checks. `probe: false` skips them (reported as not checked). */
   rdp?: { port?: number; caFile?: string | string[]; expiringDays?: number; nla?: boolean; domain?: string; probe?: boolean };
   cache?: CacheConfig;
@@ -113,6 +137,8 @@ export interface StepContext {
    * be read: the lockout guard did not run, so neither the bind nor NLA may try the password.
    */
   guardFailed?: string;
+  /** Set once the kerberos step is over (a KDC configured): whether the KDC accepted the password. */
+  kerberos?: EarlierTry;
 }
 
 export interface StepDeps {

@@ -23,6 +23,8 @@ export interface RunOptions {
   secrets?: string[];
   timeoutMs?: number;
   cwd?: string;
+  /** Run node under this command, e.g. ['faketime', '-f', '+1h'] (the CLI with a shifted clock). */
+  wrapper?: string[];
 }
 
 /** Every form a password can take in the output: as is, JSON-escaped, and JSON with \uXXXX escapes. */
@@ -64,7 +66,8 @@ export function knownSecrets(): string[] {
 }
 
 export async function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const [cmd, ...pre] = opts.wrapper?.length ? [...opts.wrapper, process.execPath] : [process.execPath];
+  const child = spawn(cmd!, [...pre, BIN, ...args], {
     cwd: opts.cwd ?? root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,21 +1,25 @@
-/** `credgate check`: one credential against the directory and/or the RDP host's NLA step (pipeline/check), one verdict. */
+/** `credgate check`: one credential against the KDC, the directory and/or the RDP host's NLA step (pipeline/check), one verdict. */
 import { diagnose } from '../../findings/diagnose.js';
 import { exitCodeForError } from '../../findings/faults.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
+import { envSecret, intOption, kerberosArgs, KERBEROS_OPTIONS, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
 import { verdictHuman, verdictJson } from '../render.js';
 import { stoppedBy } from '../signals.js';
 
-const USAGE = `Usage: credgate check --ldap <url>[,<url>...] --user <name>
+const USAGE = `Usage: credgate check (--ldap <url>[,<url>...] | --kdc <host[:port]>[,...] | --kerberos | --rdp <host>) --user <name>
          (--password-stdin | --password-env <VAR> | --provider <name> --ref <ref>)
          [--service-user <name> --service-password-env <VAR>] [--ca-file <pem>] [--starttls]
-         [--default-domain <domain>] [--rdp <host>[:port] [--rdp-ca-file <pem>]] [--timeout <ms>] [--json]
+         [--default-domain <domain>] [--realm <REALM>] [--kdc-transport tcp|udp] [--spn-host <name>]
+         [--rdp <host>[:port] [--rdp-ca-file <pem>]] [--timeout <ms>] [--json]
 
-Proves a credential against the directory with one LDAP simple bind (LDAPS or StartTLS) and
-explains the answer. With a read-only service account it first reads the account's state and
-does not bind when one more failure could lock the account out.
+Proves a credential and explains the answer: with the KDC by one Kerberos pre-authentication,
+with the directory by one LDAP simple bind (LDAPS or StartTLS), at the RDP host's NLA step; any
+of them, or all. With a read-only service account it first reads the account's state and tries
+no password when one more failure could lock the account out. The tries run in this order — KDC,
+bind, NLA — each only after the one before it accepted the password; none is ever repeated.
+A pass proves the credential, not the right to an RDP session (the host checks that later).
 
   --ldap <urls>               ldaps://dc1,ldaps://dc2 (failover in order); ldap:// needs --starttls
   --user <name>               alice@corp.example, CORP\\alice, a DN, or alice with --default-domain
@@ -30,8 +34,18 @@ does not bind when one more failure could lock the account out.
   --ca-file <pem>             CA bundle that issued the directory's certificate
   --starttls                  upgrade ldap:// with StartTLS before binding
   --servername <name>         verify the certificate against this name instead of the URL host
-  --rdp <host>[:port]         also prove the credential at the RDP host's NLA step (after the directory
-                              accepted it, when --ldap is given: a rejected password is not tried again)
+  --kdc <host[:port]>[,...]   prove the password with these KDCs (Kerberos pre-authentication; the first
+                              AS-REQ sends no password; the proof goes to one KDC, once, never retried)
+  --kerberos                  the same, with the realm's KDCs from DNS (_kerberos._tcp SRV records)
+  --realm <REALM>             the Kerberos realm (default: the UPN's suffix, or --default-domain)
+  --kdc-transport tcp|udp     tcp (default), or UDP first with TCP when the reply is too big
+  --dns-server <ip[:port]>    ask this DNS server for the SRV records of --kerberos
+  --spn-host <name>           the name clients connect to the RDP host by (default: the --rdp host):
+                              after the KDC accepted the password, TERMSRV/<name> and HOST/<name> are
+                              looked up (krb.spn-ok / krb.no-spn); repeat or comma-separate for more
+  --workstation <NAME>        NetBIOS name of the client computer, so the KDC enforces "Log On To"
+  --rdp <host>[:port]         also prove the credential at the RDP host's NLA step (after the KDC and
+                              the directory accepted it, when given: a rejected password is not tried again)
   --rdp-ca-file <pem>         CA bundle the RDP host's certificate must chain to (without it, any
                               certificate is accepted, as mstsc does after its warning)
   --timeout <ms>              deadline for each step (default 10000)
@@ -39,7 +53,7 @@ does not bind when one more failure could lock the account out.
   --insecure-plain-bind       allow a plain ldap:// bind without TLS (the password travels in clear)
   --insecure-skip-tls-verify  do not verify the directory's certificate
 
-Exit codes: 0 valid, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS, 5 provider, 70 internal;
+Exit codes: 0 valid, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS/clock skew, 5 provider, 70 internal;
 stopped by a signal (a bind in flight is finished and reported first): 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
 `;
 
@@ -65,6 +79,7 @@ const OPTIONS = {
   'insecure-plain-bind': { type: 'boolean' },
   'insecure-skip-tls-verify': { type: 'boolean' },
   password: { type: 'string' },
+  ...KERBEROS_OPTIONS,
 } as const;
 
 export interface CheckCredentialInput {
@@ -111,7 +126,8 @@ export const checkCommand: Command = {
     if (v.password !== undefined) {
       throw usageError('Passwords are never taken on the command line (they end up in shell history and ps); use --password-stdin or --password-env <VAR>.');
     }
-    if (!v.ldap && !v.rdp) throw usageError('--ldap <url> is required (or --rdp <host> for an NLA-only check).');
+    const krb = kerberosArgs(v, 'check');
+    if (!v.ldap && !v.rdp && !krb) throw usageError('--ldap <url>, --kdc <host> (or --kerberos) or --rdp <host> is required: what should prove the credential?');
     if (!v.ldap && (v['service-user'] || v['service-password-env'])) {
       // the service account reads the account's state (and guards against a lockout) in the directory;
       // an NLA-only check has no directory to read, so it would be silently ignored
@@ -119,7 +135,7 @@ export const checkCommand: Command = {
     }
     if (!v.ldap) {
       // directory options without a directory would be silently ignored; say where the RDP host's CA goes
-      const dirOnly = (['ca-file', 'starttls', 'servername', 'default-domain', 'insecure-plain-bind', 'insecure-skip-tls-verify', 'allow-unknown-threshold'] as const).filter((k) => v[k] !== undefined && v[k] !== false);
+      const dirOnly = (['ca-file', 'starttls', 'servername', ...(krb ? [] : ['default-domain'] as const), 'insecure-plain-bind', 'insecure-skip-tls-verify', 'allow-unknown-threshold'] as const).filter((k) => v[k] !== undefined && v[k] !== false);
       if (dirOnly.length) {
         throw usageError(`${dirOnly.map((k) => `--${k}`).join(', ')} ${dirOnly.length > 1 ? 'apply' : 'applies'} to the directory (--ldap), which this check does not use${dirOnly.includes('ca-file') ? '; for the RDP host\'s certificate use --rdp-ca-file <pem>' : ''}.`);
       }
@@ -157,6 +173,7 @@ export const checkCommand: Command = {
           ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
         },
       } : {}),
+      ...(krb ? { kerberos: { ...krb, ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}) } } : {}),
       ...(v.rdp ? { rdp: { target: String(v.rdp), ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}) } } : {}),
       timeoutMs,
       timingsMs,

@@ -3,27 +3,32 @@ import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../p
 import type { FetchedCredential } from '../../core/credential.js';
 import type { Provider } from '../../providers/types.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, parse, readStdinSecret, serviceAccount, unexpectedArgument, usageError } from '../args.js';
+import { envSecret, intOption, kerberosArgs, KERBEROS_OPTIONS, parse, readStdinSecret, serviceAccount, unexpectedArgument, usageError } from '../args.js';
 import { style, findingJson, lines, t, type Shown } from '../render.js';
 
 const USAGE = `Usage: credgate doctor --host <host>[:port] [--account <name>]
          [--provider <name> --ref <ref> [--config <file>] | --password-stdin | --password-env <VAR>]
          [--ldap <url>[,<url>...] [--ca-file <pem>] [--starttls] [--default-domain <d>]
           [--service-user <name> --service-password-env <VAR> [--allow-unknown-threshold]]]
+         [--kdc <host[:port]>[,...] | --kerberos [--dns-server <ip>]] [--realm <REALM>]
+          [--kdc-transport tcp|udp] [--spn-host <name>] [--workstation <NAME>]
          [--rdp-ca-file <pem>] [--no-nla] [--cache-from <file>...] [--inventory <file>]
          [--deadline <ms>] [--json]
 
 Explains a failing RDP launch (0x904 / extended 0x7) in one verdict: fetches the credential,
-reads the account's state, binds (lockout-safe), probes the RDP host (TLS certificate, NLA),
-proves the credential at the NLA step, inspects cached client credentials — in parallel, under
-one deadline — and names the single most likely cause with the evidence and ranked fixes.
-Parts that cannot run are reported as "not checked", never as passing.
+reads the account's state, proves the password with the KDC (--kdc / --kerberos: one Kerberos
+pre-authentication, then the host's TERMSRV/ and HOST/ SPNs) and the directory (one bind), probes
+the RDP host (TLS certificate, NLA), proves the credential at the NLA step, inspects cached client
+credentials — in parallel where it is safe, under one deadline — and names the single most likely
+cause with the evidence and ranked fixes. The password tries run KDC, bind, NLA, each only after
+the one before it accepted the password. Parts that cannot run are reported as "not checked",
+never as passing; a pass proves the credential, not the account's right to an RDP session.
 When the service account cannot read the lockout threshold or the bad-password count, credgate
 does not bind (ldap.lockout-risk); --allow-unknown-threshold accepts that risk and binds.
 
-Exit codes: 0 will work, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS,
-            5 provider failure, 6 stale cached credential, 70 internal; stopped by a signal
-            (the steps in flight are finished and reported first): 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
+Exit codes: 0 pass (the credential is proved; not its right to an RDP session), 1 rejected, 2 usage,
+            3 account unusable, 4 unreachable/TLS, 5 provider failure, 6 stale cached credential, 70 internal;
+            stopped by a signal (the steps in flight are finished and reported first): 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
 `;
 
 const OPTIONS = {
@@ -48,6 +53,7 @@ const OPTIONS = {
   deadline: { type: 'string' },
   json: { type: 'boolean' },
   password: { type: 'string' },
+  ...KERBEROS_OPTIONS,
 } as const;
 
 export interface DoctorArgs {
@@ -85,6 +91,8 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
       ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
     };
   }
+  const krb = kerberosArgs(v, command);
+  if (krb) options.kerberos = krb;
   options.rdp = { ...(v['rdp-ca-file'] ? { caFile: v['rdp-ca-file'] as string[] } : {}), nla: !v['no-nla'] };
   if (v['cache-from'] || v.inventory) {
     options.cache = { ...(v['cache-from'] ? { files: v['cache-from'] as string[] } : {}), ...(v.inventory ? { inventory: String(v.inventory) } : {}) };
@@ -144,8 +152,9 @@ export function renderDoctor(r: PreflightReport, io: CliIO): string {
   const s = style(io);
   const out: Shown[] = [];
   const who = t`${r.target.account ?? '(account unknown)'} → ${r.target.host}${r.target.port !== 3389 ? `:${r.target.port}` : ''}`;
-  // nothing proved or disproved the credential: say so, never "will fail" or "will work"
-  const label = r.ok ? s.green(s.bold('WILL WORK')) : r.verdict.code === 'credential.not-checked' ? s.yellow(s.bold('CANNOT TELL')) : s.red(s.bold('WILL FAIL'));
+  // a pass proved the credential, not the RDP logon right (the headline says which): PASS, never "will work";
+  // nothing proved or disproved it: CANNOT TELL, never "will fail" or a pass
+  const label = r.ok ? s.green(s.bold('PASS')) : r.verdict.code === 'credential.not-checked' ? s.yellow(s.bold('CANNOT TELL')) : s.red(s.bold('WILL FAIL'));
   out.push(t`${label}  ${s.bold(who)}  ${s.dim(`[${r.verdict.code}, exit ${r.verdict.exitCode}]`)}`);
   out.push(t``);
   out.push(t`  ${r.headline}`);

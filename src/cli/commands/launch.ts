@@ -14,7 +14,7 @@ import { style, findingJson, lines, say, t, type Shown } from '../render.js';
 import { doctorInputs, renderDoctor, doctorJson, disposeTarget, keepFetchedCredential } from './doctor.js';
 
 const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-env <VAR>)
-         [doctor options: --ldap ... --service-user ... --rdp-ca-file <pem> --cache-from ...] [--rdp-file <path>]
+         [doctor options: --ldap ... --service-user ... --kdc ... --rdp-ca-file <pem> --cache-from ...] [--rdp-file <path>]
          [--client <xfreerdp>] [--client-arg <arg>]... [--client-env <NAME>]... [--connect-timeout <ms>] [--dry-run] [--json]
 
 Runs credgate doctor first. On a pass it writes a .rdp file and starts the RDP client: mstsc on

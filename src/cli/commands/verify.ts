@@ -9,17 +9,20 @@ import { resultLine } from '../../bulk/results.js';
 import { causeOf } from '../../findings/diagnose.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
-import { intOption, parse, serviceAccount, usageError, valueError } from '../args.js';
+import { intOption, kerberosArgs, KERBEROS_OPTIONS, parse, serviceAccount, usageError, valueError } from '../args.js';
 import { lines, say, style, t, type Shown } from '../render.js';
 import { Progress } from '../progress.js';
 import { stoppedBy } from '../signals.js';
 
-const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl> --ldap <url>[,<url>...]
-         [--ca-file <pem>] [--starttls] [--concurrency 8] [--rate <binds/s>]
+const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl>
+         (--ldap <url>[,<url>...] | --kdc <host[:port]>[,...] | --kerberos) [--realm <REALM>]
+         [--ca-file <pem>] [--starttls] [--concurrency 8] [--rate <tries/s>]
          [--service-user <name> --service-password-env <VAR> [--allow-unknown-threshold]] [--json]
 
 Verifies many accounts against one directory over a few persistent LDAPS (or StartTLS)
-connections that re-bind per account. Input and output are streamed; rerunning with the same
+connections that re-bind per account — or, with --kdc / --kerberos, with one Kerberos
+pre-authentication per account (a first AS-REQ without a password, then one proof, never
+retried); --ldap is then only what the lockout guard (--service-user) reads. Input and output are streamed; rerunning with the same
 --output skips the accounts already answered and the bad lines already recorded (an account
 that was unreachable before its bind was sent is checked again; one whose bind was sent and its
 answer lost is not, so it is never sent twice: it is counted as unresolved, exit 4). Ctrl-C,
@@ -35,11 +38,16 @@ Passwords are never taken on the command line. An optional id column is echoed.
   --output <file>             results, one JSON object per line (appended; resumable)
   --format csv|jsonl          input format when the extension does not say
   --ldap <urls>               ldaps://dc1,ldaps://dc2 (replicas of one directory, failover in order)
+  --kdc <host[:port]>[,...]   pre-authenticate each account with these KDCs instead of binding
+  --kerberos                  the same, with the realm's KDCs from DNS (looked up once per realm)
+  --realm <REALM>             the Kerberos realm (default: each UPN's suffix, or --default-domain)
+  --kdc-transport tcp|udp     tcp (default), or UDP first with TCP when the reply is too big
+  --dns-server <ip[:port]>    ask this DNS server for the SRV records of --kerberos
   --ca-file <pem>             CA bundle that issued the directory's certificate
   --starttls                  upgrade ldap:// with StartTLS
   --servername <name>         verify the certificate against this name instead of the URL host
-  --concurrency <n>           persistent connections / binds in flight (default 8)
-  --rate <n>                  at most n binds per second (default: no limit)
+  --concurrency <n>           persistent connections / tries in flight (default 8)
+  --rate <n>                  at most n binds / pre-authentications per second (default: no limit)
   --service-user <name>       read-only AD account: lockout guard for every account (batched reads)
   --service-password-env <V>  its password, from environment variable V
   --allow-unknown-threshold   bind accounts whose lockout threshold or bad-password count the service
@@ -88,6 +96,7 @@ const OPTIONS = {
   'insecure-plain-bind': { type: 'boolean' },
   'insecure-skip-tls-verify': { type: 'boolean' },
   password: { type: 'string' },
+  ...KERBEROS_OPTIONS,
 } as const;
 
 function pickFormat(file: string, given: string | undefined): 'csv' | 'jsonl' {
@@ -113,7 +122,10 @@ export const verifyCommand: Command = {
     }
     if (typeof v.input !== 'string') throw usageError('--input <accounts.csv|accounts.jsonl> is required.');
     if (typeof v.output !== 'string') throw usageError('--output <results.jsonl> is required.');
-    if (typeof v.ldap !== 'string') throw usageError('--ldap <url> is required (ldaps://dc.example.com; several, comma-separated, fail over in order).');
+    const krb = kerberosArgs(v, 'verify');
+    if (v['spn-host'] !== undefined) throw usageError('--spn-host looks up an RDP host\'s SPNs, which verify does not do; use check or doctor.');
+    if (!krb && typeof v.ldap !== 'string') throw usageError('--ldap <url> is required (ldaps://dc.example.com; several, comma-separated, fail over in order), or --kdc <host> / --kerberos to pre-authenticate each account with the KDC.');
+    if (krb && v.ldap !== undefined && !v['service-user']) throw usageError('With --kdc / --kerberos, --ldap is only what the lockout guard reads with --service-user; add --service-user <name> --service-password-env <VAR>, or drop --ldap.');
     const inputPath = v.input === '-' ? '-' : path.resolve(io.cwd, v.input);
     const outputPath = path.resolve(io.cwd, v.output);
     if (inputPath === outputPath) throw usageError('--input and --output must be different files.');
@@ -213,7 +225,8 @@ export const verifyCommand: Command = {
     const t0 = performance.now();
     try {
       for await (const r of verifyMany(accounts(), {
-        urls: v.ldap,
+        ...(typeof v.ldap === 'string' ? { urls: v.ldap } : {}),
+        ...(krb ? { kerberos: krb } : {}),
         ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
         ...(v.servername ? { servername: String(v.servername) } : {}),
         starttls: !!v.starttls,

@@ -1,19 +1,23 @@
-/** The ldap-bind step: one bind as the target, when the lockout policy allows it. */
+/** The ldap-bind step: one bind as the target, when the lockout policy allows it (after the KDC accepted the password, when one is configured). */
 import { validateLdapBind } from '../../checks/ldap-bind.js';
-import { bindStop, directoryRefusal } from '../lockout-policy.js';
+import { bindStop, directoryRefusal, passwordGate } from '../lockout-policy.js';
 import type { Step } from '../types.js';
 
 export const ldapBindStep: Step = {
   name: 'ldap-bind',
-  after: ['provider', 'account-state'],
+  after: ['provider', 'account-state', 'kerberos'],
   async run(d) {
     const dir = d.options.directory;
     const { ctx } = d;
     if (!dir) return { notChecked: 'no directory configured' };
     if (!ctx.credential) return { notChecked: (await d.report('provider')).status === 'error' ? 'the provider failed' : 'no credential to check' };
-    if (ctx.guardFailed) return { notChecked: `not attempted: ${ctx.guardFailed}; with a service account configured credgate binds as the target only after reading its state` };
     const stop = bindStop((await d.report('account-state')).findings);
-    if (stop) return { notChecked: `not attempted: ${stop.code} (binding could only add a bad-password count)` };
+    const gate = passwordGate({
+      ...(ctx.guardFailed ? { guardFailed: ctx.guardFailed } : {}),
+      ...(stop ? { stop } : {}),
+      earlier: ctx.kerberos ? [ctx.kerberos] : [],
+    });
+    if (gate) return { notChecked: gate };
     const f = await validateLdapBind({
       ...dir, username: ctx.credential.username, password: ctx.credential.secret,
       ...(dir.defaultDomain ? { defaultDomain: dir.defaultDomain } : ctx.credential.domain ? { defaultDomain: ctx.credential.domain } : {}),

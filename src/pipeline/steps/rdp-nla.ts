@@ -1,12 +1,13 @@
 /** The rdp-nla step: the RDP host itself checks the credential at NLA, when the lockout policy allows it. */
 import { validateRdpNla } from '../../checks/rdp-nla.js';
 import { nlaGate } from '../lockout-policy.js';
+import { weighNtlmBlocked } from '../verdict.js';
 import type { Step } from '../types.js';
 
 export const rdpNlaStep: Step = {
   name: 'rdp-nla',
   // after the bind: on a domain-joined host a wrong password at NLA is one more bad-password count on the DC
-  after: ['provider', 'account-state', 'ldap-bind', 'rdp-endpoint'],
+  after: ['provider', 'account-state', 'kerberos', 'ldap-bind', 'rdp-endpoint'],
   async run(d) {
     const rdp = d.options.rdp;
     const { ctx } = d;
@@ -18,6 +19,7 @@ export const rdpNlaStep: Step = {
       ...(ctx.bindRejected ? { rejectedBy: ctx.bindRejected } : {}),
       ...(ctx.bindRefusal !== undefined ? { refusal: ctx.bindRefusal } : {}),
       ...(ctx.state ? { state: ctx.state } : {}),
+      ...(ctx.kerberos ? { kerberos: ctx.kerberos } : {}),
     });
     if (gate) return { notChecked: gate };
     if (!ctx.reachableRdp) return { notChecked: 'the RDP host was not reachable' };
@@ -29,6 +31,7 @@ export const rdpNlaStep: Step = {
       timeoutMs: d.stepTimeoutMs, signal: d.overall,
       ...(rdp?.caFile ? { caFile: rdp.caFile } : {}),
     });
-    return { findings: f };
+    // NTLM blocked, but the KDC accepted the password and the host's name has an SPN: clients use Kerberos there
+    return { findings: weighNtlmBlocked(f, (await d.report('kerberos')).findings) };
   },
 };

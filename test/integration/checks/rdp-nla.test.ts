@@ -246,10 +246,11 @@ describe('NTSTATUS answers (credssp-error-server, as Windows sends them)', () =>
     [0xc0000224, 'STATUS_PASSWORD_MUST_CHANGE', 'ldap.password-must-change'],
     [0xc0000072, 'STATUS_ACCOUNT_DISABLED', 'ldap.account-disabled'],
     [0xc0000193, 'STATUS_ACCOUNT_EXPIRED', 'ldap.account-expired'],
-    [0xc000006e, 'STATUS_ACCOUNT_RESTRICTION', 'ldap.account-restricted'],
+    [0xc000006e, 'STATUS_ACCOUNT_RESTRICTION', 'rdp.account-restriction'],
     [0xc000006f, 'STATUS_INVALID_LOGON_HOURS', 'ldap.logon-hours'],
     [0xc0000070, 'STATUS_INVALID_WORKSTATION', 'ldap.workstation-restricted'],
-    [0xc000015b, 'STATUS_LOGON_TYPE_NOT_GRANTED', 'ldap.logon-type-denied'],
+    [0xc000015b, 'STATUS_LOGON_TYPE_NOT_GRANTED', 'rdp.logon-type-not-granted'],
+    [0xc0000418, 'STATUS_NTLM_BLOCKED', 'rdp.ntlm-blocked'],
     [0xc0000022, 'STATUS_ACCESS_DENIED', 'rdp.logon-failure'],
   ])('errorCode %i = %s → %s', async (status, name, code) => {
     await using srv = await startCredsspErrorServer({ status, ...pki() });

@@ -158,13 +158,17 @@ describe('credgate doctor human output', () => {
     expect(r.stdout).not.toMatch(ANSI);
   });
 
-  it('a pass: WILL WORK and no "Fix" section', async () => {
+  it('a pass: PASS, what it proved and what it did not, and no "Fix" section', async () => {
     const s = sambaScenario('good');
     const r = await doctor(['--host', `127.0.0.1:${rdp.nla.port}`, '--account', s.downLevel, '--password-stdin', ...dirArgs], s.password);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe(`WILL WORK  ${s.downLevel} → 127.0.0.1:${rdp.nla.port}  [rdp.nla-ok, exit 0]`);
+    expect(r.stdout.split('\n')[0]).toBe(`PASS  ${s.downLevel} → 127.0.0.1:${rdp.nla.port}  [rdp.nla-ok, exit 0]`);
     expect(r.stdout).toMatch(/rdp-nla {8}✔ passed/);
     expect(r.stdout).not.toContain('Fix, in this order');
+    // what the pass proved, and the check that remains (the logon right, refused after authentication as 0x7)
+    expect(r.stdout).toContain('accepted by the RDP host at NLA and the directory');
+    expect(r.stdout).toMatch(/Not proved: its right to an RDP session on 127\.0\.0\.1 \(Remote Desktop Users/);
+    expect(r.stdout).toMatch(/ {2}Notes\n {4}1\. If the session is still refused \(0x904, extended 0x7\), add PAMTEST\\alice to Remote Desktop Users on 127\.0\.0\.1/);
   });
 
   it('nothing proved the credential (no directory, NLA switched off): CANNOT TELL, exit 2, and what to add', async () => {

@@ -51,7 +51,7 @@ describe('a step that throws decides the verdict by its error code', () => {
     expect(r.ok).toBe(false);
     expect(r.verdict).toMatchObject({ ok: false, code, exitCode: exit });
     expect(step(r, 'provider').status).toBe('error');
-    expect(r.headline).not.toMatch(/can log on/);
+    expect(r.headline).not.toMatch(/is good/);
   });
 
   it('the NLA step hitting a protocol fault (the host garbles CredSSP) while the directory accepted the password: not ok, exit 4', async () => {
@@ -77,11 +77,11 @@ describe('a step that throws decides the verdict by its error code', () => {
         directory: directory(), rdp: { caFile: rdp.caFile }, deadlineMs: 10_000,
       });
       expect(r.steps.map((x) => [x.name, x.status])).toEqual([
-        ['provider', 'not-checked'], ['account-state', 'passed'], ['ldap-bind', 'passed'], ['rdp-endpoint', 'passed'], ['rdp-nla', 'error'], ['cache', 'not-checked'],
+        ['provider', 'not-checked'], ['account-state', 'passed'], ['kerberos', 'not-checked'], ['ldap-bind', 'passed'], ['rdp-endpoint', 'passed'], ['rdp-nla', 'error'], ['cache', 'not-checked'],
       ]);
       expect(step(r, 'rdp-nla').findings[0]?.evidence.errorCode).toBe('PROTOCOL_ERROR');
       expect(r.verdict).toMatchObject({ ok: false, code: 'step.protocol-error', exitCode: 4 });
-      expect(r.headline).not.toMatch(/can log on/);
+      expect(r.headline).not.toMatch(/is good/);
       noLeak(r);
     } finally {
       for (const x of socks) x.destroy();
@@ -103,7 +103,7 @@ describe('a step that throws decides the verdict by its error code', () => {
     expect(r.ok).toBe(false);
     expect(r.verdict).toMatchObject({ ok: false, exitCode: 4 });
     expect(r.verdict.findings.map((f) => f.code)).toContain('step.tls-failed');
-    expect(r.headline).not.toMatch(/can log on/);
+    expect(r.headline).not.toMatch(/is good/);
     noLeak(r);
   });
 });
@@ -211,7 +211,8 @@ describe('onFinding', () => {
     expect(r.ok).toBe(true);
     expect(seen).toEqual(expect.arrayContaining([
       ['account-state', 'account.ok'], ['ldap-bind', 'ldap.ok'],
-      ['provider', 'not-checked'], ['rdp-endpoint', 'not-checked'], ['rdp-nla', 'not-checked'], ['cache', 'not-checked'],
+      ['provider', 'not-checked'], ['kerberos', 'not-checked'], ['rdp-endpoint', 'not-checked'], ['rdp-nla', 'not-checked'], ['cache', 'not-checked'],
+      ['rdp-nla', 'rdp.logon-right-not-checked'],
     ]));
     // every finding of the report went through the hook
     expect(seen.length).toBe(r.verdict.findings.length);
@@ -226,7 +227,7 @@ describe('onFinding', () => {
     const rejecting = await preflight(target, { ...base, onFinding: (async () => { calls++; throw new Error('audit sink down'); }) as unknown as () => void });
     for (const r of [throwing, rejecting]) {
       expect(r.verdict).toMatchObject({ ok: false, code: 'ldap.invalid-credentials', exitCode: 1 });
-      expect(r.steps.map((x) => x.status)).toEqual(['not-checked', 'passed', 'failed', 'not-checked', 'not-checked', 'not-checked']);
+      expect(r.steps.map((x) => x.status)).toEqual(['not-checked', 'passed', 'not-checked', 'failed', 'not-checked', 'not-checked', 'not-checked']);
     }
     expect(calls).toBe(throwing.verdict.findings.length + rejecting.verdict.findings.length);
     // give a rejected promise the chance to surface as an unhandled rejection (vitest fails the run on one)

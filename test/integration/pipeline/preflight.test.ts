@@ -37,7 +37,9 @@ describe('preflight', () => {
     expect(r.steps.find((x) => x.name === 'account-state')?.status).toBe('passed');
     expect(r.steps.find((x) => x.name === 'provider')?.status).toBe('not-checked');
     expect(seen).toEqual(expect.arrayContaining(['ldap.ok', 'account.ok']));
-    expect(r.headline).toContain('can log on');
+    // a pass names what proved the credential and what it did not prove
+    expect(r.headline).toMatch(/^The credential of .* is good: accepted by the directory \(not checked: .*\)\. Not proved: its right to an RDP session on 127\.0\.0\.1/);
+    expect(r.verdict.findings.find((f) => f.code === 'rdp.logon-right-not-checked')).toMatchObject({ severity: 'info', evidence: { provedBy: ['ldap.ok'], host: '127.0.0.1' } });
   });
 
   it('a wrong vault password: names the vault and says not to purge the cache', async () => {
@@ -111,7 +113,7 @@ describe('preflight with the RDP host and the client cache', () => {
       directory: directory(), rdp: { caFile: rdp.caFile }, cache: { files: [await staleCache()] },
     });
     expect(r.steps.map((x) => [x.name, x.status])).toEqual([
-      ['provider', 'not-checked'], ['account-state', 'passed'], ['ldap-bind', 'passed'], ['rdp-endpoint', 'passed'], ['rdp-nla', 'not-checked'], ['cache', 'failed'],
+      ['provider', 'not-checked'], ['account-state', 'passed'], ['kerberos', 'not-checked'], ['ldap-bind', 'passed'], ['rdp-endpoint', 'passed'], ['rdp-nla', 'not-checked'], ['cache', 'failed'],
     ]);
     expect(r.verdict).toMatchObject({ code: 'cache.stale-password', exitCode: 6 });
     expect(r.headline).toBe(`The password given for ${s.upn} is right; the client caches an older one for TERMSRV/127.0.0.1, written before the password last changed — purge TERMSRV/127.0.0.1.`);
