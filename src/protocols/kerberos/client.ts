@@ -27,6 +27,7 @@ import {
   type Exchanged,
   type Scope,
   type Settings,
+  untilDeadline,
 } from './session.js';
 import type {
   AsExchangeOptions,
@@ -193,7 +194,7 @@ async function runAs(o: AsExchangeOptions, s: Settings, scope: Scope, keepTgt: b
     const nonce = randomInt(1, 0x7fffffff);
     // The proof goes to the KDC that answered the probe and nowhere else, exactly once.
     const f: ExchangeFacts = { ...state.facts, proofSent: true };
-    const ex = await exchange(state.kdc, asReq(s, [proof], nonce), s, scope, Math.max(1, scope.remaining())).catch((e: unknown) => {
+    const ex = await exchange(state.kdc, asReq(s, [proof], nonce), s, scope, untilDeadline(scope)).catch((e: unknown) => {
       throw afterProof(e, 'proof');
     });
     raw = ex.raw;

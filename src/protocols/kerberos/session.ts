@@ -129,6 +129,13 @@ function withKdc(e: CredgateError, kdc: KdcAddress, transport: KerberosTransport
 }
 
 /** Send `request` to one KDC and parse its reply (UDP first unless TCP-only or too large). */
+/**
+ * The wait for an exchange bounded by the call's deadline alone (the proof, the TGS request): a
+ * little past the deadline, so that the deadline's TIMEOUT decides, never a wait timer set for the
+ * same instant (which of two timers due together fires first is the event loop's choice).
+ */
+export const untilDeadline = (scope: Scope): number => scope.remaining() + 50;
+
 export async function exchange(kdc: KdcAddress, request: Buffer, s: Settings, scope: Scope, waitMs: number): Promise<Exchanged> {
   const o: RoundTripOptions = { signal: scope.signal, abortError: scope.abortError, waitMs, maxReplyBytes: s.maxReplyBytes };
   let transport: KerberosTransport = s.transport === 'tcp' || request.length > UDP_PREFERENCE_LIMIT ? 'tcp' : 'udp';

@@ -9,7 +9,7 @@ import { checksum, decrypt, encrypt, wipe, type KerberosKey } from './crypto.js'
 import { encodeApReq, encodeAuthenticator, encodeKdcReq, encodeKdcReqBody, paTgsReq } from './messages.js';
 import type { ServicePrincipal } from './principal.js';
 import { parseEncKdcRepPart, type KdcRepMessage } from './replies.js';
-import { exchange, krbErrorFacts, type Exchanged, type Scope, type Settings } from './session.js';
+import { exchange, krbErrorFacts, untilDeadline, type Exchanged, type Scope, type Settings } from './session.js';
 import type { KdcAddress } from './kdcs.js';
 import type { ServiceTicketResult } from './types.js';
 
@@ -34,7 +34,7 @@ function tgsReq(spn: ServicePrincipal, tgt: Tgt, s: Settings, nonce: number): Bu
 
 async function one(spnText: string, spn: ServicePrincipal, tgt: Tgt, s: Settings, scope: Scope): Promise<ServiceTicketResult> {
   const nonce = randomInt(1, 0x7fffffff);
-  const ex = await exchange(tgt.kdc, tgsReq(spn, tgt, s, nonce), s, scope, Math.max(1, scope.remaining()));
+  const ex = await exchange(tgt.kdc, tgsReq(spn, tgt, s, nonce), s, scope, untilDeadline(scope));
   try {
     return answer(spnText, spn, ex, tgt, nonce);
   } finally {
