@@ -5,7 +5,8 @@
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { malformed } from './der.js';
 import { CKSUM, type SupportedEtype } from './constants.js';
-import { ntHash, rc4HmacChecksum, rc4HmacDecrypt, rc4HmacEncrypt } from './rc4.js';
+import { rc4HmacChecksum, rc4HmacDecrypt, rc4HmacEncrypt } from './rc4.js';
+import { ntHash } from '../crypto/md4.js';
 
 export interface KerberosKey {
   etype: SupportedEtype;

@@ -1,102 +1,11 @@
-// RC4-HMAC (RFC 4757, etype 23) for the Kerberos client: MD4 (the NT hash) and RC4 written out
-// here because OpenSSL 3 keeps both in its legacy provider, which Node does not load. Used only
-// when the KDC offers nothing better than RC4 for the account.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+// RC4-HMAC (RFC 4757, etype 23) for the Kerberos client, over the project's MD4 and RC4
+// (protocols/crypto: OpenSSL 3 keeps both in its legacy provider, which Node does not load). Used
+// only when the KDC offers nothing better than RC4 for the account.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { malformed } from './der.js';
+import { rc4 } from '../crypto/rc4.js';
+import { hmacMd5 } from '../crypto/hmac.js';
 
-// ---- MD4 (RFC 1320) ---------------------------------------------------------------------------
-
-const rotl = (x: number, n: number) => ((x << n) | (x >>> (32 - n))) >>> 0;
-
-export function md4(data: Buffer): Buffer {
-  const bitLen = BigInt(data.length) * 8n;
-  const padLen = (data.length % 64 < 56 ? 56 : 120) - (data.length % 64);
-  const msg = Buffer.alloc(data.length + padLen + 8);
-  data.copy(msg);
-  msg[data.length] = 0x80;
-  msg.writeBigUInt64LE(bitLen, data.length + padLen);
-  let a = 0x67452301;
-  let b = 0xefcdab89;
-  let c = 0x98badcfe;
-  let d = 0x10325476;
-  const x = new Array<number>(16);
-  const F = (p: number, q: number, r: number) => (p & q) | (~p & r);
-  const G = (p: number, q: number, r: number) => (p & q) | (p & r) | (q & r);
-  const H = (p: number, q: number, r: number) => p ^ q ^ r;
-  for (let off = 0; off < msg.length; off += 64) {
-    for (let i = 0; i < 16; i++) x[i] = msg.readUInt32LE(off + i * 4);
-    const [aa, bb, cc, dd] = [a, b, c, d];
-    const r1 = (p: number, q: number, r: number, s: number, k: number, sh: number) => rotl((p + F(q, r, s) + x[k]!) >>> 0, sh);
-    const r2 = (p: number, q: number, r: number, s: number, k: number, sh: number) => rotl((p + G(q, r, s) + x[k]! + 0x5a827999) >>> 0, sh);
-    const r3 = (p: number, q: number, r: number, s: number, k: number, sh: number) => rotl((p + H(q, r, s) + x[k]! + 0x6ed9eba1) >>> 0, sh);
-    for (const k of [0, 4, 8, 12]) {
-      a = r1(a, b, c, d, k, 3);
-      d = r1(d, a, b, c, k + 1, 7);
-      c = r1(c, d, a, b, k + 2, 11);
-      b = r1(b, c, d, a, k + 3, 19);
-    }
-    for (const k of [0, 1, 2, 3]) {
-      a = r2(a, b, c, d, k, 3);
-      d = r2(d, a, b, c, k + 4, 5);
-      c = r2(c, d, a, b, k + 8, 9);
-      b = r2(b, c, d, a, k + 12, 13);
-    }
-    for (const k of [0, 2, 1, 3]) {
-      a = r3(a, b, c, d, k, 3);
-      d = r3(d, a, b, c, k + 8, 9);
-      c = r3(c, d, a, b, k + 4, 11);
-      b = r3(b, c, d, a, k + 12, 15);
-    }
-    a = (a + aa) >>> 0;
-    b = (b + bb) >>> 0;
-    c = (c + cc) >>> 0;
-    d = (d + dd) >>> 0;
-  }
-  msg.fill(0);
-  x.fill(0);
-  const out = Buffer.alloc(16);
-  out.writeUInt32LE(a, 0);
-  out.writeUInt32LE(b, 4);
-  out.writeUInt32LE(c, 8);
-  out.writeUInt32LE(d, 12);
-  return out;
-}
-
-// ---- RC4 --------------------------------------------------------------------------------------
-
-export function rc4(key: Buffer, data: Buffer): Buffer {
-  const s = new Uint8Array(256);
-  for (let i = 0; i < 256; i++) s[i] = i;
-  for (let i = 0, j = 0; i < 256; i++) {
-    j = (j + s[i]! + key[i % key.length]!) & 0xff;
-    const t = s[i]!;
-    s[i] = s[j]!;
-    s[j] = t;
-  }
-  const out = Buffer.alloc(data.length);
-  for (let n = 0, i = 0, j = 0; n < data.length; n++) {
-    i = (i + 1) & 0xff;
-    j = (j + s[i]!) & 0xff;
-    const t = s[i]!;
-    s[i] = s[j]!;
-    s[j] = t;
-    out[n] = data[n]! ^ s[(s[i]! + s[j]!) & 0xff]!;
-  }
-  s.fill(0);
-  return out;
-}
-
-// ---- RC4-HMAC ---------------------------------------------------------------------------------
-
-/** The RC4-HMAC key: MD4 over the UTF-16LE password (the NT hash). */
-export function ntHash(password: string): Buffer {
-  const pw = Buffer.from(password, 'utf16le');
-  try {
-    return md4(pw);
-  } finally {
-    pw.fill(0);
-  }
-}
 
 /** RFC 4757 message types: the AS-REP part (3) is sealed with 8, 23 with 13 (errata: 9 stays 9). */
 function msUsage(usage: number): Buffer {
@@ -104,12 +13,6 @@ function msUsage(usage: number): Buffer {
   t.writeInt32LE(usage === 3 ? 8 : usage === 23 ? 13 : usage);
   return t;
 }
-
-const hmacMd5 = (key: Buffer, ...data: Buffer[]) => {
-  const h = createHmac('md5', key);
-  for (const d of data) h.update(d);
-  return h.digest();
-};
 
 export function rc4HmacEncrypt(key: Buffer, usage: number, plain: Buffer, confounder: Buffer): Buffer {
   const k1 = hmacMd5(key, msUsage(usage));

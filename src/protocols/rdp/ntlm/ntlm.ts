@@ -10,10 +10,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CredgateError } from '../../../core/errors.js';
-import { md4 } from './md4.js';
-import { Rc4 } from './rc4.js';
+import { ntHash } from '../../crypto/md4.js';
+import { Rc4 } from '../../crypto/rc4.js';
+import { hmacMd5 } from '../../crypto/hmac.js';
 import { AV, AV_FLAG_MIC_PRESENT, DEFAULT_NEGOTIATE_FLAGS, NTLM_FLAGS as F } from './constants.js';
-import { hmacMd5, NtlmSession } from './session.js';
+import { NtlmSession } from './session.js';
 
 export { NTLM_FLAGS, DEFAULT_NEGOTIATE_FLAGS, AV, AV_FLAG_MIC_PRESENT } from './constants.js';
 export { NtlmSession, signKey, sealKey } from './session.js';
@@ -33,7 +34,7 @@ function bad(why: string): never {
 
 /** NTOWFv1 = MD4(UNICODE(password)): the NT hash. */
 export function ntowfv1(password: string): Buffer {
-  return md4(Buffer.from(password, 'utf16le'));
+  return ntHash(password);
 }
 
 /** NTOWFv2 = HMAC_MD5(NTOWFv1, UNICODE(UPPER(user) + domain)). Pass an NT hash instead of a password with `ntHash`. */

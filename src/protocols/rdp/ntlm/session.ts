@@ -2,15 +2,10 @@
  * NTLM session security with extended session security ([MS-NLMP] 3.4): signing and sealing keys,
  * SEAL / UNSEAL with RC4 and HMAC-MD5 signatures, as CredSSP's public-key binding needs.
  */
-import { createHmac, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { NTLM_FLAGS as F } from './constants.js';
-import { Rc4 } from './rc4.js';
-
-export const hmacMd5 = (key: Uint8Array, ...parts: Uint8Array[]): Buffer => {
-  const h = createHmac('md5', key);
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
+import { Rc4 } from '../../crypto/rc4.js';
+import { hmacMd5 } from '../../crypto/hmac.js';
 
 const MAGIC = {
   clientSign: 'session key to client-to-server signing key magic constant\0',

@@ -14,7 +14,8 @@ import {
   stringToKey,
   type KerberosKey,
 } from '../../../../src/protocols/kerberos/crypto.js';
-import { md4, ntHash, rc4 } from '../../../../src/protocols/kerberos/rc4.js';
+import { md4, ntHash } from '../../../../src/protocols/crypto/md4.js';
+import { rc4 } from '../../../../src/protocols/crypto/rc4.js';
 import { CredgateError } from '../../../../src/core/errors.js';
 
 const h = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -3,8 +3,8 @@
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { md4 } from '../../../../src/protocols/rdp/ntlm/md4.js';
-import { Rc4, rc4 } from '../../../../src/protocols/rdp/ntlm/rc4.js';
+import { md4 } from '../../../../src/protocols/crypto/md4.js';
+import { Rc4, rc4 } from '../../../../src/protocols/crypto/rc4.js';
 import {
   AV, AV_FLAG_MIC_PRESENT, MAX_NTLM_MESSAGE, NTLM_FLAGS, DEFAULT_NEGOTIATE_FLAGS, buildAuthenticate, buildNegotiate,
   encodeAvPairs, ntowfv1, ntowfv2, parseAuthenticate, parseAvPairs, parseChallenge, NtlmSession,

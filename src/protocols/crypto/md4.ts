@@ -1,6 +1,7 @@
 /**
- * MD4 (RFC 1320), small and pure. NTLM's NT hash is MD4(UTF-16LE(password)); Node 20 has no MD4
- * without the legacy OpenSSL provider. MD4 is broken as a general hash: use it only for NTLM.
+ * MD4 (RFC 1320) and the NT hash built on it, small and pure: NTLM's NTOWFv1 and Kerberos'
+ * RC4-HMAC key are both MD4(UTF-16LE(password)), and OpenSSL 3 keeps MD4 in its legacy provider,
+ * which Node does not load. MD4 is broken as a general hash: use it only for those two.
  */
 
 const rotl = (x: number, n: number): number => (x << n) | (x >>> (32 - n));
@@ -53,4 +54,14 @@ export function md4(input: Uint8Array): Buffer {
   out.writeInt32LE(c, 8);
   out.writeInt32LE(d, 12);
   return out;
+}
+
+/** The NT hash, MD4(UTF-16LE(password)); the UTF-16 copy of the password is zeroed. */
+export function ntHash(password: string): Buffer {
+  const pw = Buffer.from(password, 'utf16le');
+  try {
+    return md4(pw);
+  } finally {
+    pw.fill(0);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * RC4, small and pure, as a keystream object: NTLM session security keeps one RC4 state per
- * direction across messages (MS-NLMP 3.4.3), so this is a stateful cipher, not a one-shot
- * function. Node 20 has no RC4 without the legacy OpenSSL provider. Use it only for NTLM.
+ * direction across messages (MS-NLMP 3.4.3), so this is a stateful cipher; `rc4` is the one-shot
+ * form (Kerberos RC4-HMAC, RFC 4757). Node has no RC4 without OpenSSL's legacy provider. Use it
+ * only for those two.
  */
 export class Rc4 {
   private readonly s = new Uint8Array(256);
@@ -39,9 +40,21 @@ export class Rc4 {
     this.j = j;
     return out;
   }
+
+  /** Zero the keystream state (it is derived from the key). */
+  wipe(): void {
+    this.s.fill(0);
+    this.i = 0;
+    this.j = 0;
+  }
 }
 
-/** One-shot RC4 (a fresh keystream): RC4K(key, data) in MS-NLMP's notation. */
+/** One-shot RC4 (a fresh keystream): RC4K(key, data) in MS-NLMP's notation. The keystream state is zeroed after. */
 export function rc4(key: Uint8Array, data: Uint8Array): Buffer {
-  return new Rc4(key).update(data);
+  const c = new Rc4(key);
+  try {
+    return c.update(data);
+  } finally {
+    c.wipe();
+  }
 }
