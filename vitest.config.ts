@@ -13,7 +13,10 @@ export default defineConfig({
     // every finding code the suite sees emitted must have a catalog row (test/helpers/code-ledger.ts)
     setupFiles: ['test/helpers/ledger-setup.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: ['test/helpers/ledger-global.ts'] } },
+      // unit: 4 workers. Vitest's default is one fewer than the cores (1 on a 2-core machine), and most
+      // unit files wait on their own loopback servers, child processes and timers rather than on the
+      // CPU; measured on 2 cores: 62 s with 1 worker, 24 s with 4, the same CPU time (~42 s).
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: ['test/helpers/ledger-global.ts'], maxWorkers: 4 } },
       { extends: true, test: { name: 'lab', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/lab/global-setup.ts', 'test/helpers/ledger-global.ts'] } },
     ],
   },

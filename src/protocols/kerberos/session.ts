@@ -106,7 +106,7 @@ export function settingsFrom(o: KerberosCallOptions): Settings {
 /** The KDCs to try: the kdcs option, or DNS SRV records for the realm. */
 export async function kdcsFor(o: KerberosCallOptions, s: Settings, scope: Scope): Promise<KdcAddress[]> {
   if (o.kdcs !== undefined) return parseKdcList(o.kdcs);
-  return discoverKdcs(s.principal.realm, { resolver: o.resolver, transport: s.transport, signal: scope.signal, timeoutMs: Math.min(s.kdcTimeoutMs, scope.remaining()) });
+  return discoverKdcs(s.principal.realm, { resolver: o.resolver, transport: s.transport, signal: scope.signal, timeoutMs: untilDeadline(scope, s.kdcTimeoutMs) });
 }
 
 export interface Exchanged {
@@ -130,11 +130,15 @@ function withKdc(e: CredgateError, kdc: KdcAddress, transport: KerberosTransport
 
 /** Send `request` to one KDC and parse its reply (UDP first unless TCP-only or too large). */
 /**
- * The wait for an exchange bounded by the call's deadline alone (the proof, the TGS request): a
- * little past the deadline, so that the deadline's TIMEOUT decides, never a wait timer set for the
- * same instant (which of two timers due together fires first is the event loop's choice).
+ * The wait for one exchange: `limitMs` (a KDC's own timeout) when it ends before the call's
+ * deadline, else a little past the deadline — so that when the deadline comes first its TIMEOUT
+ * decides, never a wait timer due at the same instant (which of two timers due together fires
+ * first is the event loop's choice). Without a limit (the proof, the TGS request) the deadline alone.
  */
-export const untilDeadline = (scope: Scope): number => scope.remaining() + 50;
+export function untilDeadline(scope: Scope, limitMs = Infinity): number {
+  const left = scope.remaining();
+  return limitMs < left ? Math.max(1, limitMs) : left + 50;
+}
 
 export async function exchange(kdc: KdcAddress, request: Buffer, s: Settings, scope: Scope, waitMs: number): Promise<Exchanged> {
   const o: RoundTripOptions = { signal: scope.signal, abortError: scope.abortError, waitMs, maxReplyBytes: s.maxReplyBytes };
@@ -142,7 +146,7 @@ export async function exchange(kdc: KdcAddress, request: Buffer, s: Settings, sc
   let bytes = transport === 'udp' ? await udpRoundTrip(kdc, request, o) : await tcpRoundTrip(kdc, request, o);
   if (transport === 'udp' && isKrbErrorCode(bytes, KRB_ERR.RESPONSE_TOO_BIG)) {
     transport = 'tcp';
-    bytes = await tcpRoundTrip(kdc, request, { ...o, waitMs: Math.max(1, Math.min(waitMs, scope.remaining())) });
+    bytes = await tcpRoundTrip(kdc, request, { ...o, waitMs: untilDeadline(scope, waitMs) });
   }
   const receivedAt = new Date();
   try {
@@ -164,7 +168,7 @@ export async function exchangeWithFailover(kdcs: readonly KdcAddress[], request:
   for (const kdc of kdcs) {
     scope.check();
     try {
-      const ex = await exchange(kdc, request, s, scope, Math.max(1, Math.min(s.kdcTimeoutMs, scope.remaining())));
+      const ex = await exchange(kdc, request, s, scope, untilDeadline(scope, s.kdcTimeoutMs));
       return { ...ex, failover };
     } catch (e) {
       if (!(e instanceof CredgateError) || scope.signal.aborted) throw scope.signal.aborted ? scope.abortError() : e;
