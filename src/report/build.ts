@@ -58,6 +58,7 @@ details>summary{cursor:pointer;padding:9px 0;font-weight:600}
 .good{color:var(--ok);font-weight:600}
 .stats{font-size:13px}
 .sev-error{color:var(--bad);font-weight:600}.sev-warning{color:var(--warn);font-weight:600}.sev-info{color:var(--info)}
+.status{white-space:nowrap}table[data-table=steps] td:first-child{white-space:nowrap}
 .status.tone-ok{color:var(--ok)}.status.tone-bad{color:var(--bad);font-weight:600}.status.tone-muted{color:var(--muted)}
 .verdict-line{font-size:16px;margin:4px 0}.verdict-line .word{font-weight:750;margin-right:6px}
 .verdict-line.tone-bad .word,.verdict-line.tone-bad strong:first-child{color:var(--bad)}.verdict-line.tone-ok .word{color:var(--ok)}.verdict-line.tone-warn .word{color:var(--warn)}

@@ -10,7 +10,7 @@ import type { Part } from './verify-section.js';
 /** The codes whose entries a purge removes (cache/purge PURGE_RULES): "stale" in the report's words. */
 const STALE = ['cache.stale-password', 'cache.wrong-user'] as const;
 /** Machines shown in a chart; the table lists the rest. */
-const CHART_MACHINES = 25;
+const CHART_MACHINES = 15;
 
 const machineName = (m: string) => m || '(no machine name)';
 const staleOf = (codes: Readonly<Record<string, number>>) => STALE.reduce((n, c) => n + (codes[c] ?? 0), 0);
@@ -69,7 +69,7 @@ export function cachePart(r: CacheReport, id: string): Part {
     const h = r.head!;
     const tone = h.exitCode === 6 || !h.ok ? 'bad' : 'ok';
     const head = stale ? `${num(stale)} stale cached credential${stale === 1 ? '' : 's'} on ${num(staleByMachine.length)} machine${staleByMachine.length === 1 ? '' : 's'}` : h.ok ? 'No stale cached credential' : causeOf(h.code).cause;
-    card = html`<a class="card tone-${tone}" href="#${id}" data-card="cache-inspect"><span class="card-kind">Cache inspection · ${r.source}</span><span class="card-head">${head}</span><span class="card-cause">${h.cause} ${codeTag(h.code)} · exit ${h.exitCode}</span></a>`;
+    card = html`<a class="card tone-${tone}" href="#${id}" data-card="cache-inspect"><span class="card-kind">Cache inspection · ${r.source}</span><span class="card-head">${head}</span><span class="card-cause">${causeOf(h.code).cause} ${codeTag(h.code)} · exit ${h.exitCode}</span></a>`;
     body.push(tiles([
       { label: 'entries checked', value: r.considered ?? 0 },
       { label: 'stale entries', value: stale, tone: stale ? 'bad' : 'ok' },
@@ -78,7 +78,7 @@ export function cachePart(r: CacheReport, id: string): Part {
       { label: 'unknown age', value: r.unknownAge ?? 0, tone: r.unknownAge ? 'warn' : 'muted' },
       { label: 'exit code', value: String(h.exitCode), tone: h.exitCode ? 'bad' : 'ok' },
     ]));
-    body.push(html`<p class="verdict-line tone-${tone}"><strong>${h.cause}</strong> ${codeTag(h.code)}</p>`);
+    body.push(html`<p class="verdict-line tone-${tone}"><strong>${causeOf(h.code).cause}</strong> ${codeTag(h.code)}</p><p class="note">The deciding finding: ${h.cause}</p>`);
     if (r.remediation.length) body.push(html`<h3>What to do</h3>${fixList(r.remediation, 6)}`);
     findingsPart(r, body, staleByMachine);
     return { card, section: section(id, 'cache-inspect', html`Cache inspection <span class="source">${r.source}</span>`, body) };
@@ -104,6 +104,7 @@ export function cachePart(r: CacheReport, id: string): Part {
     body.push(html`<h3>Entries to purge by cause</h3>`);
     body.push(barChart('Purge items by rule', rules.map((c) => ({ label: c, value: p.byRule[c]!, tone: 'bad' })), 'purge-by-rule'));
     body.push(causeTable('causes', p.byRule, p.items.total, r.fixes, 'Entries'));
+    body.push(html`<h3>Entries to purge by machine</h3>`);
     const top = Object.entries(p.byMachine).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     body.push(barChart(`Entries to purge per machine${top.length > CHART_MACHINES ? ` (the ${CHART_MACHINES} with the most of ${num(top.length)})` : ''}`,
       top.slice(0, CHART_MACHINES).map(([m, n]) => ({ label: machineName(m), value: n, tone: 'bad' })), 'purge-by-machine'));

@@ -146,6 +146,7 @@ export async function readJsonMembers(chunks: AsyncIterable<string | Buffer>, v:
     }
   };
   const value = async (parse = true): Promise<unknown> => {
+    if ((await peek()) === undefined) fail('the text ends too soon');
     const n = await valueLength();
     const text = buf.slice(pos, pos + n);
     let out: unknown;
