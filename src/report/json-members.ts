@@ -119,7 +119,7 @@ export async function readJsonMembers(chunks: AsyncIterable<string | Buffer>, v:
     for (;;) {
       if (pos + rel >= buf.length && !(await more())) {
         if (depth === 0 && rel > 0) return rel; // a scalar at the very end
-        return fail('the text ends inside a value', pos + rel);
+        return fail('the text ends inside the value that starts here');
       }
       const c = buf[pos + rel]!;
       if (c === '"') {

@@ -11,6 +11,12 @@ import { resultLine } from '../../../src/bulk/results.js';
 import type { Finding } from '../../../src/findings/finding.js';
 import { prng } from '../../helpers/prng.js';
 
+/** Markup, an attribute break-out, a terminal escape, a fake line, a bidi override, a NUL, an external URL. */
+export const HOSTILE = `<script>alert(1)</script>"' onmouseover="x" \u001b[2J\r\nFAKE\u202eevil\u0000<img src=https://evil.example/x>&amp;`;
+
+/** Nothing raw that a page could act on: no tag opener, no quote, no control, no bidi control. */
+export const RAW = /[<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+
 const DIRECTORIES = [
   { url: 'ldaps://dc1.corp.example:636', scheme: 'ldaps' as const, host: 'dc1.corp.example', port: 636 },
   { url: 'ldaps://dc2.corp.example:636', scheme: 'ldaps' as const, host: 'dc2.corp.example', port: 636 },
