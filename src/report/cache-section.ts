@@ -2,7 +2,7 @@
 import { causeOf } from '../findings/diagnose.js';
 import { barChart, type Bar } from './charts.js';
 import { html, num, pct, type Html } from './html.js';
-import { capNote, causeTable, codeTag, details, fixList, section, table, tiles, toneOf } from './parts.js';
+import { capNote, causeTable, codeTag, details, fixList, section, table, tiles, toneOf, shortName } from './parts.js';
 import { byCount, capped } from './rows.js';
 import type { CacheReport } from './types.js';
 import type { Part } from './verify-section.js';
@@ -69,7 +69,7 @@ export function cachePart(r: CacheReport, id: string): Part {
     const h = r.head!;
     const tone = h.exitCode === 6 || !h.ok ? 'bad' : 'ok';
     const head = stale ? `${num(stale)} stale cached credential${stale === 1 ? '' : 's'} on ${num(staleByMachine.length)} machine${staleByMachine.length === 1 ? '' : 's'}` : h.ok ? 'No stale cached credential' : causeOf(h.code).cause;
-    card = html`<a class="card tone-${tone}" href="#${id}" data-card="cache-inspect"><span class="card-kind">Cache inspection · ${r.source}</span><span class="card-head">${head}</span><span class="card-cause">${causeOf(h.code).cause} ${codeTag(h.code)} · exit ${h.exitCode}</span></a>`;
+    card = html`<a class="card tone-${tone}" href="#${id}" data-card="cache-inspect"><span class="card-kind">Cache inspection · ${shortName(r.source)}</span><span class="card-head">${head}</span><span class="card-cause">${causeOf(h.code).cause} ${codeTag(h.code)} · exit ${h.exitCode}</span></a>`;
     body.push(tiles([
       { label: 'entries checked', value: r.considered ?? 0 },
       { label: 'stale entries', value: stale, tone: stale ? 'bad' : 'ok' },
@@ -89,7 +89,7 @@ export function cachePart(r: CacheReport, id: string): Part {
   const head = p.dryRun
     ? `${num(p.items.total)} entr${p.items.total === 1 ? 'y' : 'ies'} planned for purge on ${num(machines)} machine${machines === 1 ? '' : 's'}`
     : `${num(p.byResult.deleted ?? 0)} deleted, ${num(p.byResult.emitted ?? 0)} left to the emitted commands, ${num(failed)} failed`;
-  card = html`<a class="card tone-${failed || r.findings.total ? 'bad' : p.items.total ? 'warn' : 'ok'}" href="#${id}" data-card="cache-purge"><span class="card-kind">Cache purge${p.dryRun ? ' (dry run)' : ''} · ${r.source}</span><span class="card-head">${head}</span><span class="card-cause">${
+  card = html`<a class="card tone-${failed || r.findings.total ? 'bad' : p.items.total ? 'warn' : 'ok'}" href="#${id}" data-card="cache-purge"><span class="card-kind">Cache purge${p.dryRun ? ' (dry run)' : ''} · ${shortName(r.source)}</span><span class="card-head">${head}</span><span class="card-cause">${
     p.dryRun ? 'Nothing was deleted; rerun with --yes to purge exactly these entries.' : html`Audit record: ${p.audit ?? '-'} · mode ${p.mode ?? '-'}`}${
     r.findings.total ? html` · ${num(r.findings.total)} fault${r.findings.total === 1 ? '' : 's'} kept a rule from running` : ''}</span></a>`;
   body.push(tiles([

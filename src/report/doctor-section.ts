@@ -1,7 +1,7 @@
 /** The report's part for a doctor verdict: will it work, the ranked fixes, the steps and their times, the evidence. */
 import { barChart, type Tone } from './charts.js';
 import { html, num, type Html } from './html.js';
-import { codeTag, details, fixList, section, table, tiles } from './parts.js';
+import { codeTag, details, fixList, section, table, tiles, shortName } from './parts.js';
 import type { DoctorReport } from './types.js';
 import type { Part } from './verify-section.js';
 
@@ -19,7 +19,7 @@ const evidenceText = (v: unknown): string => (typeof v === 'string' ? v : JSON.s
 export function doctorPart(r: DoctorReport, id: string): Part {
   const { word, tone } = doctorWord(r);
   const who = `${r.target.account ?? '(account unknown)'} → ${r.target.host ?? '?'}${r.target.port !== undefined && r.target.port !== 3389 ? `:${r.target.port}` : ''}`;
-  const card = html`<a class="card tone-${tone}" href="#${id}" data-card="doctor"><span class="card-kind">Doctor · ${r.source}</span><span class="card-head">${word} · ${who}</span><span class="card-cause">${r.headline || r.cause} ${codeTag(r.code)} · exit ${r.exitCode}</span></a>`;
+  const card = html`<a class="card tone-${tone}" href="#${id}" data-card="doctor"><span class="card-kind">Doctor · ${shortName(r.source)}</span><span class="card-head">${word} · ${who}</span><span class="card-cause">${r.headline || r.cause} ${codeTag(r.code)} · exit ${r.exitCode}</span></a>`;
   const body: Html[] = [];
   body.push(html`<p class="verdict-line tone-${tone}"><span class="word">${word}</span> <strong>${who}</strong></p><p class="headline">${r.headline}</p>`);
   body.push(tiles([

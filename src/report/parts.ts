@@ -36,6 +36,11 @@ export function details(summary: Html | string, body: Html, open = false): Html 
   return html`<details${open ? html` open` : ''}><summary>${summary}</summary>${body}</details>`;
 }
 
+/** A file name without its folders, for the verdict cards (the section shows it whole). */
+export function shortName(source: string): string {
+  return source.slice(Math.max(source.lastIndexOf('/'), source.lastIndexOf('\\')) + 1) || source;
+}
+
 /** A finding code as a tag. */
 export function codeTag(code: string): Html {
   return html`<code class="code">${code}</code>`;

@@ -2,7 +2,7 @@
 import { causeOf } from '../findings/diagnose.js';
 import { barChart, histogramChart } from './charts.js';
 import { html, num, pct, type Html } from './html.js';
-import { capNote, causeTable, codeTag, details, section, table, tiles, toneOf } from './parts.js';
+import { capNote, causeTable, codeTag, details, section, table, tiles, toneOf, shortName } from './parts.js';
 import { byCount } from './rows.js';
 import type { VerifyReport } from './types.js';
 
@@ -19,7 +19,7 @@ export function verifyPart(r: VerifyReport, id: string): Part {
     ? 'No account answered'
     : r.failed ? `${num(r.failed)} of ${num(r.accounts)} accounts failed` : `All ${num(r.accounts)} accounts are valid`;
   const worst = r.worstCode;
-  const card = html`<a class="card tone-${failedOrBad ? 'bad' : 'ok'}" href="#${id}" data-card="verify"><span class="card-kind">Bulk verify · ${r.source}</span><span class="card-head">${head}</span><span class="card-cause">${
+  const card = html`<a class="card tone-${failedOrBad ? 'bad' : 'ok'}" href="#${id}" data-card="verify"><span class="card-kind">Bulk verify · ${shortName(r.source)}</span><span class="card-head">${head}</span><span class="card-cause">${
     worst ? html`Most basic failure: ${causeOf(worst).cause} ${codeTag(worst)} · exit ${r.exitCode}` : html`exit ${r.exitCode}`}${
     failing[0] && failing[0] !== worst ? html`<br>Most accounts: ${causeOf(failing[0]).cause} ${codeTag(failing[0])} · ${num(r.byCode[failing[0]]!)}` : ''}${
     r.badLines ? html` · ${num(r.badLines)} bad input line${r.badLines === 1 ? '' : 's'}` : ''}</span></a>`;
@@ -45,7 +45,7 @@ export function verifyPart(r: VerifyReport, id: string): Part {
   } else {
     body.push(html`<p class="good">No account failed.</p>`);
   }
-  if (r.badLines) body.push(html`<p class="note">${num(r.badLines)} input line${r.badLines === 1 ? '' : 's'} could not be used (${causeOf('input.invalid').cause}); they are listed below.</p>`);
+  if (r.badLines) body.push(html`<p class="note">${num(r.badLines)} bad input line${r.badLines === 1 ? '' : 's'} (not checked; listed below): ${causeOf('input.invalid').cause}</p>`);
 
   body.push(html`<h3>Bind latency</h3>`);
   const h = r.latency;
