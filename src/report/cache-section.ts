@@ -43,14 +43,14 @@ function findingsPart(r: CacheReport, body: Html[], staleByMachine: Array<[strin
   if (machines.length) {
     const rows = capped(Object.entries(r.byMachine).map(([m, c]) => ({ m, stale: staleOf(c), c }))
       .sort((a, b) => b.stale - a.stale || (a.m < b.m ? -1 : a.m > b.m ? 1 : 0)));
-    body.push(details(html`Machines with findings <span class="muted">(${num(rows.total)})</span>`, html`${capNote(rows, 'machines', 'the input lists every finding.')}${
+    body.push(details(html`Machines with findings <span class="muted">(${num(rows.total)})</span>`, html`${capNote(rows, 'machines, the most stale entries first', 'the input lists every finding.')}${
       table('machines', ['Machine', 'Stale password', 'Wrong user', 'Other findings'], rows.rows.map(({ m, stale, c }) => {
         const all = Object.values(c).reduce((n, k) => n + k, 0);
         return [machineName(m), num(c['cache.stale-password'] ?? 0), num(c['cache.wrong-user'] ?? 0), num(all - stale)];
       }), new Set([1, 2, 3]))}`));
   }
   if (r.findings.total) {
-    body.push(details(html`Findings <span class="muted">(${num(r.findings.total)})</span>`, html`${capNote(r.findings, 'findings', 'the input lists every one.')}${
+    body.push(details(html`Findings <span class="muted">(${num(r.findings.total)})</span>`, html`${capNote(r.findings, 'findings, the most basic causes first', 'the input lists every one.')}${
       table('findings', ['Severity', 'Machine', 'Target', 'User', 'Code', 'What was found'], r.findings.rows.map((f) => [
         html`<span class="sev sev-${f.severity}">${f.severity}</span>`, f.machine ?? '', f.target ?? '', f.username ?? '', codeTag(f.code), f.message,
       ]))}`));
@@ -111,7 +111,7 @@ export function cachePart(r: CacheReport, id: string): Part {
   }
   if (r.findings.total) findingsPart(r, body, staleByMachine);
   if (p.items.total) {
-    body.push(details(html`Purge items <span class="muted">(${num(p.items.total)})</span>`, html`${capNote(p.items, 'items', 'the input lists every one.')}${
+    body.push(details(html`Purge items <span class="muted">(${num(p.items.total)})</span>`, html`${capNote(p.items, 'items, by rule', 'the input lists every one.')}${
       table('purge-items', ['Machine', 'Target', 'User', 'Rule', 'Reason', 'Result'], p.items.rows.map((i) => [
         i.machine ?? '', i.target, i.username ?? '', codeTag(i.rule), i.reason, i.result ?? (p.dryRun ? 'planned' : ''),
       ]))}`));

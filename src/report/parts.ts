@@ -27,7 +27,7 @@ export function table(kind: string, head: readonly string[], rows: ReadonlyArray
 /** The note under a capped table: how many rows it shows of how many, and where the rest are. */
 export function capNote(c: Capped<unknown>, what: string, rest: Html | string): Html {
   return c.total > c.rows.length
-    ? html`<p class="note" data-cap="${c.rows.length}" data-total="${c.total}">Showing the first ${num(c.rows.length)} of ${num(c.total)} ${what} (the most basic causes first); ${rest}</p>`
+    ? html`<p class="note" data-cap="${c.rows.length}" data-total="${c.total}">Showing the first ${num(c.rows.length)} of ${num(c.total)} ${what}; ${rest}</p>`
     : html``;
 }
 

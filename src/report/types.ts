@@ -54,6 +54,8 @@ export interface VerifyReport {
   /** Lines cut short by an interrupted write (never counted; a rerun checks those accounts again). */
   cutLines: number;
   byCode: Record<string, number>;
+  /** The failed accounts by their deciding code (what the failure chart and table show). */
+  failedByCode: Record<string, number>;
   /** Per directory URL that answered: accounts valid and failed. */
   byUrl: Record<string, { ok: number; failed: number }>;
   /** The run's exit code as verify computes it (the most basic failure's). */

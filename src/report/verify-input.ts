@@ -43,6 +43,7 @@ export async function readVerifyOutput(file: string, source: string = file): Pro
   const seen = new AccountStates();
   const summary = createSummary();
   const byCode = counts();
+  const failedByCode = counts();
   const byUrl: Record<string, { ok: number; failed: number }> = Object.create(null);
   const fixes: Record<string, Remediation[]> = Object.create(null);
   const failures = rowsByCode<AccountRow>(ROW_CAP, true);
@@ -102,6 +103,7 @@ export async function readVerifyOutput(file: string, source: string = file): Pro
     if (r.bound === true) latency.add(ms, good);
     else notBound++;
     if (good) continue;
+    bump(failedByCode, r.code);
     const decider = Array.isArray(r.findings) ? r.findings.find((f) => f && f.code === r.code) : undefined;
     if (!(r.code in fixes) && decider) {
       const fx = remediationOf(decider.remediation);
@@ -120,7 +122,7 @@ export async function readVerifyOutput(file: string, source: string = file): Pro
   const s = summary.result();
   const bad = badFromEnd.slice(-ROW_CAP).reverse();
   return {
-    kind: 'verify', source, accounts, ok, failed: accounts - ok, badLines, superseded, cutLines, byCode, byUrl,
+    kind: 'verify', source, accounts, ok, failed: accounts - ok, badLines, superseded, cutLines, byCode, failedByCode, byUrl,
     exitCode: s.exitCode, ...(s.worstCode ? { worstCode: s.worstCode } : {}),
     latency: latency.histogram(), notBound,
     failures: failures.take(accounts - ok), fixes,

@@ -13,7 +13,7 @@ export interface Part {
 }
 
 export function verifyPart(r: VerifyReport, id: string): Part {
-  const failing = byCount(r.byCode).filter((c) => toneOf(c) !== 'ok');
+  const failing = byCount(r.failedByCode);
   const failedOrBad = r.failed + r.badLines;
   const head = r.accounts === 0
     ? 'No account answered'
@@ -21,7 +21,7 @@ export function verifyPart(r: VerifyReport, id: string): Part {
   const worst = r.worstCode;
   const card = html`<a class="card tone-${failedOrBad ? 'bad' : 'ok'}" href="#${id}" data-card="verify"><span class="card-kind">Bulk verify · ${shortName(r.source)}</span><span class="card-head">${head}</span><span class="card-cause">${
     worst ? html`Most basic failure: ${causeOf(worst).cause} ${codeTag(worst)} · exit ${r.exitCode}` : html`exit ${r.exitCode}`}${
-    failing[0] && failing[0] !== worst ? html`<br>Most accounts: ${causeOf(failing[0]).cause} ${codeTag(failing[0])} · ${num(r.byCode[failing[0]]!)}` : ''}${
+    failing[0] && failing[0] !== worst ? html`<br>Most accounts: ${causeOf(failing[0]).cause} ${codeTag(failing[0])} · ${num(r.failedByCode[failing[0]]!)}` : ''}${
     r.badLines ? html` · ${num(r.badLines)} bad input line${r.badLines === 1 ? '' : 's'}` : ''}</span></a>`;
 
   const body: Html[] = [];
@@ -39,9 +39,8 @@ export function verifyPart(r: VerifyReport, id: string): Part {
 
   body.push(html`<h3>Failures by cause</h3>`);
   if (failing.length) {
-    body.push(barChart('Failed accounts by cause', failing.map((c) => ({ label: c, value: r.byCode[c]!, tone: 'bad' as const, note: `(${pct(r.byCode[c]!, r.accounts)})` })), 'failures-by-cause'));
-    const byCode = Object.fromEntries(failing.map((c) => [c, r.byCode[c]!]));
-    body.push(causeTable('causes', byCode, r.accounts, r.fixes, 'Accounts'));
+    body.push(barChart('Failed accounts by cause', failing.map((c) => ({ label: c, value: r.failedByCode[c]!, tone: 'bad' as const, note: `(${pct(r.failedByCode[c]!, r.accounts)})` })), 'failures-by-cause'));
+    body.push(causeTable('causes', r.failedByCode, r.accounts, r.fixes, 'Accounts'));
   } else {
     body.push(html`<p class="good">No account failed.</p>`);
   }
@@ -65,7 +64,7 @@ export function verifyPart(r: VerifyReport, id: string): Part {
 
   if (r.failures.total) {
     body.push(details(html`Failed accounts <span class="muted">(${num(r.failures.rows.length)}${r.failures.total > r.failures.rows.length ? html` of ${num(r.failures.total)}` : ''})</span>`, html`${
-      capNote(r.failures, 'failed accounts', html`every account is in ${r.source}.`)}${
+      capNote(r.failures, 'failed accounts, the most basic causes first', html`every account is in ${r.source}.`)}${
       table('failed-accounts', ['Account', 'Cause', 'What was observed', 'Line', 'Directory', 'ms'], r.failures.rows.map((a) => [
         a.account, codeTag(a.code), a.message, a.line ?? '', a.url ?? '', num(a.ms),
       ]), new Set([3, 5]))}`));

@@ -94,7 +94,7 @@ describe('buildReport', () => {
 
   it('a clean run reads as clean', () => {
     const page = buildReport([{
-      kind: 'verify', source: 'ok.jsonl', accounts: 3, ok: 3, failed: 0, badLines: 0, superseded: 0, cutLines: 0, byCode: { 'ldap.ok': 3 }, byUrl: {}, exitCode: 0,
+      kind: 'verify', source: 'ok.jsonl', accounts: 3, ok: 3, failed: 0, badLines: 0, superseded: 0, cutLines: 0, byCode: { 'ldap.ok': 3 }, failedByCode: {}, byUrl: {}, exitCode: 0,
       latency: { edges: [5, 6.3], ok: [3], failed: [0], count: 3, p50: 5, p90: 5, p99: 5, max: 5 }, notBound: 0, failures: { rows: [], total: 0 }, fixes: {}, badRows: { rows: [], total: 0 },
     }]);
     expectOwnMarkup(page);

@@ -98,6 +98,15 @@ describe('readVerifyOutput', () => {
     expect(e2.message).toMatch(/^bad2\.jsonl line 2: an account record without "ok"/);
   });
 
+  it('the failures are the failed accounts by their code: an info code of a valid account is none, an unknown code of a failed one is one', async () => {
+    const text = rec('a', 'ldap.password-expiring', true) + rec('b', 'ldap.future-code', false) + rec('c', 'ldap.invalid-credentials', false);
+    const r = await readVerifyOutput(file('codes.jsonl', text));
+    expect({ ...r.failedByCode }).toEqual({ 'ldap.future-code': 1, 'ldap.invalid-credentials': 1 });
+    // as verify decides: the wrong password (priority 50) is more basic than a failure credgate cannot name (internal, 70)
+    expect([r.exitCode, r.worstCode]).toEqual([1, 'ldap.invalid-credentials']);
+    expect((await readVerifyOutput(file('unknown.jsonl', rec('b', 'ldap.future-code', false)))).exitCode).toBe(70);
+  });
+
   it('an empty output is a report of no account', async () => {
     expect(await readVerifyOutput(file('empty.jsonl', ''))).toMatchObject({ accounts: 0, failed: 0, exitCode: 0, failures: { rows: [], total: 0 } });
   });
