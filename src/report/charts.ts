@@ -50,7 +50,7 @@ export function histogramChart(title: string, hist: Histogram): Html {
   const left = 56;
   const bottom = 28;
   const n = hist.ok.length;
-  const plotW = W - left - 12;
+  const plotW = W - left - 40; // room for the last label, centred under its bin
   const bw = plotW / Math.max(1, n);
   const top = Math.max(1, ...hist.ok.map((x, i) => x + hist.failed[i]!));
   const scale = (H - bottom - 10) / top;
@@ -63,7 +63,7 @@ export function histogramChart(title: string, hist: Histogram): Html {
     return html`<g class="bin" data-range="${binText(hist, i)}" data-ok="${good}" data-failed="${bad}"><title>${binText(hist, i)}: ${num(good)} valid, ${num(bad)} failed</title>${
       hg ? html`<rect class="tone-ok" x="${x.toFixed(1)}" y="${base - hg}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${hg}"/>` : ''}${
       hb ? html`<rect class="tone-bad" x="${x.toFixed(1)}" y="${base - hg - hb}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${hb}"/>` : ''}${
-      i === 0 || decade(hist.edges[i]!) ? html`<text class="axis" x="${x.toFixed(1)}" y="${H - 10}">${msText(hist.edges[i]!)}</text>` : ''}</g>`;
+      i === 0 || decade(hist.edges[i]!) ? html`<text class="axis" x="${x.toFixed(1)}" y="${H - 10}" text-anchor="middle">${msText(hist.edges[i]!)}</text>` : ''}</g>`;
   });
   return html`<figure class="chart" data-chart="histogram"><figcaption>${title}</figcaption><svg role="img" aria-label="${title}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}"><line class="axis-line" x1="${left}" y1="${H - bottom}" x2="${W - 8}" y2="${H - bottom}"/><text class="axis" x="${left - 6}" y="18" text-anchor="end">${num(top)}</text><text class="axis" x="${left - 6}" y="${H - bottom}" text-anchor="end">0</text>${join(bins)}</svg></figure>`;
 }

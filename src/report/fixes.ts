@@ -21,6 +21,21 @@ export function remediationOf(x: unknown): Remediation[] {
     .map((r) => ({ action: r.action, ...(typeof r.owner === 'string' ? { owner: r.owner } : {}) }));
 }
 
+/** How many different fixes a code collects (the same fix for another host or URL is another fix). */
+const FIXES_PER_CODE = 4;
+
+/**
+ * Add a result's fixes to its code's: each action once, at most FIXES_PER_CODE, so a cause met on
+ * two directory servers lists the fix for each ("... running on dc1 ...", "... on dc2 ...")
+ * rather than one server's for all.
+ */
+export function addFixes(map: Record<string, Remediation[]>, code: string, list: readonly Remediation[]): void {
+  if (!list.length) return;
+  const have = (map[code] ??= []);
+  if (have.length >= FIXES_PER_CODE) return;
+  for (const r of list) if (have.length < FIXES_PER_CODE && !have.some((h) => h.action === r.action)) have.push(r);
+}
+
 /** The fixes to show for a code: those the input carried for it, else the catalog's. */
 export function fixesFor(code: string, carried: Readonly<Record<string, Remediation[]>>): Remediation[] {
   const own = carried[code];

@@ -44,7 +44,7 @@ export function jsonFold(source: string): JsonFold {
   const byResult = counts();
   const itemsByMachine = counts();
   const itemRows = rowsByCode<PurgeRow>(ROW_CAP);
-  let items = 0;
+  let itemCount = 0;
   let bad: string | undefined;
 
   const finding = (f: unknown) => {
@@ -73,7 +73,7 @@ export function jsonFold(source: string): JsonFold {
       bad ??= 'a purge item without a "target" and "rule"';
       return;
     }
-    items++;
+    itemCount++;
     bump(byRule, x.rule);
     bump(byResult, str(x.result) ?? 'planned');
     bump(itemsByMachine, str(x.machine) ?? '');
@@ -112,10 +112,17 @@ export function jsonFold(source: string): JsonFold {
         remediation: remediationOf(members.remediation), warnings: { rows: warnings, total: warningCount },
       };
       if (typeof members.dryRun === 'boolean') {
+        const items = itemRows.take(itemCount);
+        if (!members.dryRun && byResult.planned) {
+          // a purge that deleted nothing itself (fleet input) records no result: its items are left to the emitted commands
+          bump(byResult, 'emitted', byResult.planned);
+          delete byResult.planned;
+          for (const row of items.rows) row.result ??= 'emitted';
+        }
         return {
           kind: 'cache-purge', ...common,
           purge: {
-            dryRun: members.dryRun, byRule, byResult, byMachine: itemsByMachine, items: itemRows.take(items),
+            dryRun: members.dryRun, byRule, byResult, byMachine: itemsByMachine, items,
             ...(str(members.mode) ? { mode: str(members.mode)! } : {}), ...(str(members.audit) ? { audit: str(members.audit)! } : {}),
             ...(str(members['plan.createdAt']) ? { createdAt: str(members['plan.createdAt'])! } : {}),
           },

@@ -58,7 +58,7 @@ export function fixList(fixes: readonly Remediation[], max = 3): Html {
 export function causeTable(kind: string, byCode: Readonly<Record<string, number>>, of: number, carried: Readonly<Record<string, Remediation[]>>, what: string): Html {
   const codes = byCount(byCode);
   return table(kind, ['Cause', what, 'Share', 'Fix'], codes.map((c) => [
-    html`<strong>${causeOf(c).cause}</strong><br>${codeTag(c)}`, num(byCode[c]!), pct(byCode[c]!, of), fixList(fixesFor(c, carried)),
+    html`<strong>${causeOf(c).cause}</strong><br>${codeTag(c)}`, num(byCode[c]!), pct(byCode[c]!, of), fixList(fixesFor(c, carried), 4),
   ]), new Set([1, 2]));
 }
 

@@ -9,7 +9,7 @@ import { AccountStates } from '../bulk/resume.js';
 import { createSummary } from '../bulk/summary.js';
 import type { Remediation } from '../findings/catalog.js';
 import { linesFromEnd } from './lines-from-end.js';
-import { remediationOf } from './fixes.js';
+import { addFixes, remediationOf } from './fixes.js';
 import { latencySamples } from './latency.js';
 import { bump, counts, rowsByCode } from './rows.js';
 import { ROW_CAP, type AccountRow, type VerifyReport } from './types.js';
@@ -105,10 +105,7 @@ export async function readVerifyOutput(file: string, source: string = file): Pro
     if (good) continue;
     bump(failedByCode, r.code);
     const decider = Array.isArray(r.findings) ? r.findings.find((f) => f && f.code === r.code) : undefined;
-    if (!(r.code in fixes) && decider) {
-      const fx = remediationOf(decider.remediation);
-      if (fx.length) fixes[r.code] = fx;
-    }
+    if (decider) addFixes(fixes, r.code, remediationOf(decider.remediation));
     failures.add(r.code, {
       account: r.account, code: r.code, message: typeof decider?.message === 'string' ? decider.message : '', ms,
       ...(typeof r.line === 'number' ? { line: r.line } : {}), ...(typeof r.id === 'string' ? { id: r.id } : {}), ...(typeof r.url === 'string' ? { url: r.url } : {}),

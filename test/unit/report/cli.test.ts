@@ -102,6 +102,13 @@ describe('--html on the commands that make the inputs', () => {
     const p = await run(['cache', 'purge', ...inspectArgs(), '--html', 'purge.html', '--json']);
     expect(p.code).toBe(6);
     expect(page('purge.html')).toContain(`${JSON.parse(p.out).plan.items.length} entries planned for purge on 5 machines`);
+    // a purge that acts (fleet input: nothing to delete here, the commands and a script are emitted)
+    const planned = JSON.parse(p.out).plan.items.length;
+    const y = await run(['cache', 'purge', ...inspectArgs(), '--yes', '--audit', path.join(dir, 'audit.jsonl'), '--script-out', path.join(dir, 'purge.ps1'), '--html', 'purged.html']);
+    expect(y.code).toBe(0);
+    const purged = page('purged.html');
+    expect(purged).toContain(`0 deleted, ${planned} left to the emitted commands, 0 failed`);
+    expect(purged).toMatch(/data-tile="emitted"><div class="tile-value">(\d+)</);
     expect((await run(['cache', 'list', '--from', path.join(dir, 'fleet'), '--html', 'l.html'])).code).toBe(2);
   });
 

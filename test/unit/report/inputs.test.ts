@@ -69,6 +69,12 @@ describe('readVerifyOutput', () => {
     expect(r.latency.count + r.notBound).toBe(2000);
     expect(r.latency.ok.reduce((a, b) => a + b, 0) + r.latency.failed.reduce((a, b) => a + b, 0)).toBe(r.latency.count);
     expect(r.fixes['ldap.invalid-credentials']![0]!.action).toMatch(/Reconcile the password/);
+    // a cause met on both directory servers carries the fix for each, each fix once
+    expect(r.fixes['net.refused']!.map((f) => f.action).sort()).toEqual([
+      'Check that the directory service is running on dc1.corp.example and listening on port 636 (LDAPS needs a DC certificate).',
+      'Check that the directory service is running on dc2.corp.example and listening on port 636 (LDAPS needs a DC certificate).',
+    ]);
+    expect(r.fixes['ldap.invalid-credentials']).toHaveLength(3);
     expect(Object.values(r.byUrl).reduce((n, u) => n + u.ok + u.failed, 0)).toBe(2000);
   });
 
