@@ -42,10 +42,14 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-/** The --html <file> of a command, resolved and checked writable before the command runs (a bad path fails first, exit 2). */
-export function htmlTarget(value: unknown, io: CliIO): string | undefined {
+/**
+ * The --html <file> of a command (or report's --out), resolved and checked writable before the
+ * command runs (a bad path fails first, exit 2); never one of the command's own files (`inputs`).
+ */
+export function htmlTarget(value: unknown, io: CliIO, inputs: readonly string[] = []): string | undefined {
   if (value === undefined) return undefined;
   const file = path.resolve(io.cwd, String(value));
+  if (inputs.some((f) => path.resolve(io.cwd, f) === file)) throw usageError('The HTML report would replace one of the command\'s own files; give it another name.');
   checkWritable(file, String(value));
   return file;
 }
@@ -80,7 +84,7 @@ export const reportCommand: Command = {
     const from = [...((v.from as string[] | undefined) ?? []), ...positionals];
     if (!from.length) throw usageError('Give at least one input: --from <verify output .jsonl | cache inspect/purge --json | doctor --json>.');
     if (typeof v.out !== 'string') throw usageError('--out <report.html> is required: the file to write.');
-    const out = htmlTarget(v.out, io)!;
+    const out = htmlTarget(v.out, io, from)!;
     const { readReportInput } = await import('../../report/read.js');
     const inputs: ReportInput[] = [];
     for (const f of from) inputs.push(await readReportInput(path.resolve(io.cwd, f), f));

@@ -127,7 +127,7 @@ export const verifyCommand: Command = {
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
     const intervalMs = intOption('progress-interval', v['progress-interval'] as string | undefined, 5, 1, 3600) * 1000;
     const service = serviceAccount(v, io);
-    const html = htmlTarget(v.html, io);
+    const html = htmlTarget(v.html, io, [outputPath, inputPath]);
 
     let totalBytes: number | undefined;
     let inputStream: AsyncIterable<string | Buffer> & { destroy?: () => void };

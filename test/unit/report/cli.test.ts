@@ -76,6 +76,7 @@ describe('credgate report', () => {
       [['report', '--from', 'nope.json', '--out', 'x.html'], /Cannot read nope\.json \(ENOENT\)/],
       [['report', '--from', 'verify.jsonl', '--out', 'no/such/dir/x.html'], /Cannot write the report no\/such\/dir\/x\.html \(ENOENT\)/],
       [['report', '--from', 'verify.jsonl', '--out', 'fleet'], /Cannot write the report fleet \(EISDIR\)/],
+      [['report', '--from', 'verify.jsonl', '--out', './verify.jsonl'], /would replace one of the command's own files/],
       [['report', '--from', 'verify.jsonl', '--out', 'x.html', '--secret', 'hunter2'], /unknown option/],
     ];
     for (const [argv, want] of cases) {
@@ -118,6 +119,9 @@ describe('--html on the commands that make the inputs', () => {
     const args = ['verify', '--input', 'in.csv', '--output', 'out.jsonl', '--ldap', `ldaps://127.0.0.1:${port}`, '--timeout', '2000'];
     const bad = await run([...args, '--html', 'missing/r.html'], { PW_ENV: SECRETS[1]! });
     expect(bad.code).toBe(2);
+    expect(fs.existsSync(path.join(dir, 'out.jsonl'))).toBe(false);
+    const same = await run([...args, '--html', 'out.jsonl'], { PW_ENV: SECRETS[1]! });
+    expect([same.code, same.err]).toEqual([2, "credgate: The HTML report would replace one of the command's own files; give it another name. [USAGE]\n"]);
     expect(fs.existsSync(path.join(dir, 'out.jsonl'))).toBe(false);
     const r = await run([...args, '--html', 'verify.html'], { PW_ENV: SECRETS[1]! });
     expect(r.code).toBe(4);
