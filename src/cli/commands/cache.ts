@@ -11,6 +11,7 @@ import type { Command, CliIO } from '../types.js';
 import { envSecret, parse, usageError, valueError } from '../args.js';
 import { findingJson, mark, say, style, t } from '../render.js';
 import { chunkedLines, writeJson } from '../output.js';
+import { htmlOf, htmlTarget } from './report.js';
 
 const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
 
@@ -45,6 +46,7 @@ Options:
   --script-out <file>        write the PowerShell purge script here (fleet input)
   --yes                      really purge
   --json                     JSON output
+  --html <file>              inspect and purge: also write an HTML report of the run (credgate report --help)
 
 Exit codes: 0 nothing to purge, 2 usage or bad input, 4 directory or --probe host unreachable, 5 provider
 failure, 6 stale cached credentials found (stale-password or wrong-user: the entries a purge removes;
@@ -74,6 +76,7 @@ const OPTIONS = {
   'script-out': { type: 'string' },
   yes: { type: 'boolean' },
   json: { type: 'boolean' },
+  html: { type: 'string' },
 } as const;
 
 /** changedAt and the account from a configured provider; the password it returns is dropped unread. */
@@ -160,6 +163,8 @@ export const cacheCommand: Command = {
     }
     if (!sub || !['list', 'inspect', 'purge'].includes(sub)) throw usageError('Say what to do: credgate cache list | inspect | purge | collector (see --help).');
     const { values: v } = parse(`cache ${sub}`, rest, OPTIONS);
+    if (sub === 'list' && v.html !== undefined) throw usageError('--html goes with cache inspect and cache purge.');
+    const html = htmlTarget(v.html, io);
     if (sub === 'list') {
       const { snap } = await readCache(cacheInputs(v));
       if (v.json) {
@@ -191,8 +196,10 @@ export const cacheCommand: Command = {
     const head = cacheVerdict(findings, plan ? plan.items.length > 0 : result.stale.length > 0);
     const { verdict, exitCode } = head;
     if (sub === 'inspect' || !plan) {
+      const body = { ok: head.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings };
+      if (html) await htmlOf(html, body, 'cache inspect', io);
       if (v.json) {
-        await writeJson(io.stdout, { ok: head.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
+        await writeJson(io.stdout, body, { findings: findingJson });
       } else {
         for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
         const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
@@ -220,6 +227,7 @@ export const cacheCommand: Command = {
       for (const f of faults) say(io.stderr, t`credgate: ${f.message} [${f.code}]\n`);
     }
     if (!v.yes) {
+      if (html) await htmlOf(html, { dryRun: true, plan, warnings: snap.warnings, faults }, 'cache purge', io);
       if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: eachCmdkeyCommand(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { plan: { items: undefined }, commands: undefined, faults: undefined });
       else {
         const out = chunkedLines(io.stdout);
@@ -236,6 +244,7 @@ export const cacheCommand: Command = {
     const commands = eachCmdkeyCommand(left); // written as they are made (JSON or .cmd lines)
     if (v['script-out']) fs.writeFileSync(String(v['script-out']), powershellScriptBytes(left));
     const failed = record.items.filter((i) => i.result === 'failed');
+    if (html) await htmlOf(html, { dryRun: false, audit, mode: record.mode, items: record.items, warnings: snap.warnings, faults }, 'cache purge', io);
     if (v.json) {
       await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: powershellScript(left) }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
     } else {
