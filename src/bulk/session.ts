@@ -2,7 +2,7 @@
  * One configuration, many targets: `createPreflight(config)` gives `check(target)` (the whole
  * preflight), `verify(accounts)` (a bulk run against the same directory) and `dispose()`.
  */
-import { CredgateError, ConfigError } from '../core/errors.js';
+import { ConfigError, disposedError } from '../core/errors.js';
 import { preflight } from '../pipeline/preflight.js';
 import type { PreflightOptions, PreflightReport, PreflightTarget } from '../pipeline/types.js';
 import { verifyMany } from './verify-many.js';
@@ -16,7 +16,7 @@ import type { AccountLine, VerifyManyOptions, VerifyResult } from './types.js';
 export function createPreflight(options: PreflightOptions) {
   let disposed = false;
   const open = new Set<AsyncIterableIterator<VerifyResult> & AsyncDisposable>();
-  const gone = () => new CredgateError('This preflight was disposed; create a new one.', { code: 'USAGE' });
+  const gone = () => disposedError('preflight (createPreflight)', 'create a new one');
   return {
     check(target: PreflightTarget, extra: Partial<PreflightOptions> = {}): Promise<PreflightReport> {
       if (disposed) return Promise.reject(gone());

@@ -7,9 +7,10 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { lazyObject, loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, disposedError } from '../core/errors.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 export interface FileProviderWarning {
@@ -51,6 +52,8 @@ const schemas = once(() => {
 type Schemas = ReturnType<typeof schemas>;
 export const FileCredentialSchema: Schemas['FileCredentialSchema'] = lazyObject(() => schemas().FileCredentialSchema);
 export type FileProviderOptions = z.input<Schemas['FileOptions']>;
+/** A reference for fromFile: "path", "path#entry", an entry name (with the path option), or { path?, entry? }. */
+export type FileRef = string | z.input<Schemas['RefObject']>;
 
 export type FileCredential = z.infer<Schemas['FileCredentialSchema']>;
 
@@ -76,7 +79,7 @@ function refError(message: string): ProviderError {
  * for a file holding one credential); without it, a string ref is `"path"` or `"path#entry"`.
  * `{ path?, entry? }` works in both cases.
  */
-export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
+export function fromFile(options: FileProviderOptions = {}): OwnedProvider<FileRef> {
   const parsed = { data: validateOptions('file', schemas().FileOptions, options) };
   const opts = parsed.data;
   const warned = new Set<string>();
@@ -155,10 +158,10 @@ export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
     }
   };
 
-  const provider: OwnedProvider = {
+  const provider: OwnedProvider<FileRef> = {
     name: 'file',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The file provider was disposed; create a new one with fromFile().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'file' } });
+      if (disposed) throw disposedError('file provider', 'create a new one with fromFile()', { provider: 'file' });
       if (signal?.aborted) throw abortError(signal, 'Reading the credential file');
       const t = target(ref);
       const text = await read(t.file, signal);
@@ -209,7 +212,7 @@ export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
       provider.dispose?.();
     },
   };
-  return provider;
+  return observed(provider);
 }
 
 function tooLarge(file: string, max: number): ProviderError {

@@ -153,6 +153,7 @@ describe('aws-secrets-manager specifics', () => {
   it('references: a name, an ARN or { secretId }; anything else is CONFIG_INVALID', async () => {
     const s = await start();
     expect((await aws(s).resolve({ secretId: 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:rdp/web01-AbCdEf' })).username).toBe('svc-rdp');
+    // @ts-expect-error a wrong value type does not type-check; at run time it is CONFIG_INVALID
     await expectFailure(aws(s).resolve({ secretId: 42 }), { code: 'CONFIG_INVALID' }, SECRETS);
   });
 });
