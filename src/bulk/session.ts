@@ -24,7 +24,7 @@ export function createPreflight(options: PreflightOptions) {
     },
     /**
      * verifyMany over the preflight's directory (URLs, TLS, service account for the lockout guard,
-     * defaultDomain), the per-step timeout and signal; `extra` overrides any of them (concurrency,
+     * defaultDomain), the per-step timeout, signal and logger; `extra` overrides any of them (concurrency,
      * rate, ...). Throws CONFIG_INVALID at once when there is no directory to verify against.
      */
     verify(accounts: AsyncIterable<AccountLine> | Iterable<AccountLine>, extra: Partial<VerifyManyOptions> = {}): AsyncIterableIterator<VerifyResult> & AsyncDisposable {
@@ -37,6 +37,7 @@ export function createPreflight(options: PreflightOptions) {
         ...(dir ?? {}),
         ...(options.stepTimeoutMs !== undefined ? { timeoutMs: options.stepTimeoutMs } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
         ...extra,
       } as VerifyManyOptions);
       open.add(inner);

@@ -20,30 +20,23 @@
  *
  * Findings are the same as validateLdapBind's (checks/ldap-answer.ts: AD sub-codes, ppolicy).
  */
-import { ConfigError } from '../core/errors.js';
-import { parseAccountName } from '../core/credential.js';
+import { ConfigError, abortError, disposedError } from '../core/errors.js';
+import { CHANNELS, observed, publish, traced, withLogger } from '../core/telemetry.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { causeOf, decideAccount } from '../findings/diagnose.js';
-import { connectionFinding } from '../findings/faults.js';
 import { accountAnswerFindings } from '../checks/ldap-answer.js';
-import { assertBindTransport, loadCa, parseLdapUrls, tlsOptionsFor, type ParsedUrl } from '../protocols/ldap/transport.js';
+import { assertBindTransport, loadCa, parseLdapUrls, type ParsedUrl } from '../protocols/ldap/transport.js';
 import { LdapWireConnection, WireConnectionError } from '../protocols/ldap/wire.js';
 import { RateLimiter } from './rate-limit.js';
-import { BatchGuard, type GuardItem } from './guard.js';
-import { advancePast, type Failover } from './failover.js';
+import { BatchGuard } from './guard.js';
+import { AccountFeed, type Item } from './feed.js';
+import { advancePast, connectFirst, lostBindFinding, type Failover } from './failover.js';
 import type { AccountLine, VerifyManyOptions, VerifyResult } from './types.js';
 
 export type { AccountLine, VerifyManyOptions, VerifyResult } from './types.js';
 
 const SOURCE = 'ldap-bind';
-
-interface Item extends GuardItem {
-  acct: AccountLine;
-  /** What to send as the bind name. */
-  bindName?: string;
-  t0: number;
-}
 
 class BulkRun {
   private readonly urls: ParsedUrl[];
@@ -55,11 +48,7 @@ class BulkRun {
   private readonly rate: RateLimiter;
   private readonly rated: boolean;
   private readonly warnings: Finding[] = [];
-  private readonly it: AsyncIterator<AccountLine> | Iterator<AccountLine>;
-  private inputDone = false;
-  private readonly prepared: Item[] = [];
-  private filling: Promise<void> | undefined;
-  private readonly batch: number;
+  private readonly feed: AccountFeed;
   private readonly failover: Failover;
   private readonly guard: BatchGuard | undefined;
   // output
@@ -76,6 +65,9 @@ class BulkRun {
   private readonly rejected = new Set<string>();
   /** Aborts connection attempts in progress when the run is disposed. */
   private readonly ac = new AbortController();
+  /** A worker let go of an account it had taken (the caller's signal aborted before its bind was sent). */
+  private dropped = false;
+  private readonly tally = { answered: 0, ok: 0, failed: 0 };
 
   constructor(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, private readonly opts: VerifyManyOptions) {
     this.urls = parseLdapUrls(opts.urls);
@@ -97,11 +89,9 @@ class BulkRun {
     this.warnDays = opts.expiryWarningDays ?? 14;
     this.ppolicy = opts.passwordPolicy !== false;
     this.guard = opts.service ? new BatchGuard(opts, this.ca, this.failover, this.timeoutMs, this.warnDays) : undefined;
-    this.batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(16, c * 2);
+    const batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(16, c * 2);
     this.highWater = Math.max(64, c * 16);
-    this.it = Symbol.asyncIterator in input
-      ? (input as AsyncIterable<AccountLine>)[Symbol.asyncIterator]()
-      : (input as Iterable<AccountLine>)[Symbol.iterator]();
+    this.feed = new AccountFeed(input, opts, batch, this.guard, () => this.stopping());
     if (opts.insecureSkipTlsVerify) {
       this.warnings.push(finding(SOURCE, 'tls.verification-disabled', 'warning', 'TLS certificate verification was switched off for this run; the server was not authenticated.', {}, fixes('tls.verification-disabled', 'default')));
     }
@@ -111,12 +101,15 @@ class BulkRun {
   }
 
   private running = 0;
+  /** The run has ended on its own (all answered, a fault, the caller's abort). */
+  over = false;
 
   /** Start the workers (once). */
   start(): void {
     this.running = this.concurrency;
+    // the workers' events reach the run's logger (their async calls inherit it)
     for (let i = 0; i < this.concurrency; i++) {
-      this.worker()
+      withLogger(this.opts.logger, () => this.worker())
         .catch((e: unknown) => {
           if (this.fatal === undefined) this.fatal = e;
           this.stopped = true;
@@ -139,10 +132,19 @@ class BulkRun {
       return Promise.resolve({ value: r, done: false });
     }
     if (this.fatal !== undefined) {
+      this.over = true;
       const e = this.fatal;
       return this.dispose().then(() => Promise.reject(e));
     }
-    if (this.running === 0) return this.dispose().then(() => ({ value: undefined, done: true }));
+    if (this.running === 0) {
+      this.over = true;
+      // the caller's signal left accounts unchecked: an AbortError, never a quiet end
+      const signal = this.opts.signal;
+      if (signal?.aborted && (this.dropped || this.feed.left)) {
+        return this.dispose().then(() => Promise.reject(abortError(signal, `The verify run (${this.tally.answered} accounts answered, the rest not checked)`)));
+      }
+      return this.dispose().then(() => ({ value: undefined, done: true }));
+    }
     return new Promise((resolve) => {
       this.wakeConsumer = () => {
         this.wakeConsumer = undefined;
@@ -180,79 +182,12 @@ class BulkRun {
       ms: Math.round((performance.now() - item.t0) * 100) / 100,
     };
     this.out.push(r);
+    this.tally.answered++;
+    this.tally[d.ok ? 'ok' : 'failed']++;
+    if (observed(CHANNELS.bulkProgress)) publish(CHANNELS.bulkProgress, { ...this.tally, code: d.code, bound });
     this.wake();
     if (this.out.length >= this.highWater && !this.stopped) return new Promise<void>((res) => this.wakeProducers.push(res));
     return undefined;
-  }
-
-  // ---- input
-
-  /** An item without awaiting, when one is prepared (the common case). */
-  private takeNow(): Item | undefined {
-    if (this.stopped || this.opts.signal?.aborted) return undefined;
-    const item = this.prepared.shift();
-    if (item && this.prepared.length < this.batch / 2 && !this.inputDone && !this.filling) this.startFill();
-    return item;
-  }
-
-  private async next(): Promise<Item | undefined> {
-    for (;;) {
-      if (this.stopped || this.opts.signal?.aborted) return undefined;
-      const item = this.prepared.shift();
-      if (item) {
-        if (this.prepared.length < this.batch / 2 && !this.inputDone && !this.filling) this.startFill();
-        return item;
-      }
-      if (this.inputDone && !this.filling) return undefined;
-      if (!this.filling) this.startFill();
-      await this.filling;
-    }
-  }
-
-  private startFill(): void {
-    this.filling = this.fill().finally(() => {
-      this.filling = undefined;
-    });
-  }
-
-  private async fill(): Promise<void> {
-    const raw: Item[] = [];
-    while (raw.length < this.batch && !this.inputDone) {
-      if (this.opts.signal?.aborted) return;
-      const p = this.it.next();
-      // a plain iterable is read without a promise per account
-      const n = 'then' in p ? await p : p;
-      if (n.done) {
-        this.inputDone = true;
-        break;
-      }
-      raw.push(this.prepare(n.value));
-    }
-    if (this.guard) await this.guard.read(raw.filter((i) => !i.decided));
-    this.prepared.push(...raw);
-  }
-
-  private prepare(acct: AccountLine): Item {
-    const item: Item = { acct, t0: 0 };
-    let problem: string | undefined;
-    try {
-      if (typeof acct.username !== 'string' || !acct.username.trim()) problem = 'the user name is empty';
-      else if (!acct.password || typeof acct.password.reveal !== 'function') problem = 'the password is missing';
-      else if (acct.password.reveal().length === 0) problem = 'the password is empty (an empty simple bind is anonymous and proves nothing)';
-      else if (this.opts.service || this.opts.defaultDomain) {
-        item.name = parseAccountName(acct.username, this.opts.defaultDomain);
-        item.bindName = item.name.bindName;
-      } else {
-        // without a default domain every accepted form binds as written (parseAccountName's rule)
-        item.bindName = acct.username.trim();
-      }
-    } catch (e) {
-      problem = e instanceof Error ? e.message : String(e);
-    }
-    if (problem) {
-      item.decided = [finding('bulk', 'input.invalid', 'error', `This account was not checked: ${problem}.`, { ...(acct.line !== undefined ? { line: acct.line } : {}) }, fixes('input.invalid', 'default'))];
-    }
-    return item;
   }
 
   // ---- workers
@@ -262,7 +197,7 @@ class BulkRun {
     let connUrl = -1;
     try {
       for (;;) {
-        const item = this.takeNow() ?? (await this.next());
+        const item = this.feed.takeNow() ?? (await this.feed.next());
         if (!item) break;
         item.t0 = performance.now();
         if (item.decided) {
@@ -298,31 +233,36 @@ class BulkRun {
           for (let attempt = 0; findings === undefined; attempt++) {
             // stopped while this bind waited (rate limit, connect, a duplicate in flight): it is
             // not in flight, so it is not sent and not answered; a rerun checks it
-            if (this.stopping()) return;
+            if (this.stopping()) return this.drop();
             if (!conn || !conn.alive) {
               if (conn) this.release(conn);
               conn = undefined;
               const c = await this.connect();
               if (!c) {
                 const d = this.failover.down;
-                if (!d) return; // the run was stopped while connecting: the consumer is gone
+                if (!d) return this.drop(); // the run was stopped while connecting
                 findings = d.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: bindName } }));
                 url = d.url;
                 break;
               }
               conn = c.conn;
               connUrl = c.index;
-              if (this.stopping()) return;
+              if (this.stopping()) return this.drop();
             }
             url = this.urls[connUrl]!.url;
             try {
-              const r = await conn.bind(bindName, pw, { ppolicy: this.ppolicy, timeoutMs: this.timeoutMs });
+              const c = conn;
+              const r = await traced(CHANNELS.bind, { protocol: 'ldap', source: 'bulk', url, account: bindName },
+                () => c.bind(bindName, pw, { ppolicy: this.ppolicy, timeoutMs: this.timeoutMs }), () => ({ outcome: 'answered' }));
               bound = true;
               findings = accountAnswerFindings(r, pw, this.warnDays, bindName);
             } catch (e) {
-              if (e instanceof WireConnectionError && !e.sent && attempt < this.urls.length + 2) continue;
+              if (e instanceof WireConnectionError && !e.sent && attempt < this.urls.length + 2) {
+                publish(CHANNELS.retry, { what: 'bind', url, attempt: attempt + 2, reason: e.code });
+                continue;
+              }
               bound = !(e instanceof WireConnectionError) || e.sent;
-              findings = [this.lostFinding(e, this.urls[connUrl]!, bindName)];
+              findings = [lostBindFinding(e, this.urls[connUrl]!, bindName, this.timeoutMs)];
               this.release(conn);
               conn = undefined;
               advancePast(this.failover, connUrl);
@@ -344,6 +284,11 @@ class BulkRun {
     }
   }
 
+  /** A worker lets go of the account it holds: it gets no result (a rerun checks it). */
+  private drop(): void {
+    this.dropped = true;
+  }
+
   /** The run is stopping: the consumer is gone, or the caller's signal aborted (no new binds). */
   private stopping(): boolean {
     return this.stopped || !!this.opts.signal?.aborted;
@@ -354,60 +299,10 @@ class BulkRun {
     c.dispose();
   }
 
-  private lostFinding(e: unknown, u: ParsedUrl, account: string): Finding {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'PROTOCOL_ERROR') {
-      // the server answered this bind with bytes that break the protocol: not an answer, never resent
-      const f = connectionFinding(e, u, SOURCE, 'bind', false, { requestSent: true })!;
-      f.evidence.account = account;
-      return f;
-    }
-    if (code === 'ETIMEDOUT') {
-      const f = connectionFinding(e, u, SOURCE, 'bind', true)!;
-      f.message = `${u.url} did not answer this account's bind within ${this.timeoutMs} ms; it was not retried.`;
-      f.evidence.account = account;
-      return f;
-    }
-    const msg = e instanceof Error ? e.message : String(e);
-    return finding(SOURCE, 'net.connection-lost', 'error', `The connection to ${u.url} was lost before the directory answered this account's bind; it was not retried.`, {
-      url: u.url, host: u.host, port: u.port, phase: 'bind', account, error: typeof code === 'string' ? code : msg.slice(0, 200),
-    }, fixes('net.connection-lost', 'bulk'));
-  }
-
   private async connect(): Promise<{ conn: LdapWireConnection; index: number } | undefined> {
-    const fo = this.failover;
-    if (fo.down) return undefined;
-    const start = fo.index;
-    const failures: Finding[] = [];
-    for (let k = 0; k < this.urls.length; k++) {
-      if (fo.down) return undefined;
-      const index = (start + k) % this.urls.length;
-      const u = this.urls[index]!;
-      const mode = u.scheme === 'ldaps' ? 'ldaps' : this.opts.starttls ? 'starttls' : 'plain';
-      try {
-        const conn = await LdapWireConnection.connect({
-          host: u.host, port: u.port, mode, tls: tlsOptionsFor(u, this.opts, this.ca), timeoutMs: this.timeoutMs, signal: this.ac.signal,
-        });
-        if (this.stopped) {
-          conn.dispose();
-          return undefined;
-        }
-        this.conns.add(conn);
-        if (k > 0 && fo.index === start) fo.index = index;
-        return { conn, index };
-      } catch (e) {
-        if (this.stopped) return undefined;
-        const phase = mode === 'starttls' ? 'starttls' : 'connect';
-        const f = connectionFinding(e, u, SOURCE, phase, false)
-          ?? finding(SOURCE, 'net.connection-lost', 'error', `Could not open an LDAP connection to ${u.url}: ${(e instanceof Error ? e.message : String(e)).slice(0, 200)}.`, { url: u.url, phase }, fixes('net.connection-lost', 'bulk'));
-        failures.push(f);
-      }
-    }
-    if (!fo.down) {
-      if (failures.length > 1) for (const f of failures) f.evidence.failover = `${failures.length} URLs tried in order`;
-      fo.down = { findings: failures, url: this.urls[(start + failures.length - 1) % this.urls.length]!.url };
-    }
-    return undefined;
+    const c = await connectFirst(this.failover, { opts: this.opts, ca: this.ca, timeoutMs: this.timeoutMs, signal: this.ac.signal }, () => this.stopped);
+    if (c) this.conns.add(c.conn);
+    return c;
   }
 
   private disposed: Promise<void> | undefined;
@@ -425,11 +320,7 @@ class BulkRun {
     for (const c of this.conns) c.dispose();
     this.conns.clear();
     this.guard?.dispose();
-    try {
-      await this.it.return?.();
-    } catch {
-      // the caller's iterator failed to close; nothing of ours is left open
-    }
+    await this.feed.close();
   }
 }
 
@@ -442,13 +333,17 @@ class BulkRun {
 export function verifyMany(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, options: VerifyManyOptions): AsyncIterableIterator<VerifyResult> & AsyncDisposable {
   let run: BulkRun | undefined;
   let finished = false;
+  /** Closed by the caller (return, throw, dispose) before its end: a later next() is a USAGE fault, not a quiet end. */
+  let closed = false;
   const finish = async () => {
+    if (!run?.over) closed = true;
     if (finished) return;
     finished = true;
     await run?.dispose();
   };
   const it: AsyncIterableIterator<VerifyResult> & AsyncDisposable = {
     next(): Promise<IteratorResult<VerifyResult>> {
+      if (closed) return Promise.reject(disposedError('verifyMany run', 'the accounts it had not answered were not checked; start a new run for them'));
       if (finished) return Promise.resolve({ value: undefined, done: true });
       if (!run) {
         try {

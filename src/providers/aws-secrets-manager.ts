@@ -15,7 +15,7 @@
  * changedAt: the current version's CreatedDate or DescribeSecret's LastRotatedDate, the later (LastChangedDate also
  * moves on tag or description edits, so it is not a password change). When DescribeSecret fails (a policy that
  * grants only GetSecretValue), the credential is still returned, without changedAt (CreatedDate alone can predate
- * the change a rotation made), and the failure is reported through onWarning (default: process.emitWarning) and
+ * the change a rotation made), and the failure is reported on the credgate:warning channel, to onWarning, and
  * in `source`. With describe: false, changedAt is CreatedDate.
  */
 import type { z } from 'zod';
@@ -25,6 +25,7 @@ import { ConfigError, CredgateError, ProviderError, abortError, disposedError, t
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
 import { observed } from './observed.js';
+import { CHANNELS, publish } from '../core/telemetry.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { checkTransport } from './transport-rule.js';
 import { awsCredentialSource, type AwsCredentialsProvider } from './aws-credentials.js';
@@ -64,7 +65,7 @@ const schemas = once(() => {
     usernameKey: z.string().default('username'),
     passwordKey: z.string().default('password'),
     describe: z.boolean().default(true),
-    /** Receives a warning when DescribeSecret fails; default process.emitWarning (code CREDGATE_AWS_DESCRIBE_FAILED). */
+    /** Receives a warning when DescribeSecret fails (also published on the credgate:warning channel, code aws.describe-failed). */
     onWarning: z.custom<(w: AwsProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
     env: z.record(z.string(), z.string().optional()).optional(),
     ...httpOptionsSchema(),
@@ -157,8 +158,8 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedP
   };
   const creds = awsCredentialSource(o, client);
   const warn = (w: AwsProviderWarning) => {
-    if (o.onWarning) o.onWarning(w);
-    else process.emitWarning(w.message, { code: 'CREDGATE_AWS_DESCRIBE_FAILED' });
+    publish(CHANNELS.warning, { code: w.code, message: w.message, provider: 'aws-secrets-manager', secretId: w.secretId });
+    o.onWarning?.(w);
   };
 
   // AWS throttles with 400 ThrottlingException (not 429): retried with backoff like a 429

@@ -11,6 +11,7 @@ import { ConfigError, ProviderError, abortError, disposedError } from '../core/e
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
 import { observed } from './observed.js';
+import { CHANNELS, publish } from '../core/telemetry.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 export interface FileProviderWarning {
@@ -33,7 +34,7 @@ const schemas = once(() => {
     maxBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
     /** Warn when the file is readable by every user (POSIX mode o+r). Default true. */
     checkPermissions: z.boolean().default(true),
-    /** Receives permission warnings; default: process.emitWarning (code CREDGATE_FILE_WORLD_READABLE). */
+    /** Receives permission warnings (also published on the credgate:warning channel, code file.world-readable). */
     onWarning: z.custom<(w: FileProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
   }).strict();
   /** One credential in a file. */
@@ -110,8 +111,8 @@ export function fromFile(options: FileProviderOptions = {}): OwnedProvider<FileR
   const warn = (w: FileProviderWarning) => {
     if (warned.has(w.path)) return;
     warned.add(w.path);
-    if (opts.onWarning) opts.onWarning(w);
-    else process.emitWarning(w.message, { code: 'CREDGATE_FILE_WORLD_READABLE' });
+    publish(CHANNELS.warning, { code: w.code, message: w.message, provider: 'file', path: w.path });
+    opts.onWarning?.(w);
   };
 
   const read = async (file: string, signal: AbortSignal | undefined): Promise<string> => {
