@@ -244,10 +244,12 @@ interface OtelApi {
 }
 
 const loadOtel = lazyOptional<OtelApi>('@opentelemetry/api');
-let tracerOf: ReturnType<OtelApi['trace']['getTracer']> | null | undefined;
+/**
+ * The tracer, asked for at each operation (not kept): a tracer provider registered after credgate's
+ * first operation, or through another copy of the API (ESM and CJS), is still the one used.
+ */
 function tracer() {
-  if (tracerOf === undefined) tracerOf = loadOtel()?.trace.getTracer('credgate') ?? null;
-  return tracerOf ?? undefined;
+  return loadOtel()?.trace.getTracer('credgate');
 }
 
 /** OpenTelemetry attribute names: the semantic conventions where one fits, `credgate.*` otherwise. */
