@@ -82,7 +82,8 @@ export class CredgateError extends Error {
       Object.defineProperty(this, sub.mark, { value: true });
     }
     // an abort is recognisable as one everywhere (err.name === 'AbortError', as fetch and Node's own APIs throw it)
-    this.name = options.code === 'ABORTED' ? 'AbortError' : family ?? new.target.name;
+    // by hand for CredgateError itself: a bundler may rename the class (esbuild's _CredgateError)
+    this.name = options.code === 'ABORTED' ? 'AbortError' : family ?? (new.target === CredgateError ? 'CredgateError' : new.target.name);
   }
 
   static override [Symbol.hasInstance](obj: unknown): boolean {
