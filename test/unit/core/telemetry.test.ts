@@ -4,6 +4,10 @@
 // with @opentelemetry/api installed (a dev dependency here) each becomes a span.
 import { describe, it, expect, afterEach } from 'vitest';
 import dc from 'node:diagnostics_channel';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { trace, type Span, type SpanOptions, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { CHANNELS, build, publish, traced, withLogger, observed, type TelemetryEvent } from '../../../src/core/telemetry.js';
 import { CredgateError } from '../../../src/core/errors.js';
@@ -136,5 +140,29 @@ describe('OpenTelemetry spans (@opentelemetry/api installed)', () => {
       { name: 'credgate.provider.request', ended: true, attributes: expect.objectContaining({ 'credgate.provider': 'vault', 'http.request.method': 'GET', 'url.full': 'https://vault:8200/v1/secret/data/x', 'http.response.status_code': 200, 'credgate.attempt': 1 }) },
       { name: 'credgate.step ldap-bind', ended: true, status: { code: 2, message: 'TLS_FAILED' }, attributes: expect.objectContaining({ 'server.address': 'dc1', 'server.port': 636, 'error.type': 'TLS_FAILED' }) },
     ]);
+  });
+});
+
+describe('without @opentelemetry/api (a package installed without the optional peer)', () => {
+  it('the built package, with no node_modules at all: events still flow, the preflight runs, nothing is loaded', () => {
+    const root = path.resolve(import.meta.dirname, '..', '..', '..');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-no-otel-'));
+    try {
+      fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+      const script = `
+        const dc = require('node:diagnostics_channel');
+        const got = [];
+        dc.subscribe('credgate:step', (m) => got.push(m.phase));
+        import('./dist/index.js').then(async (m) => {
+          const r = await m.preflight({ host: '127.0.0.1', account: 'a', password: new m.Secret('No-Otel-Pw-1') }, { rdp: { probe: false } });
+          console.log(JSON.stringify({ code: r.verdict.code, starts: got.filter((p) => p === 'start').length, ends: got.filter((p) => p === 'end').length, required: Object.keys(require.cache).length }));
+        });`;
+      const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, env: { PATH: process.env.PATH ?? '' } }).toString());
+      // the provider and cache steps ran (not checked), the network steps had nothing configured
+      expect(out).toEqual({ code: 'credential.not-checked', starts: 6, ends: 6, required: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
