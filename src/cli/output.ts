@@ -1,7 +1,10 @@
 /** Large outputs written as they are made: streamed JSON and chunked lines (a fleet's findings are tens of MB). */
+import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { CredgateError } from '../core/errors.js';
 import type { Shown } from './render.js';
+import type { CliIO } from './types.js';
 
 /** Which arrays writeJson streams: a key maps to the element map (or undefined), or to the spec of a nested object. */
 export type StreamSpec = { [key: string]: ((x: never) => unknown) | undefined | StreamSpec };
@@ -72,3 +75,52 @@ export function chunkedLines(out: Writable): { line(text: Shown): void; flush():
   };
 }
 
+
+/** Where a command writes its data (verify's results): a file, or standard output for "-". */
+export interface DataSink {
+  /** The file's absolute path, or "-" for standard output. */
+  readonly path: string;
+  /** The data goes to standard output: the command's own summary then goes to stderr. */
+  readonly toStdout: boolean;
+  /** Write, waiting for the stream to drain when its buffer is full. */
+  write(text: string): Promise<void>;
+  /** The first write error, once one happened. */
+  readonly error: unknown;
+  /** Finish: the file is ended and closed; standard output is left open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Open `target` ("-": standard output; else an absolute path) for a command's data: a file is
+ * appended to or truncated, and an error opening it is INPUT_INVALID naming the file.
+ */
+export async function openDataSink(target: string, io: CliIO, o: { append: boolean }): Promise<DataSink> {
+  const toStdout = target === '-';
+  let out: Writable;
+  if (toStdout) out = io.stdout;
+  else {
+    const file = fs.createWriteStream(target, { flags: o.append ? 'a' : 'w' });
+    await new Promise<void>((resolve, reject) => {
+      file.once('open', () => resolve());
+      file.once('error', (e) => reject(new CredgateError(`Cannot write the output file ${target} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } })));
+    });
+    out = file;
+  }
+  let error: unknown;
+  const onError = (e: unknown) => (error ??= e);
+  out.on('error', onError);
+  return {
+    path: target,
+    toStdout,
+    get error() {
+      return error;
+    },
+    async write(text) {
+      if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
+    },
+    async close() {
+      if (!toStdout) await new Promise<void>((r) => out.end(() => r()));
+      out.off('error', onError);
+    },
+  };
+}

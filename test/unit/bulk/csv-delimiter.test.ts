@@ -5,15 +5,8 @@ import { describe, it, expect } from 'vitest';
 import { readAccounts, type InputRecord } from '../../../src/bulk/input.js';
 import { csvDelimiter, detectDelimiter, headerFields } from '../../../src/bulk/csv-delimiter.js';
 import { CredgateError } from '../../../src/core/errors.js';
+import { all, chunks } from '../../helpers/async-iter.js';
 
-async function* chunks(text: string, size = 5) {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
-}
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 const read = (text: string, opts: Partial<Parameters<typeof readAccounts>[1]> = {}, size = 5) => all(readAccounts(chunks(text, size), { format: 'csv', ...opts }));
 const rows = (rs: InputRecord[]) => rs.map((r) => (r.kind === 'account' ? { line: r.account.line, user: r.account.username, pw: r.account.password.reveal(), id: r.account.id } : { line: r.line, bad: r.reason }));
 
