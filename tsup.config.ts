@@ -24,6 +24,7 @@ export default defineConfig({
     'checks/rdp-cert': 'src/checks/rdp-cert.ts',
     'checks/kerberos': 'src/checks/kerberos.ts',
     'cache/index': 'src/cache/index.ts',
+    'report/index': 'src/report/index.ts',
     'findings/index': 'src/findings/index.ts',
     'bulk/index': 'src/bulk/index.ts',
   },

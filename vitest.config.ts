@@ -17,6 +17,9 @@ export default defineConfig({
       // unit files wait on their own loopback servers, child processes and timers rather than on the
       // CPU; measured on 2 cores: 62 s with 1 worker, 24 s with 4, the same CPU time (~42 s).
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: ['test/helpers/ledger-global.ts'], maxWorkers: 4 } },
+      // package: what npm publishes (a clean build packed, publint, arethetypeswrong, a fresh TypeScript
+      // consumer); no lab, but ~30 s of its own build and type-check, so not in the unit tier
+      { extends: true, test: { name: 'package', include: ['test/package/**/*.test.ts'], globalSetup: ['test/helpers/ledger-global.ts'] } },
       { extends: true, test: { name: 'lab', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/lab/global-setup.ts', 'test/helpers/ledger-global.ts'] } },
     ],
   },

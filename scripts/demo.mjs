@@ -139,7 +139,7 @@ try {
   }
   console.log(table(prow, ['account', 'verdict', 'findings', 'first fix'], [14, 14, 40, 70]));
   const total = matrix.length + prow.length;
-  console.log(`\n${total} scenarios, ${total - unexpected} with the expected cause. Exit codes: 0 works, 1 rejected, 3 account unusable, 4 unreachable/TLS, 5 vault, 6 stale cache.`);
+  console.log(`\n${total} scenarios, ${total - unexpected} with the expected cause. Exit codes: 0 pass, 1 rejected, 3 account unusable, 4 unreachable/TLS, 5 vault, 6 stale cache.`);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
   if (started.length) await down(started, { log: (m) => process.stderr.write(c(2, m) + '\n') });

@@ -24,6 +24,8 @@ export const DEBIAN_PACKAGES = [
   'coreutils',
   // a real forward proxy on loopback for the providers' proxy tests (test/integration/providers/proxy.test.ts)
   'tinyproxy',
+  // headless Chromium (driven by playwright-core) and a font for the report tests (test/integration/report/)
+  'chromium', 'fonts-dejavu-core',
 ];
 
 /** [major, minor, patch] of "v20.19.1" / "20.19" / "20" (missing parts are 0); undefined if not a version. */

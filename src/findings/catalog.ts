@@ -7,6 +7,7 @@
  * nothing else names a cause, a fix or an exit code.
  */
 import data from './catalog.json' with { type: 'json' };
+import type { CatalogFixContexts } from './catalog-codes.js';
 
 /** What a finding means for the verdict; each category has one exit code (EXIT_CODES). */
 export type Category = 'ok' | 'rejected' | 'unusable' | 'unreachable' | 'provider' | 'stale-cache' | 'usage' | 'internal' | 'info' | 'not-checked';
@@ -39,13 +40,11 @@ export interface CatalogRow {
   fix?: Readonly<Record<string, readonly Remediation[]>>;
 }
 
-type Data = Omit<typeof data, '$comment'>;
-
-/** Every finding code an SDK caller can receive. */
-export type FindingCode = keyof Data;
+/** Every finding code an SDK caller can receive (catalog-codes.ts is generated from catalog.json). */
+export type FindingCode = keyof CatalogFixContexts;
 
 /** The contexts a code's fixes are written for (`default` when there is one). */
-export type FixVariant<C extends FindingCode> = Data[C] extends { fix: infer F } ? keyof F & string : never;
+export type FixVariant<C extends FindingCode> = CatalogFixContexts[C];
 
 const CATEGORIES: ReadonlySet<string> = new Set(['ok', 'rejected', 'unusable', 'unreachable', 'provider', 'stale-cache', 'usage', 'internal', 'info', 'not-checked']);
 

@@ -23,11 +23,12 @@ describe('dist/', () => {
           validatorSubpath: typeof require('credgate/checks/ldap-bind').validateLdapBind,
           cacheSubpath: typeof require('credgate/cache').inspectCache,
           kerberosSubpath: typeof require('credgate/checks/kerberos').validateKerberos,
+          reportSubpath: typeof require('credgate/report').buildReport,
           internalHidden: (() => { try { require('credgate/providers/http'); return 'exported'; } catch (e) { return e.code; } })(),
         }));
       });`;
     const out = execFileSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, NODE_PATH: '' } }).toString();
-    expect(JSON.parse(out)).toEqual({ cjsKeys: true, esmKeys: true, crossSecret: true, crossError: true, redacted: '[REDACTED]', validatorSubpath: 'function', cacheSubpath: 'function', kerberosSubpath: 'function', internalHidden: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+    expect(JSON.parse(out)).toEqual({ cjsKeys: true, esmKeys: true, crossSecret: true, crossError: true, redacted: '[REDACTED]', validatorSubpath: 'function', cacheSubpath: 'function', kerberosSubpath: 'function', reportSubpath: 'function', internalHidden: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
   });
 
   it('the CLI binary starts and prints help', () => {

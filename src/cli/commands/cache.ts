@@ -21,6 +21,7 @@ const EXITS: ExitMeanings = {
   'stale-cache': 'stale cached credentials found (stale-password or wrong-user: the entries a purge removes); inspect and purge end with it whenever there are any, and still report a fault found beside them',
   internal: 'internal error',
 };
+import { htmlOf, htmlTarget } from './report.js';
 
 const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
 
@@ -56,6 +57,7 @@ Options:
                              (the rest of the output then goes to stderr)
   --yes                      really purge
   --json                     JSON output
+  --html <file>              inspect and purge: also write an HTML report of the run (credgate report --help)
 ${alsoAccepted(['user'])}
 
 ${exitCodeHelp(EXITS)}`;
@@ -82,6 +84,7 @@ const OPTIONS = {
   'script-out': { type: 'string' },
   yes: { type: 'boolean' },
   json: { type: 'boolean' },
+  html: { type: 'string' },
 } as const;
 
 /** changedAt and the account from a configured provider; the password it returns is dropped unread. */
@@ -171,6 +174,8 @@ export const cacheCommand: Command = {
     const { values: v } = parse(`cache ${sub}`, rest, OPTIONS);
     fileNotStdout('audit', v.audit, 'the audit record is appended to and kept');
     if (v['script-out'] === '-' && v.json) throw usageError('--script-out - and --json would both write to standard output: without --script-out the JSON carries the script (its "powershell" field); or give --script-out <file>.');
+    if (sub === 'list' && v.html !== undefined) throw usageError('--html goes with cache inspect and cache purge.');
+    const html = htmlTarget(v.html, io);
     if (sub === 'list') {
       const { snap } = await readCache(cacheInputs(v));
       if (v.json) {
@@ -202,8 +207,10 @@ export const cacheCommand: Command = {
     const head = cacheVerdict(findings, plan ? plan.items.length > 0 : result.stale.length > 0);
     const { verdict, exitCode } = head;
     if (sub === 'inspect' || !plan) {
+      const body = { ok: head.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings };
+      if (html) await htmlOf(html, body, 'cache inspect', io);
       if (v.json) {
-        await writeJson(io.stdout, { ok: head.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings }, { findings: findingJson });
+        await writeJson(io.stdout, body, { findings: findingJson });
       } else {
         for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
         const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
@@ -231,6 +238,7 @@ export const cacheCommand: Command = {
       for (const f of faults) say(io.stderr, t`credgate: ${f.message} [${f.code}]\n`);
     }
     if (!v.yes) {
+      if (html) await htmlOf(html, { dryRun: true, plan, warnings: snap.warnings, faults }, 'cache purge', io);
       if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: eachCmdkeyCommand(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { plan: { items: undefined }, commands: undefined, faults: undefined });
       else {
         const out = chunkedLines(io.stdout);
@@ -250,6 +258,7 @@ export const cacheCommand: Command = {
     if (scriptOut === '-') io.stdout.write(powershellScriptBytes(left));
     else if (scriptOut !== undefined) fs.writeFileSync(path.resolve(io.cwd, scriptOut), powershellScriptBytes(left));
     const failed = record.items.filter((i) => i.result === 'failed');
+    if (html) await htmlOf(html, { dryRun: false, audit, mode: record.mode, items: record.items, warnings: snap.warnings, faults }, 'cache purge', io);
     if (v.json) {
       await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: powershellScript(left) }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
     } else {

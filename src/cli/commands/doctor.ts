@@ -6,6 +6,7 @@ import type { Command, CliIO } from '../types.js';
 import { alsoAccepted, envSecret, hostArgument, intOption, kerberosArgs, KERBEROS_OPTIONS, parse, readStdinSecret, serviceAccount, usageError } from '../args.js';
 import { style, findingJson, lines, t, type Shown } from '../render.js';
 import { exitCodeHelp, type ExitMeanings } from '../exit-help.js';
+import { htmlOf, htmlTarget } from './report.js';
 
 const EXITS: ExitMeanings = {
   ok: 'pass (the credential is proved; not its right to an RDP session)',
@@ -26,7 +27,7 @@ const USAGE = `Usage: credgate doctor <host>[:port] [--user <name>]
          [--kdc <host[:port]>[,...] | --kerberos [--dns-server <ip>]] [--realm <REALM>]
           [--kdc-transport tcp|udp] [--spn-host <name>] [--workstation <NAME>]
          [--rdp-ca-file <pem>] [--no-nla] [--cache-from <file>...] [--inventory <file>]
-         [--timeout <ms>] [--json]
+         [--timeout <ms>] [--json] [--html <file>]
 
 Explains a failing RDP launch (0x904 / extended 0x7) in one verdict: fetches the credential,
 reads the account's state, proves the password with the KDC (--kdc / --kerberos: one Kerberos
@@ -38,6 +39,7 @@ the one before it accepted the password. Parts that cannot run are reported as "
 never as passing; a pass proves the credential, not the account's right to an RDP session.
 When the service account cannot read the lockout threshold or the bad-password count, credgate
 does not bind (ldap.lockout-risk); --allow-unknown-threshold accepts that risk and binds.
+--html <file> also writes the verdict as an HTML report (credgate report --help).
 
   <host>[:port]     the RDP host (or --host <host>[:port]); default port 3389
   --user <name>     the account (alice@corp.example, CORP\\alice); from the provider when not given
@@ -219,11 +221,13 @@ export const doctorCommand: Command = {
   exits: EXITS,
   inFlight: IN_FLIGHT,
   async run(argv, io) {
-    const { target, options, json } = await doctorInputs('doctor', argv, io);
+    const { target, options, json, values } = await doctorInputs('doctor', argv, io, { html: { type: 'string' } });
     // loaded when the command runs, not for --help (CLI start time)
     try {
+      const html = htmlTarget(values.html, io);
       const { preflight } = await import('../../pipeline/preflight.js');
       const report = await preflight(target, { ...options, ...(io.stop ? { stop: io.stop } : {}) });
+      if (html) await htmlOf(html, JSON.parse(doctorJson(report)) as Record<string, unknown>, 'doctor', io);
       io.stdout.write(json ? doctorJson(report) : renderDoctor(report, io));
       return report.verdict.exitCode;
     } finally {

@@ -21,4 +21,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'cache', summary: 'list, inspect and safely purge cached RDP credentials (Credential Manager, cmdkey, registry, fleet)', load: async () => (await import('./cache.js')).cacheCommand },
   { name: 'providers', summary: 'list the configured vault providers and whether each resolves (no secrets printed)', load: async () => (await import('./providers.js')).providersCommand },
   { name: 'verify', summary: 'verify many accounts (CSV / JSON Lines) against the directory, fast, lockout-safe and resumable', load: async () => (await import('./verify.js')).verifyCommand },
+  { name: 'report', summary: 'one self-contained HTML report (verdicts, causes with fixes, charts, tables) from verify, cache and doctor outputs', load: async () => (await import('./report.js')).reportCommand },
 ];

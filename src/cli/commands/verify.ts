@@ -26,11 +26,13 @@ const EXITS: ExitMeanings = {
   internal: 'internal error',
 };
 const IN_FLIGHT = 'the binds in flight';
+import { readVerifyOutput } from '../../report/verify-input.js';
+import { htmlReport, htmlTarget } from './report.js';
 
 const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl>
          (--ldap <url>[,<url>...] | --kdc <host[:port]>[,...] | --kerberos) [--realm <REALM>]
          [--ca-file <pem>] [--starttls] [--concurrency 8] [--rate <tries/s>]
-         [--service-user <name> --service-password-env <VAR> [--allow-unknown-threshold]] [--json]
+         [--service-user <name> --service-password-env <VAR> [--allow-unknown-threshold]] [--json] [--html <file>]
 
 Verifies many accounts against one directory over a few persistent LDAPS (or StartTLS)
 connections that re-bind per account — or, with --kdc / --kerberos, with one Kerberos
@@ -77,6 +79,7 @@ Passwords are never taken on the command line. An optional id column is echoed.
   --progress-interval <s>     seconds between progress lines when stderr is not a terminal (default 5)
   --overwrite                 start a fresh output file instead of resuming
   --json                      print the final summary as one JSON object on stdout (stderr with --output -)
+  --html <file>               also write an HTML report of the output file (credgate report --help)
   --insecure-plain-bind       allow plain ldap:// binds without TLS (passwords travel in clear)
   --insecure-skip-tls-verify  do not verify the directory's certificate
 ${alsoAccepted(['timeout', 'user-field', 'password-field', 'password-env-field'])}
@@ -105,6 +108,7 @@ const OPTIONS = {
   'progress-interval': { type: 'string' },
   overwrite: { type: 'boolean' },
   json: { type: 'boolean' },
+  html: { type: 'string' },
   'insecure-plain-bind': { type: 'boolean' },
   'insecure-skip-tls-verify': { type: 'boolean' },
   password: { type: 'string' },
@@ -159,6 +163,8 @@ export const verifyCommand: Command = {
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
     const intervalMs = intOption('progress-interval', v['progress-interval'] as string | undefined, 5, 1, 3600) * 1000;
     const service = serviceAccount(v, io);
+    if (v.html !== undefined && outputPath === '-') throw usageError('--html reports from the --output file, and --output - keeps none: give --output <file>.');
+    const html = htmlTarget(v.html, io, [outputPath, inputPath]);
 
     let totalBytes: number | undefined;
     let inputStream: AsyncIterable<string | Buffer> & { destroy?: () => void };
@@ -279,6 +285,7 @@ export const verifyCommand: Command = {
       throw new CredgateError(`Writing the output file ${outputPath} failed (${(out.error as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', details: { path: outputPath } });
     }
     progress.print(true);
+    if (html) await htmlReport(html, async () => [await readVerifyOutput(outputPath, String(v.output))], io);
     const signal = stoppedBy(io.stop);
     const interrupted = signal !== undefined;
     const s = summary.result({ ...(signal ? { signal } : {}) });

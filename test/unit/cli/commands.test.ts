@@ -12,7 +12,7 @@ const sink = () => {
 
 describe('CLI command list', () => {
   it('every entry loads a command with the same name and summary, and usage text', async () => {
-    expect(COMMANDS.map((c) => c.name)).toEqual(['check', 'doctor', 'launch', 'probe', 'cache', 'providers', 'verify']);
+    expect(COMMANDS.map((c) => c.name)).toEqual(['check', 'doctor', 'launch', 'probe', 'cache', 'providers', 'verify', 'report']);
     for (const e of COMMANDS) {
       const c = await e.load();
       expect([c.name, c.summary]).toEqual([e.name, e.summary]);
@@ -28,6 +28,6 @@ describe('CLI command list', () => {
     }
     const err = sink();
     expect(await main(['chek'], { stderr: err.w })).toBe(2);
-    expect(err.text()).toContain("unknown command (not shown: it may be a password). Did you mean check? Commands: check, doctor, launch, probe, cache, providers, verify");
+    expect(err.text()).toContain("unknown command (not shown: it may be a password). Did you mean check? Commands: check, doctor, launch, probe, cache, providers, verify, report");
   });
 });

@@ -45,7 +45,7 @@ describe('credgate version and help', () => {
   it('credgate help <not a command>: exit 2, the commands named, the nearest one suggested, the text never repeated', async () => {
     const r = await runCli(['help', 'nosuch']);
     expect([r.code, r.stdout]).toEqual([EXIT_CODES.usage, '']);
-    expect(r.stderr).toBe('credgate: help <command>: not a command name (not shown: it may be a password). Commands: check, doctor, launch, probe, cache, providers, verify. See credgate --help. [USAGE]\n');
+    expect(r.stderr).toBe(`credgate: help <command>: not a command name (not shown: it may be a password). Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help. [USAGE]\n`);
     const near = await runCli(['help', 'verfy']);
     expect(near.code).toBe(EXIT_CODES.usage);
     expect(near.stderr).toContain('Did you mean verify?');

@@ -51,6 +51,12 @@ const CASES: Record<string, Case[]> = {
     usage(['providers', '--timeout', 'soon', '--json'], /--timeout expects a whole number/),
     { argv: ['providers', '--config', 'no-such-config.json', '--json'], code: 'CONFIG_INVALID', message: /no-such-config\.json/ },
   ],
+  report: [
+    usage(['report', '--nosuch-option', '--json'], /An unknown option/),
+    usage(['report', '--json', '--out'], /--out expects a value/),
+    { argv: ['report', '--from', 'x.jsonl', '--out', '/nonexistent-dir/r.html', '--json'], code: 'INPUT_INVALID', message: /Cannot write the report \/nonexistent-dir\/r\.html/ },
+    usage(['report', '--json'], /Give at least one input/),
+  ],
   verify: [
     usage(['verify', '--input', 'a.csv', '--nosuch-option', '--json'], /An unknown option/),
     usage(['verify', '--json', '--input'], /--input expects a value/),
