@@ -56,6 +56,7 @@ const CASES: Record<string, Case[]> = {
     usage(['report', '--json', '--out'], /--out expects a value/),
     { argv: ['report', '--from', 'x.jsonl', '--out', '/nonexistent-dir/r.html', '--json'], code: 'INPUT_INVALID', message: /Cannot write the report \/nonexistent-dir\/r\.html/ },
     usage(['report', '--json'], /Give at least one input/),
+    usage(['report', '--from', 'x.jsonl', '--out', '-', '--json'], /--out - and --json would both write to standard output/),
   ],
   verify: [
     usage(['verify', '--input', 'a.csv', '--nosuch-option', '--json'], /An unknown option/),

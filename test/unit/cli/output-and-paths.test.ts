@@ -67,6 +67,15 @@ describe('--output - writes the data to stdout', () => {
     expect(r.stderr).toMatch(/credgate verify: 2 checked in/);
     expect(r.stderr).toContain('Results: standard output');
     expect(fs.existsSync(path.join(dir, '-'))).toBe(false);
+    // those results, kept by the caller, make a report; report --out - prints the HTML
+    fs.writeFileSync(path.join(dir, 'kept.jsonl'), r.stdout);
+    const rep = await runCli(['report', '--from', 'kept.jsonl', '--out', '-'], { cwd: dir });
+    expect(rep.code).toBe(EXIT_CODES.ok);
+    expect(rep.stdout).toMatch(/^<!doctype html>/i);
+    expect(rep.stdout.trimEnd()).toMatch(/<\/html>$/);
+    expect(rep.stdout).toContain('net.refused');
+    expect(rep.stderr).toMatch(/^credgate report: 1 input \(kept\.jsonl: verify\) → standard output \(\d+ KB\)\n$/);
+    expect(fs.existsSync(path.join(dir, '-'))).toBe(false);
   });
 
   it('verify --json: the summary object goes to stderr too, stdout stays the results', async () => {
@@ -97,13 +106,17 @@ describe('--output - writes the data to stdout', () => {
     expect(fs.existsSync(path.join(dir, '-'))).toBe(false);
   });
 
-  it('where "-" cannot be stdout it is refused before anything runs: --script-out - with --json, --audit -, launch --rdp-file -', async () => {
+  it('where "-" cannot be stdout it is refused before anything runs: --script-out - with --json, --audit -, --html -, launch --rdp-file -', async () => {
     const base = ['cache', 'purge', '--from', FIXTURE, '--user', 'PAMTEST\\alice', '--host', 'web01.pamtest.local', '--changed-at', '2026-11-10T00:00:00Z', '--yes'];
     const j = await runCli([...base, '--script-out', '-', '--json'], { cwd: dir });
     expect([j.code, j.json.error.code]).toEqual([EXIT_CODES.usage, 'USAGE']);
     expect(j.json.error.message).toContain('--script-out - and --json would both write to standard output');
     const a = await runCli([...base, '--audit', '-'], { cwd: dir });
     expect(a.stderr).toContain('--audit takes a file name (the audit record is appended to and kept); "-" for standard output is not accepted here');
+    const h = await runCli(['verify', '--input', 'accounts.csv', '--output', 'r.jsonl', '--ldap', 'ldaps://127.0.0.1:1', '--html', '-'], { cwd: dir });
+    expect([h.code, h.stderr]).toEqual([EXIT_CODES.usage, 'credgate: --html takes a file name: standard output carries the command\'s own output (credgate report --out - prints a report there). [USAGE]\n']);
+    const ho = await runCli(['verify', '--input', 'accounts.csv', '--output', '-', '--ldap', 'ldaps://127.0.0.1:1', '--html', 'r.html'], { cwd: dir });
+    expect(ho.stderr).toContain('--html reports from the --output file, and --output - keeps none');
     const l = await runCli(['launch', '127.0.0.1:1', '--user', 'a', '--password-env', 'RDP_PW', '--rdp-file', '-', '--dry-run'], { cwd: dir, env: { RDP_PW: 'not-sent-anywhere-3' } });
     expect(l.code).toBe(EXIT_CODES.usage);
     expect(l.stderr).toContain('--rdp-file takes a file name (the RDP client reads it)');
