@@ -84,8 +84,8 @@ export interface DataSink {
   readonly toStdout: boolean;
   /** Write, waiting for the stream to drain when its buffer is full. */
   write(text: string): Promise<void>;
-  /** The first write error, once one happened. */
-  readonly error: unknown;
+  /** The first write error (INPUT_INVALID naming the output), once one happened; write() throws it. */
+  readonly error: CredgateError | undefined;
   /** Finish: the file is ended and closed; standard output is left open. */
   close(): Promise<void>;
 }
@@ -106,9 +106,21 @@ export async function openDataSink(target: string, io: CliIO, o: { append: boole
     });
     out = file;
   }
-  let error: unknown;
-  const onError = (e: unknown) => (error ??= e);
+  let error: CredgateError | undefined;
+  const onError = (e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    error ??= new CredgateError(`Writing ${toStdout ? 'the results to standard output' : `the output file ${target}`} failed (${code}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } });
+  };
   out.on('error', onError);
+  // a full buffer waits for drain; a stream that failed or closed (stdout's reader gone: EPIPE)
+  // never drains, and waiting for it would end the process with nothing left to do, exit 0
+  const drained = () => new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done).off('error', done).off('close', done);
+      resolve();
+    };
+    out.on('drain', done).on('error', done).on('close', done);
+  });
   return {
     path: target,
     toStdout,
@@ -116,7 +128,9 @@ export async function openDataSink(target: string, io: CliIO, o: { append: boole
       return error;
     },
     async write(text) {
-      if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (error) throw error;
+      if (!out.write(text)) await drained();
+      if (error) throw error;
     },
     async close() {
       if (!toStdout) await new Promise<void>((r) => out.end(() => r()));

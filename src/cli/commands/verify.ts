@@ -281,9 +281,7 @@ export const verifyCommand: Command = {
       inputStream.destroy?.();
       await out.close();
     }
-    if (out.error) {
-      throw new CredgateError(`Writing the output file ${outputPath} failed (${(out.error as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', details: { path: outputPath } });
-    }
+    if (out.error) throw out.error;
     progress.print(true);
     if (html) await htmlReport(html, async () => [await readVerifyOutput(outputPath, String(v.output))], io);
     const signal = stoppedBy(io.stop);

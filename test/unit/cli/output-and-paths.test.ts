@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { runCli } from '../../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, runCli } from '../../helpers/cli.js';
 import { closedPort } from '../../helpers/servers.js';
 import { main } from '../../../src/cli/main.js';
 import { EXIT_CODES } from '../../../src/findings/catalog.js';
@@ -76,6 +77,21 @@ describe('--output - writes the data to stdout', () => {
     expect(rep.stdout).toContain('net.refused');
     expect(rep.stderr).toMatch(/^credgate report: 1 input \(kept\.jsonl: verify\) → standard output \(\d+ KB\)\n$/);
     expect(fs.existsSync(path.join(dir, '-'))).toBe(false);
+  });
+
+  it('verify --output - into a reader that goes away (| head): the results are lost, so exit 2 saying so, never 0', async () => {
+    const port = await closedPort();
+    const rows = ['username;password', ...Array.from({ length: 3000 }, (_, i) => `user${i};pw-${i}`)];
+    fs.writeFileSync(path.join(dir, 'many.csv'), rows.join('\n') + '\n');
+    const child = spawn(process.execPath, [BIN, 'verify', '--input', 'many.csv', '--output', '-', '--ldap', `ldaps://127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy()); // the reader reads a little and leaves
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    clearTimeout(timer);
+    expect(code).toBe(EXIT_CODES.usage);
+    expect(stderr).toContain('credgate: Writing the results to standard output failed (EPIPE). [INPUT_INVALID]');
   });
 
   it('verify --json: the summary object goes to stderr too, stdout stays the results', async () => {
