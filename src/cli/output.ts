@@ -76,17 +76,17 @@ export function chunkedLines(out: Writable): { line(text: Shown): void; flush():
 }
 
 
-/** Where a command writes its data (verify's results): a file, or standard output for "-". */
+/** Where a command writes its data (verify's results, purge's script): a file, or standard output for "-". */
 export interface DataSink {
   /** The file's absolute path, or "-" for standard output. */
   readonly path: string;
   /** The data goes to standard output: the command's own summary then goes to stderr. */
   readonly toStdout: boolean;
-  /** Write, waiting for the stream to drain when its buffer is full. */
-  write(text: string): Promise<void>;
+  /** Write, waiting for the stream to drain when its buffer is full; throws the write error once there is one. */
+  write(data: string | Uint8Array): Promise<void>;
   /** The first write error (INPUT_INVALID naming the output), once one happened; write() throws it. */
   readonly error: CredgateError | undefined;
-  /** Finish: the file is ended and closed; standard output is left open. */
+  /** Finish: the file is ended and closed; standard output is left open. Check `error` after it. */
   close(): Promise<void>;
 }
 
@@ -109,7 +109,7 @@ export async function openDataSink(target: string, io: CliIO, o: { append: boole
   let error: CredgateError | undefined;
   const onError = (e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    error ??= new CredgateError(`Writing ${toStdout ? 'the results to standard output' : `the output file ${target}`} failed (${code}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } });
+    error ??= new CredgateError(`Writing ${toStdout ? 'to standard output' : `the output file ${target}`} failed (${code}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } });
   };
   out.on('error', onError);
   // a full buffer waits for drain; a stream that failed or closed (stdout's reader gone: EPIPE)
@@ -127,13 +127,15 @@ export async function openDataSink(target: string, io: CliIO, o: { append: boole
     get error() {
       return error;
     },
-    async write(text) {
+    async write(data) {
       if (error) throw error;
-      if (!out.write(text)) await drained();
+      if (!out.write(data)) await drained();
       if (error) throw error;
     },
     async close() {
       if (!toStdout) await new Promise<void>((r) => out.end(() => r()));
+      // a pipe's write fails on the next turn (EPIPE): listen that long, or the error is unhandled
+      else await new Promise<void>((r) => setImmediate(r));
       out.off('error', onError);
     },
   };

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { BIN, runCli } from '../../helpers/cli.js';
 import { closedPort } from '../../helpers/servers.js';
 import { main } from '../../../src/cli/main.js';
+import { writeFleet } from '../report/fixtures.js';
 import { EXIT_CODES } from '../../../src/findings/catalog.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/cache/collector-ws0042.json');
@@ -58,6 +59,18 @@ describe('verify <file>: the input option named, the argument shown only when it
   });
 });
 
+/** The built CLI with a stdout reader that reads one chunk and goes away, as `| head -c 1` does. */
+async function readerLeaves(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  clearTimeout(timer);
+  return { code, stderr };
+}
+
 describe('--output - writes the data to stdout', () => {
   it('verify: the results on stdout as JSON Lines, the summary on stderr, no file named "-"', async () => {
     const port = await closedPort();
@@ -79,19 +92,19 @@ describe('--output - writes the data to stdout', () => {
     expect(fs.existsSync(path.join(dir, '-'))).toBe(false);
   });
 
-  it('verify --output - into a reader that goes away (| head): the results are lost, so exit 2 saying so, never 0', async () => {
+  it('--output - / --script-out - into a reader that goes away (| head): the data is lost, so exit 2 saying so, never 0', async () => {
     const port = await closedPort();
     const rows = ['username;password', ...Array.from({ length: 3000 }, (_, i) => `user${i};pw-${i}`)];
     fs.writeFileSync(path.join(dir, 'many.csv'), rows.join('\n') + '\n');
-    const child = spawn(process.execPath, [BIN, 'verify', '--input', 'many.csv', '--output', '-', '--ldap', `ldaps://127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.stdout.once('data', () => child.stdout.destroy()); // the reader reads a little and leaves
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-    clearTimeout(timer);
-    expect(code).toBe(EXIT_CODES.usage);
-    expect(stderr).toContain('credgate: Writing the results to standard output failed (EPIPE). [INPUT_INVALID]');
+    const fleet = writeFleet(path.join(dir, 'fleet'), 100).dir; // a script of ~350 KB, more than a pipe holds
+    for (const args of [
+      ['verify', '--input', 'many.csv', '--output', '-', '--ldap', `ldaps://127.0.0.1:${port}`],
+      ['cache', 'purge', '--from', fleet, '--user', 'PAMTEST\\svc-rdp', '--changed-at', '2026-11-10T00:00:00Z', '--yes', '--audit', 'fleet-audit.jsonl', '--script-out', '-'],
+    ]) {
+      const r = await readerLeaves(args);
+      expect(r.code, args[0]).toBe(EXIT_CODES.usage);
+      expect(r.stderr, args[0]).toContain('credgate: Writing to standard output failed (EPIPE). [INPUT_INVALID]');
+    }
   });
 
   it('verify --json: the summary object goes to stderr too, stdout stays the results', async () => {
