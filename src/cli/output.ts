@@ -140,3 +140,11 @@ export async function openDataSink(target: string, io: CliIO, o: { append: boole
     },
   };
 }
+
+/** One whole piece of data on stdout (--script-out -, report --out -): a reader that leaves is INPUT_INVALID, not an unhandled error. */
+export async function writeStdout(io: CliIO, data: string | Uint8Array): Promise<void> {
+  const out = await openDataSink('-', io, { append: false });
+  await out.write(data);
+  await out.close();
+  if (out.error) throw out.error;
+}

@@ -10,7 +10,7 @@ import { CredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
 import { alsoAccepted, envSecret, fileNotStdout, parse, usageError, valueError } from '../args.js';
 import { faultJson, findingJson, mark, say, style, t } from '../render.js';
-import { chunkedLines, openDataSink, writeJson } from '../output.js';
+import { chunkedLines, writeJson, writeStdout } from '../output.js';
 import { exitCode, exitCodeHelp, type ExitMeanings } from '../exit-help.js';
 
 const EXITS: ExitMeanings = {
@@ -255,12 +255,7 @@ export const cacheCommand: Command = {
     const commands = eachCmdkeyCommand(left); // written as they are made (JSON or .cmd lines)
     // --script-out -: the script on stdout, what else purge prints on stderr
     const scriptOut = v['script-out'] === undefined ? undefined : String(v['script-out']);
-    if (scriptOut === '-') {
-      const script = await openDataSink('-', io, { append: false });
-      await script.write(powershellScriptBytes(left));
-      await script.close();
-      if (script.error) throw script.error;
-    }
+    if (scriptOut === '-') await writeStdout(io, powershellScriptBytes(left));
     else if (scriptOut !== undefined) fs.writeFileSync(path.resolve(io.cwd, scriptOut), powershellScriptBytes(left));
     const failed = record.items.filter((i) => i.result === 'failed');
     if (html) await htmlOf(html, { dryRun: false, audit, mode: record.mode, items: record.items, warnings: snap.warnings, faults }, 'cache purge', io);

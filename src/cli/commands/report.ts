@@ -5,6 +5,7 @@ import { checkWritable } from '../../report/write.js';
 import type { Command, CliIO } from '../types.js';
 import { parse, usageError } from '../args.js';
 import { say, t } from '../render.js';
+import { writeStdout } from '../output.js';
 import { exitCodeHelp, type ExitMeanings } from '../exit-help.js';
 
 const EXITS: ExitMeanings = {
@@ -66,7 +67,7 @@ async function writeHtml(file: string, inputs: ReportInput[], io: CliIO, title?:
   const { buildReport } = await import('../../report/build.js');
   const { writeReport } = await import('../../report/write.js');
   const text = buildReport(inputs, title !== undefined ? { title } : {});
-  if (file === '-') io.stdout.write(text);
+  if (file === '-') await writeStdout(io, text);
   else writeReport(file, text);
   return Buffer.byteLength(text);
 }
