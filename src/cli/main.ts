@@ -81,7 +81,9 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     full.stderr.write(helpText());
     return EXIT_CODES.usage;
   }
-  if (name === '--help' || name === '-h' || (name === 'help' && !rest.length)) {
+  // help's argument is the first that is not an option (credgate help --json is the help)
+  const helpOf = name === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
+  if (name === '--help' || name === '-h' || (name === 'help' && helpOf === undefined)) {
     full.stdout.write(helpText());
     return EXIT_CODES.ok;
   }
@@ -90,8 +92,8 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     return EXIT_CODES.ok;
   }
   if (name === 'help') {
-    const entry = COMMANDS.find((c) => c.name === rest[0]);
-    if (!entry) return fail(unknownCommand('help <command>: not a command name', rest[0]!));
+    const entry = COMMANDS.find((c) => c.name === helpOf);
+    if (!entry) return fail(unknownCommand('help <command>: not a command name', helpOf!));
     const { usage } = await entry.load();
     full.stdout.write(usage.endsWith('\n') ? usage : usage + '\n');
     return EXIT_CODES.ok;

@@ -12,7 +12,7 @@ import { exitCodeHelp, type ExitMeanings } from '../exit-help.js';
 const EXITS: ExitMeanings = {
   ok: 'valid',
   rejected: 'rejected',
-  usage: 'usage',
+  usage: 'usage or configuration',
   unusable: 'account unusable',
   unreachable: 'unreachable, TLS or clock skew',
   provider: 'provider failure',

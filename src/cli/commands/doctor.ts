@@ -11,12 +11,12 @@ import { htmlOf, htmlTarget } from './report.js';
 const EXITS: ExitMeanings = {
   ok: 'pass (the credential is proved; not its right to an RDP session)',
   rejected: 'rejected',
-  usage: 'usage',
+  usage: 'usage or configuration, or nothing proved the credential (credential.not-checked: CANNOT TELL)',
   unusable: 'account unusable',
   unreachable: 'unreachable or TLS',
   provider: 'provider failure',
   'stale-cache': 'stale cached credential',
-  internal: 'internal error',
+  internal: 'internal error, or a step that failed unexpectedly',
 };
 const IN_FLIGHT = 'the steps in flight';
 

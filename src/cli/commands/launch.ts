@@ -54,7 +54,7 @@ signal quits at once).
 The host is <host>[:port] or --host <host>[:port], as in doctor.
 ${alsoAccepted(['user', 'timeout'])}
 
-${exitCodeHelp(EXITS, { lead: 'the preflight\'s when it fails, then the client\'s outcome, decoded from its log and exit code', inFlight: IN_FLIGHT })}`;
+${exitCodeHelp(EXITS, { lead: 'the preflight\'s when it fails, else the client\'s outcome, decoded', inFlight: IN_FLIGHT })}`;
 
 export const launchCommand: Command = {
   name: 'launch',

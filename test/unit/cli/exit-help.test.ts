@@ -16,6 +16,7 @@ function section(usage: string): { rows: Array<{ code: number; meaning: string }
   const start = lines.findIndex((l) => /^Exit codes( \([^)\d]*\))?:$/.test(l));
   expect(start, 'an "Exit codes:" heading line').toBeGreaterThanOrEqual(0);
   expect(lines.filter((l) => /^Exit codes/.test(l)), 'one Exit codes section').toHaveLength(1);
+  expect(lines[start]!.length, 'the heading within 100 columns').toBeLessThanOrEqual(100);
   let end = start + 1;
   const rows: Array<{ code: number; meaning: string }> = [];
   for (; end < lines.length && lines[end] !== ''; end++) {
