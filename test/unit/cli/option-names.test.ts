@@ -44,16 +44,16 @@ describe('one documented name per idea, the other accepted', () => {
   it('--user and --account, --timeout and --deadline mean the same: the same verdict', async () => {
     const port = await closedPort();
     const env = { env: { RDP_PW: 'not-sent-anywhere-1' } };
-    const doctor = (who: string, t: string) => runCli(['doctor', `127.0.0.1:${port}`, who, 'PAMTEST\\alice', '--password-env', 'RDP_PW', t, '3000', '--json'], env);
+    const doctor = (who: string, t: string) => runMain(['doctor', `127.0.0.1:${port}`, who, 'PAMTEST\\alice', '--password-env', 'RDP_PW', t, '3000', '--json'], env);
     const [a, b] = await Promise.all([doctor('--user', '--timeout'), doctor('--account', '--deadline')]);
     expect(a.code).toBe(EXIT_CODES.unreachable);
     expect(a.json.target.account).toBe('PAMTEST\\alice');
     expect(untimed(b.json)).toBe(untimed(a.json));
-    const cache = (who: string) => runCli(['cache', 'inspect', '--from', FIXTURE, who, 'PAMTEST\\alice', '--host', 'web01.pamtest.local', '--changed-at', '2026-11-10T00:00:00Z', '--json']);
+    const cache = (who: string) => runMain(['cache', 'inspect', '--from', FIXTURE, who, 'PAMTEST\\alice', '--host', 'web01.pamtest.local', '--changed-at', '2026-11-10T00:00:00Z', '--json']);
     const [c, d] = await Promise.all([cache('--user'), cache('--account')]);
     expect(c.code).toBe(EXIT_CODES['stale-cache']);
     expect(d.stdout).toBe(c.stdout);
-    const check = (who: string) => runCli(['check', '--rdp', `127.0.0.1:${port}`, who, 'alice@pamtest.local', '--password-env', 'RDP_PW', '--json'], env);
+    const check = (who: string) => runMain(['check', '--rdp', `127.0.0.1:${port}`, who, 'alice@pamtest.local', '--password-env', 'RDP_PW', '--json'], env);
     const [e, f] = await Promise.all([check('--user'), check('--account')]);
     expect([e.json.account, f.json.account]).toEqual(['alice@pamtest.local', 'alice@pamtest.local']);
   });
@@ -62,7 +62,7 @@ describe('one documented name per idea, the other accepted', () => {
     const r = await runCli(['check', '--ldap', 'ldaps://127.0.0.1:1', '--user', 'a', '--account', 'b', '--password-env', 'X']);
     expect(r.code).toBe(EXIT_CODES.usage);
     expect(r.stderr).toContain('--account is another name for --user: give one of them');
-    const t = await runCli(['doctor', 'web01', '--timeout', '100', '--deadline', '200']);
+    const t = await runMain(['doctor', 'web01', '--timeout', '100', '--deadline', '200']);
     expect(t.stderr).toContain('--deadline is another name for --timeout: give one of them');
   });
 });
@@ -73,19 +73,19 @@ describe('the host: <host> or --host, in doctor, launch and probe alike', () => 
     const env = { env: { RDP_PW: 'not-sent-anywhere-2' } };
     for (const cmd of ['doctor', 'launch']) {
       const args = ['--user', 'alice', '--password-env', 'RDP_PW', '--json'];
-      const [pos, opt] = await Promise.all([runCli([cmd, `127.0.0.1:${port}`, ...args], env), runCli([cmd, '--host', `127.0.0.1:${port}`, ...args], env)]);
+      const [pos, opt] = await Promise.all([runCli([cmd, `127.0.0.1:${port}`, ...args], env), runMain([cmd, '--host', `127.0.0.1:${port}`, ...args], env)]);
       expect(pos.code, cmd).toBe(EXIT_CODES.unreachable);
       expect(pos.json.target).toMatchObject({ host: '127.0.0.1', port });
       expect(untimed(opt.json)).toBe(untimed(pos.json));
-      const missing = await runCli([cmd, '--user', 'alice']);
+      const missing = await runMain([cmd, '--user', 'alice']);
       expect([missing.code, missing.stderr]).toEqual([EXIT_CODES.usage, `credgate: The RDP host is required: credgate ${cmd} <host>[:port], or --host <host>[:port]; see "credgate ${cmd} --help". [USAGE]\n`]);
-      const stray = await runCli([cmd, '--host', 'web01', 'Hunter2-typed-here', '--user', 'alice'], { secrets: ['Hunter2-typed-here'] });
+      const stray = await runMain([cmd, '--host', 'web01', 'Hunter2-typed-here', '--user', 'alice'], { secrets: ['Hunter2-typed-here'] });
       expect(stray.code).toBe(EXIT_CODES.usage);
       expect(stray.stderr).toContain('unexpected argument (not shown: it may be a password)');
     }
-    const [p1, p2] = await Promise.all([runCli(['probe', `127.0.0.1:${port}`, '--json']), runCli(['probe', '--host', `127.0.0.1:${port}`, '--json'])]);
+    const [p1, p2] = await Promise.all([runMain(['probe', `127.0.0.1:${port}`, '--json']), runMain(['probe', '--host', `127.0.0.1:${port}`, '--json'])]);
     expect([p1.code, p2.code]).toEqual([EXIT_CODES.unreachable, EXIT_CODES.unreachable]);
     expect(untimed(p2.json)).toBe(untimed(p1.json));
-    expect((await runCli(['probe'])).stderr).toContain('The RDP host is required: credgate probe <host>[:port], or --host <host>[:port]');
+    expect((await runMain(['probe'])).stderr).toContain('The RDP host is required: credgate probe <host>[:port], or --host <host>[:port]');
   });
 });
