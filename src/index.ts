@@ -5,10 +5,14 @@
 export { Secret, scrub, REDACTED_TEXT } from './core/secret.js';
 export {
   CredgateError, ConfigError, ProviderError, ConnectionError, UnsupportedPlatformError,
-  ERROR_CODES, isCredgateError, type ErrorCode, type CredgateErrorOptions,
+  ERROR_CODES, ERROR_CLASSES, isCredgateError, type ErrorCode, type CredgateErrorOptions,
 } from './core/errors.js';
 export { parseAccountName, CredentialRefSchema, type FetchedCredential, type CredentialRef, type AccountName, type AccountForm } from './core/credential.js';
 export { parseHostPort } from './core/target.js';
+export {
+  CHANNELS, withLogger, type ChannelName, type TelemetryEvent, type TelemetryLogger,
+  type StepEvent, type ProviderEvent, type BindEvent, type RetryEvent, type BulkProgressEvent, type WarningEvent,
+} from './core/telemetry.js';
 
 // findings: the catalog, one verdict, faults → findings → exit codes
 export { finding, worstSeverity, type Finding, type FindingCode, type Severity, type Verdict, type Remediation } from './findings/finding.js';
@@ -29,18 +33,18 @@ export {
 } from './protocols/kerberos/index.js';
 
 // providers
-export { defineProvider, isProvider, type Provider, type ResolveOptions } from './providers/types.js';
-export { fromEnv, type EnvProviderOptions } from './providers/env.js';
+export { defineProvider, isProvider, type Provider, type OwnedProvider, type ResolveOptions } from './providers/types.js';
+export { fromEnv, type EnvProviderOptions, type EnvRef } from './providers/env.js';
 export { fromStdin, type StdinProviderOptions } from './providers/stdin.js';
-export { fromFile, FileCredentialSchema, type FileProviderOptions, type FileProviderWarning, type FileCredential } from './providers/file.js';
-export { fromKeychain, type KeychainProviderOptions, type KeytarApi } from './providers/keychain.js';
+export { fromFile, FileCredentialSchema, type FileProviderOptions, type FileRef, type FileProviderWarning, type FileCredential } from './providers/file.js';
+export { fromKeychain, type KeychainProviderOptions, type KeychainRef, type KeytarApi } from './providers/keychain.js';
 export { secretServiceModified, type SecretServiceTimeOptions } from './platform/secret-service.js';
-export { fromLaps, type LapsProviderOptions } from './providers/laps.js';
-export { fromVault, parseVaultRef, type VaultProviderOptions } from './providers/vault.js';
-export { fromCyberArkCcp, CYBERARK_ERRORS, type CyberArkCcpOptions } from './providers/cyberark.js';
-export { fromDelinea, type DelineaOptions } from './providers/delinea.js';
-export { fromAzureKeyVault, parseKeyVaultRef, type AzureKeyVaultOptions } from './providers/azure-keyvault.js';
-export { fromAwsSecretsManager, type AwsSecretsManagerOptions } from './providers/aws-secrets-manager.js';
+export { fromLaps, type LapsProviderOptions, type LapsRef } from './providers/laps.js';
+export { fromVault, parseVaultRef, type VaultProviderOptions, type VaultRef } from './providers/vault.js';
+export { fromCyberArkCcp, CYBERARK_ERRORS, type CyberArkCcpOptions, type CyberArkRef } from './providers/cyberark.js';
+export { fromDelinea, type DelineaOptions, type DelineaRef } from './providers/delinea.js';
+export { fromAzureKeyVault, parseKeyVaultRef, type AzureKeyVaultOptions, type AzureKeyVaultRef } from './providers/azure-keyvault.js';
+export { fromAwsSecretsManager, type AwsSecretsManagerOptions, type AwsSecretsManagerRef } from './providers/aws-secrets-manager.js';
 export { chain, memoize } from './providers/compose.js';
 export { loadConfig, createProvider, defineConfig, testRefOf, ConfigSchema, type CredgateConfig, type ProviderConfigEntry } from './providers/config.js';
 export { PROVIDER_TYPES, loadProviderFactory, type ProviderFactory } from './providers/registry.js';

@@ -5,6 +5,7 @@
  * `net.timeout`, never retried. When a whole round of URLs refuses, every remaining account gets
  * the connection finding (failover.down).
  */
+import { CHANNELS, publish, traced } from '../core/telemetry.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { connectionFinding } from '../findings/faults.js';
@@ -64,10 +65,15 @@ export class LdapPool {
           const u = this.failover.urls[connUrl]!;
           url = u.url;
           try {
-            const r = await conn.bind(bindName, pw, { ppolicy, timeoutMs: this.timeoutMs });
+            const c = conn;
+            const r = await traced(CHANNELS.bind, { protocol: 'ldap', source: 'bulk', url, account: bindName },
+              () => c.bind(bindName, pw, { ppolicy, timeoutMs: this.timeoutMs }), () => ({ outcome: 'answered' }));
             return { findings: accountAnswerFindings(r, pw, this.warnDays, bindName), bound: true, url };
           } catch (e) {
-            if (e instanceof WireConnectionError && !e.sent && attempt < this.failover.urls.length + 2) continue;
+            if (e instanceof WireConnectionError && !e.sent && attempt < this.failover.urls.length + 2) {
+              publish(CHANNELS.retry, { what: 'bind', url, attempt: attempt + 2, reason: e.code });
+              continue;
+            }
             const bound = !(e instanceof WireConnectionError) || e.sent;
             this.release(conn);
             conn = undefined;

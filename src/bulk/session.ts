@@ -2,7 +2,7 @@
  * One configuration, many targets: `createPreflight(config)` gives `check(target)` (the whole
  * preflight), `verify(accounts)` (a bulk run against the same directory) and `dispose()`.
  */
-import { CredgateError, ConfigError } from '../core/errors.js';
+import { ConfigError, disposedError } from '../core/errors.js';
 import { preflight } from '../pipeline/preflight.js';
 import type { PreflightOptions, PreflightReport, PreflightTarget } from '../pipeline/types.js';
 import { verifyMany } from './verify-many.js';
@@ -16,7 +16,7 @@ import type { AccountLine, VerifyManyOptions, VerifyResult } from './types.js';
 export function createPreflight(options: PreflightOptions) {
   let disposed = false;
   const open = new Set<AsyncIterableIterator<VerifyResult> & AsyncDisposable>();
-  const gone = () => new CredgateError('This preflight was disposed; create a new one.', { code: 'USAGE' });
+  const gone = () => disposedError('preflight (createPreflight)', 'create a new one');
   return {
     check(target: PreflightTarget, extra: Partial<PreflightOptions> = {}): Promise<PreflightReport> {
       if (disposed) return Promise.reject(gone());
@@ -25,7 +25,7 @@ export function createPreflight(options: PreflightOptions) {
     /**
      * verifyMany over the preflight's directory (URLs, TLS, service account for the lockout guard,
      * defaultDomain) — or, when the preflight has a KDC (`kerberos`), one pre-authentication per
-     * account with it — the per-step timeout and signal; `extra` overrides any of them
+     * account with it — the per-step timeout, signal and logger; `extra` overrides any of them
      * (concurrency, rate, ...). Throws CONFIG_INVALID at once when there is nothing to verify against.
      */
     verify(accounts: AsyncIterable<AccountLine> | Iterable<AccountLine>, extra: Partial<VerifyManyOptions> = {}): AsyncIterableIterator<VerifyResult> & AsyncDisposable {
@@ -41,6 +41,7 @@ export function createPreflight(options: PreflightOptions) {
         ...(krb ? { kerberos: krb } : {}),
         ...(options.stepTimeoutMs !== undefined ? { timeoutMs: options.stepTimeoutMs } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
         ...extra,
       } as VerifyManyOptions);
       open.add(inner);

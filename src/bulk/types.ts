@@ -4,6 +4,7 @@ import type { Finding, FindingCode } from '../findings/finding.js';
 import type { Category } from '../findings/catalog.js';
 import type { LdapTransportOptions } from '../protocols/ldap/transport.js';
 import type { SrvResolver } from '../protocols/kerberos/kdcs.js';
+import type { TelemetryLogger } from '../core/telemetry.js';
 
 /** One account to verify. */
 export interface AccountLine {
@@ -88,11 +89,14 @@ export interface VerifyManyOptions extends Omit<LdapTransportOptions, 'urls'> {
   allowUnknownThreshold?: boolean;
   /**
    * Aborting `signal` stops taking accounts from the input; binds already in flight finish (each
-   * bounded by timeoutMs) and their results are still yielded; then the iteration ends. Accounts
-   * taken but not yet sent (waiting on the rate limit or a connection) are not bound and get no
-   * result.
+   * bounded by timeoutMs) and their results are still yielded; then, when accounts were left
+   * unchecked, the iteration rejects with an AbortError (`name` 'AbortError', code ABORTED; TIMEOUT
+   * for a signal that timed out), as every entry point does. Accounts taken but not yet sent
+   * (waiting on the rate limit or a connection) are not bound and get no result.
    */
   signal?: AbortSignal;
+  /** Receives the run's structured events (binds, retries, progress; docs/sdk.md#observability). */
+  logger?: TelemetryLogger;
 }
 
 /** The options of a run that talks to the directory (a bind per account, or the guard's reads): its URLs are known. */

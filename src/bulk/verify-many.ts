@@ -20,8 +20,8 @@
  *
  * Findings are the same as the single checks' (checks/ldap-answer.ts, checks/kerberos.ts).
  */
-import { ConfigError } from '../core/errors.js';
-import { parseAccountName } from '../core/credential.js';
+import { ConfigError, abortError, disposedError } from '../core/errors.js';
+import { CHANNELS, observed, publish, withLogger } from '../core/telemetry.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { causeOf, decideAccount } from '../findings/diagnose.js';
@@ -30,7 +30,8 @@ import { RateLimiter } from './rate-limit.js';
 import { BatchGuard } from './guard.js';
 import type { Failover } from './failover.js';
 import { LdapPool, LDAP_SOURCE } from './ldap-attempt.js';
-import { kerberosAttempter, kerberosTarget, KERBEROS_SOURCE } from './kerberos-attempt.js';
+import { kerberosAttempter, KERBEROS_SOURCE } from './kerberos-attempt.js';
+import { AccountFeed } from './feed.js';
 import type { Attempter, BulkItem } from './attempt.js';
 import type { AccountLine, DirectoryRunOptions, VerifyManyOptions, VerifyResult } from './types.js';
 
@@ -45,11 +46,7 @@ class BulkRun {
   private readonly rate: RateLimiter;
   private readonly rated: boolean;
   private readonly warnings: Finding[] = [];
-  private readonly it: AsyncIterator<AccountLine> | Iterator<AccountLine>;
-  private inputDone = false;
-  private readonly prepared: Item[] = [];
-  private filling: Promise<void> | undefined;
-  private readonly batch: number;
+  private readonly feed: AccountFeed;
   private readonly guard: BatchGuard | undefined;
   /** LDAP runs: the connections; Kerberos runs: undefined. */
   private readonly pool: LdapPool | undefined;
@@ -65,6 +62,9 @@ class BulkRun {
   private readonly inflight = new Map<string, Array<() => void> | null>();
   /** Accounts whose try was not accepted in this run (grows with failures only). */
   private readonly rejected = new Set<string>();
+  /** A worker let go of an account it had taken (the caller's signal aborted before its try was sent). */
+  private dropped = false;
+  private readonly tally = { answered: 0, ok: 0, failed: 0 };
 
   constructor(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, private readonly opts: VerifyManyOptions) {
     const krb = opts.kerberos;
@@ -103,11 +103,9 @@ class BulkRun {
       this.pool = pool;
       this.newAttempter = () => pool.worker();
     }
-    this.batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(16, c * 2);
+    const batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(16, c * 2);
     this.highWater = Math.max(64, c * 16);
-    this.it = Symbol.asyncIterator in input
-      ? (input as AsyncIterable<AccountLine>)[Symbol.asyncIterator]()
-      : (input as Iterable<AccountLine>)[Symbol.iterator]();
+    this.feed = new AccountFeed(input, opts, batch, this.guard, stopping);
     if (opts.insecureSkipTlsVerify && dirOpts) {
       this.warnings.push(finding(LDAP_SOURCE, 'tls.verification-disabled', 'warning', 'TLS certificate verification was switched off for this run; the server was not authenticated.', {}, fixes('tls.verification-disabled', 'default')));
     }
@@ -117,12 +115,15 @@ class BulkRun {
   }
 
   private running = 0;
+  /** The run has ended on its own (all answered, a fault, the caller's abort). */
+  over = false;
 
   /** Start the workers (once). */
   start(): void {
     this.running = this.concurrency;
+    // the workers' events reach the run's logger (their async calls inherit it)
     for (let i = 0; i < this.concurrency; i++) {
-      this.worker()
+      withLogger(this.opts.logger, () => this.worker())
         .catch((e: unknown) => {
           if (this.fatal === undefined) this.fatal = e;
           this.stopped = true;
@@ -145,10 +146,19 @@ class BulkRun {
       return Promise.resolve({ value: r, done: false });
     }
     if (this.fatal !== undefined) {
+      this.over = true;
       const e = this.fatal;
       return this.dispose().then(() => Promise.reject(e));
     }
-    if (this.running === 0) return this.dispose().then(() => ({ value: undefined, done: true }));
+    if (this.running === 0) {
+      this.over = true;
+      // the caller's signal left accounts unchecked: an AbortError, never a quiet end
+      const signal = this.opts.signal;
+      if (signal?.aborted && (this.dropped || this.feed.left)) {
+        return this.dispose().then(() => Promise.reject(abortError(signal, `The verify run (${this.tally.answered} accounts answered, the rest not checked)`)));
+      }
+      return this.dispose().then(() => ({ value: undefined, done: true }));
+    }
     return new Promise((resolve) => {
       this.wakeConsumer = () => {
         this.wakeConsumer = undefined;
@@ -187,85 +197,12 @@ class BulkRun {
       ms: Math.round((performance.now() - item.t0) * 100) / 100,
     };
     this.out.push(r);
+    this.tally.answered++;
+    this.tally[d.ok ? 'ok' : 'failed']++;
+    if (observed(CHANNELS.bulkProgress)) publish(CHANNELS.bulkProgress, { ...this.tally, code: d.code, bound });
     this.wake();
     if (this.out.length >= this.highWater && !this.stopped) return new Promise<void>((res) => this.wakeProducers.push(res));
     return undefined;
-  }
-
-  // ---- input
-
-  /** An item without awaiting, when one is prepared (the common case). */
-  private takeNow(): Item | undefined {
-    if (this.stopped || this.opts.signal?.aborted) return undefined;
-    const item = this.prepared.shift();
-    if (item && this.prepared.length < this.batch / 2 && !this.inputDone && !this.filling) this.startFill();
-    return item;
-  }
-
-  private async next(): Promise<Item | undefined> {
-    for (;;) {
-      if (this.stopped || this.opts.signal?.aborted) return undefined;
-      const item = this.prepared.shift();
-      if (item) {
-        if (this.prepared.length < this.batch / 2 && !this.inputDone && !this.filling) this.startFill();
-        return item;
-      }
-      if (this.inputDone && !this.filling) return undefined;
-      if (!this.filling) this.startFill();
-      await this.filling;
-    }
-  }
-
-  private startFill(): void {
-    this.filling = this.fill().finally(() => {
-      this.filling = undefined;
-    });
-  }
-
-  private async fill(): Promise<void> {
-    const raw: Item[] = [];
-    while (raw.length < this.batch && !this.inputDone) {
-      if (this.opts.signal?.aborted) return;
-      const p = this.it.next();
-      // a plain iterable is read without a promise per account
-      const n = 'then' in p ? await p : p;
-      if (n.done) {
-        this.inputDone = true;
-        break;
-      }
-      raw.push(this.prepare(n.value));
-    }
-    if (this.guard) await this.guard.read(raw.filter((i) => !i.decided));
-    this.prepared.push(...raw);
-  }
-
-  private prepare(acct: AccountLine): Item {
-    const item: Item = { acct, key: { name: '', folded: '' }, t0: 0 };
-    let problem: string | undefined;
-    try {
-      if (typeof acct.username !== 'string' || !acct.username.trim()) problem = 'the user name is empty';
-      else if (!acct.password || typeof acct.password.reveal !== 'function') problem = 'the password is missing';
-      else if (acct.password.reveal().length === 0) problem = 'the password is empty (an empty simple bind is anonymous and proves nothing)';
-      else {
-        // the guard reads the account by its directory name
-        if (this.opts.service || (!this.opts.kerberos && this.opts.defaultDomain)) item.name = parseAccountName(acct.username, this.opts.defaultDomain);
-        if (this.opts.kerberos) {
-          const t = kerberosTarget(acct.username, this.opts.kerberos, this.opts.defaultDomain);
-          item.key.name = t.name;
-          item.realm = t.realm;
-        } else {
-          // without a default domain every accepted form binds as written (parseAccountName's rule)
-          item.key.name = item.name ? item.name.bindName : acct.username.trim();
-        }
-        item.key.folded = item.key.name.toLowerCase();
-      }
-    } catch (e) {
-      problem = e instanceof Error ? e.message : String(e);
-    }
-    if (problem) {
-      item.decided = [finding('bulk', 'input.invalid', 'error', `This account was not checked: ${problem}.`, { ...(acct.line !== undefined ? { line: acct.line } : {}) }, fixes('input.invalid', 'default'))];
-    }
-    return item;
   }
 
   // ---- workers
@@ -274,7 +211,7 @@ class BulkRun {
     const attempter = this.newAttempter();
     try {
       for (;;) {
-        const item = this.takeNow() ?? (await this.next());
+        const item = this.feed.takeNow() ?? (await this.feed.next());
         if (!item) break;
         item.t0 = performance.now();
         if (item.decided) {
@@ -303,9 +240,9 @@ class BulkRun {
         try {
           if (this.rated) await this.rate.take(this.opts.signal);
           // stopped while this try waited (rate limit, a duplicate in flight): it is not sent and not answered; a rerun checks it
-          if (this.stopping()) return;
+          if (this.stopping()) return this.drop();
           answer = await attempter.attempt(item);
-          if (!answer) return;
+          if (!answer) return this.drop();
           if (item.state) answer.findings = [...answer.findings, ...item.state];
           // anything but an accepted try counts, a lost answer too (it may have been a bad password)
           if (answer.bound && answer.findings[0] && causeOf(answer.findings[0].code).category !== 'ok') this.rejected.add(key);
@@ -320,6 +257,11 @@ class BulkRun {
     } finally {
       attempter.close();
     }
+  }
+
+  /** A worker lets go of the account it holds: it gets no result (a rerun checks it). */
+  private drop(): void {
+    this.dropped = true;
   }
 
   /** The run is stopping: the consumer is gone, or the caller's signal aborted (no new tries). */
@@ -340,11 +282,7 @@ class BulkRun {
     this.releaseProducers();
     this.pool?.dispose();
     this.guard?.dispose();
-    try {
-      await this.it.return?.();
-    } catch {
-      // the caller's iterator failed to close; nothing of ours is left open
-    }
+    await this.feed.close();
   }
 }
 
@@ -357,13 +295,17 @@ class BulkRun {
 export function verifyMany(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, options: VerifyManyOptions): AsyncIterableIterator<VerifyResult> & AsyncDisposable {
   let run: BulkRun | undefined;
   let finished = false;
+  /** Closed by the caller (return, throw, dispose) before its end: a later next() is a USAGE fault, not a quiet end. */
+  let closed = false;
   const finish = async () => {
+    if (!run?.over) closed = true;
     if (finished) return;
     finished = true;
     await run?.dispose();
   };
   const it: AsyncIterableIterator<VerifyResult> & AsyncDisposable = {
     next(): Promise<IteratorResult<VerifyResult>> {
+      if (closed) return Promise.reject(disposedError('verifyMany run', 'the accounts it had not answered were not checked; start a new run for them'));
       if (finished) return Promise.resolve({ value: undefined, done: true });
       if (!run) {
         try {

@@ -22,6 +22,8 @@ import {
   parseLdapUrls, tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
 } from '../protocols/ldap/transport.js';
 import { connectionFinding } from '../findings/faults.js';
+import { decideAccount } from '../findings/diagnose.js';
+import { CHANNELS, traced } from '../core/telemetry.js';
 
 export interface LdapBindOptions extends LdapTransportOptions {
   /** alice@corp.example, CORP\alice, CN=Alice,OU=...,DC=corp,DC=example, or alice + defaultDomain */
@@ -76,7 +78,9 @@ export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]
       if (last) last.evidence.notTried = urls.slice(i).map((x) => x.url);
       break;
     }
-    const r = await bindOnce(u, opts, account.bindName, pw, ca, deadlines.attempt());
+    const r = await traced(CHANNELS.bind, { protocol: 'ldap', source: SOURCE, url: u.url, account: account.bindName },
+      () => bindOnce(u, opts, account.bindName, pw, ca, deadlines.attempt()),
+      (x) => ({ outcome: x.kind === 'final' && x.answered ? 'answered' : 'fault', code: x.kind === 'final' ? decideAccount(x.findings).code : x.finding.code }));
     if (r.kind === 'final') {
       const out: Finding[] = r.findings.map((f) => ({ ...f, evidence: { ...f.evidence, account: account.bindName, url: u.url } }));
       if (connectionFindings.length) {
@@ -97,7 +101,7 @@ export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]
  * final: the bind reached the server (an answer, or a connection lost / timed out after the bind
  * request was written) — never re-sent. unreachable: the bind never left; try the next URL.
  */
-type BindResult = { kind: 'final'; findings: Finding[] } | { kind: 'unreachable'; finding: Finding };
+type BindResult = { kind: 'final'; findings: Finding[]; answered: boolean } | { kind: 'unreachable'; finding: Finding };
 
 async function bindOnce(
   u: ParsedUrl,
@@ -126,16 +130,16 @@ async function bindOnce(
     const warnDays = opts.expiryWarningDays ?? 14;
     try {
       await withSignal(client.bind(bindName, pw, ppc ? [ppc] : undefined), signal, () => closeClient(client));
-      return { kind: 'final', findings: bindAnswerFindings({ resultCode: 0, diagnosticMessage: '', ppolicy: ppc?.result }, pw, warnDays) };
+      return { kind: 'final', answered: true, findings: bindAnswerFindings({ resultCode: 0, diagnosticMessage: '', ppolicy: ppc?.result }, pw, warnDays) };
     } catch (e) {
       // ldapts' result errors carry the LDAP result code: 49 invalidCredentials, 8 strongAuthRequired
       const rc = ldapResultCode(e);
       if (rc === 49 || rc === 8) {
-        return { kind: 'final', findings: bindAnswerFindings({ resultCode: rc, diagnosticMessage: diagnosticOf(e as Error), ppolicy: ppc?.result }, pw, warnDays) };
+        return { kind: 'final', answered: true, findings: bindAnswerFindings({ resultCode: rc, diagnosticMessage: diagnosticOf(e as Error), ppolicy: ppc?.result }, pw, warnDays) };
       }
       if (signal.aborted) throw e;
       if (rc !== undefined) {
-        return { kind: 'final', findings: bindAnswerFindings({ resultCode: rc, diagnosticMessage: diagnosticOf(e as Error), resultName: (e as Error).name }, pw, warnDays) };
+        return { kind: 'final', answered: true, findings: bindAnswerFindings({ resultCode: rc, diagnosticMessage: diagnosticOf(e as Error), resultName: (e as Error).name }, pw, warnDays) };
       }
       throw e;
     }
@@ -144,7 +148,7 @@ async function bindOnce(
     const f = connectionFinding(e, u, SOURCE, phase, signal.aborted, { requestSent: bindSent });
     if (f && bindSent) {
       f.message += ' credgate did not send the bind to another server: the directory may already have checked the password, and a second try could add a second bad-password count.';
-      return { kind: 'final', findings: [f] };
+      return { kind: 'final', answered: false, findings: [f] };
     }
     if (f) return { kind: 'unreachable', finding: f };
     if (e instanceof CredgateError) throw e;

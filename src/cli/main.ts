@@ -9,6 +9,8 @@ import { faultJson, say, t } from './render.js';
 import { exitCodeHelp, type ExitMeanings } from './exit-help.js';
 import { exitCodeAfterStop, stopOnSignals } from './signals.js';
 import { readFileSync } from 'node:fs';
+import dc from 'node:diagnostics_channel';
+import { CHANNELS, type WarningEvent } from '../core/telemetry.js';
 
 function version(): string {
   try {
@@ -110,11 +112,15 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     ? stopOnSignals((sig) => say(full.stderr, t`${full.stderr.isTTY ? t`\n` : ''}credgate ${name}: interrupted by ${sig}; finishing ${cmd.inFlight} (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`))
     : undefined;
   const run: CliIO = signals ? { ...full, stop: signals.signal } : full;
+  // a provider's warning (a world-readable credentials file, ...) is shown, not left to a channel nobody reads
+  const warn = (m: unknown) => say(run.stderr, t`credgate ${name}: warning: ${(m as WarningEvent).message}\n`);
+  dc.subscribe(CHANNELS.warning, warn);
   try {
     return exitCodeAfterStop(run.stop, await cmd.run(rest, run));
   } catch (e) {
     return exitCodeAfterStop(run.stop, reportError(e, run, json));
   } finally {
+    dc.unsubscribe(CHANNELS.warning, warn);
     signals?.dispose();
   }
 }

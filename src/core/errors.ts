@@ -40,17 +40,50 @@ export interface CredgateErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/** The subclass each code's faults are instances of (codes not listed: plain CredgateError). */
+export const ERROR_CLASSES = {
+  CONFIG_INVALID: 'ConfigError',
+  PROVIDER_NOT_FOUND: 'ProviderError',
+  PROVIDER_AUTH_FAILED: 'ProviderError',
+  PROVIDER_UNAVAILABLE: 'ProviderError',
+  PROVIDER_BAD_RESPONSE: 'ProviderError',
+  PROVIDER_RATE_LIMITED: 'ProviderError',
+  PROVIDER_FORBIDDEN: 'ProviderError',
+  PROVIDER_UNSUPPORTED: 'ProviderError',
+  PROVIDER_MISSING_DEPENDENCY: 'ProviderError',
+  CONNECTION_FAILED: 'ConnectionError',
+  TIMEOUT: 'ConnectionError',
+  TLS_FAILED: 'ConnectionError',
+  UNSUPPORTED_PLATFORM: 'UnsupportedPlatformError',
+} as const satisfies Partial<Record<ErrorCode, string>>;
+
+type SubclassName = (typeof ERROR_CLASSES)[keyof typeof ERROR_CLASSES];
+/** Filled as the subclasses are defined below (a constructor runs only after that). */
+const SUBCLASSES = new Map<string, { prototype: CredgateError; mark: symbol }>();
+
 export class CredgateError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
+  /**
+   * `new CredgateError(message, { code })` makes an instance of the code's subclass
+   * (ERROR_CLASSES: a CONNECTION_FAILED fault is a ConnectionError wherever it is raised), so the
+   * class can never disagree with the code. A subclass constructed by name stays that class.
+   */
   constructor(message: string, options: CredgateErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    // an abort is recognisable as one everywhere (err.name === 'AbortError', as fetch and Node's own APIs throw it)
-    this.name = options.code === 'ABORTED' ? 'AbortError' : 'CredgateError';
     this.code = options.code;
     this.details = options.details;
     Object.defineProperty(this, MARK, { value: true });
+    const family = new.target === CredgateError ? (ERROR_CLASSES as Partial<Record<ErrorCode, SubclassName>>)[options.code] : undefined;
+    const sub = family && SUBCLASSES.get(family);
+    if (sub) {
+      Object.setPrototypeOf(this, sub.prototype);
+      Object.defineProperty(this, sub.mark, { value: true });
+    }
+    // an abort is recognisable as one everywhere (err.name === 'AbortError', as fetch and Node's own APIs throw it)
+    // by hand for CredgateError itself: a bundler may rename the class (esbuild's _CredgateError)
+    this.name = options.code === 'ABORTED' ? 'AbortError' : family ?? (new.target === CredgateError ? 'CredgateError' : new.target.name);
   }
 
   static override [Symbol.hasInstance](obj: unknown): boolean {
@@ -67,39 +100,54 @@ export class CredgateError extends Error {
   }
 }
 
-function subclass(name: string, mark: string) {
-  const sym = Symbol.for(mark);
+function subclass(name: SubclassName) {
+  const mark = Symbol.for(`credgate.${name}`);
   const C = class extends CredgateError {
     constructor(message: string, options: CredgateErrorOptions) {
       super(message, options);
-      if (options.code !== 'ABORTED') this.name = name;
-      Object.defineProperty(this, sym, { value: true });
+      Object.defineProperty(this, mark, { value: true });
     }
+    // by mark, not prototype: `instanceof` holds across credgate's ESM and CJS builds
     static override [Symbol.hasInstance](obj: unknown): boolean {
-      return typeof obj === 'object' && obj !== null && (obj as Record<symbol, unknown>)[sym] === true;
+      return typeof obj === 'object' && obj !== null && (obj as Record<symbol, unknown>)[mark] === true;
     }
   };
   Object.defineProperty(C, 'name', { value: name });
+  SUBCLASSES.set(name, { prototype: C.prototype, mark });
   return C;
 }
 
-export const ConfigError = subclass('ConfigError', 'credgate.ConfigError');
+export const ConfigError = subclass('ConfigError');
 export type ConfigError = InstanceType<typeof ConfigError>;
-export const ProviderError = subclass('ProviderError', 'credgate.ProviderError');
+export const ProviderError = subclass('ProviderError');
 export type ProviderError = InstanceType<typeof ProviderError>;
-export const ConnectionError = subclass('ConnectionError', 'credgate.ConnectionError');
+export const ConnectionError = subclass('ConnectionError');
 export type ConnectionError = InstanceType<typeof ConnectionError>;
-export const UnsupportedPlatformError = subclass('UnsupportedPlatformError', 'credgate.UnsupportedPlatformError');
+export const UnsupportedPlatformError = subclass('UnsupportedPlatformError');
 export type UnsupportedPlatformError = InstanceType<typeof UnsupportedPlatformError>;
 
 export function isCredgateError(e: unknown, code?: ErrorCode): e is CredgateError {
   return e instanceof CredgateError && (code === undefined || (e as CredgateError).code === code);
 }
 
+/**
+ * The one fault for a call on something already disposed (a provider, a preflight, a bulk run):
+ * USAGE — the caller's mistake, not a backend fault (chain() does not move on, nothing is retried).
+ */
+export function disposedError(what: string, instead: string, details: Record<string, unknown> = {}): CredgateError {
+  return new CredgateError(`The ${what} was disposed; ${instead}.`, { code: 'USAGE', details: { ...details, disposed: true } });
+}
+
+/** The signal ended by a deadline (AbortSignal.timeout, or a TimeoutError reason), not by someone's abort(). */
+export function timedOut(signal: AbortSignal): boolean {
+  const r = signal.reason as unknown;
+  return typeof r === 'object' && r !== null && (r as { name?: unknown }).name === 'TimeoutError';
+}
+
 /** Wrap an AbortSignal's reason into an ABORTED/TIMEOUT error. */
 export function abortError(signal: AbortSignal, what: string): CredgateError {
   const reason = signal.reason as unknown;
-  const isTimeout = reason instanceof Error && reason.name === 'TimeoutError';
+  const isTimeout = timedOut(signal);
   return new CredgateError(
     isTimeout ? `${what} timed out; raise --timeout or check that the server answers.` : `${what} was aborted by the caller.`,
     { code: isTimeout ? 'TIMEOUT' : 'ABORTED', cause: reason },

@@ -49,6 +49,21 @@ export function lazyObject<T extends object>(make: () => T): T {
   });
 }
 
+/**
+ * An optional package, looked up once when first asked for: undefined when it is not installed
+ * (a missing package costs one failed lookup per process, never an error).
+ */
+export function lazyOptional<T>(id: string): () => T | undefined {
+  return once(() => {
+    try {
+      requireHere.resolve(id);
+    } catch {
+      return undefined;
+    }
+    return requireHere(id) as T;
+  });
+}
+
 /** zod, loaded when the first schema is made (schemas are made when first used). */
 export const loadZod = lazyRequire<typeof import('zod')>('zod');
 

@@ -17,9 +17,10 @@
  * credential, not the right to an RDP session.
  */
 import { finding, type Finding } from '../findings/finding.js';
-import { CredgateError } from '../core/errors.js';
+import { CredgateError, abortError, timedOut } from '../core/errors.js';
 import { parseHostPort } from '../core/target.js';
 import { withSignal } from '../core/abort.js';
+import { CHANNELS, traced, withLogger } from '../core/telemetry.js';
 import { diagnose, isFailure } from '../findings/diagnose.js';
 import { stepFaultFinding } from '../findings/faults.js';
 import { STEPS } from './steps/index.js';
@@ -38,10 +39,19 @@ export async function preflight(target: PreflightTarget, options: PreflightOptio
   const timer = setTimeout(() => deadlineCtl.abort(new DOMException(`The preflight deadline of ${deadlineMs} ms passed.`, 'TimeoutError')), deadlineMs);
   const overall = options.signal ? AbortSignal.any([options.signal, deadlineCtl.signal]) : deadlineCtl.signal;
   try {
-    return await runSteps(target, options, { t0, host, port, deadlineMs, overall, deadline: deadlineCtl.signal });
+    if (callerAbort(options.signal)) throw abortError(options.signal!, `The preflight of ${host}:${port}`);
+    const report = await withLogger(options.logger, () => runSteps(target, options, { t0, host, port, deadlineMs, overall, deadline: deadlineCtl.signal }));
+    // the caller's abort is an AbortError, as in every entry point; a timed-out signal is a deadline (the report says which steps ran out)
+    if (callerAbort(options.signal)) throw abortError(options.signal!, `The preflight of ${host}:${port}`);
+    return report;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The caller aborted (a signal that timed out is a deadline instead: its steps are reported as timed out). */
+function callerAbort(signal: AbortSignal | undefined): boolean {
+  return !!signal?.aborted && !timedOut(signal);
 }
 
 interface RunCtx {
@@ -53,8 +63,23 @@ interface RunCtx {
   deadline: AbortSignal;
 }
 
+/** Run one step raced against the deadline and the caller's signal; a fault becomes the step's finding. */
+async function runStep(step: Step, deps: StepDeps, rc: RunCtx, s0: number, startMs: number): Promise<StepReport> {
+  const { name } = step;
+  try {
+    if (rc.overall.aborted) throw stepStopped(deps, name);
+    const r = await withSignal(step.run(deps), rc.overall, undefined, () => stepStopped(deps, name));
+    if ('notChecked' in r) return { name, status: 'not-checked', findings: [], ms: performance.now() - s0, startMs, note: r.notChecked };
+    const bad = r.findings.some(isFailure);
+    return { name, status: bad ? 'failed' : 'passed', findings: r.findings, ms: performance.now() - s0, startMs, ...(r.note ? { note: r.note } : {}) };
+  } catch (e) {
+    const err = e instanceof CredgateError ? e : new CredgateError(`The ${name} step failed: ${e instanceof Error ? e.message : String(e)}`, { code: 'INTERNAL', cause: e });
+    return { name, status: 'error', findings: [stepFaultFinding(name, err)], ms: performance.now() - s0, startMs, note: err.code === 'TIMEOUT' ? `timed out: ${err.message}` : err.message };
+  }
+}
+
 async function runSteps(target: PreflightTarget, options: PreflightOptions, rc: RunCtx): Promise<PreflightReport> {
-  const { t0, host, port, deadlineMs, overall } = rc;
+  const { t0, host, port, deadlineMs } = rc;
   const reports = new Map<StepName, StepReport>();
   const emit = (step: StepName, fs: Finding[]) => {
     if (options.onFinding) for (const f of fs) {
@@ -69,7 +94,7 @@ async function runSteps(target: PreflightTarget, options: PreflightOptions, rc: 
   };
   const done = new Map<StepName, Promise<StepReport>>();
   const deps: StepDeps = {
-    host, port, overall, deadline: rc.deadline, deadlineMs, stepTimeoutMs: options.stepTimeoutMs ?? deadlineMs, options, target, ctx: {},
+    host, port, overall: rc.overall, deadline: rc.deadline, deadlineMs, stepTimeoutMs: options.stepTimeoutMs ?? deadlineMs, options, target, ctx: {},
     report: (name) => done.get(name)!,
   };
   const run = async (step: Step): Promise<StepReport> => {
@@ -84,19 +109,9 @@ async function runSteps(target: PreflightTarget, options: PreflightOptions, rc: 
     } else if (stopped) {
       rep = { name, status: 'not-checked', findings: [], ms: 0, startMs, note: `not started: the run was ${stopped}` };
     } else {
-      try {
-        if (overall.aborted) throw stepStopped(deps, name);
-        const r = await withSignal(step.run(deps), overall, undefined, () => stepStopped(deps, name));
-        if ('notChecked' in r) {
-          rep = { name, status: 'not-checked', findings: [], ms: performance.now() - s0, startMs, note: r.notChecked };
-        } else {
-          const bad = r.findings.some(isFailure);
-          rep = { name, status: bad ? 'failed' : 'passed', findings: r.findings, ms: performance.now() - s0, startMs, ...(r.note ? { note: r.note } : {}) };
-        }
-      } catch (e) {
-        const err = e instanceof CredgateError ? e : new CredgateError(`The ${name} step failed: ${e instanceof Error ? e.message : String(e)}`, { code: 'INTERNAL', cause: e });
-        rep = { name, status: 'error', findings: [stepFaultFinding(name, err)], ms: performance.now() - s0, startMs, note: err.code === 'TIMEOUT' ? `timed out: ${err.message}` : err.message };
-      }
+      rep = await traced(CHANNELS.step, { step: name, host, port }, () => runStep(step, deps, rc, s0, startMs), (r) => ({
+        status: r.status, codes: r.findings.map((f) => f.code), errorCode: r.status === 'error' ? r.findings[0]?.evidence.errorCode : undefined,
+      }));
     }
     reports.set(name, rep);
     emit(name, rep.findings);

@@ -8,6 +8,7 @@ import type { AccountState } from '../checks/account-state.js';
 import type { CacheSnapshot } from '../cache/types.js';
 import type { SrvResolver } from '../protocols/kerberos/kdcs.js';
 import type { EarlierTry } from './lockout-policy.js';
+import type { TelemetryLogger } from '../core/telemetry.js';
 
 export type StepName = 'provider' | 'account-state' | 'kerberos' | 'ldap-bind' | 'rdp-endpoint' | 'rdp-nla' | 'cache';
 export type StepStatus = 'passed' | 'failed' | 'not-checked' | 'error';
@@ -91,7 +92,11 @@ export interface PreflightOptions {
   deadlineMs?: number;
   /** Per network step. Default: the deadline. */
   stepTimeoutMs?: number;
-  /** Aborts the whole preflight: steps still running are reported as aborted. */
+  /**
+   * The caller's abort: the preflight stops its steps and rejects with an AbortError (`name`
+   * 'AbortError', code ABORTED), like every entry point. A signal that times out
+   * (`AbortSignal.timeout`) is a deadline instead: the report says which steps ran out.
+   */
   signal?: AbortSignal;
   /**
    * A graceful stop (a terminating signal): no step starts once it fired (each is reported as not
@@ -105,6 +110,12 @@ export interface PreflightOptions {
    * rejected promise) is ignored: it never breaks the check.
    */
   onFinding?: (f: Finding, step: StepName) => void;
+  /**
+   * Receives the run's structured events (steps, provider calls and requests, binds, retries,
+   * warnings; docs/sdk.md#observability): a function or a logger object (pino, winston, console).
+   * Never a secret; a logger that throws is ignored.
+   */
+  logger?: TelemetryLogger;
 }
 
 export interface PreflightReport {

@@ -15,15 +15,17 @@
  * changedAt: the current version's CreatedDate or DescribeSecret's LastRotatedDate, the later (LastChangedDate also
  * moves on tag or description edits, so it is not a password change). When DescribeSecret fails (a policy that
  * grants only GetSecretValue), the credential is still returned, without changedAt (CreatedDate alone can predate
- * the change a rotation made), and the failure is reported through onWarning (default: process.emitWarning) and
+ * the change a rotation made), and the failure is reported on the credgate:warning channel, to onWarning, and
  * in `source`. With describe: false, changedAt is CreatedDate.
  */
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
-import { ConfigError, CredgateError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
+import { ConfigError, CredgateError, ProviderError, abortError, disposedError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
+import { CHANNELS, publish } from '../core/telemetry.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { checkTransport } from './transport-rule.js';
 import { awsCredentialSource, type AwsCredentialsProvider } from './aws-credentials.js';
@@ -63,7 +65,7 @@ const schemas = once(() => {
     usernameKey: z.string().default('username'),
     passwordKey: z.string().default('password'),
     describe: z.boolean().default(true),
-    /** Receives a warning when DescribeSecret fails; default process.emitWarning (code CREDGATE_AWS_DESCRIBE_FAILED). */
+    /** Receives a warning when DescribeSecret fails (also published on the credgate:warning channel, code aws.describe-failed). */
     onWarning: z.custom<(w: AwsProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
     env: z.record(z.string(), z.string().optional()).optional(),
     ...httpOptionsSchema(),
@@ -75,6 +77,8 @@ const schemas = once(() => {
 });
 type Schemas = ReturnType<typeof schemas>;
 export type AwsSecretsManagerOptions = z.input<Schemas['Options']>;
+/** A reference for fromAwsSecretsManager: the secret name or ARN, or { secretId, versionStage? }. */
+export type AwsSecretsManagerRef = string | { secretId: string; versionStage?: string };
 
 
 const AWS_ERRORS: Record<string, ErrorCode> = {
@@ -140,7 +144,7 @@ export function awsErrorCode(type: string): { code: ErrorCode; canonical: string
   return undefined;
 }
 
-export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedProvider {
+export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedProvider<AwsSecretsManagerRef> {
   const o = validateOptions('aws-secrets-manager', schemas().Options, options);
   checkTransport('aws-secrets-manager', { endpoint: o.endpoint, stsEndpoint: o.stsEndpoint, ssoEndpoint: o.ssoEndpoint }, o);
   checkTransport('aws-secrets-manager', { imdsEndpoint: o.imdsEndpoint, containerEndpoint: o.containerEndpoint }, {}, 'metadata');
@@ -149,13 +153,13 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedP
   let disposed = false;
   // a call still in flight when dispose() ran must not open a new pool behind its back
   const client = (): HttpClient => {
-    if (disposed) throw new ProviderError('The aws-secrets-manager provider was disposed; create a new one with fromAwsSecretsManager().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'aws-secrets-manager' } });
+    if (disposed) throw disposedError('aws-secrets-manager provider', 'create a new one with fromAwsSecretsManager()', { provider: 'aws-secrets-manager' });
     return (http ??= new HttpClient('aws-secrets-manager', o));
   };
   const creds = awsCredentialSource(o, client);
   const warn = (w: AwsProviderWarning) => {
-    if (o.onWarning) o.onWarning(w);
-    else process.emitWarning(w.message, { code: 'CREDGATE_AWS_DESCRIBE_FAILED' });
+    publish(CHANNELS.warning, { code: w.code, message: w.message, provider: 'aws-secrets-manager', secretId: w.secretId });
+    o.onWarning?.(w);
   };
 
   // AWS throttles with 400 ThrottlingException (not 429): retried with backoff like a 429
@@ -189,10 +193,10 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedP
     });
   }
 
-  return {
+  return observed<OwnedProvider<AwsSecretsManagerRef>>({
     name: 'aws-secrets-manager',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The aws-secrets-manager provider was disposed; create a new one with fromAwsSecretsManager().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'aws-secrets-manager' } });
+      if (disposed) throw disposedError('aws-secrets-manager provider', 'create a new one with fromAwsSecretsManager()', { provider: 'aws-secrets-manager' });
       if (signal?.aborted) throw abortError(signal, 'The Secrets Manager request');
       const rawId = typeof ref === 'string' ? ref : (ref as Record<string, unknown>).secretId;
       const id = typeof rawId === 'string' ? rawId : '';
@@ -250,5 +254,5 @@ export function fromAwsSecretsManager(options: AwsSecretsManagerOptions): OwnedP
     async [Symbol.asyncDispose]() {
       await this.dispose();
     },
-  };
+  });
 }

@@ -13,9 +13,10 @@
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, disposedError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { checkTransport } from './transport-rule.js';
 import { azureAuthSchema, azureTokenSource } from './azure-identity.js';
@@ -52,6 +53,8 @@ const schemas = once(() => {
 });
 type Schemas = ReturnType<typeof schemas>;
 export type AzureKeyVaultOptions = z.input<Schemas['Options']>;
+/** A reference for fromAzureKeyVault: "name", "name/version", or { name, version? }. */
+export type AzureKeyVaultRef = string | { name: string; version?: string };
 
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
@@ -80,7 +83,7 @@ export function parseKeyVaultRef(ref: CredentialRef): { name: string; version: s
   return { name, version };
 }
 
-export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider {
+export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider<AzureKeyVaultRef> {
   const o = validateOptions('azure-keyvault', schemas().Options, options);
   checkTransport('azure-keyvault', { vaultUrl: o.vaultUrl, authorityHost: o.authorityHost ?? o.env?.AZURE_AUTHORITY_HOST }, o);
   const vault = o.vaultUrl.replace(/\/+$/, '');
@@ -88,7 +91,7 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider 
   let disposed = false;
   // a call still in flight when dispose() ran must not open a new pool behind its back
   const client = (): HttpClient => {
-    if (disposed) throw new ProviderError('The azure-keyvault provider was disposed; create a new one with fromAzureKeyVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'azure-keyvault' } });
+    if (disposed) throw disposedError('azure-keyvault provider', 'create a new one with fromAzureKeyVault()', { provider: 'azure-keyvault' });
     return (http ??= new HttpClient('azure-keyvault', o));
   };
   const source = azureTokenSource(o, client);
@@ -135,10 +138,10 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider 
     return new ProviderError(`Azure Key Vault answered ${tail} for secret ${name}.`, { code: 'PROVIDER_BAD_RESPONSE', details });
   }
 
-  return {
+  return observed<OwnedProvider<AzureKeyVaultRef>>({
     name: 'azure-keyvault',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The azure-keyvault provider was disposed; create a new one with fromAzureKeyVault().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'azure-keyvault' } });
+      if (disposed) throw disposedError('azure-keyvault provider', 'create a new one with fromAzureKeyVault()', { provider: 'azure-keyvault' });
       if (signal?.aborted) throw abortError(signal, 'The Azure Key Vault request');
       const r = parseKeyVaultRef(ref);
       const url = `${vault}/secrets/${r.name}/${r.version}?api-version=${encodeURIComponent(o.apiVersion)}`;
@@ -192,5 +195,5 @@ export function fromAzureKeyVault(options: AzureKeyVaultOptions): OwnedProvider 
     async [Symbol.asyncDispose]() {
       await this.dispose();
     },
-  };
+  });
 }

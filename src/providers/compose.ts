@@ -5,7 +5,7 @@
  * concurrent resolves of the same ref and keeps the answer for ttlMs.
  */
 import { withSignal } from '../core/abort.js';
-import { ConfigError, CredgateError, ProviderError, isCredgateError } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, isCredgateError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, OwnedProvider, ResolveOptions } from './types.js';
 
@@ -37,12 +37,13 @@ export function chain(...providers: Provider[]): OwnedProvider {
   };
 }
 
-export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number } = {}): OwnedProvider {
+/** The memoized provider takes the same references as the one it wraps. */
+export function memoize<R extends CredentialRef = CredentialRef>(provider: Provider & { resolve(ref: R, options?: ResolveOptions): Promise<FetchedCredential> }, { ttlMs = 60_000 }: { ttlMs?: number } = {}): OwnedProvider<R> {
   const cache = new Map<string, { at: number; value: Promise<FetchedCredential> }>();
   const keyOf = (ref: CredentialRef) => (typeof ref === 'string' ? `s:${ref}` : `o:${stableJson(ref)}`);
   return {
     name: provider.name,
-    resolve(ref: CredentialRef, opts: ResolveOptions = {}): Promise<FetchedCredential> {
+    resolve(ref: R, opts: ResolveOptions = {}): Promise<FetchedCredential> {
       const k = keyOf(ref);
       const hit = cache.get(k);
       if (hit && Date.now() - hit.at < ttlMs) return hit.value;
@@ -52,7 +53,7 @@ export function memoize(provider: Provider, { ttlMs = 60_000 }: { ttlMs?: number
       value.catch(() => cache.delete(k));
       if (!opts.signal) return value;
       const signal = opts.signal;
-      return withSignal(value, signal, undefined, () => new CredgateError('The resolve was aborted by the caller.', { code: 'ABORTED' }));
+      return withSignal(value, signal, undefined, () => abortError(signal, 'The resolve'));
     },
     async dispose() {
       cache.clear();

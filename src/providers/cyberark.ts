@@ -9,9 +9,10 @@
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, disposedError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { Provider, OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import { HttpClient, displayUrl } from './http.js';
 import { checkTransport } from './transport-rule.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
@@ -37,6 +38,11 @@ const schemas = once(() => {
 });
 type Schemas = ReturnType<typeof schemas>;
 export type CyberArkCcpOptions = z.input<Schemas['Options']>;
+/** A reference for fromCyberArkCcp: "Safe/Object", a CCP query "Safe=x;Object=y", or the CCP's query parameters. */
+export type CyberArkRef = string | {
+  Safe?: string; Folder?: string; Object?: string; UserName?: string; Address?: string; Database?: string;
+  PolicyID?: string; Reason?: string; Query?: string; QueryFormat?: string; ConnectionTimeout?: string; FailRequestOnPasswordChange?: string;
+};
 
 
 /**
@@ -77,7 +83,7 @@ const CYBERARK_FIX: Record<string, string> = {
   CASVL010E: 'the user name in the query has invalid characters',
 };
 
-export function fromCyberArkCcp(options: CyberArkCcpOptions): OwnedProvider {
+export function fromCyberArkCcp(options: CyberArkCcpOptions): OwnedProvider<CyberArkRef> {
   const o = validateOptions('cyberark-ccp', schemas().Options, options);
   checkTransport('cyberark-ccp', { url: o.url }, o);
   const passphrase = secretFrom('cyberark-ccp', 'passphrase', o.passphrase, o.passphraseEnv, o.env ?? process.env);
@@ -86,13 +92,13 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): OwnedProvider {
   const { passphrase: _given, passphraseEnv: _env, ...httpOpts } = o;
   // a call still in flight when dispose() ran must not open a new pool behind its back
   const client = (): HttpClient => {
-    if (disposed) throw new ProviderError('The cyberark-ccp provider was disposed; create a new one with fromCyberArkCcp().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'cyberark-ccp' } });
+    if (disposed) throw disposedError('cyberark-ccp provider', 'create a new one with fromCyberArkCcp()', { provider: 'cyberark-ccp' });
     return (http ??= new HttpClient('cyberark-ccp', { ...httpOpts, ...(passphrase ? { passphrase: passphrase.reveal() } : {}) }));
   };
-  return {
+  return observed<OwnedProvider<CyberArkRef>>({
     name: 'cyberark-ccp',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The cyberark-ccp provider was disposed; create a new one with fromCyberArkCcp().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'cyberark-ccp' } });
+      if (disposed) throw disposedError('cyberark-ccp provider', 'create a new one with fromCyberArkCcp()', { provider: 'cyberark-ccp' });
       if (signal?.aborted) throw abortError(signal, 'The CyberArk request');
       const q = new URLSearchParams({ AppID: o.appId });
       if (typeof ref === 'string') {
@@ -154,5 +160,5 @@ export function fromCyberArkCcp(options: CyberArkCcpOptions): OwnedProvider {
     async [Symbol.asyncDispose]() {
       await this.dispose();
     },
-  };
+  });
 }

@@ -19,9 +19,10 @@
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError, type ErrorCode } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, disposedError, type ErrorCode } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { checkTransport } from './transport-rule.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
@@ -66,6 +67,8 @@ const schemas = once(() => {
 });
 type Schemas = ReturnType<typeof schemas>;
 export type DelineaOptions = z.input<Schemas['Options']>;
+/** A reference for fromDelinea: the numeric secret id, as text or { secretId } / { id }. */
+export type DelineaRef = string | { secretId: number | string } | { id: number | string };
 
 
 /**
@@ -84,7 +87,7 @@ export function parseSecretServerTime(s: string | null | undefined): Date | unde
   return Number.isNaN(t.getTime()) || t.getUTCFullYear() < 1900 ? undefined : t;
 }
 
-export function fromDelinea(options: DelineaOptions): OwnedProvider {
+export function fromDelinea(options: DelineaOptions): OwnedProvider<DelineaRef> {
   const o = validateOptions('delinea', schemas().Options, options);
   checkTransport('delinea', { url: o.url, tokenUrl: o.tokenUrl }, o);
   const env = o.env ?? process.env;
@@ -108,7 +111,7 @@ export function fromDelinea(options: DelineaOptions): OwnedProvider {
   let disposed = false;
   // a call still in flight when dispose() ran must not open a new pool behind its back
   const client = (): HttpClient => {
-    if (disposed) throw new ProviderError('The delinea provider was disposed; create a new one with fromDelinea().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'delinea' } });
+    if (disposed) throw disposedError('delinea provider', 'create a new one with fromDelinea()', { provider: 'delinea' });
     return (http ??= new HttpClient('delinea', o));
   };
   let token: { value: Secret; until: number } | undefined;
@@ -149,10 +152,10 @@ export function fromDelinea(options: DelineaOptions): OwnedProvider {
     }
   }
 
-  return {
+  return observed<OwnedProvider<DelineaRef>>({
     name: 'delinea',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The delinea provider was disposed; create a new one with fromDelinea().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'delinea' } });
+      if (disposed) throw disposedError('delinea provider', 'create a new one with fromDelinea()', { provider: 'delinea' });
       if (signal?.aborted) throw abortError(signal, 'The Delinea request');
       const raw = typeof ref === 'string' ? ref : (ref as Record<string, unknown>).secretId ?? (ref as Record<string, unknown>).id;
       const id = String(raw ?? '').trim();
@@ -212,5 +215,5 @@ export function fromDelinea(options: DelineaOptions): OwnedProvider {
     async [Symbol.asyncDispose]() {
       await this.dispose();
     },
-  };
+  });
 }

@@ -2,9 +2,10 @@
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, disposedError } from '../core/errors.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 /** The zod schemas of this module, made (and zod loaded) when first used. */
@@ -37,6 +38,8 @@ const schemas = once(() => {
 type Schemas = ReturnType<typeof schemas>;
 
 export type EnvProviderOptions = z.input<Schemas['EnvOptions']>;
+/** A reference for fromEnv: the password's variable name, or { passwordVar, username | usernameVar, domain?, changedAtVar? }. */
+export type EnvRef = string | z.input<Schemas['RefObject']>;
 
 
 
@@ -45,14 +48,14 @@ export type EnvProviderOptions = z.input<Schemas['EnvOptions']>;
  * username | usernameVar, domain?, changedAtVar? })` too. An unset or empty variable is
  * PROVIDER_NOT_FOUND (so `chain()` moves on); the value never appears in an error.
  */
-export function fromEnv(options: EnvProviderOptions = {}): OwnedProvider {
+export function fromEnv(options: EnvProviderOptions = {}): OwnedProvider<EnvRef> {
   const parsed = { data: validateOptions('env', schemas().EnvOptions, options) };
   const opts = parsed.data;
   let disposed = false;
-  const provider: OwnedProvider = {
+  const provider: OwnedProvider<EnvRef> = {
     name: 'env',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The env provider was disposed; create a new one with fromEnv().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'env' } });
+      if (disposed) throw disposedError('env provider', 'create a new one with fromEnv()', { provider: 'env' });
       if (signal?.aborted) throw abortError(signal, 'Reading the environment');
       const env = opts.env ?? process.env;
       let r: z.infer<Schemas['RefObject']>;
@@ -117,5 +120,5 @@ export function fromEnv(options: EnvProviderOptions = {}): OwnedProvider {
       provider.dispose?.();
     },
   };
-  return provider;
+  return observed(provider);
 }

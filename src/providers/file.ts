@@ -7,9 +7,11 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { lazyObject, loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, disposedError } from '../core/errors.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
+import { CHANNELS, publish } from '../core/telemetry.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 export interface FileProviderWarning {
@@ -32,7 +34,7 @@ const schemas = once(() => {
     maxBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
     /** Warn when the file is readable by every user (POSIX mode o+r). Default true. */
     checkPermissions: z.boolean().default(true),
-    /** Receives permission warnings; default: process.emitWarning (code CREDGATE_FILE_WORLD_READABLE). */
+    /** Receives permission warnings (also published on the credgate:warning channel, code file.world-readable). */
     onWarning: z.custom<(w: FileProviderWarning) => void>((v) => typeof v === 'function', 'expected a function').optional(),
   }).strict();
   /** One credential in a file. */
@@ -51,6 +53,8 @@ const schemas = once(() => {
 type Schemas = ReturnType<typeof schemas>;
 export const FileCredentialSchema: Schemas['FileCredentialSchema'] = lazyObject(() => schemas().FileCredentialSchema);
 export type FileProviderOptions = z.input<Schemas['FileOptions']>;
+/** A reference for fromFile: "path", "path#entry", an entry name (with the path option), or { path?, entry? }. */
+export type FileRef = string | z.input<Schemas['RefObject']>;
 
 export type FileCredential = z.infer<Schemas['FileCredentialSchema']>;
 
@@ -76,7 +80,7 @@ function refError(message: string): ProviderError {
  * for a file holding one credential); without it, a string ref is `"path"` or `"path#entry"`.
  * `{ path?, entry? }` works in both cases.
  */
-export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
+export function fromFile(options: FileProviderOptions = {}): OwnedProvider<FileRef> {
   const parsed = { data: validateOptions('file', schemas().FileOptions, options) };
   const opts = parsed.data;
   const warned = new Set<string>();
@@ -107,8 +111,8 @@ export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
   const warn = (w: FileProviderWarning) => {
     if (warned.has(w.path)) return;
     warned.add(w.path);
-    if (opts.onWarning) opts.onWarning(w);
-    else process.emitWarning(w.message, { code: 'CREDGATE_FILE_WORLD_READABLE' });
+    publish(CHANNELS.warning, { code: w.code, message: w.message, provider: 'file', path: w.path });
+    opts.onWarning?.(w);
   };
 
   const read = async (file: string, signal: AbortSignal | undefined): Promise<string> => {
@@ -155,10 +159,10 @@ export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
     }
   };
 
-  const provider: OwnedProvider = {
+  const provider: OwnedProvider<FileRef> = {
     name: 'file',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The file provider was disposed; create a new one with fromFile().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'file' } });
+      if (disposed) throw disposedError('file provider', 'create a new one with fromFile()', { provider: 'file' });
       if (signal?.aborted) throw abortError(signal, 'Reading the credential file');
       const t = target(ref);
       const text = await read(t.file, signal);
@@ -209,7 +213,7 @@ export function fromFile(options: FileProviderOptions = {}): OwnedProvider {
       provider.dispose?.();
     },
   };
-  return provider;
+  return observed(provider);
 }
 
 function tooLarge(file: string, max: number): ProviderError {

@@ -13,7 +13,8 @@ import https from 'node:https';
 import fs from 'node:fs';
 import type { z } from 'zod';
 import { sleep } from '../core/abort.js';
-import { ConfigError, CredgateError, ProviderError, type ErrorCode } from '../core/errors.js';
+import { ConfigError, CredgateError, ProviderError, disposedError, timedOut, type ErrorCode } from '../core/errors.js';
+import { CHANNELS, publish, traced } from '../core/telemetry.js';
 import { plainHttpRefusal, type EndpointKind } from './transport-rule.js';
 import { TunnelAgent, proxyFor, proxySettings, type ProxySettings } from './proxy.js';
 
@@ -115,7 +116,7 @@ export class HttpClient {
 
   /** One request with retries inside the deadline. */
   async request(req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
-    if (this.disposed) throw this.fail('PROVIDER_UNAVAILABLE', `The ${this.provider} provider was disposed.`, {});
+    if (this.disposed) throw disposedError(`${this.provider} provider`, 'create a new one', { provider: this.provider });
     const timeoutMs = Math.min(req.timeoutMs ?? Infinity, this.o.timeoutMs ?? 15_000);
     const endAt = Date.now() + timeoutMs;
     const deadline = AbortSignal.timeout(timeoutMs);
@@ -125,7 +126,7 @@ export class HttpClient {
     const where = displayUrl(req.url);
     const route = this.route(req);
     // a deadline (ours, or a caller's signal that timed out) is the backend not answering, never the caller's abort
-    const stopped = (attempts: number, last?: string): CredgateError => signal?.aborted && !isDeadline(signal)
+    const stopped = (attempts: number, last?: string): CredgateError => signal?.aborted && !timedOut(signal)
       ? new CredgateError(`The request to ${where} was aborted by the caller.`, { code: 'ABORTED' })
       : this.fail('PROVIDER_UNAVAILABLE', `${this.provider} at ${where}${route.via} did not answer within ${signal?.aborted ? "the caller's deadline" : `${timeoutMs} ms`}${last ? ` (last: ${last})` : ''}; check that it is up and reachable, or raise the timeout.`, { url: where, attempts, timeout: true, ...route.details });
     let attempt = 0;
@@ -133,7 +134,8 @@ export class HttpClient {
       let res: HttpResponse | undefined;
       let netErr: ProviderError | undefined;
       try {
-        res = await this.once(req, sig, route.agent);
+        res = await traced(CHANNELS.provider, { op: 'request', provider: this.provider, method: req.method ?? 'GET', url: where, attempt: attempt + 1, ...route.details },
+          () => this.once(req, sig, route.agent), (r) => ({ status: r.status }));
       } catch (e) {
         if (signal?.aborted || deadline.aborted) throw stopped(attempt + 1);
         if (e instanceof CredgateError && (e.code === 'PROVIDER_BAD_RESPONSE' || e.code === 'CONFIG_INVALID')) throw e;
@@ -168,9 +170,10 @@ export class HttpClient {
           : netErr ?? this.fail('PROVIDER_UNAVAILABLE', `${this.provider} answered ${res!.status} at ${where} and no retry fits in the ${timeoutMs} ms deadline.`, { url: where, status: res!.status, attempts: attempt + 1 });
       }
       attempt++;
+      publish(CHANNELS.retry, { what: 'http', provider: this.provider, url: where, attempt: attempt + 1, waitMs: wait, reason: res ? String(res.status) : String((netErr?.cause as NodeJS.ErrnoException | undefined)?.code ?? netErr?.code) });
       await sleep(wait, sig);
       if (sig.aborted) {
-        if (throttled && !(signal?.aborted && !isDeadline(signal))) throw this.fail('PROVIDER_RATE_LIMITED', `${this.provider} kept throttling at ${where} until the deadline (last: ${res!.status}).`, { url: where, attempts: attempt });
+        if (throttled && !(signal?.aborted && !timedOut(signal))) throw this.fail('PROVIDER_RATE_LIMITED', `${this.provider} kept throttling at ${where} until the deadline (last: ${res!.status}).`, { url: where, attempts: attempt });
         throw stopped(attempt, res ? String(res.status) : 'no connection');
       }
     }
@@ -262,11 +265,6 @@ export class HttpClient {
   }
 }
 
-/** A signal that ended by a deadline (AbortSignal.timeout, or a TimeoutError reason), not by someone's abort(). */
-function isDeadline(signal: AbortSignal): boolean {
-  const r = signal.reason as unknown;
-  return typeof r === 'object' && r !== null && (r as { name?: unknown }).name === 'TimeoutError';
-}
 
 const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_SSL_|HOSTNAME_MISMATCH)/;
 

@@ -2,10 +2,11 @@
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
-import { ConfigError, ProviderError, CredgateError, abortError } from '../core/errors.js';
+import { ConfigError, ProviderError, CredgateError, abortError, disposedError } from '../core/errors.js';
 import { describeIssues, validateOptions } from './options.js';
 import { withSignal } from '../core/abort.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import { secretServiceModified } from '../platform/secret-service.js';
 
@@ -44,6 +45,8 @@ const schemas = once(() => {
 });
 type Schemas = ReturnType<typeof schemas>;
 export type KeychainProviderOptions = z.input<Schemas['KeychainOptions']>;
+/** A reference for fromKeychain: "service/account", or { service?, account?, username?, domain? }. */
+export type KeychainRef = string | z.input<Schemas['RefObject']>;
 
 
 interface Target {
@@ -119,7 +122,7 @@ function keychainError(e: unknown, t: Target, secrets: string[]): CredgateError 
  * one account. keytar exposes no modification time; on Linux `changedAt` is the Secret Service
  * item's `Modified` time (read over D-Bus, see secret-service.ts), elsewhere it is not set.
  */
-export function fromKeychain(options: KeychainProviderOptions = {}): OwnedProvider {
+export function fromKeychain(options: KeychainProviderOptions = {}): OwnedProvider<KeychainRef> {
   const parsed = { data: validateOptions('keychain', schemas().KeychainOptions, options) };
   const opts = parsed.data;
   let api: Promise<KeytarApi> | undefined;
@@ -200,10 +203,10 @@ export function fromKeychain(options: KeychainProviderOptions = {}): OwnedProvid
     };
   };
 
-  const provider: OwnedProvider = {
+  const provider: OwnedProvider<KeychainRef> = {
     name: 'keychain',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The keychain provider was disposed; create a new one with fromKeychain().', { code: 'PROVIDER_UNAVAILABLE' });
+      if (disposed) throw disposedError('keychain provider', 'create a new one with fromKeychain()', { provider: 'keychain' });
       if (signal?.aborted) throw abortError(signal, 'Reading the OS keychain');
       const t = target(ref);
       const deadline = AbortSignal.timeout(opts.timeoutMs);
@@ -225,5 +228,5 @@ export function fromKeychain(options: KeychainProviderOptions = {}): OwnedProvid
       provider.dispose?.();
     },
   };
-  return provider;
+  return observed(provider);
 }

@@ -17,7 +17,7 @@ import { asLdapResult, ldapResultCode } from '../findings/faults.js';
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
-import { ConfigError, CredgateError, ProviderError, abortError } from '../core/errors.js';
+import { ConfigError, CredgateError, ProviderError, abortError, disposedError } from '../core/errors.js';
 import { filetimeToDate } from '../protocols/ldap/filetime.js';
 import {
   assertBindTransport, closeClient, deadline, loadCa, loadLdapts, newClient, parseLdapUrls,
@@ -26,6 +26,7 @@ import {
 import { connectionFinding } from '../findings/faults.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
 /** The zod schemas of this module, made (and zod loaded) when first used. */
@@ -71,6 +72,8 @@ const schemas = once(() => {
 type Schemas = ReturnType<typeof schemas>;
 
 export type LapsProviderOptions = z.input<Schemas['LapsOptions']> & { env?: Record<string, string | undefined> };
+/** A reference for fromLaps: the computer (NetBIOS name, DNS host name or DN), or { computer }. */
+export type LapsRef = string | z.input<Schemas['RefObject']>;
 
 
 
@@ -170,7 +173,7 @@ export function computerFilter(name: string): Filter {
  * `msLAPS-EncryptedPassword` is PROVIDER_UNSUPPORTED; a password the reader may not see is
  * PROVIDER_FORBIDDEN; no LAPS data is PROVIDER_NOT_FOUND; a refused reader is PROVIDER_AUTH_FAILED.
  */
-export function fromLaps(options: LapsProviderOptions): OwnedProvider {
+export function fromLaps(options: LapsProviderOptions): OwnedProvider<LapsRef> {
   const { env, ...rest } = (options ?? {}) as LapsProviderOptions;
   const parsed = { data: validateOptions('laps', schemas().LapsOptions, rest) };
   const opts = parsed.data;
@@ -361,10 +364,10 @@ export function fromLaps(options: LapsProviderOptions): OwnedProvider {
     }
   };
 
-  const provider: OwnedProvider = {
+  const provider: OwnedProvider<LapsRef> = {
     name: 'laps',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw new ProviderError('The laps provider was disposed; create a new one with fromLaps().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'laps' } });
+      if (disposed) throw disposedError('laps provider', 'create a new one with fromLaps()', { provider: 'laps' });
       if (signal?.aborted) throw abortError(signal, 'Reading LAPS from the directory');
       const computer = refComputer(ref);
       if (!computer) throw new ProviderError('The LAPS reference is empty; name the computer (WEB01, web01.corp.example or its DN).', { code: 'CONFIG_INVALID', details: { provider: 'laps' } });
@@ -390,5 +393,5 @@ export function fromLaps(options: LapsProviderOptions): OwnedProvider {
       provider.dispose?.();
     },
   };
-  return provider;
+  return observed(provider);
 }

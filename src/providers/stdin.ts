@@ -5,9 +5,10 @@
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, disposedError } from '../core/errors.js';
 import { withSignal } from '../core/abort.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import { describeIssues, issueFields, validateOptions } from './options.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 
@@ -222,7 +223,7 @@ export function fromStdin(options: StdinProviderOptions = {}): OwnedProvider {
     name: 'stdin',
     async resolve(_ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
       if (disposed) {
-        throw new ProviderError('The stdin provider was disposed; create a new one with fromStdin().', { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'stdin' } });
+        throw disposedError('stdin provider', 'create a new one with fromStdin()', { provider: 'stdin' });
       }
       if (signal?.aborted) throw abortError(signal, 'Reading standard input');
       const deadline = AbortSignal.timeout(opts.timeoutMs);
@@ -242,5 +243,5 @@ export function fromStdin(options: StdinProviderOptions = {}): OwnedProvider {
       provider.dispose?.();
     },
   };
-  return provider;
+  return observed(provider);
 }

@@ -23,9 +23,12 @@ export interface Provider {
 
 /**
  * What every built-in factory returns: `dispose()` and `[Symbol.asyncDispose]()` are always there,
- * so `await using p = fromVault(...)` type-checks and releases the provider at the end of the block.
+ * so `await using p = fromVault(...)` type-checks and releases the provider at the end of the block,
+ * and `resolve` takes that provider's reference type (`VaultRef`, `EnvRef`, ...), so a misspelt
+ * field or a wrong value type does not type-check.
  */
-export interface OwnedProvider extends Provider {
+export interface OwnedProvider<R extends CredentialRef = CredentialRef> extends Provider {
+  resolve(ref: R, options?: ResolveOptions): Promise<FetchedCredential>;
   dispose(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -23,9 +23,10 @@
 import type { z } from 'zod';
 import { loadZod, once } from '../core/lazy.js';
 import { Secret, scrub } from '../core/secret.js';
-import { ConfigError, ProviderError, abortError } from '../core/errors.js';
+import { ConfigError, ProviderError, abortError, disposedError } from '../core/errors.js';
 import type { CredentialRef, FetchedCredential } from '../core/credential.js';
 import type { OwnedProvider, ResolveOptions } from './types.js';
+import { observed } from './observed.js';
 import { HttpClient, displayUrl, type HttpResponse } from './http.js';
 import { httpOptionsSchema, secretFrom, secretInput, validateOptions } from './options.js';
 import { checkTransport } from './transport-rule.js';
@@ -68,6 +69,8 @@ const schemas = once(() => {
 });
 type Schemas = ReturnType<typeof schemas>;
 export type VaultProviderOptions = z.input<Schemas['VaultOptions']>;
+/** A reference for fromVault: "[engine:]mount/path[?version=n]", or { engine?, mount, path, version? }. */
+export type VaultRef = string | z.input<Schemas['VaultRef']>;
 
 
 /** "kv2:secret/rdp/web01", "kv1:kv/rdp/web01", "ldap-static:ldap/svc-rdp", "ldap-library:ldap/rdp-admins", or "secret/rdp/web01". */
@@ -115,7 +118,7 @@ function vaultTime(s: string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-export function fromVault(options: VaultProviderOptions): OwnedProvider {
+export function fromVault(options: VaultProviderOptions): OwnedProvider<VaultRef> {
   const o = validateOptions('vault', schemas().VaultOptions, options);
   checkTransport('vault', { address: o.address }, o);
   const env = o.env ?? process.env;
@@ -135,10 +138,10 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
   let disposing: Promise<void> | undefined;
   /** Library check-outs in flight: dispose waits for them, then checks their accounts in. */
   const checkingOut = new Set<Promise<unknown>>();
-  const disposedError = (what = '') => new ProviderError(`The vault provider was disposed${what}; create a new one with fromVault().`, { code: 'PROVIDER_UNAVAILABLE', details: { provider: 'vault' } });
+  const gone = (what = '') => disposedError(`vault provider${what}`, 'create a new one with fromVault()', { provider: 'vault' });
   // a call still in flight when dispose() closed the pool must not open a new pool behind its back
   const client = (): HttpClient => {
-    if (closed) throw disposedError();
+    if (closed) throw gone();
     return (http ??= new HttpClient('vault', o));
   };
   /** The token in use: the static one (never expires here), or the AppRole login's until its renewal time. */
@@ -234,10 +237,10 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
     return undefined;
   };
 
-  const provider: OwnedProvider = {
+  const provider: OwnedProvider<VaultRef> = {
     name: 'vault',
     async resolve(ref: CredentialRef, { signal }: ResolveOptions = {}): Promise<FetchedCredential> {
-      if (disposed) throw disposedError();
+      if (disposed) throw gone();
       if (signal?.aborted) throw abortError(signal, 'The Vault request');
       const r = parseVaultRef(ref, o.engine);
       if (r.engine === 'kv-v2') {
@@ -292,12 +295,12 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
         checkingOut.delete(op);
       }
       // dispose() started meanwhile: the account is checked back in by it; the caller must not use it
-      if (disposed) throw disposedError(' while the account was checked out (it is checked back in)');
+      if (disposed) throw gone(' while the account was checked out (it is checked back in)');
       return { username: res.data.service_account_name, secret: new Secret(res.data.password), source: `vault ldap library ${r.mount}/${r.path} (checked out)` };
     },
     /**
      * Check library accounts back in, then close the connection pool and forget the token. Idempotent;
-     * a resolve after dispose fails with PROVIDER_UNAVAILABLE.
+     * a resolve after dispose fails with USAGE.
      */
     dispose() {
       // disposed first: a resolve from now on fails; every caller awaits the same run, so a second
@@ -324,5 +327,5 @@ export function fromVault(options: VaultProviderOptions): OwnedProvider {
       await provider.dispose();
     },
   };
-  return provider;
+  return observed(provider);
 }

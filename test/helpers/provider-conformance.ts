@@ -4,8 +4,8 @@
 //
 // The dispose contract every provider meets: `dispose()` may be called any number of times (the
 // second call is harmless); it releases what the provider holds (pooled connections, LDAP clients,
-// checked-out accounts); and a `resolve` after it fails at once with PROVIDER_UNAVAILABLE whose
-// message says the provider was disposed (no silent re-connect).
+// checked-out accounts); and a `resolve` after it fails at once with USAGE (the code of every
+// disposed object) whose message says the provider was disposed (no silent re-connect).
 //
 // `assertNoSecretLeak` is exported so every vendor-specific error test (rate limited, bad response,
 // forbidden, config invalid, ...) runs the same leak check as the suite.
@@ -148,13 +148,13 @@ export function providerConformance(name: string, caps: { auth: boolean; unavail
 
     it('honours an AbortSignal: ABORTED before the call, and mid-flight', async () => {
       // an already-aborted signal is the caller's abort, never a timeout
-      await expectFailure(s.provider.resolve(s.okRef, { signal: AbortSignal.abort() }), { code: 'ABORTED' }, secrets);
+      await expectFailure(s.provider.resolve(s.okRef, { signal: AbortSignal.abort() }), { code: 'ABORTED', name: 'AbortError' }, secrets);
       if (s.slowProvider) {
         const ac = new AbortController();
         const t0 = Date.now();
         const p = s.slowProvider.resolve(s.okRef, { signal: ac.signal });
         setTimeout(() => ac.abort(), 50);
-        await expectFailure(p, { code: 'ABORTED' }, secrets);
+        await expectFailure(p, { code: 'ABORTED', name: 'AbortError' }, secrets);
         expect(Date.now() - t0).toBeLessThan(2000);
       }
     });
@@ -194,8 +194,9 @@ export function providerConformance(name: string, caps: { auth: boolean; unavail
       await s.provider.dispose!();
       await expect(Promise.resolve(s.provider.dispose!())).resolves.toBeUndefined();
       if (s.backend) expect(await waitFor(() => s.backend!.openConnections() === 0, 2000)).toBe(true);
-      const e = await expectFailure(s.provider.resolve(s.okRef), { code: 'PROVIDER_UNAVAILABLE' }, secrets);
+      const e = await expectFailure(s.provider.resolve(s.okRef), { code: 'USAGE', name: 'CredgateError' }, secrets);
       expect(e.message).toMatch(/disposed/);
+      expect(e.details).toMatchObject({ disposed: true });
       if (s.backend) expect(s.backend.openConnections()).toBe(0);
     });
   });

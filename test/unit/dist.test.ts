@@ -19,6 +19,9 @@ describe('dist/', () => {
           esmKeys: ['Secret','CredgateError','diagnose','parseAccountName'].every((k) => typeof esm[k] === 'function'),
           crossSecret: s instanceof esm.Secret,
           crossError: e instanceof cjs.CredgateError,
+          // the class follows the code, across the builds; the names survive bundling
+          crossConnection: e instanceof cjs.ConnectionError && !(e instanceof cjs.ProviderError),
+          names: [e.name, new cjs.CredgateError('x', { code: 'USAGE' }).name, new esm.CredgateError('x', { code: 'USAGE' }).name, new cjs.CredgateError('x', { code: 'ABORTED' }).name, new esm.ProviderError('x', { code: 'TIMEOUT' }).name],
           redacted: String(s),
           validatorSubpath: typeof require('credgate/checks/ldap-bind').validateLdapBind,
           cacheSubpath: typeof require('credgate/cache').inspectCache,
@@ -28,7 +31,7 @@ describe('dist/', () => {
         }));
       });`;
     const out = execFileSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, NODE_PATH: '' } }).toString();
-    expect(JSON.parse(out)).toEqual({ cjsKeys: true, esmKeys: true, crossSecret: true, crossError: true, redacted: '[REDACTED]', validatorSubpath: 'function', cacheSubpath: 'function', kerberosSubpath: 'function', reportSubpath: 'function', internalHidden: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+    expect(JSON.parse(out)).toEqual({ cjsKeys: true, esmKeys: true, crossSecret: true, crossError: true, crossConnection: true, names: ['ConnectionError', 'CredgateError', 'CredgateError', 'AbortError', 'ProviderError'], redacted: '[REDACTED]', validatorSubpath: 'function', cacheSubpath: 'function', kerberosSubpath: 'function', reportSubpath: 'function', internalHidden: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
   });
 
   it('the CLI binary starts and prints help', () => {

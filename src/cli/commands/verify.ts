@@ -8,7 +8,7 @@ import { createSummary } from '../../bulk/summary.js';
 import { AccountStates, readPreviousOutput } from '../../bulk/resume.js';
 import { resultLine } from '../../bulk/results.js';
 import { causeOf } from '../../findings/diagnose.js';
-import { CredgateError } from '../../core/errors.js';
+import { CredgateError, isCredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
 import { alsoAccepted, intOption, kerberosArgs, KERBEROS_OPTIONS, misplacedFile, parse, serviceAccount, usageError, valueError } from '../args.js';
 import { lines, say, style, t, type Shown } from '../render.js';
@@ -276,6 +276,9 @@ export const verifyCommand: Command = {
         if (!r.ok) progress.failed++;
         if (out.error) throw out.error;
       }
+    } catch (e) {
+      // the stop's end of the run (accounts left unchecked): reported below as interrupted
+      if (!(stop.aborted && isCredgateError(e, 'ABORTED'))) throw e;
     } finally {
       progress.stop();
       inputStream.destroy?.();

@@ -104,10 +104,13 @@ describe('verifyMany on slapd', () => {
       }
     }
     const out: VerifyResult[] = [];
-    for await (const r of verifyMany(src(), { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 2, rate: 200, timeoutMs: 5000, signal: ac.signal })) {
-      out.push(r);
-      if (out.length === 10) ac.abort();
-    }
+    // the binds in flight are yielded, then the run ends with an AbortError (accounts were left unchecked)
+    await expect((async () => {
+      for await (const r of verifyMany(src(), { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 2, rate: 200, timeoutMs: 5000, signal: ac.signal })) {
+        out.push(r);
+        if (out.length === 10) ac.abort();
+      }
+    })()).rejects.toMatchObject({ name: 'AbortError', code: 'ABORTED' });
     expect(out.length).toBeGreaterThanOrEqual(10);
     expect(out.length).toBeLessThan(150);
     expect(out.every((x) => x.ok)).toBe(true);
@@ -121,13 +124,15 @@ describe('verifyMany on slapd', () => {
     let abortedAt = 0;
     // 2 binds/s over 8 connections: when the first answer arrives the 7 other workers are each
     // waiting 0.5–3.5 s for their turn; every result is a bind that was sent
-    for await (const r of verifyMany(lines, { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 8, rate: 2, timeoutMs: 5000, signal: ac.signal })) {
-      out.push(r);
-      if (out.length === 1) {
-        ac.abort();
-        abortedAt = performance.now();
+    await expect((async () => {
+      for await (const r of verifyMany(lines, { urls: lab.ldapsUrl, caFile: lab.caFile, concurrency: 8, rate: 2, timeoutMs: 5000, signal: ac.signal })) {
+        out.push(r);
+        if (out.length === 1) {
+          ac.abort();
+          abortedAt = performance.now();
+        }
       }
-    }
+    })()).rejects.toMatchObject({ name: 'AbortError', code: 'ABORTED' });
     const afterAbortMs = performance.now() - abortedAt;
     expect(out[0]).toMatchObject({ ok: true, bound: true });
     // the second bind may already have been sent (a slow first connect); the other six were waiting
@@ -159,8 +164,8 @@ describe('verifyMany on slapd', () => {
     }
     expect(n).toBe(5);
     expect(pulled).toBeLessThan(200);
-    // the iterator is finished for good
-    expect(await it.next()).toEqual({ value: undefined, done: true });
+    // the iterator is closed for good: a next() says so (USAGE), never a quiet end that would read as "all answered"
+    await expect(it.next()).rejects.toMatchObject({ code: 'USAGE', details: { disposed: true } });
   });
 
   it('an account rejected once in a run is not bound again, even when its lines are in flight together', async () => {

@@ -117,7 +117,7 @@ describe('fromKeychain on the lab Secret Service', () => {
     await fails(p.resolve({ service: SVC, account: 'PAMTEST\\alice' }, { signal: AbortSignal.abort() }), 'ABORTED');
     p.dispose?.();
     await p[Symbol.asyncDispose]?.();
-    await fails(p.resolve({ service: SVC, account: 'PAMTEST\\alice' }), 'PROVIDER_UNAVAILABLE');
+    await fails(p.resolve({ service: SVC, account: 'PAMTEST\\alice' }), 'USAGE');
   });
 
   it('invalid options and refs name the field', async () => {

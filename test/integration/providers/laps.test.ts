@@ -172,7 +172,7 @@ describe('fromLaps on Samba AD with the LAPS schema', () => {
     p.dispose?.();
     p.dispose?.();
     await p[Symbol.asyncDispose]?.();
-    await fails(p.resolve(laps.computers.windows!.name), 'PROVIDER_UNAVAILABLE');
+    await fails(p.resolve(laps.computers.windows!.name), 'USAGE');
   });
 
   it('from credgate.config.json: type "laps" with the reader password from an environment variable', async () => {

@@ -58,11 +58,15 @@ describe('verifyMany with kerberos', () => {
     expect(rs.map((r) => [r.code, r.exitCode, r.bound])).toEqual([['net.refused', 4, false], ['net.refused', 4, false]]);
   });
 
-  it('a run stopped while the first AS-REQ was answered sends no proof and reports nothing for it', async () => {
+  it('a run stopped while the first AS-REQ was answered sends no proof, reports nothing for it and ends with an AbortError', async () => {
     const ac = new AbortController();
     const kdc = await startFakeKdc({ hook: (kind) => { if (kind === 'probe') ac.abort(); return undefined; } });
-    const rs = await all(verifyMany([acct('alice@pamtest.local', PASSWORD, 1)], { kerberos: { kdc: kdc.label }, signal: ac.signal, timeoutMs: 4000 }));
+    const rs: VerifyResult[] = [];
+    const e = await (async () => {
+      for await (const r of verifyMany([acct('alice@pamtest.local', PASSWORD, 1)], { kerberos: { kdc: kdc.label }, signal: ac.signal, timeoutMs: 4000 })) rs.push(r);
+    })().then(() => undefined, (x: unknown) => x);
     expect(rs).toEqual([]);
+    expect(e).toMatchObject({ name: 'AbortError', code: 'ABORTED' });
     expect([kdc.count('probe'), kdc.count('proof')]).toEqual([1, 0]);
   });
 

@@ -6,7 +6,10 @@ import { describe, it, expect } from 'vitest';
 import { defineConfig } from '../../../src/providers/config.js';
 import { fromVault } from '../../../src/providers/vault.js';
 import { fromEnv } from '../../../src/providers/env.js';
-import { chain } from '../../../src/providers/compose.js';
+import { fromAzureKeyVault } from '../../../src/providers/azure-keyvault.js';
+import { fromAwsSecretsManager } from '../../../src/providers/aws-secrets-manager.js';
+import { fromDelinea } from '../../../src/providers/delinea.js';
+import { chain, memoize } from '../../../src/providers/compose.js';
 
 describe('typed config and providers', () => {
   it('defineConfig accepts typed entries and rejects misspellings at compile time', () => {
@@ -34,5 +37,41 @@ describe('typed config and providers', () => {
       expect(typeof c[Symbol.asyncDispose]).toBe('function');
     }
     expect(seen).toBe('svc');
+  });
+
+  it('each built-in provider takes its own reference type: a misspelt field or a wrong value does not type-check', async () => {
+    const vault = fromVault({ address: 'https://vault.example:8200', token: 'hvs.not-used-token' });
+    const env = fromEnv({ env: {} });
+    const kv = fromAzureKeyVault({ vaultUrl: 'https://kv.vault.azure.net', tenantId: 't', clientId: 'c', clientSecret: 'not-used-secret' });
+    const sm = fromAwsSecretsManager({ region: 'eu-central-1', accessKeyId: 'AKIDEXAMPLE', secretAccessKeyEnv: 'SK', env: { SK: 'not-used-secret' } });
+    const dl = fromDelinea({ url: 'https://delinea.example', username: 'u', passwordEnv: 'P', env: { P: 'not-used-secret' } });
+    const memo = memoize(vault);
+    // each is refused at run time too, before any I/O: CONFIG_INVALID
+    const refused = [
+      // @ts-expect-error issue 13's example: a number for mount, a misspelt path
+      vault.resolve({ mount: 1, pathh: ['x'] }),
+      // @ts-expect-error memoize keeps the provider's reference type
+      memo.resolve({ mount: 'kv', pth: 'x' }),
+      // @ts-expect-error a misspelt field of the env reference
+      env.resolve({ passwordVariable: 'X' }),
+      // @ts-expect-error an Azure Key Vault reference names the secret with `name`
+      kv.resolve({ secret: 'rdp-web01' }),
+      // @ts-expect-error a number where AWS wants the secret's name or ARN
+      sm.resolve({ secretId: 42 }),
+      // @ts-expect-error a Delinea reference is a secret id, not a path
+      dl.resolve({ path: '/rdp/web01' }),
+    ];
+    for (const p of refused) await expect(p).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    // the right shapes type-check (not called: they would go to the network)
+    const typed: Array<() => Promise<unknown>> = [
+      () => vault.resolve({ mount: 'secret', path: 'rdp/web01', version: 2 }),
+      () => vault.resolve('kv2:secret/rdp/web01'),
+      () => env.resolve({ passwordVar: 'RDP_PASSWORD', username: 'svc' }),
+      () => kv.resolve({ name: 'rdp-web01', version: 'abc' }),
+      () => sm.resolve({ secretId: 'rdp/web01', versionStage: 'AWSPREVIOUS' }),
+      () => dl.resolve({ secretId: 4711 }),
+    ];
+    expect(typed).toHaveLength(6);
+    for (const p of [vault, env, kv, sm, dl]) await p.dispose();
   });
 });

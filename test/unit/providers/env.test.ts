@@ -55,6 +55,6 @@ describe('fromEnv', () => {
     await fails(p.resolve('RDP_PW', { signal: AbortSignal.abort() }), 'ABORTED');
     p.dispose?.();
     await p[Symbol.asyncDispose]?.();
-    await fails(p.resolve('RDP_PW'), 'PROVIDER_UNAVAILABLE');
+    await fails(p.resolve('RDP_PW'), 'USAGE');
   });
 });

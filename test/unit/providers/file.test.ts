@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
+import dc from 'node:diagnostics_channel';
 import { fromFile, type FileProviderWarning } from '../../../src/providers/file.js';
 import { isCredgateError, type CredgateError } from '../../../src/core/errors.js';
 
@@ -111,17 +112,23 @@ describe('fromFile', () => {
     expect(warnings[0]).toMatchObject({ code: 'file.world-readable', path: open, mode: '644' });
     expect(warnings[0]!.message).toContain('chmod 600');
     expect(warnings[0]!.message).not.toContain(PW);
-    // default: a process warning
-    const seen: Error[] = [];
-    const on = (w: Error) => seen.push(w);
-    process.on('warning', on);
+    // without onWarning: an event on the credgate:warning channel (the CLI prints it), not a process warning
+    const seen: unknown[] = [];
+    const processWarnings: Error[] = [];
+    const on = (m: unknown) => seen.push(m);
+    const onProcess = (w: Error) => processWarnings.push(w);
+    dc.subscribe('credgate:warning', on);
+    process.on('warning', onProcess);
     try {
       await fromFile().resolve(open);
       await new Promise((r) => setImmediate(r));
     } finally {
-      process.off('warning', on);
+      dc.unsubscribe('credgate:warning', on);
+      process.off('warning', onProcess);
     }
-    expect(seen.some((w) => (w as NodeJS.ErrnoException).code === 'CREDGATE_FILE_WORLD_READABLE')).toBe(true);
+    expect(seen).toEqual([expect.objectContaining({ channel: 'credgate:warning', code: 'file.world-readable', provider: 'file', path: open, message: expect.stringContaining('chmod 600') })]);
+    expect(JSON.stringify(seen)).not.toContain(PW);
+    expect(processWarnings).toEqual([]);
     // checkPermissions: false silences it
     const quiet: FileProviderWarning[] = [];
     await fromFile({ checkPermissions: false, onWarning: (w) => quiet.push(w) }).resolve(open);
@@ -132,11 +139,12 @@ describe('fromFile', () => {
     const f = write('ok.json', { username: 'a', password: PW });
     const p = fromFile();
     await fails(p.resolve(f, { signal: AbortSignal.abort() }), 'ABORTED');
+    // @ts-expect-error an unknown field does not type-check; at run time it is CONFIG_INVALID
     await fails(fromFile().resolve({ bogus: 1 }), 'CONFIG_INVALID');
     await fails(fromFile().resolve(''), 'CONFIG_INVALID');
     p.dispose?.();
     p.dispose?.();
-    await fails(p.resolve(f), 'PROVIDER_UNAVAILABLE');
+    await fails(p.resolve(f), 'USAGE');
     expect(() => fromFile({ maxBytes: 0 })).toThrow(/maxBytes/);
     expect(() => fromFile({ path: 7 } as never)).toThrow(/path/);
     expect(() => fromFile({ baseDir: '/x' } as never)).toThrow(/"baseDir"/);

@@ -138,7 +138,7 @@ describe('HttpClient', () => {
     leakFree(e, [PASSPHRASE, 'wrong-Passphrase-000']);
     ok.dispose();
     ok.dispose();
-    expect(await caught(ok.request({ url: `${srv.url}/ok` }))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', message: expect.stringContaining('disposed') });
+    expect(await caught(ok.request({ url: `${srv.url}/ok` }))).toMatchObject({ code: 'USAGE', message: expect.stringContaining('disposed') });
   });
 
   it('a connection refused names host and path, never the query string', async () => {

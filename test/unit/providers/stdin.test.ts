@@ -132,7 +132,7 @@ describe('fromStdin', () => {
     expect(e.message).toMatch(/100 ms/);
   });
 
-  it('a stream error is unavailable; dispose is idempotent and refuses later resolves', async () => {
+  it('a stream error is unavailable; dispose is idempotent and refuses later resolves (USAGE)', async () => {
     const stream = new PassThrough();
     const p = fromStdin({ stream });
     const r = fails(p.resolve('-'), 'PROVIDER_UNAVAILABLE');
@@ -141,7 +141,7 @@ describe('fromStdin', () => {
     p.dispose?.();
     p.dispose?.();
     await p[Symbol.asyncDispose]?.();
-    await fails(p.resolve('-'), 'PROVIDER_UNAVAILABLE');
+    await fails(p.resolve('-'), 'USAGE');
   });
 
   it('invalid options fail at the factory, naming the field', () => {

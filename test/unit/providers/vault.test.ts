@@ -99,8 +99,8 @@ describe('vault provider', () => {
     await p.resolve('ldap-library:ldap/rdp-admins');
     const d = p.dispose!();
     await new Promise((r) => setTimeout(r, 50)); // the check-in is in flight
-    await expectFailure(p.resolve('ldap-library:ldap/rdp-admins'), { code: 'PROVIDER_UNAVAILABLE', message: expect.stringMatching(/disposed/) }, secretsOf(s));
-    await expectFailure(p.resolve('kv2:secret/rdp/web01'), { code: 'PROVIDER_UNAVAILABLE' }, secretsOf(s));
+    await expectFailure(p.resolve('ldap-library:ldap/rdp-admins'), { code: 'USAGE', message: expect.stringMatching(/disposed/) }, secretsOf(s));
+    await expectFailure(p.resolve('kv2:secret/rdp/web01'), { code: 'USAGE' }, secretsOf(s));
     await d;
     expect(paths(s).filter((x) => x.endsWith('/check-out'))).toHaveLength(1);
     expect(s.libraryCheckedOut()).toEqual([]);
@@ -112,7 +112,7 @@ describe('vault provider', () => {
     const r = p.resolve('ldap-library:ldap/rdp-admins');
     await new Promise((res) => setTimeout(res, 50)); // the check-out is in flight
     const d = p.dispose!();
-    await expectFailure(r, { code: 'PROVIDER_UNAVAILABLE', message: expect.stringMatching(/checked back in/) }, secretsOf(s));
+    await expectFailure(r, { code: 'USAGE', message: expect.stringMatching(/checked back in/) }, secretsOf(s));
     await d;
     expect(s.libraryCheckIns()).toEqual(['lib-admin1']);
     expect(s.libraryCheckedOut()).toEqual([]);

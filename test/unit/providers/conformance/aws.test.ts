@@ -1,4 +1,5 @@
-import { describe, it, expect, afterEach, vi } from 'vitest';
+import dc from 'node:diagnostics_channel';
+import { describe, it, expect, afterEach } from 'vitest';
 import { fromAwsSecretsManager, awsErrorType, awsErrorCode, type AwsProviderWarning } from '../../../../src/providers/aws-secrets-manager.js';
 import { signRequest, signingKey, uriEncode } from '../../../../src/providers/sigv4.js';
 import { providerConformance, expectFailure, expectThrow } from '../../../helpers/provider-conformance.js';
@@ -133,14 +134,17 @@ describe('aws-secrets-manager specifics', () => {
     expect(c.source).toContain('changedAt unknown: DescribeSecret failed, AccessDeniedException');
     expect(warnings).toEqual([expect.objectContaining({ code: 'aws.describe-failed', secretId: 'rdp/web01', error: { code: 'PROVIDER_FORBIDDEN', awsError: 'AccessDeniedException', status: 400 } })]);
     for (const x of SECRETS) expect(JSON.stringify(warnings) + c.source).not.toContain(x);
-    // without onWarning: a process warning, not silence
-    const spy = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    // without onWarning: an event on the credgate:warning channel (the CLI prints it), not silence
+    const seen: unknown[] = [];
+    const on = (m: unknown) => seen.push(m);
+    dc.subscribe('credgate:warning', on);
     try {
       await fromAwsSecretsManager({ ...opts(s), onWarning: undefined }).resolve('rdp/web01');
-      expect(spy).toHaveBeenCalledWith(expect.stringContaining('DescribeSecret for rdp/web01 failed (AccessDeniedException)'), { code: 'CREDGATE_AWS_DESCRIBE_FAILED' });
     } finally {
-      spy.mockRestore();
+      dc.unsubscribe('credgate:warning', on);
     }
+    expect(seen).toEqual([expect.objectContaining({ code: 'aws.describe-failed', provider: 'aws-secrets-manager', secretId: 'rdp/web01', message: expect.stringContaining('DescribeSecret for rdp/web01 failed (AccessDeniedException)') })]);
+    for (const x of SECRETS) expect(JSON.stringify(seen)).not.toContain(x);
     // a describe that is not asked for: CreatedDate, no warning
     expect((await aws(s, { describe: false }).resolve('rdp/web01')).changedAt?.toISOString()).toBe(new Date(1763539200500).toISOString());
     // a 5xx on DescribeSecret after its retries: the same (and GetSecretValue still succeeds)
@@ -153,6 +157,7 @@ describe('aws-secrets-manager specifics', () => {
   it('references: a name, an ARN or { secretId }; anything else is CONFIG_INVALID', async () => {
     const s = await start();
     expect((await aws(s).resolve({ secretId: 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:rdp/web01-AbCdEf' })).username).toBe('svc-rdp');
+    // @ts-expect-error a wrong value type does not type-check; at run time it is CONFIG_INVALID
     await expectFailure(aws(s).resolve({ secretId: 42 }), { code: 'CONFIG_INVALID' }, SECRETS);
   });
 });
