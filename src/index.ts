@@ -86,6 +86,7 @@ export { verifyMany, type AccountLine, type VerifyResult, type VerifyManyOptions
 export type { BulkKerberosOptions } from './bulk/types.js';
 export { createSummary, type VerifySummary, type SummaryBuilder } from './bulk/summary.js';
 export { readAccounts, csvRecords, jsonlRecords, type AccountFileOptions, type InputRecord } from './bulk/input.js';
+export type { CsvDelimiter } from './bulk/csv-delimiter.js';
 export { AccountStates, readPreviousOutput, type ResumeState } from './bulk/resume.js';
 export { resultLine } from './bulk/results.js';
 export { createPreflight } from './bulk/session.js';

@@ -6,6 +6,7 @@
 import { CredgateError } from '../core/errors.js';
 import { ENV_NAME, Secret } from '../core/secret.js';
 import type { AccountLine } from './types.js';
+import { csvDelimiter, type CsvDelimiter } from './csv-delimiter.js';
 
 export interface AccountFileOptions {
   format: 'csv' | 'jsonl';
@@ -21,6 +22,8 @@ export interface AccountFileOptions {
   env?: Record<string, string | undefined>;
   /** A record longer than this (characters) is a bad line. Default 65,536. */
   maxRecordChars?: number;
+  /** The CSV delimiter. Default: the one that splits the header line into the account columns (csv-delimiter.ts). */
+  delimiter?: CsvDelimiter;
 }
 
 /** One input record: an account to verify, or a bad line (never echoing the line's content). */
@@ -34,8 +37,8 @@ interface RawRecord {
   error?: string;
 }
 
-/** RFC 4180 CSV records from a text stream: quoted fields (with "" and line breaks inside), CRLF or LF. */
-export async function* csvRecords(src: AsyncIterable<string | Buffer>, maxChars = 65_536): AsyncGenerator<RawRecord> {
+/** RFC 4180 CSV records from a text stream: quoted fields (with "" and line breaks inside), CRLF or LF; fields split on `delimiter`. */
+export async function* csvRecords(src: AsyncIterable<string | Buffer>, maxChars = 65_536, delimiter: CsvDelimiter = ','): AsyncGenerator<RawRecord> {
   let fields: string[] = [];
   let field = '';
   let size = 0;
@@ -97,12 +100,12 @@ export async function* csvRecords(src: AsyncIterable<string | Buffer>, maxChars 
           inQuotes = true;
           continue;
         }
-        if (c !== ',' && c !== '\n' && c !== '\r') {
+        if (c !== delimiter && c !== '\n' && c !== '\r') {
           bad ??= 'text follows a closing quote (write "" for a quote inside a quoted field)';
           continue;
         }
       }
-      if (c === ',') {
+      if (c === delimiter) {
         fields.push(field);
         field = '';
       } else if (c === '\n') {
@@ -215,7 +218,10 @@ export async function* readAccounts(src: AsyncIterable<string | Buffer>, opts: A
   let pwIdx = -1;
   let envIdx = -1;
   let idIdx = -1;
-  for await (const r of csvRecords(src, opts.maxRecordChars)) {
+  const csv = opts.delimiter
+    ? { delimiter: opts.delimiter, rest: src }
+    : await csvDelimiter(src, { user: opts.userField ? [opts.userField.toLowerCase()] : USER_FIELDS, password: [pwField, envField] }, opts.maxRecordChars);
+  for await (const r of csvRecords(csv.rest, opts.maxRecordChars, csv.delimiter)) {
     if (!header) {
       if (!r.fields) {
         throw new CredgateError(`The CSV header (line ${r.line}) cannot be read: ${r.error}.`, { code: 'INPUT_INVALID', details: { line: r.line } });

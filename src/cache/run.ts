@@ -84,7 +84,7 @@ export async function runCacheInspection(input: CacheRunInput): Promise<CacheRun
   const account = input.account;
   let pwdLastSet: Date | undefined;
   if (input.directory) {
-    if (!account) throw new ConfigError('Reading pwdLastSet from the directory needs the account (--account or --provider).', { code: 'CONFIG_INVALID', details: { option: 'account' } });
+    if (!account) throw new ConfigError('Reading pwdLastSet from the directory needs the account (--user or --provider).', { code: 'CONFIG_INVALID', details: { option: 'account' } });
     const { readPwdLastSet } = await import('./pwdlastset.js');
     const d = input.directory;
     const r = await readPwdLastSet({
@@ -108,7 +108,7 @@ export async function runCacheInspection(input: CacheRunInput): Promise<CacheRun
   } else if (host) {
     host = parseHostPort(host).host; // web01:3390 and [2001:db8::5]:3389 name the host web01 / 2001:db8::5
   }
-  if (account && !host) snap.warnings.push(`--account without --host: the wrong-user rule was not applied (${account} is the vault's account for one host; entries for other users are only judged for a given --host)`);
+  if (account && !host) snap.warnings.push(`--user without --host: the wrong-user rule was not applied (${account} is the vault's account for one host; entries for other users are only judged for a given --host)`);
   const aliases = (input.aliases ?? []).map((a) => parseHostPort(a).host);
   const result = inspectCache({
     entries: snap.entries, hints: snap.hints,

@@ -1,8 +1,11 @@
 /** Command-line parsing shared by the commands: usage errors that name the option, secrets from stdin or a named variable, the service account. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CredgateError } from '../core/errors.js';
 import { ENV_NAME, Secret } from '../core/secret.js';
 import type { CliIO } from './types.js';
+import { wrap } from './render.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -12,14 +15,62 @@ export interface Parsed {
   positionals: string[];
 }
 
+/**
+ * Other names accepted for an option, one documented name per idea (docs/cli.md "Option names"):
+ * a command that takes the documented name takes its other name too, with the same meaning. The
+ * usage shows only the documented name, and one "Also accepted:" line (alsoAccepted).
+ */
+export const OPTION_ALIASES: Readonly<Record<string, string>> = {
+  account: 'user',
+  deadline: 'timeout',
+  'user-column': 'user-field',
+  'password-column': 'password-field',
+  'password-env-column': 'password-env-field',
+};
+
+/** The usage line naming the other names a command accepts for its options, e.g. ['user', 'timeout']. */
+export function alsoAccepted(names: readonly string[]): string {
+  const pairs = Object.entries(OPTION_ALIASES).filter(([, name]) => names.includes(name));
+  return wrap('', `Also accepted: ${pairs.map(([alias, name]) => `--${alias} for --${name}`).join(', ')}.`, 2);
+}
+
 export function parse(command: string, argv: string[], options: Options, allowPositionals = false): Parsed {
+  const all: Options = { ...options };
+  for (const [alias, name] of Object.entries(OPTION_ALIASES)) if (options[name] && !options[alias]) all[alias] = options[name];
+  let parsed: Parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true }) as Parsed;
+    parsed = parseArgs({ args: argv, options: all, allowPositionals, strict: true }) as Parsed;
   } catch (e) {
     // node's messages quote what was typed; a stray argument, an unknown option or an option's value
     // may be a password typed in the wrong place, so none of them is repeated (no cause either)
-    throw optionError(command, e, options);
+    throw optionError(command, e, all);
   }
+  for (const [alias, name] of Object.entries(OPTION_ALIASES)) {
+    if (all[alias] === options[alias] || parsed.values[alias] === undefined) continue;
+    if (parsed.values[name] !== undefined) throw usageError(`--${alias} is another name for --${name}: give one of them; see "credgate ${command} --help".`);
+    parsed.values[name] = parsed.values[alias];
+    delete parsed.values[alias];
+  }
+  return parsed;
+}
+
+/**
+ * An option naming a file that credgate writes for something else to read or keep (the purge
+ * audit record, the RDP client's .rdp file): there "-" cannot mean standard output.
+ */
+export function fileNotStdout(option: string, value: unknown, why: string): void {
+  if (value === '-') throw usageError(`--${option} takes a file name (${why}); "-" for standard output is not accepted here.`);
+}
+
+/**
+ * The RDP host of doctor, launch and probe: the one positional or --host, the same way in each.
+ * With --host, a positional is a stray argument (perhaps a password): not repeated.
+ */
+export function hostArgument(command: string, v: Parsed['values'], positionals: readonly string[]): string {
+  if (positionals.length > (v.host !== undefined ? 0 : 1)) throw unexpectedArgument(command);
+  const host = typeof v.host === 'string' ? v.host : positionals[0];
+  if (!host) throw usageError(`The RDP host is required: credgate ${command} <host>[:port], or --host <host>[:port]; see "credgate ${command} --help".`);
+  return host;
 }
 
 /**
@@ -86,6 +137,42 @@ function editDistance(a: string, b: string, max: number): number {
     prev = cur;
   }
   return Math.min(prev[b.length]!, max);
+}
+
+/** The extensions of the files credgate reads: accounts, collector exports, cmdkey text. */
+const INPUT_EXTENSION = /\.(?:csv|tsv|jsonl|ndjson|json|txt)$/i;
+
+/**
+ * Whether a stray argument may be repeated as a file name: it names something that exists, ends
+ * in an input file's extension (accounts.csv), or has a "/" (also "\" on Windows) under a
+ * directory that exists (data/accounts). Anything else may be a password typed in the wrong
+ * place (Summer/2024, CORP\alice) and is never shown.
+ */
+export function plausiblePath(arg: string, cwd: string): boolean {
+  if (!arg || arg.startsWith('-') || /[\u0000-\u001f\u007f]/.test(arg)) return false;
+  const full = path.resolve(cwd, arg);
+  if (fs.existsSync(full) || INPUT_EXTENSION.test(arg)) return true;
+  const sep = process.platform === 'win32' ? /[\\/]/ : /\//;
+  return sep.test(arg) && fs.existsSync(path.dirname(full));
+}
+
+/** A file name as it would be typed in a shell: quoted when it has anything but the plain characters of a path. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A positional where the command takes a file with an option (credgate verify accounts.csv): the
+ * error names the option, repeats the argument only when plausiblePath says it is one, and says
+ * whether that file exists. `given`: the option was given as well (the argument is an extra).
+ */
+export function misplacedFile(command: string, positionals: readonly string[], o: { option: string; what: string; given: boolean; cwd: string }): CredgateError {
+  const [arg] = positionals;
+  if (positionals.length !== 1 || arg === undefined || !plausiblePath(arg, o.cwd)) return unexpectedArgument(command);
+  const word = shellWord(arg);
+  if (o.given) return usageError(`${command} takes one ${o.what}, with --${o.option} <file>; ${word} is an extra argument: drop it, or give it as --${o.option} ${word}.`);
+  const exists = fs.existsSync(path.resolve(o.cwd, arg));
+  return usageError(`${command} takes the ${o.what} with --${o.option} <file>; did you mean --${o.option} ${word}?${exists ? '' : ` ${word} does not exist${path.isAbsolute(arg) ? '' : ` (in ${o.cwd})`}.`}`);
 }
 
 /** A positional the command does not take; its text is not shown (it may be a password). */

@@ -1,7 +1,10 @@
 /** Large outputs written as they are made: streamed JSON and chunked lines (a fleet's findings are tens of MB). */
+import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { CredgateError } from '../core/errors.js';
 import type { Shown } from './render.js';
+import type { CliIO } from './types.js';
 
 /** Which arrays writeJson streams: a key maps to the element map (or undefined), or to the spec of a nested object. */
 export type StreamSpec = { [key: string]: ((x: never) => unknown) | undefined | StreamSpec };
@@ -72,3 +75,76 @@ export function chunkedLines(out: Writable): { line(text: Shown): void; flush():
   };
 }
 
+
+/** Where a command writes its data (verify's results, purge's script): a file, or standard output for "-". */
+export interface DataSink {
+  /** The file's absolute path, or "-" for standard output. */
+  readonly path: string;
+  /** The data goes to standard output: the command's own summary then goes to stderr. */
+  readonly toStdout: boolean;
+  /** Write, waiting for the stream to drain when its buffer is full; throws the write error once there is one. */
+  write(data: string | Uint8Array): Promise<void>;
+  /** The first write error (INPUT_INVALID naming the output), once one happened; write() throws it. */
+  readonly error: CredgateError | undefined;
+  /** Finish: the file is ended and closed; standard output is left open. Check `error` after it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Open `target` ("-": standard output; else an absolute path) for a command's data: a file is
+ * appended to or truncated, and an error opening it is INPUT_INVALID naming the file.
+ */
+export async function openDataSink(target: string, io: CliIO, o: { append: boolean }): Promise<DataSink> {
+  const toStdout = target === '-';
+  let out: Writable;
+  if (toStdout) out = io.stdout;
+  else {
+    const file = fs.createWriteStream(target, { flags: o.append ? 'a' : 'w' });
+    await new Promise<void>((resolve, reject) => {
+      file.once('open', () => resolve());
+      file.once('error', (e) => reject(new CredgateError(`Cannot write the output file ${target} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } })));
+    });
+    out = file;
+  }
+  let error: CredgateError | undefined;
+  const onError = (e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    error ??= new CredgateError(`Writing ${toStdout ? 'to standard output' : `the output file ${target}`} failed (${code}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } });
+  };
+  out.on('error', onError);
+  // a full buffer waits for drain; a stream that failed or closed (stdout's reader gone: EPIPE)
+  // never drains, and waiting for it would end the process with nothing left to do, exit 0
+  const drained = () => new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done).off('error', done).off('close', done);
+      resolve();
+    };
+    out.on('drain', done).on('error', done).on('close', done);
+  });
+  return {
+    path: target,
+    toStdout,
+    get error() {
+      return error;
+    },
+    async write(data) {
+      if (error) throw error;
+      if (!out.write(data)) await drained();
+      if (error) throw error;
+    },
+    async close() {
+      if (!toStdout) await new Promise<void>((r) => out.end(() => r()));
+      // a pipe's write fails on the next turn (EPIPE): listen that long, or the error is unhandled
+      else await new Promise<void>((r) => setImmediate(r));
+      out.off('error', onError);
+    },
+  };
+}
+
+/** One whole piece of data on stdout (--script-out -, report --out -): a reader that leaves is INPUT_INVALID, not an unhandled error. */
+export async function writeStdout(io: CliIO, data: string | Uint8Array): Promise<void> {
+  const out = await openDataSink('-', io, { append: false });
+  await out.write(data);
+  await out.close();
+  if (out.error) throw out.error;
+}

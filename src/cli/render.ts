@@ -8,6 +8,8 @@
 import type { Finding, Verdict } from '../findings/finding.js';
 import type { CliIO } from './types.js';
 import { escapeTerminal } from '../core/terminal.js';
+import { CredgateError } from '../core/errors.js';
+import { exitCodeForError } from '../findings/faults.js';
 
 /** Text that is safe to show on a terminal: credgate's own, or outside text already escaped. */
 export class Shown {
@@ -32,6 +34,24 @@ export function t(strings: TemplateStringsArray, ...values: Part[]): Shown {
 /** Lines joined by newlines, with a final one. */
 export function lines(list: readonly Shown[]): Shown {
   return new Shown(list.map((l) => l.text).join('\n') + '\n');
+}
+
+/** `text` after `first`, its words wrapped at `width` columns, continuation lines indented by `indent` (help text). */
+export function wrap(first: string, text: string, indent: number, width = 100): string {
+  const out: string[] = [];
+  let cur = first;
+  let fresh = true;
+  for (const w of text.split(' ')) {
+    if (!fresh && cur.length + 1 + w.length > width) {
+      out.push(cur);
+      cur = ' '.repeat(indent);
+      fresh = true;
+    }
+    cur += (fresh ? '' : ' ') + w;
+    fresh = false;
+  }
+  out.push(cur);
+  return out.join('\n');
 }
 
 /** Write human output: only Shown text is accepted. */
@@ -71,6 +91,18 @@ export function verdictJson(v: Verdict, extra: Record<string, unknown> = {}): st
       2,
     ) + '\n'
   );
+}
+
+/**
+ * A fault that ended a command, under --json: one object, the same shape for every command and
+ * every fault (usage errors included) — {"ok": false, "exitCode": n, "error": {"name", "code",
+ * "message", "details"?}} and what `extra` adds (check and cache say "code": "provider.error").
+ */
+export function faultJson(e: unknown, extra: Record<string, unknown> = {}): string {
+  const error = e instanceof CredgateError
+    ? e.toJSON()
+    : { name: e instanceof Error ? e.name : 'Error', code: 'INTERNAL', message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+  return JSON.stringify({ ok: false, ...extra, exitCode: exitCodeForError(e), error }, null, 2) + '\n';
 }
 
 export function findingJson(f: Finding) {

@@ -1,6 +1,7 @@
 // Run the built CLI as a user would (node bin/credgate.mjs), and scan everything it printed for
 // every password the lab knows plus the ones the test passed in: any hit fails the test.
 import { spawn } from 'node:child_process';
+import { Readable, Writable } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -65,6 +66,38 @@ export function knownSecrets(): string[] {
   return [...out].filter(Boolean);
 }
 
+/**
+ * The CLI's main() in this process, its output collected and checked as runCli checks it (every
+ * known secret, valid JSON under --json): for matrices of options and usage errors, where a process
+ * per case would cost most of the unit tier's time. Not for what only a process shows (bin/, exit).
+ */
+export async function runMain(args: string[], opts: Omit<RunOptions, 'wrapper' | 'timeoutMs' | 'stdin'> = {}): Promise<CliResult & { code: number }> {
+  const { main } = await import('../../src/cli/main.js');
+  const out: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+  const sink = (k: 'stdout' | 'stderr') => new Writable({ write(c, _e, cb) { out[k] += String(c); cb(); } });
+  const stdin = Readable.from([]);
+  const code = await main(args, { stdout: sink('stdout'), stderr: sink('stderr'), stdin, env: { NO_COLOR: '1', ...opts.env }, cwd: opts.cwd ?? root });
+  return { code, ...checked(args, out.stdout, out.stderr, opts) };
+}
+
+/** The output scanned for every secret and its finding codes recorded; parsed when --json was asked for. */
+function checked(args: string[], stdout: string, stderr: string, opts: Pick<RunOptions, 'env' | 'secrets' | 'stdin'>): { stdout: string; stderr: string; json?: any } {
+  const secrets = [...knownSecrets(), ...(opts.secrets ?? []), ...(opts.stdin ? [opts.stdin.replace(/\r?\n$/, '')] : [])];
+  for (const v of Object.values(opts.env ?? {})) if (v.length >= 6 && !v.includes('/')) secrets.push(v);
+  assertNoLeak(stdout, secrets, `stdout of credgate ${args[0]}`);
+  assertNoLeak(stderr, secrets, `stderr of credgate ${args[0]}`);
+  recordCodesInText(stdout);
+  const r: { stdout: string; stderr: string; json?: any } = { stdout, stderr };
+  if (args.includes('--json')) {
+    try {
+      r.json = JSON.parse(stdout);
+    } catch {
+      expect.fail(`credgate ${args.join(' ')} --json printed invalid JSON:\n${stdout}\n${stderr}`);
+    }
+  }
+  return r;
+}
+
 export async function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
   const [cmd, ...pre] = opts.wrapper?.length ? [...opts.wrapper, process.execPath] : [process.execPath];
   const child = spawn(cmd!, [...pre, BIN, ...args], {
@@ -80,18 +113,5 @@ export async function runCli(args: string[], opts: RunOptions = {}): Promise<Cli
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
   const code: number | null = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(timer);
-  const secrets = [...knownSecrets(), ...(opts.secrets ?? []), ...(opts.stdin ? [opts.stdin.replace(/\r?\n$/, '')] : [])];
-  for (const v of Object.values(opts.env ?? {})) if (v.length >= 6 && !v.includes('/')) secrets.push(v);
-  assertNoLeak(stdout, secrets, `stdout of credgate ${args[0]}`);
-  assertNoLeak(stderr, secrets, `stderr of credgate ${args[0]}`);
-  recordCodesInText(stdout);
-  const r: CliResult = { code, stdout, stderr };
-  if (args.includes('--json')) {
-    try {
-      r.json = JSON.parse(stdout);
-    } catch {
-      expect.fail(`credgate ${args.join(' ')} --json printed invalid JSON:\n${stdout}\n${stderr}`);
-    }
-  }
-  return r;
+  return { code, ...checked(args, stdout, stderr, opts) };
 }

@@ -8,16 +8,26 @@ import { COLLECTOR_PS1 } from '../../cache/sources/collector.js';
 import { exitCodeForError } from '../../findings/faults.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, parse, usageError, valueError } from '../args.js';
-import { findingJson, mark, say, style, t } from '../render.js';
-import { chunkedLines, writeJson } from '../output.js';
+import { alsoAccepted, envSecret, fileNotStdout, parse, usageError, valueError } from '../args.js';
+import { faultJson, findingJson, mark, say, style, t } from '../render.js';
+import { chunkedLines, writeJson, writeStdout } from '../output.js';
+import { exitCode, exitCodeHelp, type ExitMeanings } from '../exit-help.js';
+
+const EXITS: ExitMeanings = {
+  ok: 'nothing to purge (conflicting entries, hint mismatches, orphans and entries of unknown age are reported with this code)',
+  usage: 'usage or bad input',
+  unreachable: 'the directory or the --probe host unreachable',
+  provider: 'provider failure',
+  'stale-cache': 'stale cached credentials found (stale-password or wrong-user: the entries a purge removes); inspect and purge end with it whenever there are any, and still report a fault found beside them',
+  internal: 'internal error',
+};
 import { htmlOf, htmlTarget } from './report.js';
 
 const USAGE = `Usage: credgate cache <list|inspect|purge|collector> [options]
 
   list        list cached credentials (metadata only, never passwords)
-  inspect     find the stale entries behind 0x904 / extended 0x7; exits 6 when it finds any (exactly when
-              the purge plan is not empty), 0 otherwise
+  inspect     find the stale entries behind 0x904 / extended 0x7; exits ${exitCode('stale-cache')} when it finds any (exactly when
+              the purge plan is not empty), ${exitCode('ok')} otherwise
   purge       show the purge plan; with --yes, write an audit record and delete exactly the planned entries
               (Windows, live; keychain entries) or emit the cmdkey commands and a PowerShell script
               (fleet input, other OSes)
@@ -29,35 +39,33 @@ Options:
                              Windows: the live Credential Manager)
   --keychain <service>       also list OS keychain entries (keytar API) stored under this service name
                              (repeatable; service and account only, never the password)
-  --account <name>           the account the vault says to use for the host (wrong-user needs --host)
+  --user <name>              the account the vault says to use for the host (wrong-user needs --host)
   --host <name>              only entries for this RDP host
   --alias <name>             another name or address of --host (its IP, a CNAME; repeatable)
   --ldap <url> --service-user <u> --service-password-env <VAR> [--ca-file <pem>] [--starttls]
                              read the account's pwdLastSet from the directory (the stale-password rule)
   --changed-at <iso>         the vault's last password change (instead of, or besides, pwdLastSet)
   --provider <name> --ref <ref> [--config <file>]
-                             take the vault's last password change (changedAt) and, without --account, the
+                             take the vault's last password change (changedAt) and, without --user, the
                              account from a configured provider (credgate.config.json); the password is not used
   --inventory <file>         hosts that should exist, one per line: others are orphans
   --thumbprint <sha1>        the certificate the host presents now (see credgate probe): CertHash rule
   --probe                    probe --host (host[:port]) now and use the certificate it presents for the
                              CertHash rule (no credential is sent)
   --audit <file>             audit log for purge (default ./credgate-purge-audit.jsonl)
-  --script-out <file>        write the PowerShell purge script here (fleet input)
+  --script-out <file>        write the PowerShell purge script here (fleet input); - for standard output
+                             (the rest of the output then goes to stderr)
   --yes                      really purge
   --json                     JSON output
   --html <file>              inspect and purge: also write an HTML report of the run (credgate report --help)
+${alsoAccepted(['user'])}
 
-Exit codes: 0 nothing to purge, 2 usage or bad input, 4 directory or --probe host unreachable, 5 provider
-failure, 6 stale cached credentials found (stale-password or wrong-user: the entries a purge removes;
-inspect and purge exit 6 whenever there are any, and still report a fault found beside them).
-Conflicting entries, hint mismatches, orphans and entries of unknown age are reported with exit 0.
-`;
+${exitCodeHelp(EXITS)}`;
 
 const OPTIONS = {
   from: { type: 'string', multiple: true },
   keychain: { type: 'string', multiple: true },
-  account: { type: 'string' },
+  user: { type: 'string' },
   host: { type: 'string' },
   ldap: { type: 'string' },
   'service-user': { type: 'string' },
@@ -93,7 +101,7 @@ async function runInspect(v: Record<string, unknown>, io: CliIO): Promise<CacheR
   if (v.provider && v['changed-at']) throw usageError('Give --changed-at or --provider, not both: both say when the vault last changed the password.');
   if (v.alias && !v.host) throw usageError('--alias names other names or addresses of --host; give --host too.');
   if (v.probe && !v.host) throw usageError('--probe needs --host <host>[:port]: the RDP host whose certificate to compare with the cached CertHash.');
-  let account = v.account ? String(v.account) : undefined;
+  let account = v.user ? String(v.user) : undefined;
   let changedAt: Date | undefined;
   const notes: string[] = [];
   if (v.provider) {
@@ -102,7 +110,7 @@ async function runInspect(v: Record<string, unknown>, io: CliIO): Promise<CacheR
     if (p.changedAt) changedAt = p.changedAt;
     else notes.push(`the provider ${String(v.provider)} gave no changedAt for ${p.source}; the stale-password rule needs it, pwdLastSet (--ldap) or --changed-at`);
   }
-  if (v.ldap && (!account || !v['service-user'] || !v['service-password-env'])) throw usageError('--ldap needs --account (or --provider), --service-user and --service-password-env to read pwdLastSet.');
+  if (v.ldap && (!account || !v['service-user'] || !v['service-password-env'])) throw usageError('--ldap needs --user (or --provider), --service-user and --service-password-env to read pwdLastSet.');
   if (v['changed-at']) {
     changedAt = new Date(String(v['changed-at']));
     if (Number.isNaN(changedAt.getTime())) throw valueError('changed-at', 'an ISO date (2026-11-25T10:00:00Z)');
@@ -141,7 +149,7 @@ function cacheInputs(v: Record<string, unknown>): { files?: string[]; keychainSe
 function providerFailure(e: unknown, v: Record<string, unknown>, io: CliIO): number | undefined {
   if (!(e instanceof CredgateError) || !e.code.startsWith('PROVIDER_') || !v.json) return undefined;
   const exitCode = exitCodeForError(e);
-  io.stdout.write(JSON.stringify({ ok: false, code: 'provider.error', exitCode, error: e.toJSON(), findings: [] }, null, 2) + '\n');
+  io.stdout.write(faultJson(e, { code: 'provider.error', findings: [] }));
   return exitCode;
 }
 
@@ -154,6 +162,7 @@ export const cacheCommand: Command = {
   name: 'cache',
   summary: 'list, inspect and safely purge cached RDP credentials (Credential Manager, cmdkey, registry, fleet)',
   usage: USAGE,
+  exits: EXITS,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     const s = style(io);
@@ -163,6 +172,8 @@ export const cacheCommand: Command = {
     }
     if (!sub || !['list', 'inspect', 'purge'].includes(sub)) throw usageError('Say what to do: credgate cache list | inspect | purge | collector (see --help).');
     const { values: v } = parse(`cache ${sub}`, rest, OPTIONS);
+    fileNotStdout('audit', v.audit, 'the audit record is appended to and kept');
+    if (v['script-out'] === '-' && v.json) throw usageError('--script-out - and --json would both write to standard output: without --script-out the JSON carries the script (its "powershell" field); or give --script-out <file>.');
     if (sub === 'list' && v.html !== undefined) throw usageError('--html goes with cache inspect and cache purge.');
     const html = htmlTarget(v.html, io);
     if (sub === 'list') {
@@ -242,19 +253,22 @@ export const cacheCommand: Command = {
     const record = await executePurge(plan, { yes: true, auditFile: audit, sources });
     const left = emittedPlan(plan, record.items);
     const commands = eachCmdkeyCommand(left); // written as they are made (JSON or .cmd lines)
-    if (v['script-out']) fs.writeFileSync(String(v['script-out']), powershellScriptBytes(left));
+    // --script-out -: the script on stdout, what else purge prints on stderr
+    const scriptOut = v['script-out'] === undefined ? undefined : String(v['script-out']);
+    if (scriptOut === '-') await writeStdout(io, powershellScriptBytes(left));
+    else if (scriptOut !== undefined) fs.writeFileSync(path.resolve(io.cwd, scriptOut), powershellScriptBytes(left));
     const failed = record.items.filter((i) => i.result === 'failed');
     if (html) await htmlOf(html, { dryRun: false, audit, mode: record.mode, items: record.items, warnings: snap.warnings, faults }, 'cache purge', io);
     if (v.json) {
       await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: powershellScript(left) }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
     } else {
-      const out = chunkedLines(io.stdout);
+      const out = chunkedLines(scriptOut === '-' ? io.stderr : io.stdout);
       for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(t`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
       if (left.items.length) {
         out.line(t`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
         out.line(t`setlocal DisableDelayedExpansion\r\n`);
         for (const c of commands) for (const l of c.split('\r\n')) out.line(t`${l}\r\n`); // REM + cmdkey line, printable ASCII
-        if (v['script-out']) out.line(t`REM PowerShell script for the whole fleet: ${cmdRemText(String(v['script-out']))}\r\n`);
+        if (scriptOut !== undefined) out.line(t`REM PowerShell script for the whole fleet: ${scriptOut === '-' ? 'written to standard output' : cmdRemText(scriptOut)}\r\n`);
       } else {
         out.line(t`audit record: ${audit}\n`);
       }

@@ -4,9 +4,21 @@ import { exitCodeForError } from '../../findings/faults.js';
 import { CredgateError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, kerberosArgs, KERBEROS_OPTIONS, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
-import { verdictHuman, verdictJson } from '../render.js';
+import { alsoAccepted, envSecret, intOption, kerberosArgs, KERBEROS_OPTIONS, parse, readStdinSecret, serviceAccount, showableVariableName, usageError } from '../args.js';
+import { faultJson, verdictHuman, verdictJson } from '../render.js';
 import { stoppedBy } from '../signals.js';
+import { exitCodeHelp, type ExitMeanings } from '../exit-help.js';
+
+const EXITS: ExitMeanings = {
+  ok: 'valid',
+  rejected: 'rejected',
+  usage: 'usage or configuration',
+  unusable: 'account unusable',
+  unreachable: 'unreachable, TLS or clock skew',
+  provider: 'provider failure',
+  internal: 'internal error',
+};
+const IN_FLIGHT = 'the check in flight';
 
 const USAGE = `Usage: credgate check (--ldap <url>[,<url>...] | --kdc <host[:port]>[,...] | --kerberos | --rdp <host>) --user <name>
          (--password-stdin | --password-env <VAR> | --provider <name> --ref <ref>)
@@ -52,10 +64,9 @@ A pass proves the credential, not the right to an RDP session (the host checks t
   --json                      print one JSON object
   --insecure-plain-bind       allow a plain ldap:// bind without TLS (the password travels in clear)
   --insecure-skip-tls-verify  do not verify the directory's certificate
+${alsoAccepted(['user', 'timeout'])}
 
-Exit codes: 0 valid, 1 rejected, 2 usage, 3 account unusable, 4 unreachable/TLS/clock skew, 5 provider, 70 internal;
-stopped by a signal (a bind in flight is finished and reported first): 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
-`;
+${exitCodeHelp(EXITS, { inFlight: IN_FLIGHT })}`;
 
 const OPTIONS = {
   ldap: { type: 'string' },
@@ -120,7 +131,8 @@ export const checkCommand: Command = {
   name: 'check',
   summary: 'prove a credential against the directory (and optionally the RDP host) and explain the answer',
   usage: USAGE,
-  inFlight: 'the check in flight',
+  exits: EXITS,
+  inFlight: IN_FLIGHT,
   async run(argv, io) {
     const { values: v } = parse('check', argv, OPTIONS);
     if (v.password !== undefined) {
@@ -151,7 +163,7 @@ export const checkCommand: Command = {
       timingsMs.credential = performance.now() - tp;
     } catch (e) {
       if (e instanceof CredgateError && e.code.startsWith('PROVIDER_') && v.json) {
-        io.stdout.write(JSON.stringify({ ok: false, code: 'provider.error', error: e.toJSON(), findings: [], timingsMs }, null, 2) + '\n');
+        io.stdout.write(faultJson(e, { code: 'provider.error', findings: [], timingsMs }));
         return exitCodeForError(e);
       }
       throw e;

@@ -3,18 +3,31 @@ import type { PreflightReport, PreflightOptions, PreflightTarget } from '../../p
 import type { FetchedCredential } from '../../core/credential.js';
 import type { Provider } from '../../providers/types.js';
 import type { Command, CliIO } from '../types.js';
-import { envSecret, intOption, kerberosArgs, KERBEROS_OPTIONS, parse, readStdinSecret, serviceAccount, unexpectedArgument, usageError } from '../args.js';
+import { alsoAccepted, envSecret, hostArgument, intOption, kerberosArgs, KERBEROS_OPTIONS, parse, readStdinSecret, serviceAccount, usageError } from '../args.js';
 import { style, findingJson, lines, t, type Shown } from '../render.js';
+import { exitCodeHelp, type ExitMeanings } from '../exit-help.js';
 import { htmlOf, htmlTarget } from './report.js';
 
-const USAGE = `Usage: credgate doctor --host <host>[:port] [--account <name>]
+const EXITS: ExitMeanings = {
+  ok: 'pass (the credential is proved; not its right to an RDP session)',
+  rejected: 'rejected',
+  usage: 'usage or configuration, or nothing proved the credential (credential.not-checked: CANNOT TELL)',
+  unusable: 'account unusable',
+  unreachable: 'unreachable or TLS',
+  provider: 'provider failure',
+  'stale-cache': 'stale cached credential',
+  internal: 'internal error, or a step that failed unexpectedly',
+};
+const IN_FLIGHT = 'the steps in flight';
+
+const USAGE = `Usage: credgate doctor <host>[:port] [--user <name>]
          [--provider <name> --ref <ref> [--config <file>] | --password-stdin | --password-env <VAR>]
          [--ldap <url>[,<url>...] [--ca-file <pem>] [--starttls] [--default-domain <d>]
           [--service-user <name> --service-password-env <VAR> [--allow-unknown-threshold]]]
          [--kdc <host[:port]>[,...] | --kerberos [--dns-server <ip>]] [--realm <REALM>]
           [--kdc-transport tcp|udp] [--spn-host <name>] [--workstation <NAME>]
          [--rdp-ca-file <pem>] [--no-nla] [--cache-from <file>...] [--inventory <file>]
-         [--deadline <ms>] [--json] [--html <file>]
+         [--timeout <ms>] [--json] [--html <file>]
 
 Explains a failing RDP launch (0x904 / extended 0x7) in one verdict: fetches the credential,
 reads the account's state, proves the password with the KDC (--kdc / --kerberos: one Kerberos
@@ -28,14 +41,16 @@ When the service account cannot read the lockout threshold or the bad-password c
 does not bind (ldap.lockout-risk); --allow-unknown-threshold accepts that risk and binds.
 --html <file> also writes the verdict as an HTML report (credgate report --help).
 
-Exit codes: 0 pass (the credential is proved; not its right to an RDP session), 1 rejected, 2 usage,
-            3 account unusable, 4 unreachable/TLS, 5 provider failure, 6 stale cached credential, 70 internal;
-            stopped by a signal (the steps in flight are finished and reported first): 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
-`;
+  <host>[:port]     the RDP host (or --host <host>[:port]); default port 3389
+  --user <name>     the account (alice@corp.example, CORP\\alice); from the provider when not given
+  --timeout <ms>    the one deadline every step races (default 20000)
+${alsoAccepted(['user', 'timeout'])}
+
+${exitCodeHelp(EXITS, { inFlight: IN_FLIGHT })}`;
 
 const OPTIONS = {
   host: { type: 'string' },
-  account: { type: 'string' },
+  user: { type: 'string' },
   provider: { type: 'string' },
   ref: { type: 'string' },
   config: { type: 'string' },
@@ -52,7 +67,7 @@ const OPTIONS = {
   'no-nla': { type: 'boolean' },
   'cache-from': { type: 'string', multiple: true },
   inventory: { type: 'string' },
-  deadline: { type: 'string' },
+  timeout: { type: 'string' },
   json: { type: 'boolean' },
   password: { type: 'string' },
   ...KERBEROS_OPTIONS,
@@ -66,22 +81,20 @@ export interface DoctorArgs {
 
 /** Shared by doctor and launch: turn the command line into a preflight target + options. */
 export async function doctorInputs(command: string, argv: string[], io: CliIO, extraOptions: Record<string, unknown> = {}): Promise<DoctorArgs & { values: Record<string, unknown>; positionals: string[] }> {
-  const { values: v, positionals } = parse(command, argv, { ...OPTIONS, ...extraOptions } as typeof OPTIONS, command === 'launch');
+  const { values: v, positionals } = parse(command, argv, { ...OPTIONS, ...extraOptions } as typeof OPTIONS, true);
   if (v.password !== undefined) throw usageError('Passwords are never taken on the command line; use --password-stdin, --password-env <VAR> or --provider.');
-  // launch takes the host as its one positional; anything more may be a password typed on argv
-  if (positionals.length > (v.host ? 0 : 1)) throw unexpectedArgument(command);
-  const host = (v.host as string | undefined) ?? positionals[0];
-  if (!host) throw usageError(`--host <host>[:port] is required; see "credgate ${command} --help".`);
+  // the host is the one positional or --host; anything more may be a password typed on argv
+  const host = hostArgument(command, v, positionals);
   if (!v.ldap && (v['service-user'] || v['service-password-env'])) {
     throw usageError(`--service-user reads the account's state in the directory, so it needs --ldap <url>: add --ldap ldaps://<dc> (the lockout guard and the password-age rules need it), or drop --service-user; see "credgate ${command} --help".`);
   }
-  const target: PreflightTarget = { host, ...(v.account ? { account: String(v.account) } : {}) };
+  const target: PreflightTarget = { host, ...(v.user ? { account: String(v.user) } : {}) };
   const sources = [v['password-stdin'], v['password-env'], v.provider].filter(Boolean).length;
   if (sources > 1) throw usageError('Give one credential source: --provider, --password-stdin or --password-env.');
   const options: PreflightOptions = {};
   if (v['password-stdin']) target.password = await readStdinSecret(io);
   if (v['password-env']) target.password = envSecret(io, String(v['password-env']), 'password-env');
-  if (target.password && !target.account) throw usageError('--account <name> is required with --password-stdin / --password-env.');
+  if (target.password && !target.account) throw usageError('--user <name> is required with --password-stdin / --password-env.');
   if (v.ldap) {
     const service = serviceAccount(v, io);
     options.directory = {
@@ -99,7 +112,7 @@ export async function doctorInputs(command: string, argv: string[], io: CliIO, e
   if (v['cache-from'] || v.inventory) {
     options.cache = { ...(v['cache-from'] ? { files: v['cache-from'] as string[] } : {}), ...(v.inventory ? { inventory: String(v.inventory) } : {}) };
   }
-  options.deadlineMs = intOption('deadline', v.deadline as string | undefined, 20_000, 100, 600_000);
+  options.deadlineMs = intOption('timeout', v.timeout as string | undefined, 20_000, 100, 600_000);
   // last: nothing below can fail, so the caller (which disposes it) always gets the provider it loaded
   if (v.provider) {
     if (v.ref === undefined) throw usageError('--provider needs --ref <ref>.');
@@ -205,7 +218,8 @@ export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'explain a failing RDP launch (0x904/0x7): one verdict over vault, directory, host and client cache',
   usage: USAGE,
-  inFlight: 'the steps in flight',
+  exits: EXITS,
+  inFlight: IN_FLIGHT,
   async run(argv, io) {
     const { target, options, json, values } = await doctorInputs('doctor', argv, io, { html: { type: 'string' } });
     // loaded when the command runs, not for --help (CLI start time)

@@ -7,14 +7,28 @@ import type { Verdict } from '../../findings/finding.js';
 import { parseHostPort } from '../../core/target.js';
 import type { Secret } from '../../core/secret.js';
 import type { Command, CliIO } from '../types.js';
-import { intOption, usageError } from '../args.js';
+import { alsoAccepted, fileNotStdout, intOption, usageError } from '../args.js';
 import { stoppedBy } from '../signals.js';
 import { onAbort } from '../../core/abort.js';
 import { style, findingJson, lines, say, t, type Shown } from '../render.js';
+import { exitCodeHelp, type ExitMeanings } from '../exit-help.js';
 import { doctorInputs, renderDoctor, doctorJson, disposeTarget, keepFetchedCredential } from './doctor.js';
 
-const USAGE = `Usage: credgate launch <host>[:port] --account <name> (--provider <p> --ref <r> | --password-env <VAR>)
-         [doctor options: --ldap ... --service-user ... --kdc ... --rdp-ca-file <pem> --cache-from ...] [--rdp-file <path>]
+const EXITS: ExitMeanings = {
+  ok: 'the session was established and ended normally (a dry run: the preflight passed)',
+  rejected: 'rejected (by the preflight or by the host)',
+  usage: 'usage, or the client\'s setup (its display, arguments or configuration)',
+  unusable: 'account unusable, or the session denied',
+  unreachable: 'unreachable, TLS trust, the connection or the host',
+  provider: 'provider failure (the preflight)',
+  'stale-cache': 'stale cached credential (the preflight)',
+  internal: 'internal error, or a client failure credgate cannot decode',
+};
+const IN_FLIGHT = 'the preflight in flight (no client is started after a stop)';
+
+const USAGE = `Usage: credgate launch <host>[:port] --user <name> (--provider <p> --ref <r> | --password-env <VAR>)
+         [doctor options: --ldap ... --service-user ... --kdc ... --rdp-ca-file <pem> --cache-from ... --timeout <ms>]
+         [--rdp-file <path>]
          [--client <xfreerdp>] [--client-arg <arg>]... [--client-env <NAME>]... [--connect-timeout <ms>] [--dry-run] [--json]
 
 Runs credgate doctor first. On a pass it writes a .rdp file and starts the RDP client: mstsc on
@@ -34,18 +48,20 @@ Success is the client's: launch waits until FreeRDP logs the active session stat
 (CONNECTION_STATE_ACTIVE) and stays up, or until the client exits — then it fails with the cause
 decoded from FreeRDP's ERRCONNECT_* / ERRINFO_* and exit code. It stays until the session ends.
 
-Exit codes: those of doctor when it fails; 0 when the session was established and ended normally;
-the decoded cause's otherwise (1 rejected, 2 client setup, 3 account or session denied, 4 TLS
-trust / connection / host, 70 undecodable). Stopped by a signal: 130 SIGINT, 143 SIGTERM, 129 SIGHUP
-— during the preflight no client is started; while the client runs the signal is passed on to it and
-credgate waits for it to end (a second signal quits at once).
-`;
+While the client runs, a signal is passed on to it and credgate waits for it to end (a second
+signal quits at once).
+
+The host is <host>[:port] or --host <host>[:port], as in doctor.
+${alsoAccepted(['user', 'timeout'])}
+
+${exitCodeHelp(EXITS, { lead: 'the preflight\'s when it fails, else the client\'s outcome, decoded', inFlight: IN_FLIGHT })}`;
 
 export const launchCommand: Command = {
   name: 'launch',
   summary: 'run doctor, then start the RDP client with the vault\'s credential (never on argv)',
   usage: USAGE,
-  inFlight: 'the preflight in flight (no client is started after a stop)',
+  exits: EXITS,
+  inFlight: IN_FLIGHT,
   async run(argv, io) {
     if (argv.includes('--password-stdin') && !argv.includes('--dry-run')) {
       // measured here: once this process has drained a piped stdin, FreeRDP 2.11 started from it
@@ -75,6 +91,7 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   // the credential the preflight fetched and proved is the one the client gets: no second fetch,
   // no second vault check-out, no fetch outside the preflight's deadline
   const fetched = keepFetchedCredential(target);
+  fileNotStdout('rdp-file', v['rdp-file'], 'the RDP client reads it');
   const connectTimeoutMs = intOption('connect-timeout', v['connect-timeout'] as string | undefined, 60_000, 1000, 600_000);
   const { preflight } = await import('../../pipeline/preflight.js');
   const report = await preflight(target, { ...options, ...(io.stop ? { stop: io.stop } : {}) });
@@ -92,7 +109,7 @@ async function preflightThenLaunch({ target, options, json, values: v }: Awaited
   }
   const { host, port } = parseHostPort(target.host);
   const username = report.target.account;
-  if (!username) throw usageError('The account name is unknown; pass --account.');
+  if (!username) throw usageError('The account name is unknown; pass --user <name>.');
   const clientArgs = (v['client-arg'] as string[] | undefined) ?? [];
   const trust = clientTrust(report, { caGiven: !!options.rdp?.caFile, clientArgs });
   const common = {

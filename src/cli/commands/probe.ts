@@ -3,8 +3,16 @@ import { probeRdp } from '../../checks/rdp-endpoint.js';
 import { parseHostPort } from '../../core/target.js';
 import { diagnose } from '../../findings/diagnose.js';
 import type { Command } from '../types.js';
-import { intOption, parse, usageError } from '../args.js';
+import { alsoAccepted, hostArgument, intOption, parse } from '../args.js';
 import { lines, mark, say, style, t, verdictJson, type Shown } from '../render.js';
+import { exitCode, exitCodeHelp, type ExitMeanings } from '../exit-help.js';
+
+const EXITS: ExitMeanings = {
+  ok: 'reachable and healthy (without --ca-file a self-signed certificate is reported and a name mismatch warned about, not failed, as mstsc users accept them)',
+  usage: 'usage',
+  unreachable: 'unreachable, not RDP, refused negotiation, or a TLS or certificate failure (expired, not yet valid; with --ca-file also untrusted or not issued for <host>)',
+  internal: 'internal error',
+};
 
 const USAGE = `Usage: credgate probe <host>[:port] [--ca-file <pem>] [--address <ip>...] [--expiring-days <n>] [--timeout <ms>] [--json]
 
@@ -13,36 +21,35 @@ negotiation (TLS / NLA offered, required, refused), then the TLS certificate: ex
 valid, expiring soon, self-signed, untrusted against --ca-file, name mismatch, weak key or SHA-1.
 Prints the SHA-1 thumbprint Windows shows (certlm.msc, the client's CertHash) and the SHA-256.
 
-  <host>[:port]          web01.corp.example, web01:3390, [2001:db8::5]:3389 (default port 3389)
+  <host>[:port]          web01.corp.example, web01:3390, [2001:db8::5]:3389 (default port 3389);
+                         or --host <host>[:port], as in doctor and launch
   --ca-file <pem>        CA bundle the RDP certificate must chain to (or the host's own certificate,
                          to pin it); with it, an untrusted certificate or one not issued for
-                         <host> is a failure (exit 4), as in check
+                         <host> is a failure (exit ${exitCode('unreachable')}), as in check
   --address <ip>         connect to this IP instead of resolving <host> (repeatable, like curl
                          --resolve); the certificate is still checked against <host>
   --expiring-days <n>    warn when the certificate expires within n days (default 30)
   --timeout <ms>         deadline for the whole probe (default 10000)
   --json                 one JSON object
+${alsoAccepted(['timeout'])}
 
-Exit codes: 0 reachable and healthy (without --ca-file a self-signed certificate is reported and a
-name mismatch warned about, not failed, as mstsc users accept them), 2 usage, 4 unreachable /
-not RDP / refused negotiation / TLS or certificate failure (expired, not yet valid; with --ca-file
-also untrusted or not issued for <host>).
-`;
+${exitCodeHelp(EXITS)}`;
 
 export const probeCommand: Command = {
   name: 'probe',
   summary: 'probe an RDP host: reachability, negotiation (TLS/NLA), the TLS certificate',
   usage: USAGE,
+  exits: EXITS,
   async run(argv, io) {
     const { values: v, positionals } = parse('probe', argv, {
+      host: { type: 'string' },
       'ca-file': { type: 'string', multiple: true },
       address: { type: 'string', multiple: true },
       'expiring-days': { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
     }, true);
-    if (positionals.length !== 1) throw usageError('Give exactly one host: credgate probe <host>[:port].');
-    const { host, port } = parseHostPort(positionals[0]!);
+    const { host, port } = parseHostPort(hostArgument('probe', v, positionals));
     const r = await probeRdp({
       host, port,
       ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),

@@ -1,18 +1,26 @@
 /** `credgate providers`: every configured provider listed and tried, no secret printed. */
 import { loadConfig, createProvider, testRefOf } from '../../providers/config.js';
 import { CredgateError } from '../../core/errors.js';
+import { EXIT_CODES } from '../../findings/catalog.js';
 import type { Command } from '../types.js';
-import { intOption, parse } from '../args.js';
+import { alsoAccepted, intOption, parse } from '../args.js';
 import { lines, say, style, t, type Shown } from '../render.js';
+import { exitCodeHelp, type ExitMeanings } from '../exit-help.js';
+
+const EXITS: ExitMeanings = {
+  ok: 'every provider resolves',
+  usage: 'a configuration error (the config file, or a provider whose options or testRef are invalid: CONFIG_INVALID), also when another provider failed',
+  provider: 'a provider failed',
+  internal: 'internal error',
+};
 
 const USAGE = `Usage: credgate providers [--config <file>] [--timeout <ms>] [--json]
 
 Lists the providers configured in credgate.config.json / credgate.config.mjs and, for each with a
 "testRef", whether it resolves that reference now. Prints user names and sources, never secrets.
+--timeout <ms> bounds each provider's resolve (default 15000). ${alsoAccepted(['timeout'])}
 
-Exit codes: 0 all resolve, 2 a configuration error (the config file, or a provider whose options or
-testRef are invalid: CONFIG_INVALID), 5 a provider failed. When both happen, 2.
-`;
+${exitCodeHelp(EXITS)}`;
 
 /** Longest message shown from a provider error; a third-party module's text is its own, not ours. */
 const MAX_MESSAGE = 300;
@@ -45,10 +53,11 @@ export const providersCommand: Command = {
   name: 'providers',
   summary: 'list the configured vault providers and whether each resolves (no secrets printed)',
   usage: USAGE,
+  exits: EXITS,
   async run(argv, io) {
     const { values: v } = parse('providers', argv, { config: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } });
-    const config = await loadConfig({ cwd: io.cwd, ...(v.config ? { path: String(v.config) } : {}) });
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 15_000, 100, 600_000);
+    const config = await loadConfig({ cwd: io.cwd, ...(v.config ? { path: String(v.config) } : {}) });
     const rows: Array<Record<string, unknown>> = [];
     let failed = false;
     let configInvalid = false;
@@ -102,6 +111,6 @@ export const providersCommand: Command = {
       say(io.stdout, lines(out));
     }
     // a config problem is fixed in the config, not at the vault: usage/config exit code first
-    return configInvalid ? 2 : failed ? 5 : 0;
+    return configInvalid ? EXIT_CODES.usage : failed ? EXIT_CODES.provider : EXIT_CODES.ok;
   },
 };

@@ -5,6 +5,14 @@ import { checkWritable } from '../../report/write.js';
 import type { Command, CliIO } from '../types.js';
 import { parse, usageError } from '../args.js';
 import { say, t } from '../render.js';
+import { writeStdout } from '../output.js';
+import { exitCodeHelp, type ExitMeanings } from '../exit-help.js';
+
+const EXITS: ExitMeanings = {
+  ok: 'written',
+  usage: 'usage, or an input that is not one of these outputs (the file and the line are named)',
+  internal: 'internal error',
+};
 
 const USAGE = `Usage: credgate report --from <file> [--from <file>...] --out <report.html> [--title <text>] [--json]
 
@@ -24,16 +32,15 @@ output of millions of lines, a fleet's tens of MB of findings). The report holds
 hold: result records never carry a password.
 
   --from <file>      an input (repeatable; files may also follow the options)
-  --out <file>       the HTML report to write (replaced whole, never half-written)
+  --out <file>       the HTML report to write (replaced whole, never half-written); - for standard
+                     output (the line saying what was written then goes to stderr)
   --title <text>     the report's title (default "credgate report")
   --json             print what was written as JSON (file, bytes, each input's kind)
 
 verify, cache inspect, cache purge and doctor take --html <file> to write the same report of
 their own run.
 
-Exit codes: 0 written, 2 usage or an input that is not one of these outputs (the file and the
-line are named).
-`;
+${exitCodeHelp(EXITS)}`;
 
 const OPTIONS = {
   from: { type: 'string', multiple: true },
@@ -48,24 +55,26 @@ const OPTIONS = {
  */
 export function htmlTarget(value: unknown, io: CliIO, inputs: readonly string[] = []): string | undefined {
   if (value === undefined) return undefined;
+  if (value === '-') throw usageError('--html takes a file name: standard output carries the command\'s own output (credgate report --out - prints a report there).');
   const file = path.resolve(io.cwd, String(value));
   if (inputs.some((f) => path.resolve(io.cwd, f) === file)) throw usageError('The HTML report would replace one of the command\'s own files; give it another name.');
   checkWritable(file, String(value));
   return file;
 }
 
-/** Build the report of `inputs` and write it to `file`; its size in bytes. */
-async function writeHtml(file: string, inputs: ReportInput[], title?: string): Promise<number> {
+/** Build the report of `inputs` and write it to `file` ("-": standard output); its size in bytes. */
+async function writeHtml(file: string, inputs: ReportInput[], io: CliIO, title?: string): Promise<number> {
   const { buildReport } = await import('../../report/build.js');
   const { writeReport } = await import('../../report/write.js');
   const text = buildReport(inputs, title !== undefined ? { title } : {});
-  writeReport(file, text);
+  if (file === '-') await writeStdout(io, text);
+  else writeReport(file, text);
   return Buffer.byteLength(text);
 }
 
 /** --html: the report of a command's own run, written to `file` (from htmlTarget); one line on stderr says where. */
 export async function htmlReport(file: string, inputs: () => Promise<ReportInput[]> | ReportInput[], io: CliIO): Promise<void> {
-  await writeHtml(file, await inputs());
+  await writeHtml(file, await inputs(), io);
   say(io.stderr, t`credgate: report written to ${file}\n`);
 }
 
@@ -79,18 +88,21 @@ export const reportCommand: Command = {
   name: 'report',
   summary: 'one self-contained HTML report (verdicts, causes with fixes, charts, tables) from verify, cache and doctor outputs',
   usage: USAGE,
+  exits: EXITS,
   async run(argv, io) {
     const { values: v, positionals } = parse('report', argv, OPTIONS, true);
     const from = [...((v.from as string[] | undefined) ?? []), ...positionals];
     if (!from.length) throw usageError('Give at least one input: --from <verify output .jsonl | cache inspect/purge --json | doctor --json>.');
     if (typeof v.out !== 'string') throw usageError('--out <report.html> is required: the file to write.');
-    const out = htmlTarget(v.out, io, from)!;
+    // --out -: the HTML on stdout, the line saying what was written on stderr
+    if (v.out === '-' && v.json) throw usageError('--out - and --json would both write to standard output: give --out <file>, or drop --json.');
+    const out = v.out === '-' ? '-' : htmlTarget(v.out, io, from)!;
     const { readReportInput } = await import('../../report/read.js');
     const inputs: ReportInput[] = [];
     for (const f of from) inputs.push(await readReportInput(path.resolve(io.cwd, f), f));
-    const bytes = await writeHtml(out, inputs, typeof v.title === 'string' ? v.title : undefined);
+    const bytes = await writeHtml(out, inputs, io, typeof v.title === 'string' ? v.title : undefined);
     if (v.json) io.stdout.write(JSON.stringify({ ok: true, exitCode: 0, report: out, bytes, inputs: inputs.map((x) => ({ source: x.source, kind: x.kind })) }, null, 2) + '\n');
-    else say(io.stdout, t`credgate report: ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${inputs.map((x) => `${x.source}: ${x.kind}`).join(', ')}) → ${out} (${Math.ceil(bytes / 1024)} KB)\n`);
+    else say(out === '-' ? io.stderr : io.stdout, t`credgate report: ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${inputs.map((x) => `${x.source}: ${x.kind}`).join(', ')}) → ${out === '-' ? 'standard output' : out} (${Math.ceil(bytes / 1024)} KB)\n`);
     return 0;
   },
 };

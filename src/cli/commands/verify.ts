@@ -3,16 +3,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { verifyMany, type AccountLine } from '../../bulk/verify-many.js';
 import { readAccounts } from '../../bulk/input.js';
+import { CSV_DELIMITERS, type CsvDelimiter } from '../../bulk/csv-delimiter.js';
 import { createSummary } from '../../bulk/summary.js';
 import { AccountStates, readPreviousOutput } from '../../bulk/resume.js';
 import { resultLine } from '../../bulk/results.js';
 import { causeOf } from '../../findings/diagnose.js';
 import { CredgateError, isCredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
-import { intOption, kerberosArgs, KERBEROS_OPTIONS, parse, serviceAccount, usageError, valueError } from '../args.js';
+import { alsoAccepted, intOption, kerberosArgs, KERBEROS_OPTIONS, misplacedFile, parse, serviceAccount, usageError, valueError } from '../args.js';
 import { lines, say, style, t, type Shown } from '../render.js';
 import { Progress } from '../progress.js';
+import { openDataSink } from '../output.js';
 import { stoppedBy } from '../signals.js';
+import { exitCode, exitCodeHelp, type ExitMeanings } from '../exit-help.js';
+
+const EXITS: ExitMeanings = {
+  ok: 'every account valid',
+  rejected: 'rejected',
+  usage: 'usage, or bad input lines',
+  unusable: 'account unusable',
+  unreachable: 'unreachable or TLS (also: an earlier run\'s bind whose answer was lost, never resent)',
+  internal: 'internal error',
+};
+const IN_FLIGHT = 'the binds in flight';
 import { readVerifyOutput } from '../../report/verify-input.js';
 import { htmlReport, htmlTarget } from './report.js';
 
@@ -27,18 +40,22 @@ pre-authentication per account (a first AS-REQ without a password, then one proo
 retried); --ldap is then only what the lockout guard (--service-user) reads. Input and output are streamed; rerunning with the same
 --output skips the accounts already answered and the bad lines already recorded (an account
 that was unreachable before its bind was sent is checked again; one whose bind was sent and its
-answer lost is not, so it is never sent twice: it is counted as unresolved, exit 4). Ctrl-C,
+answer lost is not, so it is never sent twice: it is counted as unresolved, exit ${exitCode('unreachable')}). Ctrl-C,
 SIGTERM or SIGHUP finishes the binds in flight, writes them and stops (a second signal quits at
 once). A bad input line is reported with its number and skipped.
 
-Input: CSV with a header line (RFC 4180 quoting) or JSON Lines (one object per line), by file
-extension or --format. Each line names the account (username, user, account, upn or dn) and its
+Input: CSV with a header line (RFC 4180 quoting; comma, semicolon or tab, told from the header)
+or JSON Lines (one object per line), by file extension or --format. Each line names the account (username, user, account, upn or dn) and its
 password: in the password column/field, or the NAME of an environment variable in password_env.
 Passwords are never taken on the command line. An optional id column is echoed.
 
-  --input <file>              accounts (.csv, .jsonl / .ndjson); - for standard input
-  --output <file>             results, one JSON object per line (appended; resumable)
+  --input <file>              accounts (.csv / .tsv, .jsonl / .ndjson); - for standard input
+  --output <file>             results, one JSON object per line (appended; resumable); - for standard
+                              output (the summary then goes to stderr; nothing to resume from)
   --format csv|jsonl          input format when the extension does not say
+  --delimiter comma|semicolon|tab
+                              CSV delimiter (default: the one that splits the header into the account
+                              columns: semicolon-separated Excel exports and tab-separated files work as is)
   --ldap <urls>               ldaps://dc1,ldaps://dc2 (replicas of one directory, failover in order)
   --kdc <host[:port]>[,...]   pre-authenticate each account with these KDCs instead of binding
   --kerberos                  the same, with the realm's KDCs from DNS (looked up once per realm)
@@ -61,21 +78,19 @@ Passwords are never taken on the command line. An optional id column is echoed.
   --timeout <ms>              per connect and per bind (default 10000)
   --progress-interval <s>     seconds between progress lines when stderr is not a terminal (default 5)
   --overwrite                 start a fresh output file instead of resuming
-  --json                      print the final summary as one JSON object on stdout
+  --json                      print the final summary as one JSON object on stdout (stderr with --output -)
   --html <file>               also write an HTML report of the output file (credgate report --help)
   --insecure-plain-bind       allow plain ldap:// binds without TLS (passwords travel in clear)
   --insecure-skip-tls-verify  do not verify the directory's certificate
+${alsoAccepted(['timeout', 'user-field', 'password-field', 'password-env-field'])}
 
-Exit codes: 0 every account valid; otherwise the exit code of the most basic failure:
-1 rejected, 2 usage / bad input lines, 3 account unusable, 4 unreachable/TLS (also: an earlier
-run's bind whose answer was lost, never resent); stopped by a signal: 130 SIGINT, 143 SIGTERM,
-129 SIGHUP.
-`;
+${exitCodeHelp(EXITS, { lead: 'the most basic failure\'s when accounts fail differently', inFlight: IN_FLIGHT })}`;
 
 const OPTIONS = {
   input: { type: 'string' },
   output: { type: 'string' },
   format: { type: 'string' },
+  delimiter: { type: 'string' },
   ldap: { type: 'string' },
   'ca-file': { type: 'string', multiple: true },
   starttls: { type: 'boolean' },
@@ -87,11 +102,8 @@ const OPTIONS = {
   'allow-unknown-threshold': { type: 'boolean' },
   'default-domain': { type: 'string' },
   'user-field': { type: 'string' },
-  'user-column': { type: 'string' },
   'password-field': { type: 'string' },
-  'password-column': { type: 'string' },
   'password-env-field': { type: 'string' },
-  'password-env-column': { type: 'string' },
   timeout: { type: 'string' },
   'progress-interval': { type: 'string' },
   overwrite: { type: 'boolean' },
@@ -109,21 +121,32 @@ function pickFormat(file: string, given: string | undefined): 'csv' | 'jsonl' {
     return given;
   }
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.csv') return 'csv';
+  if (ext === '.csv' || ext === '.tsv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
   throw usageError(`Cannot tell the format of ${file} from its extension; pass --format csv or --format jsonl.`);
+}
+
+/** --delimiter: by name (comma, semicolon, tab) or as the character itself. */
+function pickDelimiter(given: string | undefined, format: 'csv' | 'jsonl'): CsvDelimiter | undefined {
+  if (given === undefined) return undefined;
+  if (format !== 'csv') throw usageError('--delimiter applies to CSV input; this input is JSON Lines.');
+  const d = CSV_DELIMITERS.find((x) => x.name === given.toLowerCase() || x.char === given);
+  if (!d) throw valueError('delimiter', 'comma, semicolon or tab');
+  return d.char;
 }
 
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'verify many accounts (CSV / JSON Lines) against the directory, fast, lockout-safe and resumable',
   usage: USAGE,
-  inFlight: 'the binds in flight',
+  exits: EXITS,
+  inFlight: IN_FLIGHT,
   async run(argv, io) {
-    const { values: v } = parse('verify', argv, OPTIONS);
+    const { values: v, positionals } = parse('verify', argv, OPTIONS, true);
     if (v.password !== undefined) {
       throw usageError('Passwords are never taken on the command line; put them in the input file\'s password column or name an environment variable in password_env.');
     }
+    if (positionals.length) throw misplacedFile('verify', positionals, { option: 'input', what: 'input', given: v.input !== undefined, cwd: io.cwd });
     if (typeof v.input !== 'string') throw usageError('--input <accounts.csv|accounts.jsonl> is required.');
     if (typeof v.output !== 'string') throw usageError('--output <results.jsonl> is required.');
     const krb = kerberosArgs(v, 'verify');
@@ -131,14 +154,16 @@ export const verifyCommand: Command = {
     if (!krb && typeof v.ldap !== 'string') throw usageError('--ldap <url> is required (ldaps://dc.example.com; several, comma-separated, fail over in order), or --kdc <host> / --kerberos to pre-authenticate each account with the KDC.');
     if (krb && v.ldap !== undefined && !v['service-user']) throw usageError('With --kdc / --kerberos, --ldap is only what the lockout guard reads with --service-user; add --service-user <name> --service-password-env <VAR>, or drop --ldap.');
     const inputPath = v.input === '-' ? '-' : path.resolve(io.cwd, v.input);
-    const outputPath = path.resolve(io.cwd, v.output);
-    if (inputPath === outputPath) throw usageError('--input and --output must be different files.');
+    const outputPath = v.output === '-' ? '-' : path.resolve(io.cwd, v.output);
+    if (inputPath === outputPath && outputPath !== '-') throw usageError('--input and --output must be different files.');
     const format = pickFormat(inputPath === '-' ? 'stdin' : inputPath, v.format as string | undefined);
+    const delimiter = pickDelimiter(v.delimiter as string | undefined, format);
     const concurrency = intOption('concurrency', v.concurrency as string | undefined, 8, 1, 1024);
     const rate = intOption('rate', v.rate as string | undefined, 0, 0, 10_000_000);
     const timeoutMs = intOption('timeout', v.timeout as string | undefined, 10_000, 100, 600_000);
     const intervalMs = intOption('progress-interval', v['progress-interval'] as string | undefined, 5, 1, 3600) * 1000;
     const service = serviceAccount(v, io);
+    if (v.html !== undefined && outputPath === '-') throw usageError('--html reports from the --output file, and --output - keeps none: give --output <file>.');
     const html = htmlTarget(v.html, io, [outputPath, inputPath]);
 
     let totalBytes: number | undefined;
@@ -149,7 +174,8 @@ export const verifyCommand: Command = {
       try {
         totalBytes = fs.statSync(inputPath).size;
       } catch (e) {
-        throw new CredgateError(`Cannot read the input file ${inputPath} (${(e as NodeJS.ErrnoException).code ?? 'error'}); check the path.`, { code: 'INPUT_INVALID', details: { path: inputPath } });
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new CredgateError(code === 'ENOENT' ? `The input file ${inputPath} does not exist; check the path.` : `Cannot read the input file ${inputPath} (${code ?? 'error'}); check the path.`, { code: 'INPUT_INVALID', details: { path: inputPath } });
       }
       inputStream = fs.createReadStream(inputPath, { highWaterMark: 256 * 1024 });
     }
@@ -159,24 +185,17 @@ export const verifyCommand: Command = {
     let knownBad = new Set<number>();
     let needsNewline = false;
     let resumed = 0;
-    if (!v.overwrite && fs.existsSync(outputPath)) {
+    if (outputPath !== '-' && !v.overwrite && fs.existsSync(outputPath)) {
       const r = await readPreviousOutput(outputPath);
       done = r.states;
       knownBad = r.badLines;
       needsNewline = !r.endsWithNewline;
       resumed = r.records;
     }
-    const out = fs.createWriteStream(outputPath, { flags: v.overwrite ? 'w' : 'a' });
-    const outReady = new Promise<void>((resolve, reject) => {
-      out.once('open', () => resolve());
-      out.once('error', (e) => reject(new CredgateError(`Cannot write the output file ${outputPath} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { path: outputPath } })));
-    });
-    await outReady;
-    let outError: unknown;
-    out.on('error', (e) => (outError = e));
-    const write = async (line: string) => {
-      if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
-    };
+    // --output -: the results on stdout, the summary on stderr
+    const out = await openDataSink(outputPath, io, { append: !v.overwrite });
+    const write = (line: string) => out.write(line);
+    const summaryTo = out.toStdout ? 'stderr' : 'stdout';
     if (needsNewline) await write('\n');
 
     const progress = new Progress(io, totalBytes, intervalMs);
@@ -190,9 +209,10 @@ export const verifyCommand: Command = {
     const accounts = async function* (): AsyncGenerator<AccountLine> {
       for await (const rec of readAccounts(counted, {
         format,
-        ...(v['user-field'] ?? v['user-column'] ? { userField: String(v['user-field'] ?? v['user-column']) } : {}),
-        ...(v['password-field'] ?? v['password-column'] ? { passwordField: String(v['password-field'] ?? v['password-column']) } : {}),
-        ...(v['password-env-field'] ?? v['password-env-column'] ? { passwordEnvField: String(v['password-env-field'] ?? v['password-env-column']) } : {}),
+        ...(v['user-field'] ? { userField: String(v['user-field']) } : {}),
+        ...(v['password-field'] ? { passwordField: String(v['password-field']) } : {}),
+        ...(v['password-env-field'] ? { passwordEnvField: String(v['password-env-field']) } : {}),
+        ...(delimiter ? { delimiter } : {}),
         env: io.env,
       })) {
         if (stop.aborted) return;
@@ -254,7 +274,7 @@ export const verifyCommand: Command = {
         summary.add(r);
         progress.done++;
         if (!r.ok) progress.failed++;
-        if (outError) throw outError;
+        if (out.error) throw out.error;
       }
     } catch (e) {
       // the stop's end of the run (accounts left unchecked): reported below as interrupted
@@ -262,11 +282,9 @@ export const verifyCommand: Command = {
     } finally {
       progress.stop();
       inputStream.destroy?.();
-      await new Promise<void>((r) => out.end(() => r()));
+      await out.close();
     }
-    if (outError) {
-      throw new CredgateError(`Writing the output file ${outputPath} failed (${(outError as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', details: { path: outputPath } });
-    }
+    if (out.error) throw out.error;
     progress.print(true);
     if (html) await htmlReport(html, async () => [await readVerifyOutput(outputPath, String(v.output))], io);
     const signal = stoppedBy(io.stop);
@@ -275,13 +293,13 @@ export const verifyCommand: Command = {
     const elapsed = (performance.now() - t0) / 1000;
     const { exitCode, worstCode } = s;
     if (v.json) {
-      io.stdout.write(JSON.stringify({
+      io[summaryTo].write(JSON.stringify({
         ok: exitCode === 0, exitCode, interrupted, ...(signal ? { signal } : {}), total: s.total, valid: s.ok, failed: s.failed, badLines: progress.bad,
         skipped: progress.skipped, lost: progress.lost, badLinesAlreadyRecorded: progress.badKnown, previousRecords: resumed, byCode: s.byCode, worstCode: worstCode ?? null,
         elapsedSeconds: Math.round(elapsed * 1000) / 1000, bindsPerSecond: elapsed > 0 ? Math.round(s.total / elapsed) : 0, output: outputPath,
       }, null, 2) + '\n');
     } else {
-      const st = style(io, 'stdout');
+      const st = style(io, summaryTo);
       const out: Shown[] = [
         t`${st.bold('credgate verify')}: ${s.total} checked in ${elapsed.toFixed(1)} s (${elapsed > 0 ? Math.round(s.total / elapsed) : 0}/s)${
           (progress.skipped ? `, ${progress.skipped} skipped (already answered)` : '') + (progress.lost ? `, ${progress.lost} unresolved (answer lost earlier)` : '') +
@@ -299,9 +317,9 @@ export const verifyCommand: Command = {
       if (progress.lost) {
         out.push(t`  ${st.red('unresolved'.padEnd(w))} ${String(progress.lost).padStart(8)}  An earlier run sent the bind and lost its answer; not resent (it may have counted a bad password). Check these accounts in the output file by hand.`);
       }
-      out.push(t`Results: ${outputPath}`);
-      if (interrupted) out.push(t`Interrupted: rerun the same command to verify the remaining accounts.`);
-      say(io.stdout, lines(out));
+      out.push(t`Results: ${outputPath === '-' ? 'standard output' : outputPath}`);
+      if (interrupted) out.push(outputPath === '-' ? t`Interrupted: the results went to standard output, so a rerun starts over; give --output <file> to resume.` : t`Interrupted: rerun the same command to verify the remaining accounts.`);
+      say(io[summaryTo], lines(out));
     }
     return exitCode;
   },

@@ -107,8 +107,8 @@ describe('credgate cache', () => {
       const noHost = await runCli(['cache', 'purge', '--from', f, '--account', 'PAMTEST\\alice', '--json']);
       expect(noHost.code).toBe(0);
       expect(noHost.json.plan.items).toEqual([]);
-      expect(noHost.json.warnings.join('\n')).toContain('--account without --host: the wrong-user rule was not applied');
-      expect((await runCli(['cache', 'inspect', '--from', f, '--account', 'PAMTEST\\alice'])).stderr).toContain('credgate: warning: --account without --host');
+      expect(noHost.json.warnings.join('\n')).toContain('--user without --host: the wrong-user rule was not applied');
+      expect((await runCli(['cache', 'inspect', '--from', f, '--account', 'PAMTEST\\alice'])).stderr).toContain('credgate: warning: --user without --host');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

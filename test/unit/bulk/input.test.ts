@@ -4,15 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { csvRecords, readAccounts, type InputRecord } from '../../../src/bulk/input.js';
 import { createSummary } from '../../../src/bulk/summary.js';
 import type { FindingCode } from '../../../src/findings/finding.js';
+import { all, chunks } from '../../helpers/async-iter.js';
 
-async function* chunks(text: string, size = 7) {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
-}
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 const accounts = (rs: InputRecord[]) => rs.flatMap((r) => (r.kind === 'account' ? [{ line: r.account.line, user: r.account.username, pw: r.account.password.reveal(), id: r.account.id }] : []));
 const bad = (rs: InputRecord[]) => rs.flatMap((r) => (r.kind === 'bad' ? [{ line: r.line, reason: r.reason }] : []));
 
