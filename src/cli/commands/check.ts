@@ -129,7 +129,7 @@ async function credentialFrom(v: Record<string, unknown>, io: CliIO): Promise<Ch
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'prove a credential against the directory (and optionally the RDP host) and explain the answer',
+  summary: 'prove a credential (KDC pre-authentication, LDAP bind, NLA at the RDP host) and explain the answer',
   usage: USAGE,
   exits: EXITS,
   inFlight: IN_FLIGHT,

@@ -137,7 +137,7 @@ function pickDelimiter(given: string | undefined, format: 'csv' | 'jsonl'): CsvD
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'verify many accounts (CSV / JSON Lines) against the directory, fast, lockout-safe and resumable',
+  summary: 'verify many accounts (CSV / JSON Lines) against the directory or the KDC, fast, lockout-safe and resumable',
   usage: USAGE,
   exits: EXITS,
   inFlight: IN_FLIGHT,
