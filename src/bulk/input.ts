@@ -3,6 +3,7 @@
  * column/field or in the environment variable named there. A bad line is reported by number and
  * reason, never by content.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { CredgateError } from '../core/errors.js';
 import { ENV_NAME, Secret } from '../core/secret.js';
 import type { AccountLine } from './types.js';
@@ -34,6 +35,20 @@ interface RawRecord {
   error?: string;
 }
 
+/**
+ * The text of a stream: strings as they come, bytes decoded as UTF-8 across chunk boundaries (a
+ * character split between two reads is not mangled into two replacement characters).
+ */
+async function* textOf(src: AsyncIterable<string | Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of src) {
+    const s = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    if (s) yield s;
+  }
+  const tail = decoder.end();
+  if (tail) yield tail;
+}
+
 /** RFC 4180 CSV records from a text stream: quoted fields (with "" and line breaks inside), CRLF or LF. */
 export async function* csvRecords(src: AsyncIterable<string | Buffer>, maxChars = 65_536): AsyncGenerator<RawRecord> {
   let fields: string[] = [];
@@ -58,8 +73,7 @@ export async function* csvRecords(src: AsyncIterable<string | Buffer>, maxChars 
     skipping = false;
     return r;
   };
-  for await (const chunk of src) {
-    const s = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+  for await (const s of textOf(src)) {
     for (let i = 0; i < s.length; i++) {
       const c = s[i]!;
       if (skipping) {
@@ -149,8 +163,7 @@ export async function* jsonlRecords(src: AsyncIterable<string | Buffer>, maxChar
     if (!v || typeof v !== 'object' || Array.isArray(v)) return { line, error: 'the line is not a JSON object' };
     return { line, value: v as Record<string, unknown> };
   };
-  for await (const chunk of src) {
-    const s = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+  for await (const s of textOf(src)) {
     let start = 0;
     for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
       const text = rest + s.slice(start, nl);

@@ -11,6 +11,7 @@ import { CredgateError } from '../../core/errors.js';
 import type { Command, CliIO } from '../types.js';
 import { intOption, parse, serviceAccount, usageError, valueError } from '../args.js';
 import { lines, say, style, t, type Shown } from '../render.js';
+import { LineFile } from '../output.js';
 import { Progress } from '../progress.js';
 import { stoppedBy } from '../signals.js';
 
@@ -149,18 +150,14 @@ export const verifyCommand: Command = {
       needsNewline = !r.endsWithNewline;
       resumed = r.records;
     }
-    const out = fs.createWriteStream(outputPath, { flags: v.overwrite ? 'w' : 'a' });
-    const outReady = new Promise<void>((resolve, reject) => {
-      out.once('open', () => resolve());
-      out.once('error', (e) => reject(new CredgateError(`Cannot write the output file ${outputPath} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { path: outputPath } })));
-    });
-    await outReady;
-    let outError: unknown;
-    out.on('error', (e) => (outError = e));
-    const write = async (line: string) => {
-      if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
-    };
-    if (needsNewline) await write('\n');
+    let out: LineFile;
+    try {
+      out = LineFile.open(outputPath, !v.overwrite);
+    } catch (e) {
+      throw new CredgateError(`Cannot write the output file ${outputPath} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { path: outputPath } });
+    }
+    const write = (line: string): void => out.write(line);
+    if (needsNewline) write('\n');
 
     const progress = new Progress(io, totalBytes, intervalMs);
     const summary = createSummary();
@@ -190,7 +187,7 @@ export const verifyCommand: Command = {
           summary.addBadLine();
           if (progress.bad <= badShown) say(io.stderr, t`${progress.bad === 1 && io.stderr.isTTY ? t`\n` : ''}credgate verify: ${inputPath === '-' ? 'stdin' : path.basename(inputPath)} line ${rec.line}: ${rec.reason}; skipped\n`);
           else if (progress.bad === badShown + 1) io.stderr.write('credgate verify: more bad lines; see the output file for all of them\n');
-          await write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
+          write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
           continue;
         }
         const st = done.state(rec.account.username);
@@ -232,19 +229,20 @@ export const verifyCommand: Command = {
           progress.badKnown++;
           continue;
         }
-        await write(resultLine(r));
+        write(resultLine(r));
         summary.add(r);
         progress.done++;
         if (!r.ok) progress.failed++;
-        if (outError) throw outError;
       }
+    } catch (e) {
+      if (e !== out.error) throw e;
     } finally {
       progress.stop();
       inputStream.destroy?.();
-      await new Promise<void>((r) => out.end(() => r()));
+      out.close();
     }
-    if (outError) {
-      throw new CredgateError(`Writing the output file ${outputPath} failed (${(outError as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', details: { path: outputPath } });
+    if (out.error) {
+      throw new CredgateError(`Writing the output file ${outputPath} failed (${out.error.code ?? 'error'}).`, { code: 'INPUT_INVALID', details: { path: outputPath } });
     }
     progress.print(true);
     const signal = stoppedBy(io.stop);
