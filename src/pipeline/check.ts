@@ -7,9 +7,13 @@ import { finding, type Finding } from '../findings/finding.js';
 import { nlaFaultFinding } from '../findings/faults.js';
 import { parseHostPort } from '../core/target.js';
 import type { Secret } from '../core/secret.js';
-import { validateRdpNla } from '../checks/rdp-nla.js';
-import { checkCredential, type CredentialCheckOptions } from './credential-check.js';
-import { directoryRefusal, stoppedFinding } from './lockout-policy.js';
+import type { CredentialCheckOptions } from './credential-check.js';
+
+// The directory side (the LDAP modules) and the NLA side (the RDP ones) load only when the check
+// uses them: `credgate check --rdp` does not pay for the LDAP code's start-up, nor --ldap for NLA.
+const directorySide = () => import('./credential-check.js');
+const nlaSide = () => import('../checks/rdp-nla.js');
+const policy = () => import('./lockout-policy.js');
 
 export interface CheckOptions {
   credential: { username: string; password: Secret; domain?: string };
@@ -32,7 +36,7 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
   const findings: Finding[] = [];
   const { credential: cred, timeoutMs } = o;
   const directory = o.directory
-    ? checkCredential({ ...o.directory, username: cred.username, password: cred.password, timeoutMs, ...(o.stop ? { stop: o.stop } : {}) }).then((r) => {
+    ? directorySide().then(({ checkCredential }) => checkCredential({ ...o.directory!, username: cred.username, password: cred.password, timeoutMs, ...(o.stop ? { stop: o.stop } : {}) })).then((r) => {
       findings.push(...r.findings);
       Object.assign(timingsMs, r.timingsMs);
     })
@@ -40,12 +44,13 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
   const rdp = o.rdp;
   const runNla = rdp && (async () => {
     if (o.stop?.aborted) {
-      findings.push(stoppedFinding('check', 'rdp-nla', o.stop));
+      findings.push((await policy()).stoppedFinding('check', 'rdp-nla', o.stop));
       return;
     }
     const tr = performance.now();
     const { host, port } = parseHostPort(rdp.target);
     try {
+      const { validateRdpNla } = await nlaSide();
       findings.push(...await validateRdpNla({
         host, port, username: cred.username, password: cred.password, ...(cred.domain ? { domain: cred.domain } : {}), timeoutMs,
         ...(rdp.caFile ? { caFile: rdp.caFile } : {}),
@@ -65,7 +70,7 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
   }
   await directory;
   if (runNla) {
-    const refusal = directoryRefusal(findings);
+    const refusal = (await policy()).directoryRefusal(findings);
     if (refusal !== undefined) {
       findings.push(finding('check', 'not-checked', 'info', `rdp-nla: not checked — the directory already answered ${refusal}; trying the same password at ${rdp.target} would only add a bad-password count.`, { step: 'rdp-nla', host: rdp.target, because: refusal }));
     } else {
