@@ -8,6 +8,8 @@
 //   raw       a process that reads the same CSV and binds with the ppolicy control over 8
 //             persistent connections with hand-encoded BER, writing nothing (bench/lib/bind-loop.mjs)
 //   ldapts    the same with ldapts Client.bind re-binding over 8 persistent clients
+//   wire      the same with credgate's wire client alone (src/protocols/ldap/connection.ts, bundled
+//             from this checkout for the run): the hand-written client against ldapts, nothing else
 // Each is timed from spawn to exit (throughput = accounts / wall time); its CPU time comes from a
 // preload (bench/lib/usage-hook.mjs, the same for all three). Ratios are the medians of the
 // per-round ratios. Target: credgate ≥ 90% of raw's throughput. Exit code 0 when met.
@@ -32,6 +34,7 @@ const LIMIT_MS = 420_000;
 const hook = path.join(here, 'lib', 'usage-hook.mjs');
 const loop = path.join(here, 'lib', 'bind-loop.mjs');
 
+const root = path.resolve(here, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-verify-cli-'));
 let lab;
 let child;
@@ -72,6 +75,10 @@ try {
   const slapd = await import('../test/lab/slapd.mjs');
   const ts = performance.now();
   lab = await slapd.start({ dir: path.join(dir, 'slapd'), log: () => {} });
+  // the wire client alone, from src/ (esbuild comes with tsup), for the `wire` loop
+  const wire = path.join(dir, 'wire.mjs');
+  const { build } = await import('esbuild');
+  await build({ entryPoints: [path.join(root, 'src', 'protocols', 'ldap', 'connection.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: wire, logLevel: 'silent' });
   const input = path.join(dir, 'accounts.csv');
   const output = path.join(dir, 'results.jsonl');
   const csv = ['id,username,password'];
@@ -93,9 +100,10 @@ try {
     },
     raw: () => loopSide('raw'),
     ldapts: () => loopSide('ldapts'),
+    wire: () => loopSide('wire'),
   };
   async function loopSide(name) {
-    const r = await run([loop, name, input, lab.ldapsUrl, lab.caFile, String(C)]);
+    const r = await run([loop, name, input, lab.ldapsUrl, lab.caFile, String(C), wire]);
     if (r.code !== 0) throw new Error(`${name} loop: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
     return r;
   }
@@ -114,7 +122,7 @@ try {
   console.log('');
   console.log(`| process (${N} accounts, LDAPS, ${C} connections, median of ${ROUNDS}) | wall s | accounts/s | client CPU µs / account |`);
   console.log('|---|---|---|---|');
-  const label = { credgate: '`credgate verify` (CSV in, JSON Lines out)', raw: 'raw BER bind loop (reads the CSV, writes nothing)', ldapts: 'ldapts `Client.bind` re-binding (reads the CSV, writes nothing)' };
+  const label = { credgate: '`credgate verify` (CSV in, JSON Lines out)', raw: 'raw BER bind loop (reads the CSV, writes nothing)', ldapts: 'ldapts `Client.bind` re-binding (reads the CSV, writes nothing)', wire: 'credgate\'s wire client re-binding (reads the CSV, writes nothing)' };
   for (const n of names) {
     const wall = median(m[n].map((x) => x.wallMs)) / 1000;
     console.log(`| ${label[n]} | ${wall.toFixed(2)} | ${Math.round(N / wall)} | ${(median(m[n].map((x) => x.cpuUs)) / N).toFixed(1)} |`);
@@ -122,11 +130,15 @@ try {
   const ofRaw = perRound('credgate', 'raw');
   const ldaptsOfRaw = perRound('ldapts', 'raw');
   const overLdapts = perRound('credgate', 'ldapts');
+  const wireOverLdapts = perRound('wire', 'ldapts');
+  const wireOfRaw = perRound('wire', 'raw');
+  const cpu = (n) => median(m[n].map((x) => x.cpuUs)) / N;
   console.log('');
   console.log(`credgate / raw = ${(ofRaw * 100).toFixed(1)}% of the throughput (median of the per-round ratios; target ≥ 90%)`);
   console.log(`ldapts / raw = ${(ldaptsOfRaw * 100).toFixed(1)}%; credgate / ldapts = ${overLdapts.toFixed(2)}×`);
+  console.log(`wire client / ldapts = ${wireOverLdapts.toFixed(2)}× the throughput, ${(cpu('ldapts') / cpu('wire')).toFixed(2)}× less client CPU per bind (${cpu('wire').toFixed(1)} vs ${cpu('ldapts').toFixed(1)} µs); wire client / raw = ${(wireOfRaw * 100).toFixed(1)}%`);
   console.log(`load average over the rounds: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}`);
-  console.log(JSON.stringify({ bench: 'verify-cli', accounts: N, concurrency: C, rounds: ROUNDS, credgateOfRaw: +ofRaw.toFixed(3), ldaptsOfRaw: +ldaptsOfRaw.toFixed(3), credgateOverLdapts: +overLdapts.toFixed(2), load: loads.map((x) => +x.toFixed(2)), pass: ofRaw >= 0.9 }));
+  console.log(JSON.stringify({ bench: 'verify-cli', accounts: N, concurrency: C, rounds: ROUNDS, credgateOfRaw: +ofRaw.toFixed(3), ldaptsOfRaw: +ldaptsOfRaw.toFixed(3), credgateOverLdapts: +overLdapts.toFixed(2), wireOverLdapts: +wireOverLdapts.toFixed(2), wireOfRaw: +wireOfRaw.toFixed(3), cpuUsPerBind: Object.fromEntries(names.map((n) => [n, +cpu(n).toFixed(1)])), load: loads.map((x) => +x.toFixed(2)), pass: ofRaw >= 0.9 }));
   process.exitCode = ofRaw >= 0.9 ? 0 : 1;
 } catch (e) {
   console.error(`bench failed: ${e?.stack ?? e}`);

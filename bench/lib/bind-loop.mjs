@@ -6,9 +6,13 @@
 //   raw     the hand-encoded BER loop of bench/lib/raw-bind.mjs (no LDAP library)
 //   ldapts  ldapts Client.bind re-binding over `conns` persistent clients (ldapts' own Control for
 //           the request control, no value)
+//   wire    credgate's wire client (src/protocols/ldap/connection.ts, bundled by the caller into the
+//           module given as the sixth argument): LdapWireConnection.bind with the ppolicy control,
+//           its answer decoded (result code, diagnostic, ppolicy control), nothing else of credgate
 // Exit code 0 when every bind succeeded; on failure one line on stderr.
-// Usage: node bench/lib/bind-loop.mjs raw|ldapts <accounts.csv> <ldaps-url> <ca.pem> <conns>
+// Usage: node bench/lib/bind-loop.mjs raw|ldapts|wire <accounts.csv> <ldaps-url> <ca.pem> <conns> [wire module]
 import fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { PPOLICY_OID, rawLoop } from './raw-bind.mjs';
 
 /** The fields of one CSV line (quoted fields with "" inside; no line breaks inside a field). */
@@ -85,11 +89,28 @@ async function ldaptsLoop(url, ca, input, conns) {
   return { binds, bad };
 }
 
-const [side, file, url, caFile, conns] = process.argv.slice(2);
+async function wireLoop(url, ca, input, conns) {
+  const { LdapWireConnection } = await import(pathToFileURL(wireModule).href);
+  const u = new URL(url);
+  const it = input[Symbol.asyncIterator]();
+  let binds = 0;
+  let bad = 0;
+  await Promise.all(Array.from({ length: conns }, async () => {
+    const c = await LdapWireConnection.connect({ host: u.hostname, port: Number(u.port), mode: 'ldaps', tls: { ca }, timeoutMs: 10_000 });
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      binds++;
+      if ((await c.bind(r.value.dn, r.value.password, { ppolicy: true, timeoutMs: 10_000 })).resultCode !== 0) bad++;
+    }
+    c.dispose();
+  }));
+  return { binds, bad };
+}
+
+const [side, file, url, caFile, conns, wireModule] = process.argv.slice(2);
 const ca = fs.readFileSync(caFile);
-const loop = side === 'raw' ? rawLoop : side === 'ldapts' ? ldaptsLoop : undefined;
+const loop = side === 'raw' ? rawLoop : side === 'ldapts' ? ldaptsLoop : side === 'wire' && wireModule ? wireLoop : undefined;
 if (!loop) {
-  process.stderr.write('usage: bind-loop.mjs raw|ldapts <accounts.csv> <ldaps-url> <ca.pem> <conns>\n');
+  process.stderr.write('usage: bind-loop.mjs raw|ldapts|wire <accounts.csv> <ldaps-url> <ca.pem> <conns> [wire module]\n');
   process.exit(2);
 }
 const { binds, bad } = await loop(url, ca, accounts(file), Number(conns));
