@@ -1,13 +1,12 @@
 /** The CLI's entry: dispatch to a command, print help and version, and turn a fault into its exit code. */
 import { COMMANDS } from './commands/index.js';
 import type { CliIO } from './types.js';
-import { CredgateError } from '../core/errors.js';
 import { EXIT_CODES } from '../findings/catalog.js';
-import { exitCodeForError } from '../findings/faults.js';
-import { nearestName } from './args.js';
-import { say, t } from './render.js';
-import { exitCodeAfterStop, stopOnSignals } from './signals.js';
 import { readFileSync } from 'node:fs';
+
+// `credgate --help` loads the command list and the exit codes only; what running a command needs
+// (the signal stop, rendering, the error report, the near-name suggestion) loads when it is needed
+const render = () => import('./render.js');
 
 function version(): string {
   try {
@@ -50,17 +49,19 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     return name ? EXIT_CODES.ok : EXIT_CODES.usage;
   }
   if (name === '--version' || name === '-v') {
+    const { say, t } = await render();
     say(full.stdout, t`credgate ${version()}\n`);
     return EXIT_CODES.ok;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     // not repeated (it may be a password typed in the wrong place); a near command is suggested
+    const [{ nearestName }, { say, t }] = await Promise.all([import('./args.js'), render()]);
     const near = nearestName(name, COMMANDS.map((c) => c.name));
     say(full.stderr, t`credgate: unknown command (not shown: it may be a password).${near ? ` Did you mean ${near}?` : ''} Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See credgate --help.\n`);
     return EXIT_CODES.usage;
   }
-  const cmd = await entry.load();
+  const [cmd, { exitCodeAfterStop, stopOnSignals }, { say, t }] = await Promise.all([entry.load(), import('./signals.js'), render()]);
   if (rest.includes('--help') || rest.includes('-h')) {
     full.stdout.write(cmd.usage.endsWith('\n') ? cmd.usage : cmd.usage + '\n');
     return EXIT_CODES.ok;
@@ -73,14 +74,15 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
   try {
     return exitCodeAfterStop(run.stop, await cmd.run(rest, run));
   } catch (e) {
-    return exitCodeAfterStop(run.stop, reportError(e, run));
+    return exitCodeAfterStop(run.stop, await reportError(e, run));
   } finally {
     signals?.dispose();
   }
 }
 
 /** A fault that ended a command: one line on stderr, and its exit code (findings/faults.ts). */
-export function reportError(e: unknown, io: CliIO): number {
+export async function reportError(e: unknown, io: CliIO): Promise<number> {
+  const [{ CredgateError }, { exitCodeForError }, { say, t }] = await Promise.all([import('../core/errors.js'), import('../findings/faults.js'), render()]);
   // a fault's message may carry outside text (a vault's error, a file name): escaped (render t)
   if (e instanceof CredgateError) say(io.stderr, t`credgate: ${e.message} [${e.code}]\n`);
   else say(io.stderr, t`credgate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
