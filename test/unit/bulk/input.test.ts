@@ -44,6 +44,12 @@ describe('csvRecords', () => {
       const rs = await all(csvRecords(reads()));
       expect(rs, `reads of ${size} bytes`).toEqual([{ line: 1, fields: ['user', 'password'] }, { line: 2, fields: ['uid=é€,dc=x', 'pä€😀ss'] }]);
     }
+    // a file cut inside a character: one replacement character, as Buffer#toString writes it
+    async function* cut() {
+      yield Buffer.from('user,password\nalice,pw', 'utf8');
+      yield Buffer.from([0xe2, 0x82]);
+    }
+    expect(await all(csvRecords(cut()))).toEqual([{ line: 1, fields: ['user', 'password'] }, { line: 2, fields: ['alice', `pw${Buffer.from([0xe2, 0x82]).toString('utf8')}`] }]);
   });
 
   it('caps a record’s length', async () => {
