@@ -16,12 +16,15 @@
 // UTF-8 533 -> 244 MB (423,737 entries: the entries themselves); reg export 371 -> 137 MB; collector
 // JSON (100,000 credentials) 376 -> 203 MB (0.5 s -> 1.3 s: a JS parser instead of JSON.parse);
 // `credgate cache inspect --from <UTF-16 capture>` 552 -> 282 MB (the rest is inspectCache on 212k entries).
-// Usage: npx tsup && node bench/cache-inspect.mjs [machines=1000] [perMachine=100] [captureMB=60]
+// Usage: npx tsup && node bench/cache-inspect.mjs [--bin <path to bin/credgate.mjs>] [machines=1000] [perMachine=100] [captureMB=60]
+//   (--bin, or CREDGATE_BENCH_BIN: another build's CLI for the end-to-end runs; the SDK figures are this checkout's)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createHash } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
+import { benchArgs } from './lib/args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // the cache subpath only, as an admin's fleet script would import it (credgate/cache)
@@ -74,9 +77,10 @@ if (process.argv[2] === '--measure') {
   process.exit(0);
 }
 
-const machines = Number(process.argv[2] ?? 1000);
-const per = Number(process.argv[3] ?? 100);
-const captureMB = Number(process.argv[4] ?? 60);
+const { bin, rest } = benchArgs(process.argv.slice(2));
+const machines = Number(rest[0] ?? 1000);
+const per = Number(rest[1] ?? 100);
+const captureMB = Number(rest[2] ?? 60);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-cache-'));
 try {
   const hosts = hostsOf();
@@ -99,6 +103,11 @@ try {
   console.log(JSON.stringify(sdk));
   const runs = [await endToEnd(dir, hosts, 'inspect'), await endToEnd(dir, hosts, 'purge')];
   for (const r of runs) console.log(JSON.stringify(r));
+  for (const json of [false, true]) {
+    const r = await purgeYes(dir, hosts, json);
+    console.log(JSON.stringify(r));
+    runs.push(r);
+  }
   const captures = await largeCaptures(captureMB);
   process.exitCode = sdk.pass && runs.every((r) => r.pass) && captures.every((r) => r.pass) ? 0 : 1; // a missed target fails the bench
 } finally {
@@ -118,7 +127,7 @@ async function endToEnd(fleet, hosts, sub) {
     const hook = path.join(work, 'rss-hook.mjs');
     const rssFile = path.join(work, 'rss.txt');
     fs.writeFileSync(hook, RSS_HOOK(rssFile));
-    const args = ['--import', pathToFileURL(hook).href, path.join(root, 'bin', 'credgate.mjs'), 'cache', sub, '--from', fleet,
+    const args = ['--import', pathToFileURL(hook).href, bin, 'cache', sub, '--from', fleet,
       '--account', 'PAMTEST\\svc-rdp', '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--json'];
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -141,6 +150,47 @@ async function endToEnd(fleet, hosts, sub) {
       exitCode: code, ...(sub === 'inspect' ? { considered: out.considered, findings: counts } : { planned: counts, commands: out.commands.length }),
       outputMB: Math.round(bytes / 1048576), wallMs: Math.round(wallMs), peakRssMB: Math.round(rssMB),
       ...(stderr ? { stderr: stderr.slice(0, 300) } : {}), pass: code === 6 && rssMB < 200,
+    };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `credgate cache purge ... --yes` over the fleet: the audit record is written, the commands and the
+ * script emitted (fleet input deletes nothing here). Peak RSS of the process, and SHA-256s of its
+ * output and its audit record with this run's own directory and timestamps replaced, so the same
+ * figures from two builds show whether the output changed.
+ */
+async function purgeYes(fleet, hosts, json) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-purge-'));
+  try {
+    const inventory = path.join(work, 'inventory.txt');
+    fs.writeFileSync(inventory, hosts.slice(0, 250).join('\n') + '\n');
+    const hook = path.join(work, 'rss-hook.mjs');
+    const rssFile = path.join(work, 'rss.txt');
+    fs.writeFileSync(hook, RSS_HOOK(rssFile));
+    const audit = path.join(work, 'audit.jsonl');
+    const args = ['--import', pathToFileURL(hook).href, bin, 'cache', 'purge', '--from', fleet, '--account', 'PAMTEST\\svc-rdp',
+      '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--yes', '--audit', audit, ...(json ? ['--json'] : [])];
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    child.stdout.on('data', (d) => chunks.push(d));
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    const wallMs = performance.now() - t0;
+    const rssMB = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
+    // the run's own: its temp directories (the fleet's, the audit's), and the times it stamped (the plan's, the audit record's)
+    const own = (text) => text.split(work).join('<work>').split(fleet).join('<fleet>').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, (m) => (Math.abs(Date.parse(m) - Date.now()) < 86_400_000 ? '<time>' : m));
+    const sha = (text) => createHash('sha256').update(own(text)).digest('hex').slice(0, 16);
+    const out = Buffer.concat(chunks).toString('utf8');
+    const auditText = fs.readFileSync(audit, 'utf8');
+    return {
+      bench: `cache-purge-yes-cli${json ? '-json' : ''}`, command: `credgate cache purge --from <dir of 1,000 files> --account --changed-at --inventory --yes${json ? ' --json' : ''}`,
+      exitCode: code, outputMB: +(Buffer.byteLength(out) / 1048576).toFixed(1), outputSha256: sha(out), auditMB: +(Buffer.byteLength(auditText) / 1048576).toFixed(1), auditSha256: sha(auditText),
+      wallMs: Math.round(wallMs), peakRssMB: Math.round(rssMB), load: +os.loadavg()[0].toFixed(2), ...(code !== 0 && stderr ? { stderr: stderr.slice(0, 300) } : {}), pass: code === 0 && rssMB <= 150,
     };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -199,7 +249,7 @@ async function largeCaptures(mb) {
     const rssFile = path.join(work, 'rss.txt');
     fs.writeFileSync(hook, RSS_HOOK(rssFile));
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, path.join(root, 'bin', 'credgate.mjs'), 'cache', 'inspect', '--from', path.join(work, 'cmdkey-utf16.txt')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, bin, 'cache', 'inspect', '--from', path.join(work, 'cmdkey-utf16.txt')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
     child.stderr.resume();

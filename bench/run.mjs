@@ -4,8 +4,10 @@
 // cli-start / doctor / cache-inspect, the tables of the others); its stderr goes to stderr. After
 // each, one JSON line: {"bench","exitCode","seconds","timedOut"}; at the end one with the totals.
 // The benches start what they need as their headers say (verify-*: a slapd of their own, stopped
-// by PID; doctor / nla-vs-xfreerdp: the lab parts that are not running, stopping only those) and
-// most import dist/: `npm run bench` builds first.
+// by PID; doctor / nla-vs-xfreerdp / cli-start: the lab parts that are not running, stopping only
+// those) and most import dist/: `npm run bench` builds first. The whole-process ones (cli-start,
+// import-cold, nla-vs-xfreerdp, verify-cli, cache-inspect) take --bin <bin/credgate.mjs> (or
+// CREDGATE_BENCH_BIN) to measure another build, e.g. a baseline worktree's.
 // A bench over its bound gets SIGINT (the verify benches stop their slapd on it), then SIGKILL
 // for its process group 30 s later.
 // Usage: node bench/run.mjs [name ...]   (default: all; names with or without .mjs)
@@ -18,14 +20,17 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Bounds in seconds, a little over each bench's own worst case; anything new gets DEFAULT_S. */
 const BOUND_S = {
-  'cli-start': 180, // 15 runs of ~12 `--help`s
+  'cli-start': 180, // 15 rounds of node -e 0, --help, check --help, check --ldap; 6 × 15 other --helps
+  'import-cold': 120, // 21 rounds of node -e 0 and import('credgate'), on Node 20 and 24
   doctor: 600, // starts the Samba DC when it is not running
   'cache-inspect': 300,
-  'nla-vs-xfreerdp': 600, // 9 × 2 cases, each xfreerdp killed after 20 s
+  'nla-vs-xfreerdp': 600, // 9 × 2 cases, each xfreerdp killed after 20 s, plus 9 credgate check processes
   'verify-throughput': 480, // stops itself at 420 s
+  'verify-cli': 480, // 5 rounds of 4 processes over 40,000 accounts; stops itself at 420 s
   'verify-memory': 660, // two runs of at most 240 s each, hard stop at 600 s
   'ldap-oversize': 120, // 12 checks of at most ~1 s, a CA made with openssl
   'verify-kdc': 600, // stops itself at 540 s (1,000 accounts created once, then 3 rounds of ~30 s)
+  report: 300, // 20,000 accounts, a 1,000-machine fleet, both, inspect with and without --html, 1,000,000 accounts
 };
 const ORDER = Object.keys(BOUND_S);
 const DEFAULT_S = 300;

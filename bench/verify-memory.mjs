@@ -10,7 +10,7 @@
 // different account, written as credgate writes results) with an input of those accounts plus
 // `benchUsers` new ones: the rerun reads the whole output, skips the million answered accounts and
 // verifies the new ones; its peak RSS is measured the same way (same time limit).
-// Usage: node bench/verify-memory.mjs [lines=1000000] [limitSeconds=240] [benchUsers=20000] [resumeLines=1000000]
+// Usage: node bench/verify-memory.mjs [--bin <path to bin/credgate.mjs>] [lines=1000000] [limitSeconds=240] [benchUsers=20000] [resumeLines=1000000]
 //        (lines=0 skips the first run; resumeLines=0 skips the resume)
 // Target: peak RSS under 200 MB for each. Exit code 0 when met.
 import fs from 'node:fs';
@@ -20,12 +20,15 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stopPid } from '../test/lab/proc.mjs';
+import { benchArgs } from './lib/args.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const LINES = Number(process.argv[2] ?? 1_000_000);
-const LIMIT_S = Number(process.argv[3] ?? 240);
-const USERS = Number(process.argv[4] ?? 20000);
-const RESUME = Number(process.argv[5] ?? 1_000_000);
+const { bin, rest } = benchArgs(process.argv.slice(2));
+// the build measured: this checkout's, or the one whose bin/credgate.mjs --bin names
+const root = path.dirname(path.dirname(bin));
+const LINES = Number(rest[0] ?? 1_000_000);
+const LIMIT_S = Number(rest[1] ?? 240);
+const USERS = Number(rest[2] ?? 20000);
+const RESUME = Number(rest[3] ?? 1_000_000);
 const HARD_LIMIT_MS = (2 * LIMIT_S + 120) * 1000;
 const MB = 1024 * 1024;
 

@@ -20,12 +20,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { runBounded } from './lib/bounded.mjs';
 import { Client } from 'ldapts';
 import { stopPid } from '../test/lab/proc.mjs';
+import { rawLoop } from './lib/raw-bind.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.argv[2] ?? 20000);
@@ -33,7 +32,6 @@ const C = Number(process.argv[3] ?? 8);
 const NAIVE = Math.min(N, Number(process.argv[4] ?? N));
 const ROUNDS = Number(process.argv[5] ?? 5);
 const LIMIT_MS = 420_000;
-const PPOLICY_OID = '1.3.6.1.4.1.42.2.27.8.5.1';
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credgate-bench-verify-'));
@@ -64,76 +62,11 @@ async function loadSdk() {
   }
 }
 
-// ---------------------------------------------------------------- the raw BER loop (our own, minimal)
-function tlv(tag, body) {
-  const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...len]), body]);
-}
-function intBytes(v) {
-  const b = [];
-  do {
-    b.unshift(v & 0xff);
-    v = Math.floor(v / 256);
-  } while (v > 0);
-  if (b[0] & 0x80) b.unshift(0);
-  return Buffer.from(b);
-}
-const PPCTL = tlv(0xa0, tlv(0x30, tlv(0x04, Buffer.from(PPOLICY_OID))));
-const rawBind = (id, dn, pw) => tlv(0x30, Buffer.concat([tlv(0x02, intBytes(id)), tlv(0x60, Buffer.concat([tlv(0x02, Buffer.from([3])), tlv(0x04, Buffer.from(dn)), tlv(0x80, Buffer.from(pw))])), PPCTL]));
-
-function rawConnection(url, ca) {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const sock = tls.connect({ host: u.hostname, port: Number(u.port), ca });
-    let buf = Buffer.alloc(0);
-    let waiter;
-    let id = 0;
-    sock.on('data', (d) => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      while (buf.length >= 2) {
-        let len = buf[1];
-        let hdr = 2;
-        if (len & 0x80) {
-          const k = len & 0x7f;
-          if (buf.length < 2 + k) return;
-          len = 0;
-          for (let i = 0; i < k; i++) len = len * 256 + buf[2 + i];
-          hdr = 2 + k;
-        }
-        if (buf.length < hdr + len) return;
-        const msg = buf.subarray(0, hdr + len);
-        buf = buf.subarray(hdr + len);
-        let p = hdr + 2 + msg[hdr + 1]; // past messageID
-        p += 2 + (msg[p + 1] & 0x80 ? msg[p + 1] & 0x7f : 0); // past BindResponse header
-        const w = waiter;
-        waiter = undefined;
-        w?.(msg[p + 2]); // ENUMERATED resultCode
-      }
-    });
-    sock.once('error', reject);
-    sock.once('secureConnect', () => {
-      sock.setNoDelay(true);
-      resolve({
-        bind: (dn, pw) => new Promise((res) => {
-          waiter = res;
-          sock.write(rawBind(++id, dn, pw));
-        }),
-        close: () => sock.destroy(),
-      });
-    });
-  });
-}
-
-async function rawLoop(url, ca, dns, pw, conns) {
-  let next = 0;
-  let bad = 0;
+/** The raw BER loop (bench/lib/raw-bind.mjs) over `dns`, all with password `pw`: binds per second. */
+async function rawRun(url, ca, dns, pw, conns) {
+  const accounts = dns.map((dn) => ({ dn, password: pw }));
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: conns }, async () => {
-    const c = await rawConnection(url, ca);
-    for (let i; (i = next++) < dns.length;) if ((await c.bind(dns[i], pw)) !== 0) bad++;
-    c.close();
-  }));
+  const { bad } = await rawLoop(url, ca, accounts, conns);
   const s = (performance.now() - t0) / 1000;
   if (bad) throw new Error(`raw loop: ${bad} binds failed`);
   return dns.length / s;
@@ -183,7 +116,7 @@ await runBounded(LIMIT_MS, cleanup, async () => {
   console.log(`machine: ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${C} connections; ${ROUNDS} rounds`);
 
   // warm-up (TLS session setup paths, JIT, slapd caches)
-  await rawLoop(lab.ldapsUrl, ca, dns.slice(0, 2000), pw, C);
+  await rawRun(lab.ldapsUrl, ca, dns.slice(0, 2000), pw, C);
   await credgateRun(sdk, lab.ldapsUrl, lab.caFile, dns.slice(0, 2000), pw, C);
 
   const cg = [];
@@ -202,8 +135,8 @@ await runBounded(LIMIT_MS, cleanup, async () => {
       cg.push(await credgateRun(sdk, lab.ldapsUrl, lab.caFile, dns, pw, C));
     };
     const measuredRaw = async () => {
-      await rawLoop(lab.ldapsUrl, ca, dns.slice(0, 2000), pw, C);
-      raw.push(await rawLoop(lab.ldapsUrl, ca, dns, pw, C));
+      await rawRun(lab.ldapsUrl, ca, dns.slice(0, 2000), pw, C);
+      raw.push(await rawRun(lab.ldapsUrl, ca, dns, pw, C));
     };
     if (r > 0) await new Promise((res) => setTimeout(res, 1000));
     if (r % 2 === 0) {

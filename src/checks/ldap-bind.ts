@@ -8,19 +8,16 @@
  * connection, no answer) is final — credgate never re-sends a bind, so it never costs the account
  * a second bad-password count.
  */
-import type { Client } from 'ldapts';
 import { ConfigError, CredgateError, abortError } from '../core/errors.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { parseAccountName } from '../core/credential.js';
 import { scrub, type Secret } from '../core/secret.js';
 import { bindAnswerFindings } from './ldap-answer.js';
-import { PasswordPolicyControl } from '../protocols/ldap/ppolicy.js';
-import { ldapResultCode } from '../findings/faults.js';
 import {
-  assertBindTransport, attemptDeadlines, BIND_REQUEST, closeClient, loadCa, newClient, onRequestSent,
-  parseLdapUrls, tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
+  assertBindTransport, attemptDeadlines, loadCa, parseLdapUrls, tlsOptionsFor, withSignal, type LdapTransportOptions, type ParsedUrl,
 } from '../protocols/ldap/transport.js';
+import { LdapWireConnection, WireConnectionError } from '../protocols/ldap/connection.js';
 import { connectionFinding } from '../findings/faults.js';
 import { decideAccount } from '../findings/diagnose.js';
 import { CHANNELS, traced } from '../core/telemetry.js';
@@ -43,11 +40,6 @@ export interface LdapBindOptions extends LdapTransportOptions {
 }
 
 const SOURCE = 'ldap-bind';
-
-/** Strip ldapts' " Code: 0x31" suffix to get the server's diagnosticMessage. */
-function diagnosticOf(e: Error): string {
-  return e.message.replace(/\s*Code: 0x[0-9a-f]+\s*$/i, '').trim();
-}
 
 export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]> {
   const urls = parseLdapUrls(opts.urls);
@@ -103,6 +95,12 @@ export async function validateLdapBind(opts: LdapBindOptions): Promise<Finding[]
  */
 type BindResult = { kind: 'final'; findings: Finding[]; answered: boolean } | { kind: 'unreachable'; finding: Finding };
 
+/**
+ * One URL: connect (TCP, TLS for ldaps://, StartTLS for ldap:// with starttls) and one simple bind
+ * over the wire client (protocols/ldap/connection.ts, the bulk pool's: it holds the answer to the
+ * message cap and the RFC 4511 pairing itself, and loads no LDAP library — ldapts costs ~20 ms
+ * at the start of `credgate check`).
+ */
 async function bindOnce(
   u: ParsedUrl,
   opts: LdapBindOptions,
@@ -111,39 +109,24 @@ async function bindOnce(
   ca: Array<string | Buffer> | undefined,
   signal: AbortSignal,
 ): Promise<BindResult> {
-  const client: Client = newClient(u, opts, ca);
-  // 'connect' (TCP, and TLS for ldaps://) → 'starttls' → 'bind' the moment the bind request is written
-  let phase = 'connect';
+  const mode = u.scheme === 'ldaps' ? 'ldaps' : opts.starttls ? 'starttls' : 'plain';
+  // 'connect' (TCP, and TLS for ldaps://) or 'starttls' → 'bind' once the bind request is written
+  let phase = mode === 'starttls' ? 'starttls' : 'connect';
   let bindSent = false;
-  onRequestSent(client, (op) => {
-    if (op === BIND_REQUEST) {
-      bindSent = true;
-      phase = 'bind';
-    }
-  });
+  let conn: LdapWireConnection | undefined;
   try {
-    if (u.scheme === 'ldap' && opts.starttls) {
-      phase = 'starttls';
-      await withSignal(client.startTLS(tlsOptionsFor(u, opts, ca)), signal, () => closeClient(client));
-    }
-    const ppc = opts.passwordPolicy === false ? undefined : new PasswordPolicyControl();
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    conn = await LdapWireConnection.connect({ host: u.host, port: u.port, mode, tls: tlsOptionsFor(u, opts, ca), timeoutMs, signal });
+    const c = conn;
     const warnDays = opts.expiryWarningDays ?? 14;
-    try {
-      await withSignal(client.bind(bindName, pw, ppc ? [ppc] : undefined), signal, () => closeClient(client));
-      return { kind: 'final', answered: true, findings: bindAnswerFindings({ resultCode: 0, diagnosticMessage: '', ppolicy: ppc?.result }, pw, warnDays) };
-    } catch (e) {
-      // ldapts' result errors carry the LDAP result code: 49 invalidCredentials, 8 strongAuthRequired
-      const rc = ldapResultCode(e);
-      if (rc === 49 || rc === 8) {
-        return { kind: 'final', answered: true, findings: bindAnswerFindings({ resultCode: rc, diagnosticMessage: diagnosticOf(e as Error), ppolicy: ppc?.result }, pw, warnDays) };
-      }
-      if (signal.aborted) throw e;
-      if (rc !== undefined) {
-        return { kind: 'final', answered: true, findings: bindAnswerFindings({ resultCode: rc, diagnosticMessage: diagnosticOf(e as Error), resultName: (e as Error).name }, pw, warnDays) };
-      }
-      throw e;
-    }
+    phase = 'bind';
+    // the request is written as bind() is called (the connection is open): from here it is sent,
+    // unless the connection says it never left
+    bindSent = true;
+    const r = await withSignal(c.bind(bindName, pw, { ppolicy: opts.passwordPolicy !== false, timeoutMs }), signal, () => c.dispose());
+    return { kind: 'final', answered: true, findings: bindAnswerFindings({ resultCode: r.resultCode, diagnosticMessage: r.diagnosticMessage, ppolicy: r.ppolicy }, pw, warnDays) };
   } catch (e) {
+    if (e instanceof WireConnectionError && !e.sent) bindSent = false;
     if (opts.signal?.aborted) throw abortError(opts.signal, 'The LDAP check');
     const f = connectionFinding(e, u, SOURCE, phase, signal.aborted, { requestSent: bindSent });
     if (f && bindSent) {
@@ -157,6 +140,6 @@ async function bindOnce(
       details: { url: u.url, phase },
     });
   } finally {
-    closeClient(client);
+    conn?.dispose();
   }
 }

@@ -1,4 +1,4 @@
-/** Large outputs written as they are made: streamed JSON and chunked lines (a fleet's findings are tens of MB). */
+/** Large outputs written as they are made: streamed JSON, chunked lines (a fleet's findings are tens of MB), a command's data sink (a file written in batches, or stdout). */
 import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -82,8 +82,11 @@ export interface DataSink {
   readonly path: string;
   /** The data goes to standard output: the command's own summary then goes to stderr. */
   readonly toStdout: boolean;
-  /** Write, waiting for the stream to drain when its buffer is full; throws the write error once there is one. */
-  write(data: string | Uint8Array): Promise<void>;
+  /**
+   * Write: a promise only when the caller must wait (standard output's buffer is full), so a file's
+   * lines cost no promise each; throws (or rejects with) the write error once there is one.
+   */
+  write(data: string | Uint8Array): Promise<void> | undefined;
   /** The first write error (INPUT_INVALID naming the output), once one happened; write() throws it. */
   readonly error: CredgateError | undefined;
   /** Finish: the file is ended and closed; standard output is left open. Check `error` after it. */
@@ -95,21 +98,47 @@ export interface DataSink {
  * appended to or truncated, and an error opening it is INPUT_INVALID naming the file.
  */
 export async function openDataSink(target: string, io: CliIO, o: { append: boolean }): Promise<DataSink> {
-  const toStdout = target === '-';
-  let out: Writable;
-  if (toStdout) out = io.stdout;
-  else {
-    const file = fs.createWriteStream(target, { flags: o.append ? 'a' : 'w' });
-    await new Promise<void>((resolve, reject) => {
-      file.once('open', () => resolve());
-      file.once('error', (e) => reject(new CredgateError(`Cannot write the output file ${target} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } })));
-    });
-    out = file;
+  return target === '-' ? streamSink(io.stdout) : fileSink(target, o.append);
+}
+
+/** A file: lines batched by LineFile (one write(2) per 64 KiB or FLUSH_MS), its fs error kept as INPUT_INVALID naming the file. */
+function fileSink(target: string, append: boolean): DataSink {
+  let file: LineFile;
+  try {
+    file = LineFile.open(target, append);
+  } catch (e) {
+    throw new CredgateError(`Cannot write the output file ${target} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } });
   }
+  let error: CredgateError | undefined;
+  const failed = (): CredgateError | undefined => {
+    if (file.error) error ??= new CredgateError(`Writing the output file ${target} failed (${file.error.code ?? 'error'}).`, { code: 'INPUT_INVALID', cause: file.error, details: { path: target } });
+    return error;
+  };
+  return {
+    path: target,
+    toStdout: false,
+    get error() {
+      return failed();
+    },
+    write(data) {
+      const e = failed();
+      if (e) throw e;
+      file.write(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+      return undefined;
+    },
+    async close() {
+      file.close();
+      failed();
+    },
+  };
+}
+
+/** Standard output: a stream whose full buffer is waited for, and whose reader may leave (EPIPE). */
+function streamSink(out: Writable): DataSink {
   let error: CredgateError | undefined;
   const onError = (e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    error ??= new CredgateError(`Writing ${toStdout ? 'to standard output' : `the output file ${target}`} failed (${code}).`, { code: 'INPUT_INVALID', cause: e, details: { path: target } });
+    error ??= new CredgateError(`Writing to standard output failed (${code}).`, { code: 'INPUT_INVALID', cause: e, details: { path: '-' } });
   };
   out.on('error', onError);
   // a full buffer waits for drain; a stream that failed or closed (stdout's reader gone: EPIPE)
@@ -122,20 +151,21 @@ export async function openDataSink(target: string, io: CliIO, o: { append: boole
     out.on('drain', done).on('error', done).on('close', done);
   });
   return {
-    path: target,
-    toStdout,
+    path: '-',
+    toStdout: true,
     get error() {
       return error;
     },
-    async write(data) {
+    write(data) {
       if (error) throw error;
-      if (!out.write(data)) await drained();
-      if (error) throw error;
+      if (out.write(data)) return undefined;
+      return drained().then(() => {
+        if (error) throw error;
+      });
     },
     async close() {
-      if (!toStdout) await new Promise<void>((r) => out.end(() => r()));
       // a pipe's write fails on the next turn (EPIPE): listen that long, or the error is unhandled
-      else await new Promise<void>((r) => setImmediate(r));
+      await new Promise<void>((r) => setImmediate(r));
       out.off('error', onError);
     },
   };
@@ -147,4 +177,67 @@ export async function writeStdout(io: CliIO, data: string | Uint8Array): Promise
   await out.write(data);
   await out.close();
   if (out.error) throw out.error;
+}
+
+/**
+ * A file of lines that owns its descriptor and writes in batches: a line waits in memory at most
+ * FLUSH_MS (or until 64 KiB are waiting), then goes out with the others in one write(2) — a
+ * stream's write per line cost a bulk run (tens of thousands of results a second) more than the
+ * CSV, the result and its JSON together, and one write per line was a system call per result.
+ * Writes are synchronous: once flushed a line is the kernel's. A failed write is kept in `error`
+ * (and thrown by the next write).
+ */
+export class LineFile {
+  /** The longest a line waits in memory before it is written (the loss window of a killed process). */
+  static readonly FLUSH_MS = 5;
+  private buf = '';
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** The first write error (an fs error: ENOSPC, EIO, ...); nothing is written after it. */
+  error: NodeJS.ErrnoException | undefined;
+
+  private constructor(private readonly fd: number) {}
+
+  /** Open `file` for appending (or truncated when `append` is false); throws the fs error. */
+  static open(file: string, append: boolean): LineFile {
+    return new LineFile(fs.openSync(file, append ? 'a' : 'w'));
+  }
+
+  /** Add text (whole lines) to the file: written within FLUSH_MS. */
+  write(text: string): void {
+    if (this.error) throw this.error;
+    this.buf += text;
+    if (this.buf.length >= 65536) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), LineFile.FLUSH_MS);
+  }
+
+  /** Write what is waiting now. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.buf || this.closed || this.error) return;
+    const b = Buffer.from(this.buf, 'utf8');
+    this.buf = '';
+    try {
+      for (let off = 0; off < b.length;) off += fs.writeSync(this.fd, b, off, b.length - off);
+    } catch (e) {
+      this.error = e as NodeJS.ErrnoException;
+    }
+  }
+
+  /** Write what is waiting and close the file. Idempotent; a write error stays in `error`. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    try {
+      fs.closeSync(this.fd);
+    } catch (e) {
+      this.error ??= e as NodeJS.ErrnoException;
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }

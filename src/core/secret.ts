@@ -3,13 +3,23 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 
 const REDACTED = '[REDACTED]';
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
-const values = new WeakMap<Secret, string>();
 const SECRET_MARK = Symbol.for('credgate.Secret');
+const VALUES = Symbol.for('credgate.Secret.values');
+/**
+ * The values, one store for every copy of this module in the process (the root entry, the
+ * subpaths' chunks and the CJS build are each a copy): a Secret made by one copy reveals through
+ * any other. A WeakMap, so it holds no Secret alive and cannot be listed; defined once, read-only.
+ */
+const values: WeakMap<Secret, string> = (() => {
+  const g = globalThis as unknown as Record<symbol, WeakMap<Secret, string> | undefined>;
+  if (!(g[VALUES] instanceof WeakMap)) Object.defineProperty(globalThis, VALUES, { value: new WeakMap(), writable: false, enumerable: false, configurable: false });
+  return g[VALUES]!;
+})();
 
 /**
  * A string that never prints. `toString`, `toJSON`, template literals, `util.inspect` and
  * `console.log` all show `[REDACTED]`; the value is only reachable through `reveal()`.
- * The value lives in a module-private WeakMap, so even enumerating the object's own keys
+ * The value lives in a WeakMap (`values` below), so even enumerating the object's own keys
  * or structured-cloning it cannot leak it.
  */
 export class Secret {

@@ -9,15 +9,17 @@ import { finding, type Finding } from '../findings/finding.js';
 import { nlaFaultFinding } from '../findings/faults.js';
 import { parseHostPort } from '../core/target.js';
 import type { Secret } from '../core/secret.js';
-import { validateRdpNla } from '../checks/rdp-nla.js';
-import { validateLdapBind } from '../checks/ldap-bind.js';
-import { validateKerberos } from '../checks/kerberos.js';
-import { kerberosCheckOptions } from './steps/kerberos.js';
 import type { KerberosConfig } from './types.js';
-import { guardAccount, type CredentialCheckOptions } from './credential-check.js';
+import type { CredentialCheckOptions } from './credential-check.js';
 import { directoryRefusal, kerberosRefusal, passwordGate, stoppedFinding, type EarlierTry } from './lockout-policy.js';
 import { catalogRow } from '../findings/catalog.js';
 import { logonRightNote, weighNtlmBlocked } from './verdict.js';
+
+// Each try's protocol code loads only when the check makes that try: `credgate check --rdp` does
+// not pay for the LDAP or Kerberos modules' start-up, nor --ldap for NLA's.
+const directorySide = () => Promise.all([import('./credential-check.js'), import('../checks/ldap-bind.js')]);
+const kdcSide = () => Promise.all([import('../checks/kerberos.js'), import('./steps/kerberos.js')]);
+const nlaSide = () => import('../checks/rdp-nla.js');
 
 export interface CheckOptions {
   credential: { username: string; password: Secret; domain?: string };
@@ -55,7 +57,7 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
   const rdpAt = o.rdp ? parseHostPort(o.rdp.target) : undefined;
   const { stop } = o;
   // once stopped, nothing more is sent, the service account's read included
-  const guard = dir && !stop?.aborted ? await guardAccount(dir, timingsMs) : { findings: [] as Finding[] };
+  const guard = dir && !stop?.aborted ? await (await directorySide())[0].guardAccount(dir, timingsMs) : { findings: [] as Finding[] };
   // the tries made so far, in TRY_ORDER: each later one goes only when every earlier one accepted
   const earlier: EarlierTry[] = [];
   /** A try the caller's stop kept from running: reported, and no later try goes. */
@@ -74,6 +76,7 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
       findings.push(skipped('kerberos', gate));
       earlier.push({ who: 'the KDC', refusal: 'the pre-authentication did not run' });
     } else {
+      const [{ validateKerberos }, { kerberosCheckOptions }] = await kdcSide();
       const t0 = performance.now();
       const domain = o.kerberos.defaultDomain ?? o.directory?.defaultDomain ?? cred.domain;
       const r = await validateKerberos({
@@ -94,6 +97,7 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
     if (gate) {
       findings.push(skipped('ldap-bind', gate));
     } else if (!guard.stop) {
+      const [, { validateLdapBind }] = await directorySide();
       const t1 = performance.now();
       bind = await validateLdapBind(dir);
       timingsMs.bind = performance.now() - t1;
@@ -115,6 +119,7 @@ export async function runCheck(o: CheckOptions): Promise<{ findings: Finding[]; 
     if (gate) {
       findings.push(skipped('rdp-nla', `${gate} (NLA at ${rdp.target})`, { host: rdp.target, because: refused?.rejectedBy ?? refused?.refusal }));
     } else {
+      const { validateRdpNla } = await nlaSide();
       const tr = performance.now();
       try {
         const nla = await validateRdpNla({

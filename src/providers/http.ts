@@ -8,8 +8,8 @@
  * HTTPS_PROXY / HTTP_PROXY unless NO_PROXY exempts it (proxy.ts), or through the caller's agent.
  * A deadline — the client's or a timed-out caller signal — is PROVIDER_UNAVAILABLE, never ABORTED.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
 import fs from 'node:fs';
 import type { z } from 'zod';
 import { sleep } from '../core/abort.js';
@@ -17,6 +17,12 @@ import { ConfigError, CredgateError, ProviderError, disposedError, timedOut, typ
 import { CHANNELS, publish, traced } from '../core/telemetry.js';
 import { plainHttpRefusal, type EndpointKind } from './transport-rule.js';
 import { TunnelAgent, proxyFor, proxySettings, type ProxySettings } from './proxy.js';
+
+// node:http and node:https as plain modules, not through an ESM import: on Node 24 the ESM view of
+// node:http reads every export, undici's included (~25 ms at `import('credgate')`, for a client
+// most callers never use)
+const http: typeof Http = process.getBuiltinModule('node:http');
+const https: typeof Https = process.getBuiltinModule('node:https');
 
 export interface HttpOptions {
   /** CA bundle file(s) for the vault's TLS certificate. */
@@ -38,7 +44,7 @@ export interface HttpOptions {
   /** A proxy URL for every request, or false for none; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY from `env`. */
   proxy?: string | false;
   /** The caller's agent for https requests (a proxy agent, a pool of their own); credgate then does no proxying. */
-  agent?: http.Agent;
+  agent?: Http.Agent;
   /** The named opt-in for plain http to a loopback vault (a dev server); see transport-rule.ts. */
   insecureLoopbackHttp?: boolean;
   /** Where proxy variables are read; default process.env. */
@@ -68,7 +74,7 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: Http.IncomingHttpHeaders;
   body: Buffer;
 }
 
@@ -94,9 +100,9 @@ function readFiles(f: string | string[] | undefined, what: string): Buffer[] {
 }
 
 export class HttpClient {
-  private readonly agent: https.Agent;
+  private readonly agent: Https.Agent;
   private readonly plainAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  private readonly tls: https.RequestOptions;
+  private readonly tls: Https.RequestOptions;
   private readonly tunnels = new Map<string, TunnelAgent>();
   private proxies: ProxySettings | undefined;
   private disposed = false;
@@ -184,7 +190,7 @@ export class HttpClient {
    * the environment names (unless NO_PROXY exempts the host), or a direct connection. Refusals are
    * CONFIG_INVALID before any I/O. `via` and `details` name the proxy (host only) for messages.
    */
-  private route(req: HttpRequest): { agent: http.Agent; via: string; details: Record<string, unknown> } {
+  private route(req: HttpRequest): { agent: Http.Agent; via: string; details: Record<string, unknown> } {
     let u: URL;
     try {
       u = new URL(req.url);
@@ -207,7 +213,7 @@ export class HttpClient {
     return { agent: t, via: ` via the proxy ${p.url.host} (${p.from})`, details: { proxy: p.url.host } };
   }
 
-  private once(req: HttpRequest, signal: AbortSignal, agent: http.Agent): Promise<HttpResponse> {
+  private once(req: HttpRequest, signal: AbortSignal, agent: Http.Agent): Promise<HttpResponse> {
     const u = new URL(req.url);
     const mod = u.protocol === 'https:' ? https : http;
     const max = this.o.maxBodyBytes ?? 1024 * 1024;

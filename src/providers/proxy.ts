@@ -5,13 +5,19 @@
  * the host name, never the token). A plain-http proxy hop for a vault request is refused by the
  * client (see transport-rule.ts); metadata endpoints never use a proxy.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ConfigError, ProviderError } from '../core/errors.js';
 import { unbracket } from '../core/target.js';
+
+// node:http and node:https as plain modules, not through an ESM import: on Node 24 the ESM view of
+// node:http reads every export, undici's included (~25 ms at `import('credgate')`, for a client
+// most callers never use)
+const http: typeof Http = process.getBuiltinModule('node:http');
+const https: typeof Https = process.getBuiltinModule('node:https');
 
 export interface ProxySettings {
   https?: URL;
@@ -131,7 +137,7 @@ function proxyAuth(u: URL): string | undefined {
  * Keep-alive pooling works as for a direct agent; destroy() also cancels tunnels being opened.
  */
 export class TunnelAgent extends https.Agent {
-  private readonly pending = new Set<http.ClientRequest>();
+  private readonly pending = new Set<Http.ClientRequest>();
 
   /** `proxyCa`: extra CAs for an https:// proxy's own certificate (the provider's caFile), beside the system's. */
   constructor(private readonly proxy: URL, private readonly provider: string, private readonly connectTimeoutMs: number, private readonly proxyCa: Array<string | Buffer> = []) {

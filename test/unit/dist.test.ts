@@ -34,6 +34,39 @@ describe('dist/', () => {
     expect(JSON.parse(out)).toEqual({ cjsKeys: true, esmKeys: true, crossSecret: true, crossError: true, crossConnection: true, names: ['ConnectionError', 'CredgateError', 'CredgateError', 'AbortError', 'ProviderError'], redacted: '[REDACTED]', validatorSubpath: 'function', cacheSubpath: 'function', kerberosSubpath: 'function', reportSubpath: 'function', internalHidden: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
   });
 
+  it('one Secret and one CredgateError across the root (one file), the subpaths (shared chunks) and CJS', () => {
+    // the root entry is a file of its own (tsup.config.ts): its copy of core/secret.ts must reveal
+    // a Secret another copy made, and each copy must recognise the others' classes
+    const script = `
+      const cjsRoot = require('credgate');
+      Promise.all([import('credgate'), import('credgate/bulk'), import('credgate/checks/ldap-bind')]).then(async ([root, bulk, bind]) => {
+        async function* text() { yield 'username,password\\nalice,pw-from-bulk-copy\\n'; }
+        let fromBulk;
+        for await (const r of bulk.readAccounts(text(), { format: 'csv' })) fromBulk = r.account.password;
+        const fromRoot = new root.Secret('pw-from-root-copy');
+        const fromCjs = new cjsRoot.Secret('pw-from-cjs-copy');
+        console.log(JSON.stringify({
+          files: require('node:fs').readFileSync(require.resolve('credgate').replace(/\\.cjs$/, '.js'), 'utf8').includes('from "./chunk-'),
+          bulkIsRoot: fromBulk instanceof root.Secret && fromRoot instanceof cjsRoot.Secret && fromCjs instanceof root.Secret,
+          crossReveal: [root.Secret.prototype.reveal.call(fromBulk), cjsRoot.Secret.prototype.reveal.call(fromRoot), root.Secret.prototype.reveal.call(fromCjs)],
+          scrubbed: root.scrub('a pw-from-bulk-copy b pw-from-cjs-copy', [fromBulk, fromCjs]),
+          equal: fromRoot.equals(new cjsRoot.Secret('pw-from-root-copy')),
+          error: await bind.validateLdapBind({ urls: 'ldap://127.0.0.1:1', username: 'a', password: fromRoot }).catch((e) => e instanceof root.CredgateError && e instanceof cjsRoot.CredgateError && e.code),
+          store: Object.getOwnPropertyDescriptor(globalThis, Symbol.for('credgate.Secret.values')),
+        }));
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, NODE_PATH: '' } }).toString());
+    expect(out).toEqual({
+      files: false,
+      bulkIsRoot: true,
+      crossReveal: ['pw-from-bulk-copy', 'pw-from-root-copy', 'pw-from-cjs-copy'],
+      scrubbed: 'a [REDACTED] b [REDACTED]',
+      equal: true,
+      error: 'CONFIG_INVALID',
+      store: { value: {}, writable: false, enumerable: false, configurable: false },
+    });
+  });
+
   it('the CLI binary starts and prints help', () => {
     const out = execFileSync(process.execPath, [path.join(root, 'bin', 'credgate.mjs'), '--help']).toString();
     expect(out).toContain('Usage: credgate <command>');

@@ -170,6 +170,21 @@ function* withoutBom(pieces: Iterator<string>): Generator<string> {
  * entries kept, not by the size of the file); `data`: its bytes, already read. A bad file is an
  * INPUT_INVALID error naming the path and the line or field.
  */
+/**
+ * One string for each value a fleet repeats (a type, a persistence, a user, a target), not one per
+ * entry: JSON.parse makes a new string for every value, and a fleet's 100,000 entries repeat a few
+ * hundred (~10 MB of copies). Bounded: emptied when it holds 4,096 values; short values only.
+ */
+const seen = new Map<string, string>();
+function shared(v: string): string {
+  if (v.length > 64) return v;
+  const x = seen.get(v);
+  if (x !== undefined) return x;
+  if (seen.size >= 4096) seen.clear();
+  seen.set(v, v);
+  return v;
+}
+
 export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
   const { pieces, result: dec } = windowsTextPieces(data ?? { path: file }, file);
   let json: unknown;
@@ -207,19 +222,20 @@ export function readCollectorFile(file: string, data?: Buffer): CacheSnapshot {
       warnings.push(`${file}: credentials.${i}.${bad}: ${showValue(String(c[bad]))} contains control characters; entry skipped`);
       return;
     }
-    const target = normalizeTarget(c.target);
+    const rawTarget = shared(c.target);
+    const target = shared(normalizeTarget(rawTarget));
     // built field by field in the order JSON shows them (no spread objects: 100k entries per fleet)
-    const e: CachedCredential = { target, rawTarget: c.target } as CachedCredential;
+    const e: CachedCredential = { target, rawTarget } as CachedCredential;
     const host = normalizedHostOf(target);
-    if (host !== undefined) e.normalizedHost = host;
-    e.type = c.type ?? 'unknown';
-    if (c.userName) e.username = c.userName;
+    if (host !== undefined) e.normalizedHost = shared(host);
+    e.type = c.type ? shared(c.type) : 'unknown';
+    if (c.userName) e.username = shared(c.userName);
     // a FILETIME of 0 comes out as 1601-01-01: no write time, not an ancient one
     if (c.lastWritten) {
       const t = Date.parse(c.lastWritten);
       if (t > NO_TIME_BEFORE) e.lastWritten = new Date(t);
     }
-    if (c.persist) e.persist = c.persist;
+    if (c.persist) e.persist = shared(c.persist) as typeof c.persist;
     if (c.comment) e.comment = neutraliseControlChars(c.comment);
     e.source = source;
     e.machine = f.machine;

@@ -6,7 +6,9 @@ import { cacheVerdict, purgeExitCode, purgeFaults } from '../../cache/verdict.js
 import { planPurge, eachCmdkeyCommand, cmdRemText, powershellScript, powershellScriptBytes, executePurge, type PurgePlan } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/sources/collector.js';
 import { exitCodeForError } from '../../findings/faults.js';
+import { EXIT_CODES } from '../../findings/catalog.js';
 import { CredgateError } from '../../core/errors.js';
+import type { Finding } from '../../findings/finding.js';
 import type { Command, CliIO } from '../types.js';
 import { alsoAccepted, envSecret, fileNotStdout, parse, usageError, valueError } from '../args.js';
 import { faultJson, findingJson, mark, say, style, t } from '../render.js';
@@ -194,87 +196,108 @@ export const cacheCommand: Command = {
     }
     let inspected: Awaited<ReturnType<typeof runInspect>>;
     try {
+      if (sub === 'purge') return await purge(v, io, s, await planFromInspection(v, io), html);
       inspected = await runInspect(v, io);
     } catch (e) {
       const code = providerFailure(e, v, io);
       if (code !== undefined) return code;
       throw e;
     }
-    const { snap, sources, result, findings } = inspected;
-    // inspect asks whether the plan would be empty (exactly when the rules found stale entries);
-    // purge builds the plan
-    const plan = sub === 'purge' ? planPurge(findings, snap.entries) : undefined;
-    const head = cacheVerdict(findings, plan ? plan.items.length > 0 : result.stale.length > 0);
+    const { snap, result, findings } = inspected;
+    // inspect asks whether the plan would be empty (exactly when the rules found stale entries)
+    const head = cacheVerdict(findings, result.stale.length > 0);
     const { verdict, exitCode } = head;
-    if (sub === 'inspect' || !plan) {
-      const body = { ok: head.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings };
-      if (html) await htmlOf(html, body, 'cache inspect', io);
-      if (v.json) {
-        await writeJson(io.stdout, body, { findings: findingJson });
-      } else {
-        for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
-        const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
-        const out = chunkedLines(io.stdout);
-        out.line(t`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
-        for (const f of findings.filter((x) => x.severity !== 'ok')) {
-          out.line(t`  ${mark(s, f.severity)} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
-        }
-        if (verdict.remediation.length) {
-          out.line(t`  ${s.bold('fix:')}\n`);
-          verdict.remediation.slice(0, 5).forEach((r, i) => out.line(t`    ${i + 1}. ${r.action}\n`));
-        }
-        out.line(t`${s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}`)}\n`);
-        out.flush();
-      }
-      return exitCode;
-    }
-    // purge: exactly the entries behind stale-password and wrong-user findings, the ones inspect exits 6 for
-    const audit = path.resolve(io.cwd, String(v.audit ?? 'credgate-purge-audit.jsonl'));
-    // what kept a rule from running (an unreachable probe or directory, a user not found): said
-    // beside the plan, as inspect lists it, whether or not there is something to purge
-    const faults = purgeFaults(findings);
-    if (!v.json) {
-      for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
-      for (const f of faults) say(io.stderr, t`credgate: ${f.message} [${f.code}]\n`);
-    }
-    if (!v.yes) {
-      if (html) await htmlOf(html, { dryRun: true, plan, warnings: snap.warnings, faults }, 'cache purge', io);
-      if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: eachCmdkeyCommand(plan), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { plan: { items: undefined }, commands: undefined, faults: undefined });
-      else {
-        const out = chunkedLines(io.stdout);
-        out.line(t`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
-        if (!plan.items.length) out.line(t`  nothing to purge\n`);
-        for (const i of plan.items) out.line(t`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
-        out.flush();
-      }
-      // 6 exactly when there is something to purge; a fault that kept a rule from running keeps its own code
-      return exitCode;
-    }
-    const record = await executePurge(plan, { yes: true, auditFile: audit, sources });
-    const left = emittedPlan(plan, record.items);
-    const commands = eachCmdkeyCommand(left); // written as they are made (JSON or .cmd lines)
-    // --script-out -: the script on stdout, what else purge prints on stderr
-    const scriptOut = v['script-out'] === undefined ? undefined : String(v['script-out']);
-    if (scriptOut === '-') await writeStdout(io, powershellScriptBytes(left));
-    else if (scriptOut !== undefined) fs.writeFileSync(path.resolve(io.cwd, scriptOut), powershellScriptBytes(left));
-    const failed = record.items.filter((i) => i.result === 'failed');
-    if (html) await htmlOf(html, { dryRun: false, audit, mode: record.mode, items: record.items, warnings: snap.warnings, faults }, 'cache purge', io);
+    const body = { ok: head.ok, code: head.code, cause: head.cause, exitCode, considered: result.considered, unknownAge: result.unknownAge, findings, remediation: verdict.remediation, warnings: snap.warnings };
+    if (html) await htmlOf(html, body, 'cache inspect', io);
     if (v.json) {
-      await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(v['script-out'] ? { script: String(v['script-out']) } : { powershell: powershellScript(left) }), warnings: snap.warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
+      await writeJson(io.stdout, body, { findings: findingJson });
     } else {
-      const out = chunkedLines(scriptOut === '-' ? io.stderr : io.stdout);
-      for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(t`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
-      if (left.items.length) {
-        out.line(t`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
-        out.line(t`setlocal DisableDelayedExpansion\r\n`);
-        for (const c of commands) for (const l of c.split('\r\n')) out.line(t`${l}\r\n`); // REM + cmdkey line, printable ASCII
-        if (scriptOut !== undefined) out.line(t`REM PowerShell script for the whole fleet: ${scriptOut === '-' ? 'written to standard output' : cmdRemText(scriptOut)}\r\n`);
-      } else {
-        out.line(t`audit record: ${audit}\n`);
+      for (const w of snap.warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
+      const word = head.word === 'CLEAN' ? s.green(s.bold(head.word)) : head.word === 'STALE' ? s.red(s.bold(head.word)) : s.yellow(s.bold(head.word));
+      const out = chunkedLines(io.stdout);
+      out.line(t`${word}  ${head.cause} ${s.dim(`[${head.code}]`)}\n`);
+      for (const f of findings.filter((x) => x.severity !== 'ok')) {
+        out.line(t`  ${mark(s, f.severity)} ${f.message} ${s.dim(`[${f.code}]`)}\n`);
       }
+      if (verdict.remediation.length) {
+        out.line(t`  ${s.bold('fix:')}\n`);
+        verdict.remediation.slice(0, 5).forEach((r, i) => out.line(t`    ${i + 1}. ${r.action}\n`));
+      }
+      out.line(t`${s.dim(`  ${result.considered} RDP entr${result.considered === 1 ? 'y' : 'ies'} checked of ${snap.entries.length}`)}\n`);
       out.flush();
     }
-    if (failed.length) say(io.stderr, t`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
-    return purgeExitCode(failed.length, faults);
+    return exitCode;
   },
 };
+
+/**
+ * The purge's plan from an inspection. The inspection itself (a fleet's 100,000 entries and their
+ * findings) stays inside this call and is garbage once it returns, before the audit record and the
+ * commands are written: the peak memory of a fleet's purge.
+ */
+async function planFromInspection(v: Record<string, unknown>, io: CliIO): Promise<{ plan: PurgePlan; faults: Finding[]; warnings: string[]; sources: CacheRun['sources']; exitCode: number }> {
+  const { snap, sources, findings } = await runInspect(v, io);
+  // exactly the entries behind stale-password and wrong-user findings, the ones inspect exits 6 for
+  const plan = planPurge(findings, snap.entries);
+  // the dry run ends with the inspection's exit code; --yes with the purge's (purgeExitCode), so it
+  // does not judge the whole inspection again
+  const exitCode = v.yes ? EXIT_CODES.ok : cacheVerdict(findings, plan.items.length > 0).exitCode;
+  // what kept a rule from running (an unreachable probe or directory, a user not found): said
+  // beside the plan, as inspect lists it, whether or not there is something to purge
+  return { plan, faults: purgeFaults(findings), warnings: snap.warnings, sources, exitCode };
+}
+
+/** `cache purge`: the plan (a dry run), or with --yes the audit record, then the deletions or the commands and script. */
+async function purge(
+  v: Record<string, unknown>,
+  io: CliIO,
+  s: ReturnType<typeof style>,
+  planned: Awaited<ReturnType<typeof planFromInspection>>,
+  html: string | undefined,
+): Promise<number> {
+  const audit = path.resolve(io.cwd, String(v.audit ?? 'credgate-purge-audit.jsonl'));
+  const { plan, faults, warnings, sources, exitCode } = planned;
+  if (!v.json) {
+    for (const w of warnings) say(io.stderr, t`credgate: warning: ${w}\n`);
+    for (const f of faults) say(io.stderr, t`credgate: ${f.message} [${f.code}]\n`);
+  }
+  if (!v.yes) {
+    if (html) await htmlOf(html, { dryRun: true, plan, warnings, faults }, 'cache purge', io);
+    if (v.json) await writeJson(io.stdout, { dryRun: true, plan, commands: eachCmdkeyCommand(plan), warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { plan: { items: undefined }, commands: undefined, faults: undefined });
+    else {
+      const out = chunkedLines(io.stdout);
+      out.line(t`${s.bold('Purge plan')} (dry run — nothing deleted; re-run with --yes):\n`);
+      if (!plan.items.length) out.line(t`  nothing to purge\n`);
+      for (const i of plan.items) out.line(t`  ${i.machine ? `${i.machine}: ` : ''}${i.target} (${i.username ?? '-'}) — ${i.rule}: ${i.reason}\n`);
+      out.flush();
+    }
+    // 6 exactly when there is something to purge; a fault that kept a rule from running keeps its own code
+    return exitCode;
+  }
+  const record = await executePurge(plan, { yes: true, auditFile: audit, sources });
+  const left = emittedPlan(plan, record.items);
+  const commands = eachCmdkeyCommand(left); // written as they are made (JSON or .cmd lines)
+  // --script-out -: the script on stdout, what else purge prints on stderr
+  const scriptOut = v['script-out'] === undefined ? undefined : String(v['script-out']);
+  if (scriptOut === '-') await writeStdout(io, powershellScriptBytes(left));
+  else if (scriptOut !== undefined) fs.writeFileSync(path.resolve(io.cwd, scriptOut), powershellScriptBytes(left));
+  const failed = record.items.filter((i) => i.result === 'failed');
+  if (html) await htmlOf(html, { dryRun: false, audit, mode: record.mode, items: record.items, warnings, faults }, 'cache purge', io);
+  if (v.json) {
+    await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(scriptOut !== undefined ? { script: scriptOut } : { powershell: powershellScript(left) }), warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
+  } else {
+    const out = chunkedLines(scriptOut === '-' ? io.stderr : io.stdout);
+    for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(t`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
+    if (left.items.length) {
+      out.line(t`REM credgate purge: run on each machine as a .cmd file (audit record: ${cmdRemText(audit)}); the PowerShell script also checks each entry is unchanged\r\n`);
+      out.line(t`setlocal DisableDelayedExpansion\r\n`);
+      for (const c of commands) for (const l of c.split('\r\n')) out.line(t`${l}\r\n`); // REM + cmdkey line, printable ASCII
+      if (scriptOut !== undefined) out.line(t`REM PowerShell script for the whole fleet: ${scriptOut === '-' ? 'written to standard output' : cmdRemText(scriptOut)}\r\n`);
+    } else {
+      out.line(t`audit record: ${audit}\n`);
+    }
+    out.flush();
+  }
+  if (failed.length) say(io.stderr, t`credgate: ${failed.length} planned entr${failed.length === 1 ? 'y' : 'ies'} could not be deleted (see the audit record ${audit})\n`);
+  return purgeExitCode(failed.length, faults);
+}

@@ -194,7 +194,8 @@ export const verifyCommand: Command = {
     }
     // --output -: the results on stdout, the summary on stderr
     const out = await openDataSink(outputPath, io, { append: !v.overwrite });
-    const write = (line: string) => out.write(line);
+    // a promise only when stdout is behind (a file's lines are batched synchronously: cli/output.ts)
+    const write = (line: string): Promise<void> | undefined => out.write(line);
     const summaryTo = out.toStdout ? 'stderr' : 'stdout';
     if (needsNewline) await write('\n');
 
@@ -227,7 +228,8 @@ export const verifyCommand: Command = {
           summary.addBadLine();
           if (progress.bad <= badShown) say(io.stderr, t`${progress.bad === 1 && io.stderr.isTTY ? t`\n` : ''}credgate verify: ${inputPath === '-' ? 'stdin' : path.basename(inputPath)} line ${rec.line}: ${rec.reason}; skipped\n`);
           else if (progress.bad === badShown + 1) io.stderr.write('credgate verify: more bad lines; see the output file for all of them\n');
-          await write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
+          const w = write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
+          if (w) await w;
           continue;
         }
         const st = done.state(rec.account.username);
@@ -270,7 +272,8 @@ export const verifyCommand: Command = {
           progress.badKnown++;
           continue;
         }
-        await write(resultLine(r));
+        const w = write(resultLine(r));
+        if (w) await w;
         summary.add(r);
         progress.done++;
         if (!r.ok) progress.failed++;

@@ -27,6 +27,24 @@ describe('csvRecords', () => {
     expect(rs[4]!.error).toMatch(/not closed/);
   });
 
+  it('a character split between two reads of the file is decoded whole (é, €, 😀 at every boundary)', async () => {
+    const text = 'user,password\n"uid=é€,dc=x",pä€😀ss\n';
+    const bytes = Buffer.from(text, 'utf8');
+    for (let size = 1; size <= 8; size++) {
+      async function* reads() {
+        for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+      }
+      const rs = await all(csvRecords(reads()));
+      expect(rs, `reads of ${size} bytes`).toEqual([{ line: 1, fields: ['user', 'password'] }, { line: 2, fields: ['uid=é€,dc=x', 'pä€😀ss'] }]);
+    }
+    // a file cut inside a character: one replacement character, as Buffer#toString writes it
+    async function* cut() {
+      yield Buffer.from('user,password\nalice,pw', 'utf8');
+      yield Buffer.from([0xe2, 0x82]);
+    }
+    expect(await all(csvRecords(cut()))).toEqual([{ line: 1, fields: ['user', 'password'] }, { line: 2, fields: ['alice', `pw${Buffer.from([0xe2, 0x82]).toString('utf8')}`] }]);
+  });
+
   it('caps a record’s length', async () => {
     const rs = await all(csvRecords(chunks(`h\n${'x'.repeat(100)}\nfine\n`, 16), 50));
     expect(rs.map((r) => [r.line, r.error ? 'bad' : r.fields])).toEqual([[1, ['h']], [2, 'bad'], [3, ['fine']]]);
@@ -60,6 +78,16 @@ describe('readAccounts', () => {
     expect(accounts(rs)).toEqual([{ line: 2, user: 'x', pw: 'y', id: undefined }]);
   });
 
+  it('JSON Lines: a character split between two reads is decoded whole', async () => {
+    const bytes = Buffer.from('{"user":"é€","password":"pä😀"}\n', 'utf8');
+    for (let size = 1; size <= 5; size++) {
+      async function* reads() {
+        for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+      }
+      expect(accounts(await all(readAccounts(reads(), { format: 'jsonl' }))), `reads of ${size} bytes`).toEqual([{ line: 1, user: 'é€', pw: 'pä😀', id: undefined }]);
+    }
+  });
+
   it('JSON Lines: fields, env names, bad JSON', async () => {
     const text = '{"user":"u1","password":"p1","id":7}\r\n\n{"upn":"u2@x","password_env":"PW2"}\nnot json {"password":"leak-me"}\n[1]\n{"user":"u3","password":5}\n{"user":"u4"}';
     const rs = await all(readAccounts(chunks(text, 5), { format: 'jsonl', env: { PW2: 'p2' } }));
@@ -90,3 +118,4 @@ describe('createSummary', () => {
     expect(run(['ldap.ok'], 1)).toMatchObject({ exitCode: 2 });
   });
 });
+

@@ -1,7 +1,7 @@
 // Hostile LDAP servers (issue 14, defects 6, 7, 8): a success that is not a BindResponse, an
 // answer under the wrong messageID, garbage, malformed BER, a 2 GB length prefix with an endless
-// stream. Both LDAP clients (the single check over ldapts held by strict.ts, the bulk pool over
-// wire.ts) must answer ldap.protocol-error (exit 4) when the bytes arrive: never ldap.ok, never
+// stream. Both LDAP clients (ldapts held by strict.ts for the account-state read, the wire client
+// of the single check and the bulk pool) must answer ldap.protocol-error (exit 4) when the bytes arrive: never ldap.ok, never
 // net.timeout after the full timeout, never a buffer that grows.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
@@ -72,7 +72,7 @@ describe('the answer rule', () => {
   });
 });
 
-describe('the single check (ldapts held by strict.ts)', () => {
+describe('the single check (the wire client) and the account-state read (ldapts held by strict.ts)', () => {
   it.each(Object.entries(answers))('%s: ldap.protocol-error at once, exit 4, never ldap.ok', async (_name, answer) => {
     await withServer(bindOnly(answer), async (url, srv) => {
       const t0 = performance.now();
