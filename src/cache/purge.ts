@@ -4,7 +4,6 @@
  * entries in the plan. On Windows (live source) entries go through CredDeleteW; for fleet input
  * and elsewhere credgate emits the exact `cmdkey /delete:` commands and a PowerShell script.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import { CredgateError } from '../core/errors.js';
 import type { Finding } from '../findings/finding.js';
@@ -12,6 +11,7 @@ import type { CacheSource, CachedCredential } from './types.js';
 import { CRED_TYPES } from '../platform/windows-credman.js';
 import { CS_CREDMAN_DECLARATIONS } from './credman-cs.js';
 import { powershellFileBytes, psComment, psString } from './script-text.js';
+import { appendAuditLine } from './audit-file.js';
 
 export { psString } from './script-text.js';
 
@@ -227,6 +227,26 @@ ${CS_CREDMAN_DECLARATIONS}
  * that changed since the plan (the PAM client rewrote it) is left alone and reported.
  */
 export function powershellScript(plan: PurgePlan): string {
+  return [...powershellScriptText(plan)].join('');
+}
+
+/**
+ * powershellScript in pieces of about 64 KiB (whole CRLF-ended lines): a fleet's script is tens of
+ * MB, written as it is made, never one string.
+ */
+export function* powershellScriptText(plan: PurgePlan): Generator<string> {
+  let buf = '';
+  for (const line of powershellScriptLines(plan)) {
+    buf += `${line}\r\n`;
+    if (buf.length >= 65536) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf) yield buf;
+}
+
+function* powershellScriptLines(plan: PurgePlan): Generator<string> {
   const items = credmanItems(plan);
   // machine names compare case-insensitively (and a PowerShell hash literal refuses keys that differ only by case)
   const byMachine = new Map<string, { name: string; items: PurgeItem[] }>();
@@ -241,21 +261,21 @@ export function powershellScript(plan: PurgePlan): string {
     const lw = i.lastWritten ? Date.parse(i.lastWritten) : undefined;
     return `  @{ Machine = ${psString(i.machine ?? '*')}; WindowsUser = ${psString(i.windowsUser ?? '')}; Target = ${psString(credTargetName(i.rawTarget))}; Type = ${t ?? 0}; UserName = ${psString(i.username ?? '')}; LastWrittenMs = ${lw !== undefined && Number.isFinite(lw) ? lw : -2} }`;
   };
-  const lines = [
-    '# credgate purge plan: deletes only the cached credentials listed here, on the machine and for the Windows user',
-    '# they were planned for, with their credential type, and only while each still has the planned user name and',
-    '# write time (an entry rewritten since the plan is left alone). Run it as the user whose vault it is.',
-    `# plan created ${psComment(plan.createdAt)}; ${items.length} entr${items.length === 1 ? 'y' : 'ies'}.`,
-    "$ErrorActionPreference = 'Stop'",
-    '# the plan by machine',
-    '$plan = @{',
-    ...[...byMachine.values()].map(({ name, items: list }) => `  ${psString(name)} = @(${list.map((i) => psString(credTargetName(i.rawTarget))).join(', ')})`),
-    '}',
-    '# each planned entry as it was when planned (Type: CRED_TYPE_*; LastWrittenMs: Unix ms, -2 when not recorded)',
-    '$entries = @(',
-    ...items.map(entry),
-    ')',
-    PS_CREDMAN,
+  yield '# credgate purge plan: deletes only the cached credentials listed here, on the machine and for the Windows user';
+  yield '# they were planned for, with their credential type, and only while each still has the planned user name and';
+  yield '# write time (an entry rewritten since the plan is left alone). Run it as the user whose vault it is.';
+  yield `# plan created ${psComment(plan.createdAt)}; ${items.length} entr${items.length === 1 ? 'y' : 'ies'}.`;
+  yield "$ErrorActionPreference = 'Stop'";
+  yield '# the plan by machine';
+  yield '$plan = @{';
+  for (const { name, items: list } of byMachine.values()) yield `  ${psString(name)} = @(${list.map((i) => psString(credTargetName(i.rawTarget))).join(', ')})`;
+  yield '}';
+  yield '# each planned entry as it was when planned (Type: CRED_TYPE_*; LastWrittenMs: Unix ms, -2 when not recorded)';
+  yield '$entries = @(';
+  for (const i of items) yield entry(i);
+  yield ')';
+  yield PS_CREDMAN;
+  yield* [
     '$me = "$env:USERDOMAIN\\$env:USERNAME"',
     '$now = [CredgatePurge]::List()',
     'foreach ($p in $entries) {',
@@ -271,12 +291,22 @@ export function powershellScript(plan: PurgePlan): string {
     '  if ($err -eq 0) { Write-Host "deleted $($p.Target)" } elseif ($err -eq 1168) { Write-Host "already gone: $($p.Target)" } else { Write-Host "failed (Win32 error $err): $($p.Target)" }',
     '}',
   ];
-  return lines.join('\r\n') + '\r\n';
 }
 
 /** The bytes of the PowerShell purge script as `--script-out` writes them: UTF-8 with a BOM, ASCII after it. */
 export function powershellScriptBytes(plan: PurgePlan): Buffer {
-  return powershellFileBytes(powershellScript(plan));
+  return Buffer.concat([...powershellScriptChunks(plan)]);
+}
+
+/** powershellScriptBytes in pieces of about 64 KiB (the BOM first), each checked as it is made. */
+export function* powershellScriptChunks(plan: PurgePlan): Generator<Buffer> {
+  let offset = 0;
+  let first = true;
+  for (const piece of powershellScriptText(plan)) {
+    yield powershellFileBytes(piece, { bom: first, offset });
+    first = false;
+    offset += piece.length;
+  }
 }
 
 export interface AuditRecord {
@@ -308,11 +338,19 @@ export async function executePurge(plan: PurgePlan, o: ExecutePurgeOptions): Pro
   const sourceOf = (i: PurgeItem): CacheSource | undefined => (o.source?.remove ? o.source : byName.get(i.source));
   const live = plan.items.filter((i) => sourceOf(i)).length;
   const mode = live === 0 ? 'emit' : live === plan.items.length ? 'delete' : 'mixed';
-  const record: AuditRecord = { at: new Date().toISOString(), machine: os.hostname(), by: safeUser(), mode, items: plan.items.map((i) => ({ ...i })) };
+  // the items get their results only when something is deleted here; otherwise the plan's own
+  // items are the record's (a fleet's 100,000 are not copied)
+  const items: AuditRecord['items'] = live ? plan.items.map((i) => ({ ...i })) : plan.items;
+  const record: AuditRecord = { at: new Date().toISOString(), machine: os.hostname(), by: safeUser(), mode, items };
+  const append = (phase: 'planned' | 'done') => {
+    const { items: list, ...head } = record;
+    appendAuditLine(o.auditFile, head, list, phase);
+  };
   try {
-    appendAuditLine(o.auditFile, record, 'planned');
+    append('planned');
   } catch (e) {
-    throw new CredgateError(`Cannot write the audit record to ${o.auditFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}); nothing was deleted.`, { code: 'CONFIG_INVALID', cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CredgateError(`Cannot write the audit record to ${o.auditFile} (${code === 'ELOCKED' ? (e as Error).message : code ?? 'error'}); nothing was deleted.`, { code: 'CONFIG_INVALID', cause: e });
   }
   if (live) {
     for (const item of record.items) {
@@ -328,51 +366,9 @@ export async function executePurge(plan: PurgePlan, o: ExecutePurgeOptions): Pro
         item.error = e instanceof Error ? e.message : String(e);
       }
     }
-    appendAuditLine(o.auditFile, record, 'done');
+    append('done');
   }
   return record;
-}
-
-/**
- * Append `{...record, phase}` as one JSON line, in the same key order. Its items are serialised one
- * at a time into buffers (a fleet's record is tens of MB: never one string) and the line goes out
- * in one writev on an O_APPEND descriptor (up to 1024 buffers of 64 KiB, one write), so a
- * concurrent purge's line cannot land inside it. A write that fails part way is cut back off, so
- * the file stays whole JSON Lines. Created 0600.
- */
-function appendAuditLine(file: string, record: AuditRecord, phase: 'planned' | 'done'): void {
-  const { items, ...head } = record;
-  const chunks: Buffer[] = [];
-  let buf = `${JSON.stringify(head).slice(0, -1)},"items":[`;
-  for (let k = 0; k < items.length; k++) {
-    buf += `${k ? ',' : ''}${JSON.stringify(items[k])}`;
-    if (buf.length >= 65536) {
-      chunks.push(Buffer.from(buf, 'utf8'));
-      buf = '';
-    }
-  }
-  chunks.push(Buffer.from(`${buf}],"phase":${JSON.stringify(phase)}}\n`, 'utf8'));
-  const fd = fs.openSync(file, 'a', 0o600);
-  try {
-    const size = fs.fstatSync(fd).size;
-    try {
-      let left = chunks;
-      while (left.length) {
-        let n = fs.writevSync(fd, left);
-        if (n <= 0) throw new Error(`no progress writing ${file}`);
-        // a short write (over IOV_MAX buffers, or a signal): go on from where it stopped
-        while (left.length && n >= left[0]!.length) n -= left.shift()!.length;
-        if (left.length && n > 0) left = [left[0]!.subarray(n), ...left.slice(1)];
-      }
-    } catch (e) {
-      try {
-        fs.ftruncateSync(fd, size);
-      } catch {}
-      throw e;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function safeUser(): string {

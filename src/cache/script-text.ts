@@ -38,10 +38,14 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 /**
  * A script as credgate writes it to a file: UTF-8 with a BOM, so Windows PowerShell 5.1 and
  * PowerShell 7 read it the same way. Its text is ASCII (psString): a character beyond that means
- * a value skipped psString, and nothing is written.
+ * a value skipped psString, and is an error (a script file is then removed; on standard output
+ * the script ends before the piece that holds it).
+ * A long script comes in pieces: the BOM goes before the first, and `offset` places the piece in
+ * the script for the error.
  */
-export function powershellFileBytes(script: string): Buffer {
+export function powershellFileBytes(script: string, piece: { bom: boolean; offset: number } = { bom: true, offset: 0 }): Buffer {
   const at = script.search(/[^\x20-\x7e\r\n\t]/);
-  if (at >= 0) throw new CredgateError(`The PowerShell script holds a character that is not printable ASCII (U+${script.charCodeAt(at).toString(16).padStart(4, '0').toUpperCase()} at offset ${at}); it was not written. This is a credgate bug: report it.`, { code: 'INTERNAL' });
-  return Buffer.concat([UTF8_BOM, Buffer.from(script, 'latin1')]);
+  if (at >= 0) throw new CredgateError(`The PowerShell script holds a character that is not printable ASCII (U+${script.charCodeAt(at).toString(16).padStart(4, '0').toUpperCase()} at offset ${piece.offset + at}); it was not written. This is a credgate bug: report it.`, { code: 'INTERNAL' });
+  const text = Buffer.from(script, 'latin1');
+  return piece.bom ? Buffer.concat([UTF8_BOM, text]) : text;
 }

@@ -6,6 +6,11 @@ import { CredgateError } from '../core/errors.js';
 import type { Shown } from './render.js';
 import type { CliIO } from './types.js';
 
+/** A JSON string value given in pieces (a fleet's PowerShell script: tens of MB), written as they are made. */
+export class JsonTextPieces {
+  constructor(readonly pieces: Iterable<string>) {}
+}
+
 /** Which arrays writeJson streams: a key maps to the element map (or undefined), or to the spec of a nested object. */
 export type StreamSpec = { [key: string]: ((x: never) => unknown) | undefined | StreamSpec };
 
@@ -44,6 +49,14 @@ export async function writeJson(out: Writable, obj: Record<string, unknown>, str
           if (buf.length >= 65536) await flush(); // not an await per element
         }
         buf += n ? `\n${pad}  ]` : '[]';
+      } else if (v instanceof JsonTextPieces) {
+        // the escapes of the pieces are the escapes of the whole: JSON escapes one character at a time
+        buf += '"';
+        for (const piece of v.pieces) {
+          buf += JSON.stringify(piece).slice(1, -1);
+          if (buf.length >= 65536) await flush();
+        }
+        buf += '"';
       } else if (sub && typeof sub === 'object' && isPlain(v)) await writeObject(v, sub, `${pad}  `);
       else buf += JSON.stringify(v, null, 2).replace(/\n/g, `\n${pad}  `);
     }
@@ -172,9 +185,15 @@ function streamSink(out: Writable): DataSink {
 }
 
 /** One whole piece of data on stdout (--script-out -, report --out -): a reader that leaves is INPUT_INVALID, not an unhandled error. */
-export async function writeStdout(io: CliIO, data: string | Uint8Array): Promise<void> {
+export async function writeStdout(io: CliIO, data: string | Uint8Array | Iterable<Uint8Array>): Promise<void> {
   const out = await openDataSink('-', io, { append: false });
-  await out.write(data);
+  if (typeof data === 'string' || data instanceof Uint8Array) await out.write(data);
+  else {
+    for (const piece of data) {
+      const w = out.write(piece);
+      if (w) await w;
+    }
+  }
   await out.close();
   if (out.error) throw out.error;
 }

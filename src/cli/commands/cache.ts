@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readCache, runCacheInspection, type CacheRun } from '../../cache/run.js';
 import { cacheVerdict, purgeExitCode, purgeFaults } from '../../cache/verdict.js';
-import { planPurge, eachCmdkeyCommand, cmdRemText, powershellScript, powershellScriptBytes, executePurge, type PurgePlan } from '../../cache/purge.js';
+import { keepNurserySmall } from '../heap.js';
+import { planPurge, eachCmdkeyCommand, cmdRemText, powershellScriptText, powershellScriptChunks, executePurge, type PurgePlan } from '../../cache/purge.js';
 import { COLLECTOR_PS1 } from '../../cache/sources/collector.js';
 import { exitCodeForError } from '../../findings/faults.js';
 import { EXIT_CODES } from '../../findings/catalog.js';
@@ -12,7 +13,7 @@ import type { Finding } from '../../findings/finding.js';
 import type { Command, CliIO } from '../types.js';
 import { alsoAccepted, envSecret, fileNotStdout, parse, usageError, valueError } from '../args.js';
 import { faultJson, findingJson, mark, say, style, t } from '../render.js';
-import { chunkedLines, writeJson, writeStdout } from '../output.js';
+import { chunkedLines, JsonTextPieces, writeJson, writeStdout } from '../output.js';
 import { exitCode, exitCodeHelp, type ExitMeanings } from '../exit-help.js';
 
 const EXITS: ExitMeanings = {
@@ -178,6 +179,7 @@ export const cacheCommand: Command = {
     if (v['script-out'] === '-' && v.json) throw usageError('--script-out - and --json would both write to standard output: without --script-out the JSON carries the script (its "powershell" field); or give --script-out <file>.');
     if (sub === 'list' && v.html !== undefined) throw usageError('--html goes with cache inspect and cache purge.');
     const html = htmlTarget(v.html, io);
+    keepNurserySmall(); // a fleet's entries live until the command ends (cli/heap.ts)
     if (sub === 'list') {
       const { snap } = await readCache(cacheInputs(v));
       if (v.json) {
@@ -247,6 +249,21 @@ async function planFromInspection(v: Record<string, unknown>, io: CliIO): Promis
   return { plan, faults: purgeFaults(findings), warnings: snap.warnings, sources, exitCode };
 }
 
+/** The PowerShell script into a file, piece by piece; a piece that cannot be written removes the file (never half a script). */
+function writeScriptFile(file: string, plan: PurgePlan): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (const piece of powershellScriptChunks(plan)) for (let off = 0; off < piece.length; ) off += fs.writeSync(fd, piece, off);
+  } catch (e) {
+    fs.closeSync(fd);
+    try {
+      fs.unlinkSync(file);
+    } catch {}
+    throw e;
+  }
+  fs.closeSync(fd);
+}
+
 /** `cache purge`: the plan (a dry run), or with --yes the audit record, then the deletions or the commands and script. */
 async function purge(
   v: Record<string, unknown>,
@@ -279,12 +296,12 @@ async function purge(
   const commands = eachCmdkeyCommand(left); // written as they are made (JSON or .cmd lines)
   // --script-out -: the script on stdout, what else purge prints on stderr
   const scriptOut = v['script-out'] === undefined ? undefined : String(v['script-out']);
-  if (scriptOut === '-') await writeStdout(io, powershellScriptBytes(left));
-  else if (scriptOut !== undefined) fs.writeFileSync(path.resolve(io.cwd, scriptOut), powershellScriptBytes(left));
+  if (scriptOut === '-') await writeStdout(io, powershellScriptChunks(left));
+  else if (scriptOut !== undefined) writeScriptFile(path.resolve(io.cwd, scriptOut), left);
   const failed = record.items.filter((i) => i.result === 'failed');
   if (html) await htmlOf(html, { dryRun: false, audit, mode: record.mode, items: record.items, warnings, faults }, 'cache purge', io);
   if (v.json) {
-    await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(scriptOut !== undefined ? { script: scriptOut } : { powershell: powershellScript(left) }), warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
+    await writeJson(io.stdout, { dryRun: false, audit, mode: record.mode, items: record.items, commands, ...(scriptOut !== undefined ? { script: scriptOut } : { powershell: new JsonTextPieces(powershellScriptText(left)) }), warnings, ...(faults.length ? { faults: faults.map(findingJson) } : {}) }, { items: undefined, commands: undefined });
   } else {
     const out = chunkedLines(scriptOut === '-' ? io.stderr : io.stdout);
     for (const i of record.items) if (i.result && i.result !== 'emitted') out.line(t`  ${i.result}: ${i.target}${i.username ? ` (${i.username})` : ''}${i.error ? ` — ${i.error}` : ''}\n`);
