@@ -239,8 +239,15 @@ interface OtelSpan {
   setStatus(s: { code: number; message?: string }): unknown;
   end(): void;
 }
+interface OtelTracer {
+  startActiveSpan<R>(name: string, o: { attributes: Record<string, unknown> }, fn: (span: OtelSpan) => R): R;
+}
 interface OtelApi {
-  trace: { getTracer(name: string): { startActiveSpan<R>(name: string, o: { attributes: Record<string, unknown> }, fn: (span: OtelSpan) => R): R } };
+  trace: {
+    getTracer(name: string): OtelTracer;
+    /** The API's global provider: a proxy, whose delegate is the provider an SDK registered. */
+    getTracerProvider?(): { getDelegateTracer?(name: string): OtelTracer | undefined };
+  };
 }
 
 const loadOtel = lazyOptional<OtelApi>('@opentelemetry/api');
@@ -248,8 +255,15 @@ const loadOtel = lazyOptional<OtelApi>('@opentelemetry/api');
  * The tracer, asked for at each operation (not kept): a tracer provider registered after credgate's
  * first operation, or through another copy of the API (ESM and CJS), is still the one used.
  */
-function tracer() {
-  return loadOtel()?.trace.getTracer('credgate');
+function tracer(): OtelTracer | undefined {
+  const api = loadOtel();
+  if (!api) return undefined;
+  // With the API installed and no SDK registered, every tracer is a no-op, and a span per
+  // operation (its attributes, its context) cost a bulk run ~12% of its time for nothing: the
+  // global provider is a proxy that has a tracer to delegate to only once a provider is registered.
+  const provider = api.trace.getTracerProvider?.();
+  if (provider && typeof provider.getDelegateTracer === 'function') return provider.getDelegateTracer('credgate');
+  return api.trace.getTracer('credgate');
 }
 
 /** OpenTelemetry attribute names: the semantic conventions where one fits, `credgate.*` otherwise. */
