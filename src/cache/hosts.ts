@@ -44,7 +44,8 @@ export function hostKey(input: string): HostKey {
     return net.isIPv4(c) ? { canonical: c, kind: 'ipv4' } : { canonical: c, kind: 'ipv6' };
   }
   const name = h.toLowerCase();
-  return { canonical: name, kind: 'name', short: name.split('.')[0]! };
+  const dot = name.indexOf('.');
+  return { canonical: name, kind: 'name', short: dot < 0 ? name : name.slice(0, dot) };
 }
 
 /**

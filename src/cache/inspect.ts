@@ -14,6 +14,7 @@
  *   cache.orphan                  a cached RDP host that is not in the inventory
  * Linear in the number of entries: grouped by machine, then by host.
  */
+import net from 'node:net';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { parseAccountName } from '../core/credential.js';
@@ -118,7 +119,7 @@ export function inspectCache(input: InspectInput): InspectResult {
   const changeSource = changedAt ? (changedAt === input.pwdLastSet ? 'the directory (pwdLastSet)' : 'the vault (last rotation)') : undefined;
   const slack = input.slackMs ?? 0;
   // RDP entries by machine; conflicts are looked for within a machine
-  const byMachine = new Map<string, Item[]>();
+  const byMachine = new Map<string, CachedCredential[]>();
   let considered = 0;
   const keyOf = hostKeys();
   const isAccount = input.account ? accountMatcher(input.account) : undefined;
@@ -137,7 +138,7 @@ export function inspectCache(input: InspectInput): InspectResult {
     const m = e.machine ?? '';
     let list = byMachine.get(m);
     if (!list) byMachine.set(m, (list = []));
-    list.push({ e, host: h });
+    list.push(e);
   }
   function orphan(e: CachedCredential, h: string) {
     findings.push(finding(SRC, 'cache.orphan', 'info', `${e.machine ? `${e.machine}: ` : ''}${e.target} is cached, but ${h} is not in the inventory.`, entryEvidence(e), FIX_ORPHAN));
@@ -146,7 +147,7 @@ export function inspectCache(input: InspectInput): InspectResult {
   const iso = { changedAt: isoOf(changedAt), pwdLastSet: isoOf(input.pwdLastSet), vaultChangedAt: isoOf(input.changedAt) };
   for (const [machine, list] of byMachine) {
     const where = machine ? `${machine}: ` : '';
-    for (const { e, host } of list) {
+    for (const e of list) {
       // --account is the account the vault says to use for --host: without a host it says nothing
       // about the user cached for any other host, so wrong-user needs the host (a purge must not
       // delete other hosts' credentials)
@@ -154,7 +155,7 @@ export function inspectCache(input: InspectInput): InspectResult {
       if (otherUser && hostFilter) {
         const ev = entryEvidence(e);
         ev.expectedAccount = input.account;
-        findings.push(finding(SRC, 'cache.wrong-user', 'error', `${where}${e.target} is cached for ${e.username}, but the vault's account for ${host} is ${input.account}.`, ev, FIX_WRONG_USER));
+        findings.push(finding(SRC, 'cache.wrong-user', 'error', `${where}${e.target} is cached for ${e.username}, but the vault's account for ${termsrvHost(e.target)} is ${input.account}.`, ev, FIX_WRONG_USER));
         stale.push(e);
         continue;
       }
@@ -183,15 +184,15 @@ export function inspectCache(input: InspectInput): InspectResult {
       }
     }
     for (const group of conflictGroups(list, !!hostFilter, keyOf)) {
-      const users = new Set(group.map((x) => (x.e.username ?? '').toLowerCase()));
-      const times = group.map((x) => x.e.lastWritten?.getTime()).filter((t): t is number => t !== undefined);
+      const users = new Set(group.map((x) => (x.username ?? '').toLowerCase()));
+      const times = group.map((x) => x.lastWritten?.getTime()).filter((t): t is number => t !== undefined);
       const spread = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
-      const distinctTargets = new Set(group.map((x) => x.e.target.toLowerCase()));
+      const distinctTargets = new Set(group.map((x) => x.target.toLowerCase()));
       if (distinctTargets.size > 1 && (users.size > 1 || spread > 60_000)) {
         findings.push(finding(SRC, 'cache.conflicting-entries', 'warning',
           `${where}the host is cached under ${distinctTargets.size} names (${[...distinctTargets].join(', ')}) with ${users.size > 1 ? 'different users' : 'different times'}; which one the client uses depends on how the user types the host name.`,
-          { targets: group.map((x) => entryEvidence(x.e)), ...(machine ? { machine } : {}) },
-          fixes('cache.conflicting-entries', 'default', { items: group.map((x) => `cmdkey /delete:${x.e.target}`) })));
+          { targets: group.map((x) => entryEvidence(x)), ...(machine ? { machine } : {}) },
+          fixes('cache.conflicting-entries', 'default', { items: group.map((x) => `cmdkey /delete:${x.target}`) })));
       }
     }
   }
@@ -216,17 +217,20 @@ export function inspectCache(input: InspectInput): InspectResult {
   return { findings, entries: consideredEntries, considered, stale, unknownAge };
 }
 
-interface Item {
-  e: CachedCredential;
-  host: string;
-}
 
-/** hostKey, each spelling once per inspection: a fleet names a few hundred hosts in 100k entries. */
+/**
+ * hostKey, each spelling once per inspection: a fleet names a few hundred hosts in 100k entries.
+ * Bounded (emptied at 4,096 spellings): a capture of one machine may name 200,000 hosts, and
+ * keeping a key for each cost ~25 MB for nothing.
+ */
 function hostKeys(): (h: string) => HostKey {
   const keys = new Map<string, HostKey>();
   return (h) => {
     let k = keys.get(h);
-    if (!k) keys.set(h, (k = hostKey(h)));
+    if (!k) {
+      if (keys.size >= 4096) keys.clear();
+      keys.set(h, (k = hostKey(h)));
+    }
     return k;
   };
 }
@@ -244,29 +248,39 @@ function sourceKind(e: CachedCredential): string {
  * an IP joins a name only through the host's aliases, i.e. with a host filter, where every entry
  * considered is that host and they form one group.
  */
-function conflictGroups(list: readonly Item[], filtered: boolean, keyOf: (h: string) => HostKey): Item[][] {
+function conflictGroups(list: readonly CachedCredential[], filtered: boolean, keyOf: (h: string) => HostKey): CachedCredential[][] {
   if (list.length < 2) return [];
-  if (filtered) return [list as Item[]];
-  const byCanon = new Map<string, { kind: HostKey['kind']; items: Item[] }>();
-  for (const x of list) {
-    const k = keyOf(x.host);
-    let g = byCanon.get(k.canonical);
-    if (!g) byCanon.set(k.canonical, (g = { kind: k.kind, items: [] }));
-    g.items.push(x);
+  if (filtered) return [list as CachedCredential[]];
+  // by canonical host (the reader's normalizedHost, else the host's key): an entry alone stays
+  // itself — most hosts are cached once, and a capture of one machine may name 200,000 — and a
+  // second entry makes the group
+  const byCanon = new Map<string, CachedCredential | CachedCredential[]>();
+  for (const e of list) {
+    const canon = e.normalizedHost ?? keyOf(termsrvHost(e.target)!).canonical;
+    const g = byCanon.get(canon);
+    if (g === undefined) byCanon.set(canon, e);
+    else if (Array.isArray(g)) g.push(e);
+    else byCanon.set(canon, [g, e]);
   }
-  const groups: Item[][] = [];
+  const itemsOf = (g: CachedCredential | CachedCredential[]): CachedCredential[] => (Array.isArray(g) ? g : [g]);
+  // a canonical name, not an IP literal (whose canonical forms hold dots or colons, never letters beyond hex)
+  const isName = (canon: string) => net.isIP(canon) === 0;
+  const groups: CachedCredential[][] = [];
   const joined = new Set<string>();
   for (const [canon, g] of byCanon) {
-    if (g.kind !== 'name' || !canon.includes('.')) continue;
-    const short = byCanon.get(canon.slice(0, canon.indexOf('.')));
-    if (short && short.kind === 'name') {
-      joined.add(canon.slice(0, canon.indexOf('.')));
-      groups.push([...g.items, ...short.items]);
-    } else groups.push(g.items);
+    const dot = canon.indexOf('.');
+    if (dot < 0 || !isName(canon)) continue;
+    const shortName = canon.slice(0, dot);
+    const short = byCanon.get(shortName);
+    if (short !== undefined && isName(shortName)) {
+      joined.add(shortName);
+      groups.push([...itemsOf(g), ...itemsOf(short)]);
+    } else if (Array.isArray(g)) groups.push(g);
   }
   for (const [canon, g] of byCanon) {
-    if (g.kind === 'name' && (canon.includes('.') || joined.has(canon))) continue;
-    groups.push(g.items);
+    if (!Array.isArray(g)) continue;
+    if ((canon.includes('.') || joined.has(canon)) && isName(canon)) continue;
+    groups.push(g);
   }
   return groups.filter((g) => g.length > 1);
 }

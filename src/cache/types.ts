@@ -64,7 +64,8 @@ export function normalizeTarget(raw: string): string {
   const m = /^[A-Za-z]{1,40}\s*:\s*target\s*=\s*(.*)$/is.exec(t);
   if (m) t = m[1]!.trim();
   else if (/^target\s*=/i.test(t)) t = t.replace(/^target\s*=\s*/i, '');
-  if (/^termsrv\//i.test(t)) t = 'TERMSRV/' + t.slice(8);
+  // the prefix in upper case (as it is written almost always: then the string itself, not a copy)
+  if (!t.startsWith('TERMSRV/') && /^termsrv\//i.test(t)) t = 'TERMSRV/' + t.slice(8);
   return t;
 }
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { inspectCache, sameAccount } from '../../../src/cache/inspect.js';
 import { planPurge, hasPurgeItems, cmdkeyCommands, powershellScript, executePurge, cmdkeyTarget, credTargetName } from '../../../src/cache/purge.js';
-import type { CachedCredential } from '../../../src/cache/types.js';
+import { hostField, type CachedCredential } from '../../../src/cache/types.js';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -135,6 +135,17 @@ describe('conflicting entries use the host equivalence of sameHost', () => {
     const ipAndName = [e('10.0.0.5', 'A\\alice', t1), e('web01.a.example', 'A\\alice', t2)];
     expect(conflicts(inspectCache({ entries: ipAndName }))).toEqual([]);
     expect(conflicts(inspectCache({ entries: ipAndName, host: 'web01.a.example', hostAliases: ['10.0.0.5'] }))).toEqual([['TERMSRV/10.0.0.5', 'TERMSRV/web01.a.example']]);
+  });
+
+  it('the readers\' normalizedHost groups exactly as the host key of an entry without it (SDK callers)', () => {
+    const spellings = ['web01', 'web01.a.example', 'WEB01.a.example.', 'web01.b.example', '10.0.0.5', '010.0.0.5', '[2001:db8:0:0::15]', '2001:db8::15', '[::ffff:10.0.0.5]:3389', 'x.y', 'x', '1.example', '1'];
+    const rnd = prng(7);
+    const entries = Array.from({ length: 300 }, (_, k) => e(rnd.pick(spellings), k % 2 ? 'A\\alice' : 'B\\bob', k % 3 ? t1 : t2, `WS${k % 4}`));
+    const withHost = entries.map((x) => ({ ...x, ...hostField(x.target) }));
+    expect(withHost.filter((x) => x.normalizedHost).length).toBe(300);
+    const a = inspectCache({ entries }).findings;
+    expect(a.filter((f) => f.code === 'cache.conflicting-entries').length).toBeGreaterThan(4);
+    expect(inspectCache({ entries: withHost }).findings).toEqual(a);
   });
 
   it('a conflict is a warning: not planned for purge (exit 6 and the plan agree)', () => {
