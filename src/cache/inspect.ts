@@ -217,7 +217,6 @@ export function inspectCache(input: InspectInput): InspectResult {
   return { findings, entries: consideredEntries, considered, stale, unknownAge };
 }
 
-
 /**
  * hostKey, each spelling once per inspection: a fleet names a few hundred hosts in 100k entries.
  * Bounded (emptied at 4,096 spellings): a capture of one machine may name 200,000 hosts, and
@@ -263,7 +262,7 @@ function conflictGroups(list: readonly CachedCredential[], filtered: boolean, ke
     else byCanon.set(canon, [g, e]);
   }
   const itemsOf = (g: CachedCredential | CachedCredential[]): CachedCredential[] => (Array.isArray(g) ? g : [g]);
-  // a canonical name, not an IP literal (whose canonical forms hold dots or colons, never letters beyond hex)
+  // a canonical name, not an IP literal
   const isName = (canon: string) => net.isIP(canon) === 0;
   const groups: CachedCredential[][] = [];
   const joined = new Set<string>();

@@ -50,7 +50,8 @@ export async function writeJson(out: Writable, obj: Record<string, unknown>, str
         }
         buf += n ? `\n${pad}  ]` : '[]';
       } else if (v instanceof JsonTextPieces) {
-        // the escapes of the pieces are the escapes of the whole: JSON escapes one character at a time
+        // the escapes of the pieces are the escapes of the whole: JSON escapes one character at a
+        // time (a caller's pieces must not split a surrogate pair; the script's end at whole lines)
         buf += '"';
         for (const piece of v.pieces) {
           buf += JSON.stringify(piece).slice(1, -1);
