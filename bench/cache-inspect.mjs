@@ -115,6 +115,26 @@ try {
 }
 
 /**
+ * The CLI (`bin`) as a child process of its own with `args`: wall time, exit code, stdout (bytes),
+ * stderr, and its peak RSS, which a preload written into `work` reports when the child exits (so the
+ * CLI runs unchanged).
+ */
+async function measuredCli(work, args) {
+  const hook = path.join(work, 'rss-hook.mjs');
+  const rssFile = path.join(work, 'rss.txt');
+  fs.writeFileSync(hook, RSS_HOOK(rssFile));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks = [];
+  child.stdout.on('data', (d) => chunks.push(d));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  const wallMs = performance.now() - t0;
+  return { code, wallMs, stdout: Buffer.concat(chunks), stderr, rssMB: Number(fs.readFileSync(rssFile, 'utf8')) / 1024 };
+}
+
+/**
  * The CLI over the fleet directory in a child process: wall time, that process's peak RSS, its output.
  * sub = inspect, or purge (the dry run: the plan of every stale entry and its cmdkey command).
  */
@@ -123,26 +143,10 @@ async function endToEnd(fleet, hosts, sub) {
   try {
     const inventory = path.join(work, 'inventory.txt');
     fs.writeFileSync(inventory, hosts.slice(0, 250).join('\n') + '\n');
-    // the child reports its own peak RSS when it exits (a preload, so the CLI runs unchanged)
-    const hook = path.join(work, 'rss-hook.mjs');
-    const rssFile = path.join(work, 'rss.txt');
-    fs.writeFileSync(hook, RSS_HOOK(rssFile));
-    const args = ['--import', pathToFileURL(hook).href, bin, 'cache', sub, '--from', fleet,
-      '--account', 'PAMTEST\\svc-rdp', '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--json'];
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks = [];
-    let bytes = 0;
-    child.stdout.on('data', (d) => {
-      chunks.push(d);
-      bytes += d.length;
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    const wallMs = performance.now() - t0;
-    const out = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    const rssMB = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
+    const { code, wallMs, stdout, stderr, rssMB } = await measuredCli(work, ['cache', sub, '--from', fleet,
+      '--account', 'PAMTEST\\svc-rdp', '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--json']);
+    const bytes = stdout.length;
+    const out = JSON.parse(stdout.toString('utf8'));
     const counts = {};
     for (const f of out.findings ?? out.plan.items) counts[f.code ?? f.rule] = (counts[f.code ?? f.rule] ?? 0) + 1;
     return {
@@ -167,25 +171,13 @@ async function purgeYes(fleet, hosts, json) {
   try {
     const inventory = path.join(work, 'inventory.txt');
     fs.writeFileSync(inventory, hosts.slice(0, 250).join('\n') + '\n');
-    const hook = path.join(work, 'rss-hook.mjs');
-    const rssFile = path.join(work, 'rss.txt');
-    fs.writeFileSync(hook, RSS_HOOK(rssFile));
     const audit = path.join(work, 'audit.jsonl');
-    const args = ['--import', pathToFileURL(hook).href, bin, 'cache', 'purge', '--from', fleet, '--account', 'PAMTEST\\svc-rdp',
-      '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--yes', '--audit', audit, ...(json ? ['--json'] : [])];
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks = [];
-    child.stdout.on('data', (d) => chunks.push(d));
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    const wallMs = performance.now() - t0;
-    const rssMB = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
+    const { code, wallMs, stdout, stderr, rssMB } = await measuredCli(work, ['cache', 'purge', '--from', fleet, '--account', 'PAMTEST\\svc-rdp',
+      '--changed-at', '2026-11-01T00:00:00Z', '--inventory', inventory, '--yes', '--audit', audit, ...(json ? ['--json'] : [])]);
     // the run's own: its temp directories (the fleet's, the audit's), and the times it stamped (the plan's, the audit record's)
     const own = (text) => text.split(work).join('<work>').split(fleet).join('<fleet>').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, (m) => (Math.abs(Date.parse(m) - Date.now()) < 86_400_000 ? '<time>' : m));
     const sha = (text) => createHash('sha256').update(own(text)).digest('hex').slice(0, 16);
-    const out = Buffer.concat(chunks).toString('utf8');
+    const out = stdout.toString('utf8');
     const auditText = fs.readFileSync(audit, 'utf8');
     return {
       bench: `cache-purge-yes-cli${json ? '-json' : ''}`, command: `credgate cache purge --from <dir of 1,000 files> --account --changed-at --inventory --yes${json ? ' --json' : ''}`,
@@ -245,17 +237,8 @@ async function largeCaptures(mb) {
       out.push(row);
     }
     // end to end: the CLI over the UTF-16 capture, as the red team ran it
-    const hook = path.join(work, 'rss-hook.mjs');
-    const rssFile = path.join(work, 'rss.txt');
-    fs.writeFileSync(hook, RSS_HOOK(rssFile));
-    const t0 = performance.now();
-    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, bin, 'cache', 'inspect', '--from', path.join(work, 'cmdkey-utf16.txt')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.resume();
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    const wallMs = performance.now() - t0;
-    const rssMB = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
+    const { code, wallMs, stdout: printed, rssMB } = await measuredCli(work, ['cache', 'inspect', '--from', path.join(work, 'cmdkey-utf16.txt')]);
+    const stdout = printed.toString('utf8');
     const row = { bench: 'cache-capture-cli', command: `credgate cache inspect --from <${mb} MB cmdkey capture, UTF-16LE>`, exitCode: code, checked: /(\d+) RDP entr\S+ checked of (\d+)/.exec(stdout)?.slice(1).join(' of '), wallMs: Math.round(wallMs), peakRssMB: Math.round(rssMB), pass: code === 0 && rssMB < 200 };
     console.log(JSON.stringify(row));
     out.push(row);

@@ -24,6 +24,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stopPid } from '../test/lab/proc.mjs';
 import { benchArgs, median } from './lib/args.mjs';
+import { runBounded } from './lib/bounded.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { bin, rest } = benchArgs(process.argv.slice(2));
@@ -43,15 +44,6 @@ async function cleanup() {
   for (const pid of lab?.pids ?? []) await stopPid(pid);
   fs.rmSync(dir, { recursive: true, force: true });
 }
-const guard = setTimeout(async () => {
-  process.stderr.write(`bench: over the ${LIMIT_MS / 1000} s limit, stopping\n`);
-  await cleanup();
-  process.exit(1);
-}, LIMIT_MS);
-process.once('SIGINT', async () => {
-  await cleanup();
-  process.exit(130);
-});
 
 /** Run one process to its end: wall ms, CPU µs (from the preload), exit code, stdout. */
 async function run(args) {
@@ -70,7 +62,7 @@ async function run(args) {
   return { code, wallMs, cpuUs: u.cpuUs, stdout, stderr };
 }
 
-try {
+await runBounded(LIMIT_MS, cleanup, async () => {
   process.env.CREDGATE_LAB_SLAPD_BENCH = String(N);
   const slapd = await import('../test/lab/slapd.mjs');
   const ts = performance.now();
@@ -140,10 +132,4 @@ try {
   console.log(`load average over the rounds: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}`);
   console.log(JSON.stringify({ bench: 'verify-cli', accounts: N, concurrency: C, rounds: ROUNDS, credgateOfRaw: +ofRaw.toFixed(3), ldaptsOfRaw: +ldaptsOfRaw.toFixed(3), credgateOverLdapts: +overLdapts.toFixed(2), wireOverLdapts: +wireOverLdapts.toFixed(2), wireOfRaw: +wireOfRaw.toFixed(3), cpuUsPerBind: Object.fromEntries(names.map((n) => [n, +cpu(n).toFixed(1)])), load: loads.map((x) => +x.toFixed(2)), pass: ofRaw >= 0.9 }));
   process.exitCode = ofRaw >= 0.9 ? 0 : 1;
-} catch (e) {
-  console.error(`bench failed: ${e?.stack ?? e}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(guard);
-  await cleanup();
-}
+});
