@@ -62,6 +62,18 @@ export function assertNoSecretLeak(e: unknown, secrets: SecretSource): void {
   }
 }
 
+/**
+ * Await a promise that must reject with a CredgateError of `code`, no secret in any rendering of
+ * it (assertNoSecretLeak); return it.
+ */
+export async function failsWith(p: Promise<unknown>, code: string, secrets: SecretSource): Promise<CredgateError> {
+  const e = await caught(p);
+  expect(e, String(e)).toBeInstanceOf(CredgateError);
+  expect(e.code, e.message).toBe(code);
+  assertNoSecretLeak(e, secrets);
+  return e;
+}
+
 /** Await a promise that must reject; return what it threw. */
 export async function caught(p: Promise<unknown>): Promise<CredgateError> {
   try {

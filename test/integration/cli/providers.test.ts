@@ -4,23 +4,15 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, createProvider } from '../../../src/providers/config.js';
-import { chain, memoize } from '../../../src/providers/compose.js';
-import { defineProvider } from '../../../src/providers/types.js';
-import { CredgateError } from '../../../src/core/errors.js';
-import { Secret } from '../../../src/core/secret.js';
 import { runCli } from '../../helpers/cli.js';
-import { startVault, VAULT_TOKEN, type VaultFixture } from '../../fixtures/vendors/vault.js';
+import { startVault, VAULT_TOKEN } from '../../fixtures/vendors/vault.js';
 import { samba, sambaScenario } from '../../lab/state.js';
 
 let dir: string;
-let vault: VaultFixture;
-beforeAll(async () => {
+beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-config-'));
-  vault = await startVault();
 });
-afterAll(async () => {
-  await vault.close();
+afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -30,10 +22,7 @@ const write = (name: string, content: unknown) => {
   return f;
 };
 
-
-
 describe('CLI with providers', () => {
-
   it('credgate check --provider takes the credential from the vault; a vault fault exits 5', async () => {
     const lab = samba();
     const good = sambaScenario('good');

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { inspect } from 'node:util';
 import { labPart } from '../../lab/state.js';
 import { fromKeychain, loadKeytar, type KeytarApi } from '../../../src/providers/keychain.js';
-import { isCredgateError, type CredgateError } from '../../../src/core/errors.js';
+import type { CredgateError } from '../../../src/core/errors.js';
+import { failsWith } from '../../helpers/provider-conformance.js';
 
 interface KeyringState { env: Record<string, string>; busAddress: string; probe: { service: string; account: string } }
 
@@ -18,18 +19,7 @@ let kt: KeytarApi & { setPassword(s: string, a: string, p: string): Promise<void
 let lab: KeyringState;
 const made: Array<[string, string]> = [];
 
-async function fails(p: Promise<unknown>, code: string, secrets: string[] = [PW, PW2]): Promise<CredgateError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isCredgateError(e), String(e)).toBe(true);
-    expect((e as CredgateError).code).toBe(code);
-    const texts = [(e as Error).message, JSON.stringify(e), inspect(e, { depth: 8 }), String((e as Error).stack)];
-    for (const s of secrets) for (const t of texts) expect(t.includes(s), 'secret leaked').toBe(false);
-    return e as CredgateError;
-  }
-  throw new Error(`expected ${code}, resolved`);
-}
+const fails = (p: Promise<unknown>, code: string, secrets: string[] = [PW, PW2]): Promise<CredgateError> => failsWith(p, code, secrets);
 
 beforeAll(async () => {
   lab = labPart<KeyringState>('keyring');

@@ -11,8 +11,8 @@ import { samba, type SambaState } from '../../lab/state.js';
 import { fromLaps, computerFilter } from '../../../src/providers/laps.js';
 import { loadConfig, createProvider } from '../../../src/providers/config.js';
 import { Secret } from '../../../src/core/secret.js';
-import { isCredgateError, type CredgateError } from '../../../src/core/errors.js';
-import { assertNoSecretLeak, expectThrow } from '../../helpers/provider-conformance.js';
+import type { CredgateError } from '../../../src/core/errors.js';
+import { expectThrow, failsWith } from '../../helpers/provider-conformance.js';
 
 interface LapsComputer { name: string; dn: string; dnsHostName: string; kind: string; account?: string; password?: string; legacyPassword?: string; updatedAt?: string; expiresAt?: string }
 interface LapsState { ou: string; reader: { user: string; password: string; upn: string; dn: string }; computers: Record<string, LapsComputer> }
@@ -21,18 +21,7 @@ let lab: SambaState;
 let laps: LapsState;
 let secrets: string[];
 
-async function fails(p: Promise<unknown>, code: string): Promise<CredgateError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isCredgateError(e), String(e)).toBe(true);
-    expect((e as CredgateError).code, (e as Error).message).toBe(code);
-    // the conformance suite's leak check: message, String, JSON, details, toJSON, stack, inspect
-    assertNoSecretLeak(e, secrets);
-    return e as CredgateError;
-  }
-  throw new Error(`expected ${code}, resolved`);
-}
+const fails = (p: Promise<unknown>, code: string): Promise<CredgateError> => failsWith(p, code, () => secrets);
 
 const reader = (extra: Record<string, unknown> = {}) => fromLaps({ url: lab.ldapsUrl, caFile: lab.caFile, user: laps.reader.upn, password: laps.reader.password, ...extra });
 

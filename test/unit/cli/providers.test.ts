@@ -11,7 +11,6 @@ import { CredgateError } from '../../../src/core/errors.js';
 import { Secret } from '../../../src/core/secret.js';
 import { runCli } from '../../helpers/cli.js';
 import { startVault, VAULT_TOKEN, type VaultFixture } from '../../fixtures/vendors/vault.js';
-import { samba, sambaScenario } from '../../lab/state.js';
 
 let dir: string;
 let vault: VaultFixture;

@@ -1,23 +1,13 @@
 // fromEnv: the password from an environment variable; unset/empty is "not found", a bad ref or
 // option names the field, and the value never appears in an error.
 import { describe, it, expect } from 'vitest';
-import { inspect } from 'node:util';
 import { fromEnv } from '../../../src/providers/env.js';
-import { isCredgateError, type CredgateError } from '../../../src/core/errors.js';
+import type { CredgateError } from '../../../src/core/errors.js';
+import { failsWith } from '../../helpers/provider-conformance.js';
 
 const PW = 'Env!Secret-Value-31';
 
-async function fails(p: Promise<unknown>, code: string): Promise<CredgateError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isCredgateError(e), String(e)).toBe(true);
-    expect((e as CredgateError).code).toBe(code);
-    for (const t of [(e as Error).message, JSON.stringify(e), inspect(e, { depth: 6 })]) expect(t.includes(PW)).toBe(false);
-    return e as CredgateError;
-  }
-  throw new Error(`expected ${code}, resolved`);
-}
+const fails = (p: Promise<unknown>, code: string): Promise<CredgateError> => failsWith(p, code, [PW]);
 
 describe('fromEnv', () => {
   const env = { RDP_PW: PW, RDP_USER: 'PAMTEST\\alice', RDP_CHANGED: '2026-11-20T10:00:00Z', BAD_DATE: `x${PW}`, EMPTY: '' };

@@ -4,10 +4,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inspect } from 'node:util';
 import dc from 'node:diagnostics_channel';
 import { fromFile, type FileProviderWarning } from '../../../src/providers/file.js';
-import { isCredgateError, type CredgateError } from '../../../src/core/errors.js';
+import type { CredgateError } from '../../../src/core/errors.js';
+import { failsWith } from '../../helpers/provider-conformance.js';
 
 const PW = 'File!Secret-4711';
 let dir: string;
@@ -18,18 +18,7 @@ const write = (name: string, body: unknown, mode = 0o600) => {
   return f;
 };
 
-async function fails(p: Promise<unknown>, code: string, secrets: string[] = [PW]): Promise<CredgateError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isCredgateError(e), String(e)).toBe(true);
-    expect((e as CredgateError).code).toBe(code);
-    const texts = [(e as Error).message, JSON.stringify(e), inspect(e, { depth: 8 }), String((e as Error).stack)];
-    for (const s of secrets) for (const t of texts) expect(t.includes(s), 'secret leaked').toBe(false);
-    return e as CredgateError;
-  }
-  throw new Error(`expected ${code}, resolved`);
-}
+const fails = (p: Promise<unknown>, code: string, secrets: string[] = [PW]): Promise<CredgateError> => failsWith(p, code, secrets);
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-file-test-'));

@@ -3,28 +3,13 @@
 import { describe, it, expect } from 'vitest';
 import { PassThrough, Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
-import { inspect } from 'node:util';
 import { fromStdin } from '../../../src/providers/stdin.js';
-import { isCredgateError, type CredgateError } from '../../../src/core/errors.js';
+import type { CredgateError } from '../../../src/core/errors.js';
+import { failsWith } from '../../helpers/provider-conformance.js';
 
 const PW = 'S3cret:With:Colons!ü';
 
-function leakFree(e: unknown, secrets: string[]): void {
-  const texts = [String((e as Error).message), JSON.stringify(e), inspect(e, { depth: 8 }), JSON.stringify((e as CredgateError).details ?? {})];
-  for (const s of secrets) for (const t of texts) expect(t.includes(s), `secret leaked in ${t.slice(0, 80)}`).toBe(false);
-}
-
-async function fails(p: Promise<unknown>, code: string, secrets: string[] = [PW]): Promise<CredgateError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isCredgateError(e), String(e)).toBe(true);
-    expect((e as CredgateError).code).toBe(code);
-    leakFree(e, secrets);
-    return e as CredgateError;
-  }
-  throw new Error(`expected ${code}, resolved`);
-}
+const fails = (p: Promise<unknown>, code: string, secrets: string[] = [PW]): Promise<CredgateError> => failsWith(p, code, secrets);
 
 describe('fromStdin', () => {
   it('reads the password once, strips exactly one trailing newline, answers every resolve from that read', async () => {

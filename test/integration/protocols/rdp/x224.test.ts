@@ -1,29 +1,11 @@
+// connectRdp over real sockets: the lab's FreeRDP servers (the local peers and the codec are unit
+// tests: test/unit/protocols/rdp/x224.test.ts).
 import { describe, it, expect } from 'vitest';
-import { buildConnectionRequest, parseConnectionConfirm, protocolNames, MAX_CC_LENGTH } from '../../../../src/protocols/rdp/x224.js';
-import { CredgateError } from '../../../../src/core/errors.js';
-import { CC_LEGACY, CC_NLA, negFailure } from '../../../helpers/rdp-fakes.js';
-
-
-
-// connectRdp over real sockets: the lab's FreeRDP servers and small local peers on 127.0.0.1.
-import net from 'node:net';
 import tls from 'node:tls';
 import { connectRdp, resolveRdpHost, PROTOCOL_SSL, PROTOCOL_HYBRID } from '../../../../src/protocols/rdp/x224.js';
 import { labPart } from '../../../lab/state.js';
-import { closedPort, silentServer, UNRESOLVABLE_HOST } from '../../../helpers/servers.js';
-import { fakeServer } from '../../../helpers/rdp-fakes.js';
 
 interface RdpLab { nla: { port: number }; expired: { port: number; sha1: string } }
-
-async function fault(p: Promise<unknown>): Promise<CredgateError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CredgateError);
-    return e as CredgateError;
-  }
-  throw new Error('expected a CredgateError');
-}
 
 describe('connectRdp', () => {
   it('NLA server: HYBRID selected, TLS on the same socket, the DER certificate, timings per phase', async () => {

@@ -12,20 +12,11 @@ import { Secret } from '../../../../src/core/secret.js';
 import { prng } from '../../../helpers/prng.js';
 import { closedPort } from '../../../helpers/servers.js';
 import { etypeInfo2, ext, krbError, methodData, PASSWORD, REALM, SALT, startFakeKdc, stopFakeKdcs, type Reply } from '../../../helpers/fake-kdc.js';
+import { fault } from '../../../helpers/faults.js';
 
 afterEach(stopFakeKdcs);
 
 const opts = (kdcs: string | string[], extra: Partial<AsExchangeOptions> = {}): AsExchangeOptions => ({ username: 'alice@pamtest.local', password: new Secret(PASSWORD), kdcs, timeoutMs: 4000, ...extra });
-
-async function fault(p: Promise<unknown>): Promise<CredgateError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CredgateError);
-    return e as CredgateError;
-  }
-  throw new Error('expected a CredgateError');
-}
 
 // ---- tests ------------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-// Certificate analysis on real certificates made by the lab PKI (openssl), and on the lab RDP
-// servers' own certificates. Thumbprints are checked against openssl's own output.
+// Certificate analysis on real certificates made by the lab PKI (openssl; no lab server needed).
+// Thumbprints are checked against openssl's own output. The lab RDP server's own certificate:
+// test/integration/checks/rdp-cert.test.ts.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,6 @@ import { analyseCertificate } from '../../../../src/checks/rdp-cert.js';
 import { CredgateError } from '../../../../src/core/errors.js';
 import { diagnose } from '../../../../src/findings/diagnose.js';
 import { makeCA, makeSubCA, issueCert, type LabCA } from '../../../lab/pki.mjs';
-import { labPart } from '../../../lab/state.js';
 
 const der = (file: string) => new crypto.X509Certificate(fs.readFileSync(file)).raw;
 const codes = (a: { findings: { code: string }[] }) => a.findings.map((f) => f.code);

@@ -103,26 +103,11 @@ describe('X.224 Connection Confirm', () => {
 import net from 'node:net';
 import tls from 'node:tls';
 import { connectRdp, resolveRdpHost, PROTOCOL_SSL, PROTOCOL_HYBRID } from '../../../../src/protocols/rdp/x224.js';
-import { labPart } from '../../../lab/state.js';
 import { closedPort, silentServer, UNRESOLVABLE_HOST } from '../../../helpers/servers.js';
 import { fakeServer } from '../../../helpers/rdp-fakes.js';
-
-interface RdpLab { nla: { port: number }; expired: { port: number; sha1: string } }
-
-async function fault(p: Promise<unknown>): Promise<CredgateError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CredgateError);
-    return e as CredgateError;
-  }
-  throw new Error('expected a CredgateError');
-}
+import { fault } from '../../../helpers/faults.js';
 
 describe('connectRdp', () => {
-
-
-
   it('classifies faults: dns, refused, timeout, aborted, not-rdp, reset, tls', async () => {
     expect((await fault(connectRdp({ host: UNRESOLVABLE_HOST, port: 3389, timeoutMs: 3000 }))).details).toMatchObject({ kind: 'dns', host: UNRESOLVABLE_HOST });
     const refused = await fault(connectRdp({ host: '127.0.0.1', port: await closedPort(), timeoutMs: 3000 }));
