@@ -21,8 +21,8 @@ export async function closedPort(): Promise<number> {
 }
 
 /** Listen on a free 127.0.0.1 port; close() ends the tracked sockets, then the server. */
-async function listenLoopback(srv: net.Server, sockets: Set<net.Socket>): Promise<{ port: number; close(): Promise<void> }> {
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+async function listenLoopback(srv: net.Server, sockets: Set<net.Socket>, host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
+  await new Promise<void>((r) => srv.listen(0, host, () => r()));
   const { port } = srv.address() as net.AddressInfo;
   return {
     port,
@@ -133,9 +133,10 @@ export interface FakeNlaHost {
 /**
  * A loopback stand-in for an RDP host that offers NLA: answers every X.224 Connection Request with
  * `confirm` (an RDP_NEG_RSP selecting CredSSP), completes TLS with cert/key, and counts the
- * connections that then send CredSSP bytes (NLA attempts), closing them without an answer.
+ * connections that then send CredSSP bytes (NLA attempts), closing them without an answer. On
+ * 127.0.0.1, or on `host` (another loopback address).
  */
-export async function fakeNlaHost(o: { cert: string | Buffer; key: string | Buffer; confirm: Buffer }): Promise<FakeNlaHost> {
+export async function fakeNlaHost(o: { cert: string | Buffer; key: string | Buffer; confirm: Buffer; host?: string }): Promise<FakeNlaHost> {
   let connections = 0;
   let credsspRequests = 0;
   const sockets = new Set<net.Socket>();
@@ -154,7 +155,7 @@ export async function fakeNlaHost(o: { cert: string | Buffer; key: string | Buff
       });
     });
   });
-  const { port, close } = await listenLoopback(srv, sockets);
+  const { port, close } = await listenLoopback(srv, sockets, o.host);
   return {
     port,
     close,

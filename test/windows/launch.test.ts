@@ -15,7 +15,8 @@ import { Secret } from '../../src/core/secret.js';
 import { CredgateError } from '../../src/core/errors.js';
 import { credRead, credDelete, blobHashOf } from './helpers/win32.js';
 import { runCli } from './helpers/cli.js';
-import { selfSignedCert, fakeLdaps, fakeRdpHost } from './helpers/fakes.js';
+import { selfSignedCert, fakeLdaps } from './helpers/fakes.js';
+import { fakeNlaHost } from '../helpers/servers.js';
 import { CC_NLA } from '../helpers/rdp-fakes.js';
 
 const win = process.platform === 'win32';
@@ -213,7 +214,7 @@ describe.runIf(win)('credgate launch (the CLI) on Windows: doctor passes, then t
     const ca = path.join(work, 'tier ca.pem');
     fs.writeFileSync(ca, pki.cert);
     const ldap = await fakeLdaps(pki);
-    const rdp = await fakeRdpHost({ host: ip, ...pki, confirm: CC_NLA });
+    const rdp = await fakeNlaHost({ host: ip, ...pki, confirm: CC_NLA });
     hosts.push(ip);
     try {
       const password = `Cli-${randomBytes(9).toString('base64url')}`;
