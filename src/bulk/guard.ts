@@ -11,7 +11,7 @@ import { scrub } from '../core/secret.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { connectionFinding } from '../findings/faults.js';
-import { ACCOUNT_STATE_ATTRS, accountStateFrom, readThreshold, stateFindings, thresholdObject, type AccountState } from '../checks/account-state.js';
+import { ACCOUNT_STATE_SEARCH, accountStateFrom, readThreshold, stateFindings, thresholdObject, type AccountState } from '../checks/account-state.js';
 import { closeClient, deadline, newClient, tlsOptionsFor, withSignal, type ParsedUrl } from '../protocols/ldap/transport.js';
 import { attrString, escapeFilter, normalizeDn } from '../protocols/ldap/search.js';
 import { bindStop } from '../pipeline/lockout-policy.js';
@@ -77,7 +77,7 @@ export class BatchGuard {
       }
       const filter = `(&(objectClass=user)(|${terms.join('')}))`;
       const r = await withSignal(
-        client.search(this.baseDn!, { scope: 'sub', filter, attributes: ACCOUNT_STATE_ATTRS, sizeLimit: items.length * 2 + 10 }),
+        client.search(this.baseDn!, { scope: 'sub', filter, ...ACCOUNT_STATE_SEARCH, sizeLimit: items.length * 2 + 10 }),
         signal, () => closeClient(client),
       );
       const bySam = new Map<string, Entry>();

@@ -86,6 +86,13 @@ export const ACCOUNT_STATE_ATTRS = [
   'userWorkstations', 'logonHours',
 ];
 
+/**
+ * The search options that read them: `logonHours` is 21 bytes of bits (MS-ADA1), and ldapts hands a
+ * value over as text whenever its bytes happen to be valid UTF-8 (C2 80 is one character), so a
+ * map could come back shorter than 21 bytes and the hours went unread.
+ */
+export const ACCOUNT_STATE_SEARCH = { attributes: ACCOUNT_STATE_ATTRS, explicitBufferAttributes: ['logonHours'] };
+
 export interface AccountStateResult {
   state?: AccountState;
   findings: Finding[];
@@ -190,7 +197,7 @@ async function readWithClient(client: Client, target: ReturnType<typeof parseAcc
   }
   let entry: Entry | undefined;
   if (target.form === 'dn') {
-    const r = await client.search(target.bindName, { scope: 'base', attributes: ACCOUNT_STATE_ATTRS }).catch((e: unknown) => {
+    const r = await client.search(target.bindName, { scope: 'base', ...ACCOUNT_STATE_SEARCH }).catch((e: unknown) => {
       if ((e as { code?: unknown }).code === 32) return { searchEntries: [] as Entry[] };
       throw e;
     });
@@ -199,7 +206,7 @@ async function readWithClient(client: Client, target: ReturnType<typeof parseAcc
     const filter = target.form === 'upn'
       ? `(&(objectClass=user)(|(userPrincipalName=${escapeFilter(target.bindName)})(sAMAccountName=${escapeFilter(target.user)})))`
       : `(&(objectClass=user)(sAMAccountName=${escapeFilter(target.user)}))`;
-    const r = await client.search(baseDn, { scope: 'sub', filter, attributes: ACCOUNT_STATE_ATTRS, sizeLimit: 2 });
+    const r = await client.search(baseDn, { scope: 'sub', filter, ...ACCOUNT_STATE_SEARCH, sizeLimit: 2 });
     // with a UPN, prefer the exact UPN match
     entry = r.searchEntries.find((x) => attrString(x, 'userPrincipalName')?.toLowerCase() === target.bindName.toLowerCase()) ?? r.searchEntries[0];
   }
@@ -227,7 +234,7 @@ export function thresholdObject(pso: string | undefined, domainDn: string): { dn
 }
 
 /**
- * An entry (read with ACCOUNT_STATE_ATTRS) as an AccountState, given the threshold read from
+ * An entry (read with ACCOUNT_STATE_SEARCH) as an AccountState, given the threshold read from
  * `thresholdDn` (thresholdObject): undefined = it could not be read, so the threshold is unknown
  * (never the domain's in place of an unreadable PSO's: the PSO's may be lower).
  */

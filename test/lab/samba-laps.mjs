@@ -148,9 +148,10 @@ function runPy(code, args, input) {
 }
 
 async function schemaGuid(c, schemaNc, ldapName) {
-  const r = await c.search(schemaNc, { scope: 'one', filter: `(lDAPDisplayName=${ldapName})`, attributes: ['schemaIDGUID'] });
-  const raw = r.searchEntries[0]?.schemaIDGUID;
-  const b = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw), 'binary');
+  // binary attributes as bytes: ldapts hands a value over as text when it happens to be valid UTF-8
+  const r = await c.search(schemaNc, { scope: 'one', filter: `(lDAPDisplayName=${ldapName})`, attributes: ['schemaIDGUID'], explicitBufferAttributes: ['schemaIDGUID'] });
+  const b = r.searchEntries[0]?.schemaIDGUID;
+  if (!Buffer.isBuffer(b)) throw new Error(`lab: no schemaIDGUID for ${ldapName}`);
   if (b.length !== 16) throw new Error(`lab: no schemaIDGUID for ${ldapName}`);
   // GUID string form: first three groups little-endian
   const h = b.toString('hex');
@@ -159,9 +160,11 @@ async function schemaGuid(c, schemaNc, ldapName) {
 }
 
 async function objectSid(c, dn) {
-  const r = await c.search(dn, { scope: 'base', attributes: ['objectSid'] });
-  const b = r.searchEntries[0]?.objectSid;
-  const buf = Buffer.isBuffer(b) ? b : Buffer.from(String(b), 'binary');
+  // as bytes: ldapts hands a value over as text when its bytes happen to be valid UTF-8, and a
+  // domain whose random SID did made the lab fail to start (a SID too short to read)
+  const r = await c.search(dn, { scope: 'base', attributes: ['objectSid'], explicitBufferAttributes: ['objectSid'] });
+  const buf = r.searchEntries[0]?.objectSid;
+  if (!Buffer.isBuffer(buf) || buf.length < 8 || buf.length !== 8 + 4 * buf[1]) throw new Error(`lab: no readable objectSid for ${dn}`);
   const count = buf[1];
   const auth = buf.readUIntBE(2, 6);
   const subs = [];

@@ -8,6 +8,7 @@ import { silentServer, type SilentServer } from '../../helpers/servers.js';
 import { restrictedReader, type RestrictedReader } from '../../helpers/account-state-fixtures.js';
 import { checkCredential } from '../../../src/pipeline/credential-check.js';
 import { diagnose } from '../../../src/findings/diagnose.js';
+import { adminClient, createUser } from '../../lab/samba.mjs';
 
 let lab: SambaState;
 beforeAll(() => {
@@ -38,6 +39,29 @@ describe('readAccountState against Samba AD', () => {
     const r = await read(s.upn);
     expect(r.findings.map((f) => f.code)).toContain(code);
     expect(r.state?.dn).toBe(s.dn);
+  });
+
+  it('reads logonHours as the 21 bytes the directory holds, also when they happen to be valid UTF-8', async () => {
+    // 10 × C2 80, then 01: valid UTF-8, which ldapts hands over as 11 characters of text unless asked
+    // for bytes — the map would not be 21 bytes, and the hours not read
+    const hours = Buffer.concat([Buffer.from('c280'.repeat(10), 'hex'), Buffer.from([0x01])]);
+    const allowedAt = (d: Date) => {
+      const h = d.getUTCDay() * 24 + d.getUTCHours();
+      return ((hours[h >> 3]! >> (h & 7)) & 1) === 1;
+    };
+    const c = await adminClient(lab);
+    try {
+      await createUser(c, 'cg-hours-bits', 'HoursBits!Lab-2026', { logonHours: hours });
+      const before = allowedAt(new Date());
+      const r = await read('cg-hours-bits@pamtest.local');
+      const after = allowedAt(new Date());
+      expect(r.state?.logonHoursDenyAll).toBe(false);
+      expect([before, after]).toContain(r.state?.logonHoursAllowedNow);
+      expect(r.findings.map((f) => f.code)).toEqual([r.state?.logonHoursAllowedNow ? 'account.ok' : 'ldap.logon-hours']);
+    } finally {
+      await c.del(`CN=cg-hours-bits,CN=Users,${lab.baseDn}`).catch(() => {});
+      await c.unbind();
+    }
   });
 
   it('reads the raw state of a locked account', async () => {
