@@ -1,7 +1,8 @@
 /**
  * The delimiter of a CSV account file, read once from its header line: comma, semicolon (the
  * CSV of Excel in locales whose decimal separator is a comma) or tab. The one that splits the
- * header into the account columns wins; the stream is handed on unconsumed to the parser.
+ * header into the account columns wins (AccountReader, input.ts, reads the first line and then
+ * parses the whole text with it).
  */
 import { CredgateError } from '../core/errors.js';
 
@@ -60,35 +61,6 @@ export function detectDelimiter(header: string, columns: HeaderColumns, line = 1
   return fits[0]?.char ?? ',';
 }
 
-/**
- * The delimiter of a CSV stream, told from its first line that is not empty (the parser skips
- * empty records too), and the stream to parse: every chunk of it, the ones read ahead included.
- * At most about `maxChars` are read ahead (a longer header is left to the parser's own limit).
- * When no delimiter can be told, the stream is closed (as a for-await over it would close it).
- */
-export async function csvDelimiter(src: AsyncIterable<string | Buffer>, columns: HeaderColumns, maxChars = 65_536): Promise<{ delimiter: CsvDelimiter; rest: AsyncIterable<string | Buffer> }> {
-  const it = src[Symbol.asyncIterator]();
-  const head: Array<string | Buffer> = [];
-  let text = '';
-  let done = false;
-  let header: { line: string; number: number } | undefined;
-  try {
-    while (!(header = firstLine(text, done)) && !done && text.length <= maxChars) {
-      const r = await it.next();
-      if (r.done) done = true;
-      else {
-        head.push(r.value);
-        text += typeof r.value === 'string' ? r.value : r.value.toString('utf8');
-      }
-    }
-    const delimiter = detectDelimiter(header?.line ?? '', columns, header?.number ?? 1);
-    return { delimiter, rest: handOn(it, head, done) };
-  } catch (e) {
-    if (!done) await it.return?.();
-    throw e;
-  }
-}
-
 /** The first line of `text` that is not empty, and its number; undefined until a line end (or the end of the input) shows one. */
 export function firstLine(text: string, ended: boolean): { line: string; number: number } | undefined {
   let start = 0;
@@ -100,17 +72,4 @@ export function firstLine(text: string, ended: boolean): { line: string; number:
     n++;
   }
   return ended && text.slice(start) !== '' ? { line: text.slice(start), number: n } : undefined;
-}
-
-/** The chunks read ahead, then the rest of the stream; closed if the parser stops early. */
-async function* handOn(it: AsyncIterator<string | Buffer>, head: Array<string | Buffer>, done: boolean): AsyncGenerator<string | Buffer> {
-  let finished = done;
-  try {
-    yield* head;
-    if (finished) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    finished = true;
-  } finally {
-    if (!finished) await it.return?.();
-  }
 }

@@ -78,7 +78,8 @@ export class AccountFeed {
     while (raw.length < this.batch && !this.inputDone) {
       if (this.opts.signal?.aborted) return;
       const p = this.it.next();
-      // a plain iterable is read without a promise per account
+      // a plain iterable is read without a promise per account, and so is an async iterator whose
+      // next() answers synchronously when it can (the CLI's input: cli/commands/verify-input.ts)
       const n = 'then' in p ? await p : p;
       if (n.done) {
         this.inputDone = true;

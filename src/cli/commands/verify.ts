@@ -1,8 +1,9 @@
 /** `credgate verify`: many accounts from a CSV or JSON Lines file through the bulk pool, resumable, with progress. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { verifyMany, type AccountLine } from '../../bulk/verify-many.js';
-import { readAccounts } from '../../bulk/input.js';
+import { verifyMany } from '../../bulk/verify-many.js';
+import { AccountReader } from '../../bulk/input.js';
+import { asAccountInput, VerifyInput } from './verify-input.js';
 import { CSV_DELIMITERS, type CsvDelimiter } from '../../bulk/csv-delimiter.js';
 import { createSummary } from '../../bulk/summary.js';
 import { AccountStates, readPreviousOutput } from '../../bulk/resume.js';
@@ -203,55 +204,21 @@ export const verifyCommand: Command = {
     const summary = createSummary();
     // a stop (SIGINT, SIGTERM, SIGHUP: cli/signals.ts) takes no further account; the binds in flight finish and are written
     const stop = io.stop ?? new AbortController().signal;
-    const badShown = 20;
 
     // the input, counted for the progress bar, bad lines reported, resumed accounts skipped
-    const counted = progress.count(inputStream as AsyncIterable<string | Buffer>);
-    const accounts = async function* (): AsyncGenerator<AccountLine> {
-      for await (const rec of readAccounts(counted, {
-        format,
-        ...(v['user-field'] ? { userField: String(v['user-field']) } : {}),
-        ...(v['password-field'] ? { passwordField: String(v['password-field']) } : {}),
-        ...(v['password-env-field'] ? { passwordEnvField: String(v['password-env-field']) } : {}),
-        ...(delimiter ? { delimiter } : {}),
-        env: io.env,
-      })) {
-        if (stop.aborted) return;
-        progress.record(rec.kind === 'bad' ? rec.line : rec.account.line);
-        if (rec.kind === 'bad') {
-          if (knownBad.has(rec.line)) {
-            // recorded by an earlier run: not written or counted again
-            progress.badKnown++;
-            continue;
-          }
-          progress.bad++;
-          summary.addBadLine();
-          if (progress.bad <= badShown) say(io.stderr, t`${progress.bad === 1 && io.stderr.isTTY ? t`\n` : ''}credgate verify: ${inputPath === '-' ? 'stdin' : path.basename(inputPath)} line ${rec.line}: ${rec.reason}; skipped\n`);
-          else if (progress.bad === badShown + 1) io.stderr.write('credgate verify: more bad lines; see the output file for all of them\n');
-          const w = write(JSON.stringify({ line: rec.line, ok: false, code: 'input.invalid', category: 'usage', error: rec.reason }) + '\n');
-          if (w) await w;
-          continue;
-        }
-        const st = done.state(rec.account.username);
-        if (st === 'answered') {
-          progress.skipped++;
-          continue;
-        }
-        if (st === 'lost') {
-          // never resent (it may have cost a bad-password count), but not answered either: it counts
-          // as unreachable in the exit code, under its own line in the summary
-          progress.lost++;
-          summary.addLost(done.lostCode(rec.account.username));
-          continue;
-        }
-        yield rec.account;
-      }
-      progress.inputDone();
-    };
+    const reader = new AccountReader(progress.count(inputStream as AsyncIterable<string | Buffer>), {
+      format,
+      ...(v['user-field'] ? { userField: String(v['user-field']) } : {}),
+      ...(v['password-field'] ? { passwordField: String(v['password-field']) } : {}),
+      ...(v['password-env-field'] ? { passwordEnvField: String(v['password-env-field']) } : {}),
+      ...(delimiter ? { delimiter } : {}),
+      env: io.env,
+    });
+    const accounts = new VerifyInput(reader, { io, name: inputPath === '-' ? 'stdin' : path.basename(inputPath), progress, summary, done, knownBad, stop, write });
 
     const t0 = performance.now();
     try {
-      for await (const r of verifyMany(accounts(), {
+      for await (const r of verifyMany(asAccountInput(accounts), {
         ...(typeof v.ldap === 'string' ? { urls: v.ldap } : {}),
         ...(krb ? { kerberos: krb } : {}),
         ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),

@@ -3,7 +3,7 @@
 // fits more than one delimiter is an error naming its line.
 import { describe, it, expect } from 'vitest';
 import { readAccounts, type InputRecord } from '../../../src/bulk/input.js';
-import { csvDelimiter, detectDelimiter, headerFields } from '../../../src/bulk/csv-delimiter.js';
+import { detectDelimiter, headerFields } from '../../../src/bulk/csv-delimiter.js';
 import { CredgateError } from '../../../src/core/errors.js';
 import { all, chunks } from '../../helpers/async-iter.js';
 
@@ -65,17 +65,19 @@ describe('CSV delimiter from the header', () => {
     await expect(read('name;secret\nalice;x\n')).rejects.toThrow(/no user column \(looked for username, user, account/);
   });
 
-  it('headerFields honours quotes; csvDelimiter hands on every chunk, Buffers included, and skips empty lines', async () => {
+  it('headerFields honours quotes; the header is found after empty lines, across Buffer chunks, and every chunk is parsed', async () => {
     expect(headerFields('"user;name";"pass""word"', ';')).toEqual(['user;name', 'pass"word']);
     expect(headerFields('\ufeff User ,PASSWORD', ',')).toEqual(['user', 'password']);
     const src = async function* () {
       yield Buffer.from('\r\n');
       yield Buffer.from('a;b\r');
-      yield Buffer.from('\nrest');
+      yield Buffer.from('\nalice;p');
+      yield Buffer.from('w\r\nbob;pw2');
     };
-    const p = await csvDelimiter(src(), { user: ['a'], password: ['b'] });
-    expect(p.delimiter).toBe(';');
-    expect(Buffer.concat((await all(p.rest)).map((c) => Buffer.from(c))).toString()).toBe('\r\na;b\r\nrest');
+    expect(rows(await all(readAccounts(src(), { format: 'csv', userField: 'a', passwordField: 'b' })))).toEqual([
+      { line: 3, user: 'alice', pw: 'pw', id: undefined },
+      { line: 4, user: 'bob', pw: 'pw2', id: undefined },
+    ]);
   });
 
   it('a bad header closes the input stream (as a for-await over it would)', async () => {
