@@ -4,32 +4,32 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 const REDACTED = '[REDACTED]';
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const SECRET_MARK = Symbol.for('credgate.Secret');
-const VALUES = Symbol.for('credgate.Secret.values');
-/**
- * The values, one store for every copy of this module in the process (the root entry, the
- * subpaths' chunks and the CJS build are each a copy): a Secret made by one copy reveals through
- * any other. A WeakMap, so it holds no Secret alive and cannot be listed; defined once, read-only.
- */
-const values: WeakMap<Secret, string> = (() => {
-  const g = globalThis as unknown as Record<symbol, WeakMap<Secret, string> | undefined>;
-  if (!(g[VALUES] instanceof WeakMap)) Object.defineProperty(globalThis, VALUES, { value: new WeakMap(), writable: false, enumerable: false, configurable: false });
-  return g[VALUES]!;
-})();
+/** Each copy's reveal, under one name: how a copy of this module reveals a Secret another copy made. */
+const REVEAL = Symbol.for('credgate.Secret.reveal');
 
 /**
  * A string that never prints. `toString`, `toJSON`, template literals, `util.inspect` and
  * `console.log` all show `[REDACTED]`; the value is only reachable through `reveal()`.
- * The value lives in a WeakMap (`values` below), so even enumerating the object's own keys
- * or structured-cloning it cannot leak it.
+ * The value is a private field: enumerating the object's keys (symbols too), structured-cloning
+ * it or inspecting it without the custom inspector shows nothing of it. Every copy of this module
+ * in the process (the root entry, the subpaths' chunks and the CJS build are each a copy)
+ * recognises the others' Secrets (`instanceof`, by a registered symbol) and reveals them (through
+ * the copy that made them). A private field, not a WeakMap of values: a bulk run makes a Secret
+ * per account, and a WeakMap entry each cost it 2× the time and ephemeron work for the collector.
  */
 export class Secret {
-  readonly [SECRET_MARK] = true;
+  readonly #value: string;
+
+  /** The brand every copy recognises (on the prototype: an instance has no keys of its own). */
+  get [SECRET_MARK](): true {
+    return true;
+  }
 
   constructor(value: string) {
     if (typeof value !== 'string') {
       throw new TypeError('Secret expects a string value');
     }
-    values.set(this, value);
+    this.#value = value;
     Object.freeze(this);
   }
 
@@ -43,9 +43,16 @@ export class Secret {
 
   /** The plain value. Call it only where the value leaves for its destination (a bind, a hash). */
   reveal(): string {
-    const v = values.get(this);
-    if (v === undefined) throw new TypeError('Secret value is not available (foreign Secret instance)');
-    return v;
+    if (#value in this) return this.#value;
+    // a Secret of another copy of this module: its own copy reveals it
+    const other = (this as unknown as Record<symbol, unknown>)[REVEAL];
+    if (typeof other !== 'function' || other === Secret.prototype[REVEAL]) throw new TypeError('Secret value is not available (not a Secret)');
+    return (other as () => string).call(this);
+  }
+
+  /** This copy's reveal, for the other copies (reveal() above); not enumerable, like every method. */
+  [REVEAL](): string {
+    return this.#value;
   }
 
   get length(): number {

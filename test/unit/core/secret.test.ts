@@ -18,6 +18,19 @@ describe('Secret', () => {
     expect(util.inspect(s)).toBe('Secret([REDACTED])');
   });
 
+  it('holds its value where no enumeration, clone or plain inspection reaches it', () => {
+    expect(Reflect.ownKeys(s)).toEqual([]);
+    expect(Object.isFrozen(s)).toBe(true);
+    expect(JSON.stringify(structuredClone(s))).toBe('{}');
+    for (const r of [util.inspect(s, { customInspect: false, showHidden: true, getters: true }), util.inspect(Object.getPrototypeOf(s), { showHidden: true })]) {
+      expect(r).not.toContain(pw);
+    }
+    // another object cannot borrow the reveal
+    const fake = Object.create(Secret.prototype) as Secret;
+    expect(() => fake.reveal()).toThrow(TypeError);
+    expect(() => Secret.prototype.reveal.call({} as Secret)).toThrow(/not a Secret/);
+  });
+
   it('reveals only on request and compares in constant time', () => {
     expect(s.reveal()).toBe(pw);
     expect(s.equals(pw)).toBe(true);
