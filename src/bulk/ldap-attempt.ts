@@ -5,7 +5,7 @@
  * `net.timeout`, never retried. When a whole round of URLs refuses, every remaining account gets
  * the connection finding (failover.down).
  */
-import { CHANNELS, publish, traced } from '../core/telemetry.js';
+import { CHANNELS, publish, traced, tracing } from '../core/telemetry.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
 import { connectionFinding } from '../findings/faults.js';
@@ -66,8 +66,11 @@ export class LdapPool {
           url = u.url;
           try {
             const c = conn;
-            const r = await traced(CHANNELS.bind, { protocol: 'ldap', source: 'bulk', url, account: bindName },
-              () => c.bind(bindName, pw, { ppolicy, timeoutMs: this.timeoutMs }), () => ({ outcome: 'answered' }));
+            const bindOpts = { ppolicy, timeoutMs: this.timeoutMs };
+            // unobserved (the usual bulk run): the bind itself, with no event fields or closures made for it
+            const r = tracing(CHANNELS.bind)
+              ? await traced(CHANNELS.bind, { protocol: 'ldap', source: 'bulk', url, account: bindName }, () => c.bind(bindName, pw, bindOpts), () => ({ outcome: 'answered' }))
+              : await c.bind(bindName, pw, bindOpts);
             return { findings: accountAnswerFindings(r, pw, this.warnDays, bindName), bound: true, url };
           } catch (e) {
             if (e instanceof WireConnectionError && !e.sent && attempt < this.failover.urls.length + 2) {

@@ -251,11 +251,17 @@ interface OtelApi {
 }
 
 const loadOtel = lazyOptional<OtelApi>('@opentelemetry/api');
+/** The OpenTelemetry API's process-wide registry (@opentelemetry/api 1.x, src/internal/global-utils). */
+const OTEL_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 /**
  * The tracer, asked for at each operation (not kept): a tracer provider registered after credgate's
  * first operation, or through another copy of the API (ESM and CJS), is still the one used.
  */
 function tracer(): OtelTracer | undefined {
+  // No copy of the API in the process has a tracer provider registered (an SDK registers one
+  // through the API's global, keyed by its major version: the peer range is ^1): no span, and the
+  // API is not loaded (loading it cost a bulk run ~9 ms; asking it at each bind, as much again).
+  if (!(globalThis as unknown as Record<symbol, { trace?: unknown } | undefined>)[OTEL_GLOBAL]?.trace) return undefined;
   const api = loadOtel();
   if (!api) return undefined;
   // With the API installed and no SDK registered, every tracer is a no-op, and a span per
@@ -297,6 +303,11 @@ export function errorCodeOf(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
   return e instanceof Error ? e.name.slice(0, 60) : 'Error';
+}
+
+/** An operation on `channel` would be seen (a listener, a logger, or a registered tracer provider): hot code asks before it builds `traced`'s fields. */
+export function tracing(channel: ChannelName): boolean {
+  return observed(channel) || tracer() !== undefined;
 }
 
 /**

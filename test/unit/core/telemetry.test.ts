@@ -162,6 +162,25 @@ describe('OpenTelemetry spans (@opentelemetry/api installed)', () => {
   });
 });
 
+describe('@opentelemetry/api installed, no SDK in the process', () => {
+  it('the API is not even loaded: nothing registered a tracer provider', () => {
+    const root = path.resolve(import.meta.dirname, '..', '..', '..');
+    const script = `
+      import('./dist/index.js').then(async (m) => {
+        await m.preflight({ host: '127.0.0.1', account: 'a', password: new m.Secret('No-Sdk-Pw-1') }, { rdp: { probe: false } });
+        const before = Object.keys(require.cache).filter((k) => k.includes('@opentelemetry')).length;
+        // an SDK registering its provider: from then on the API is asked
+        const api = require('@opentelemetry/api');
+        api.trace.setGlobalTracerProvider({ getTracer: () => ({ startActiveSpan: (n, o, fn) => fn({ setAttributes() {}, setStatus() {}, end() { ended.push(n); } }) }) });
+        const ended = [];
+        await m.preflight({ host: '127.0.0.1', account: 'a', password: new m.Secret('No-Sdk-Pw-1') }, { rdp: { probe: false } });
+        console.log(JSON.stringify({ before, spans: ended.length > 0 }));
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, env: { PATH: process.env.PATH ?? '' } }).toString());
+    expect(out).toEqual({ before: 0, spans: true });
+  });
+});
+
 describe('without @opentelemetry/api (a package installed without the optional peer)', () => {
   it('the built package, with no node_modules at all: events still flow, the preflight runs, nothing is loaded', () => {
     const root = path.resolve(import.meta.dirname, '..', '..', '..');
