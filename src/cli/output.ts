@@ -210,7 +210,9 @@ export async function writeStdout(io: CliIO, data: string | Uint8Array | Iterabl
 export class LineFile {
   /** The longest a line waits in memory before it is written (the loss window of a killed process). */
   static readonly FLUSH_MS = 5;
-  private buf = '';
+  /** The lines waiting, joined once when written (a string grown line by line cost ~25% more to flatten and encode). */
+  private parts: string[] = [];
+  private size = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** The first write error (an fs error: ENOSPC, EIO, ...); nothing is written after it. */
@@ -226,8 +228,9 @@ export class LineFile {
   /** Add text (whole lines) to the file: written within FLUSH_MS. */
   write(text: string): void {
     if (this.error) throw this.error;
-    this.buf += text;
-    if (this.buf.length >= 65536) this.flush();
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 65536) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), LineFile.FLUSH_MS);
   }
 
@@ -235,9 +238,10 @@ export class LineFile {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.buf || this.closed || this.error) return;
-    const b = Buffer.from(this.buf, 'utf8');
-    this.buf = '';
+    if (!this.size || this.closed || this.error) return;
+    const b = Buffer.from(this.parts.length === 1 ? this.parts[0]! : this.parts.join(''), 'utf8');
+    this.parts = [];
+    this.size = 0;
     try {
       for (let off = 0; off < b.length;) off += fs.writeSync(this.fd, b, off, b.length - off);
     } catch (e) {

@@ -4,6 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { resultLine } from '../../../src/bulk/results.js';
 import type { VerifyResult } from '../../../src/bulk/types.js';
+import { Secret } from '../../../src/core/secret.js';
 
 /** The line as JSON.stringify writes it: the reference resultLine must match byte for byte. */
 function reference(r: VerifyResult): string {
@@ -37,6 +38,33 @@ describe('resultLine', () => {
     for (let i = 0; i < 2000; i++) {
       const r = base({ account: `uid=u${i}`, url: `ldaps://dc${i % 700}.corp.example`, findings: [{ source: 'x', code: 'ldap.ok', severity: 'ok', message: `message ${i % 900}`, evidence: { i }, remediation: [] }] });
       expect(resultLine(r)).toBe(reference(r));
+    }
+  });
+
+  it('writes any evidence exactly as JSON.stringify does: 5,000 random values of every kind, nested', () => {
+    let seed = 7;
+    const r = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    class Point {
+      constructor(public x = 1) {}
+    }
+    const leaves = [
+      () => 'plain', () => 'q"u\\o\u0007te\ud800\u2028é', () => 0, () => -0, () => 1e21, () => 3.14159, () => Number.NaN, () => Infinity, () => true, () => false, () => null,
+      () => undefined, () => () => 1, () => Symbol('s'), () => new Date(0), () => new Secret('Evidence-Pw-1'), () => new Map([[1, 2]]), () => new String('boxed'),
+      () => new Point(), () => Buffer.from('ab'), () => Object.create(null) as object, () => ({ toJSON: () => 'custom' }), () => [, 1] as unknown[],
+    ];
+    const value = (depth: number): unknown => {
+      const k = r();
+      if (depth > 11 || k < 0.45) return leaves[Math.floor(r() * leaves.length)]!();
+      if (k < 0.7) return Array.from({ length: Math.floor(r() * 4) }, () => value(depth + 1));
+      const o: Record<string, unknown> = r() < 0.1 ? Object.create(null) : {};
+      for (let i = Math.floor(r() * 5); i > 0; i--) o[['account', 'resultCode', '2', 'a b', 'ü"', 'x'][Math.floor(r() * 6)]!] = value(depth + 1);
+      return o;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const evidence = value(0) as Record<string, unknown>;
+      if (typeof evidence !== 'object' || evidence === null) continue;
+      const res = base({ findings: [{ source: 'x', code: 'ldap.ok', severity: 'ok', message: 'm', evidence, remediation: [] }] });
+      expect(resultLine(res), JSON.stringify(evidence)).toBe(reference(res));
     }
   });
 });
