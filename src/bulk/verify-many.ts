@@ -103,7 +103,9 @@ class BulkRun {
       this.pool = pool;
       this.newAttempter = () => pool.worker();
     }
-    const batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(16, c * 2);
+    // accounts prepared ahead of the workers: the guard's read size, else a few per worker (a refill
+    // per 32 accounts, not per 8: each is an async step)
+    const batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(64, c * 8);
     this.highWater = Math.max(64, c * 16);
     this.feed = new AccountFeed(input, opts, batch, this.guard, stopping);
     if (opts.insecureSkipTlsVerify && dirOpts) {
@@ -140,10 +142,26 @@ class BulkRun {
    * account), else one that settles when a worker produces one or all are done.
    */
   pull(): Promise<IteratorResult<VerifyResult, undefined>> {
+    const now = this.settle();
+    if (now !== undefined) return 'then' in now ? now : Promise.resolve(now);
+    return new Promise((resolve) => {
+      // woken by each result and by the last worker's end: settled with the result itself (a
+      // promise per wake, not a promise resolved with another promise)
+      this.wakeConsumer = () => {
+        const next = this.settle();
+        if (next === undefined) return;
+        this.wakeConsumer = undefined;
+        resolve(next);
+      };
+    });
+  }
+
+  /** The consumer's next answer if there is one now: a queued result, or the run's end (its fault, or done); undefined while workers run. */
+  private settle(): IteratorResult<VerifyResult, undefined> | Promise<IteratorResult<VerifyResult, undefined>> | undefined {
     const r = this.out.shift();
     if (r) {
       if (this.out.length < this.highWater / 2 && this.wakeProducers.length) this.releaseProducers();
-      return Promise.resolve({ value: r, done: false });
+      return { value: r, done: false };
     }
     if (this.fatal !== undefined) {
       this.over = true;
@@ -159,12 +177,7 @@ class BulkRun {
       }
       return this.dispose().then(() => ({ value: undefined, done: true }));
     }
-    return new Promise((resolve) => {
-      this.wakeConsumer = () => {
-        this.wakeConsumer = undefined;
-        resolve(this.pull());
-      };
-    });
+    return undefined;
   }
 
   private wake(): void {
@@ -221,14 +234,14 @@ class BulkRun {
         }
         // the same account twice in one run: never a second bad password (wait for a try in flight)
         const key = item.key.folded;
-        while (this.inflight.has(key)) {
+        for (let w = this.inflight.get(key); w !== undefined; w = this.inflight.get(key)) {
+          const waiting = w;
           await new Promise<void>((r) => {
-            const w = this.inflight.get(key);
-            if (w) w.push(r);
+            if (waiting) waiting.push(r);
             else this.inflight.set(key, [r]);
           });
         }
-        if (this.rejected.has(key)) {
+        if (this.rejected.size && this.rejected.has(key)) {
           const wait = this.emit(item, [finding(this.source, 'ldap.lockout-risk', 'error',
             'This account was already rejected earlier in this run; credgate did not try another password, so as not to add a bad-password count.',
             { account: item.key.name }, fixes('ldap.lockout-risk', 'repeat'))], false);

@@ -67,4 +67,16 @@ describe('resultLine', () => {
       expect(resultLine(res), JSON.stringify(evidence)).toBe(reference(res));
     }
   });
+
+  it('writes any account name and id exactly as JSON.stringify does: 5,000 random strings of the characters JSON treats apart', () => {
+    const pool = ['a', 'Z', ' ', '"', '\\', '/', '\u0000', '\u001f', '\u007f', '\u2028', 'é', '😀', '\ud83d', '\ude00', '\ud800', '\udfff', '\n', '\t', ','];
+    let seed = 11;
+    const r = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < 5000; i++) {
+      let name = '';
+      for (let n = Math.floor(r() * 12); n > 0; n--) name += pool[Math.floor(r() * pool.length)];
+      const res = base({ account: name, id: name.split('').reverse().join(''), findings: [{ source: 'x', code: 'ldap.ok', severity: 'ok', message: 'm', evidence: { account: name }, remediation: [] }] });
+      expect(resultLine(res), JSON.stringify(name)).toBe(reference(res));
+    }
+  });
 });
