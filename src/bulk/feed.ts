@@ -7,7 +7,7 @@
 import { parseAccountName } from '../core/credential.js';
 import { finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
-import { kerberosTarget } from './kerberos-attempt.js';
+import type { kerberosTarget } from './kerberos-attempt.js';
 import type { BatchGuard } from './guard.js';
 import type { BulkItem } from './attempt.js';
 import type { AccountLine, VerifyManyOptions } from './types.js';
@@ -25,6 +25,8 @@ export class AccountFeed {
     private readonly batch: number,
     private readonly guard: BatchGuard | undefined,
     private readonly stopped: () => boolean,
+    /** Kerberos runs: the principal and realm an account is tried as (kerberos-attempt.ts, loaded with the run). */
+    private readonly target?: typeof kerberosTarget,
   ) {
     this.it = Symbol.asyncIterator in input
       ? (input as AsyncIterable<AccountLine>)[Symbol.asyncIterator]()
@@ -102,7 +104,7 @@ export class AccountFeed {
         // the guard reads the account by its directory name
         if (this.opts.service || (!this.opts.kerberos && this.opts.defaultDomain)) item.name = parseAccountName(acct.username, this.opts.defaultDomain);
         if (this.opts.kerberos) {
-          const t = kerberosTarget(acct.username, this.opts.kerberos, this.opts.defaultDomain);
+          const t = this.target!(acct.username, this.opts.kerberos, this.opts.defaultDomain);
           item.key.name = t.name;
           item.realm = t.realm;
         } else {

@@ -27,10 +27,9 @@ import { fixes } from '../findings/catalog.js';
 import { causeOf, decideAccount } from '../findings/diagnose.js';
 import { assertBindTransport, loadCa, parseLdapUrls } from '../protocols/ldap/transport.js';
 import { RateLimiter } from './rate-limit.js';
-import { BatchGuard } from './guard.js';
+import type { BatchGuard } from './guard.js';
 import type { Failover } from './failover.js';
 import { LdapPool, LDAP_SOURCE } from './ldap-attempt.js';
-import { kerberosAttempter, KERBEROS_SOURCE } from './kerberos-attempt.js';
 import { AccountFeed } from './feed.js';
 import type { Attempter, BulkItem } from './attempt.js';
 import type { AccountLine, DirectoryRunOptions, VerifyManyOptions, VerifyResult } from './types.js';
@@ -38,6 +37,21 @@ import type { AccountLine, DirectoryRunOptions, VerifyManyOptions, VerifyResult 
 export type { AccountLine, VerifyManyOptions, VerifyResult } from './types.js';
 
 type Item = BulkItem;
+
+/**
+ * The parts only some runs need, loaded when such a run starts: the lockout guard (with a service
+ * account) and the Kerberos attempter (with `kerberos`). An LDAP run loads neither: the Kerberos
+ * client alone is ~80 KB of code that `credgate verify --ldap` would compile at every start.
+ */
+interface RunParts {
+  guard?: typeof import('./guard.js');
+  kerberos?: typeof import('./kerberos-attempt.js');
+}
+
+async function loadParts(o: VerifyManyOptions): Promise<RunParts> {
+  const [guard, kerberos] = await Promise.all([o.service ? import('./guard.js') : undefined, o.kerberos ? import('./kerberos-attempt.js') : undefined]);
+  return { ...(guard ? { guard } : {}), ...(kerberos ? { kerberos } : {}) };
+}
 
 class BulkRun {
   private readonly source: string;
@@ -66,7 +80,7 @@ class BulkRun {
   private dropped = false;
   private readonly tally = { answered: 0, ok: 0, failed: 0 };
 
-  constructor(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, private readonly opts: VerifyManyOptions) {
+  constructor(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, private readonly opts: VerifyManyOptions, parts: RunParts) {
     const krb = opts.kerberos;
     if (!krb && opts.urls === undefined) {
       throw new ConfigError('verifyMany needs the directory (urls) to bind against, or kerberos: { kdc } to pre-authenticate with.', { code: 'CONFIG_INVALID', details: { option: 'urls' } });
@@ -87,16 +101,16 @@ class BulkRun {
     if (!(rate >= 0) || !Number.isFinite(rate)) {
       throw new ConfigError(`rate must be a non-negative number of tries per second, got ${rate}.`, { code: 'CONFIG_INVALID', details: { option: 'rate' } });
     }
-    this.source = krb ? KERBEROS_SOURCE : LDAP_SOURCE;
+    this.source = krb ? parts.kerberos!.KERBEROS_SOURCE : LDAP_SOURCE;
     this.concurrency = c;
     this.rate = new RateLimiter(rate);
     this.rated = rate > 0;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     const warnDays = opts.expiryWarningDays ?? 14;
-    this.guard = opts.service && dirOpts ? new BatchGuard(dirOpts, ca, failover, this.timeoutMs, warnDays) : undefined;
+    this.guard = opts.service && dirOpts ? new parts.guard!.BatchGuard(dirOpts, ca, failover, this.timeoutMs, warnDays) : undefined;
     const stopping = () => this.stopping();
     if (krb) {
-      const attempter = kerberosAttempter(krb, { timeoutMs: this.timeoutMs, ...(opts.defaultDomain ? { defaultDomain: opts.defaultDomain } : {}), stopping });
+      const attempter = parts.kerberos!.kerberosAttempter(krb, { timeoutMs: this.timeoutMs, ...(opts.defaultDomain ? { defaultDomain: opts.defaultDomain } : {}), stopping });
       this.newAttempter = () => attempter;
     } else {
       const pool = new LdapPool(dirOpts!, ca, failover, this.timeoutMs, warnDays, stopping);
@@ -107,7 +121,7 @@ class BulkRun {
     // per 32 accounts, not per 8: each is an async step)
     const batch = opts.service ? Math.max(1, Math.min(500, opts.guardBatchSize ?? 50)) : Math.max(64, c * 8);
     this.highWater = Math.max(64, c * 16);
-    this.feed = new AccountFeed(input, opts, batch, this.guard, stopping);
+    this.feed = new AccountFeed(input, opts, batch, this.guard, stopping, parts.kerberos?.kerberosTarget);
     if (opts.insecureSkipTlsVerify && dirOpts) {
       this.warnings.push(finding(LDAP_SOURCE, 'tls.verification-disabled', 'warning', 'TLS certificate verification was switched off for this run; the server was not authenticated.', {}, fixes('tls.verification-disabled', 'default')));
     }
@@ -307,6 +321,7 @@ class BulkRun {
  */
 export function verifyMany(input: AsyncIterable<AccountLine> | Iterable<AccountLine>, options: VerifyManyOptions): AsyncIterableIterator<VerifyResult> & AsyncDisposable {
   let run: BulkRun | undefined;
+  let starting: Promise<void> | undefined;
   let finished = false;
   /** Closed by the caller (return, throw, dispose) before its end: a later next() is a USAGE fault, not a quiet end. */
   let closed = false;
@@ -321,14 +336,19 @@ export function verifyMany(input: AsyncIterable<AccountLine> | Iterable<AccountL
       if (closed) return Promise.reject(disposedError('verifyMany run', 'the accounts it had not answered were not checked; start a new run for them'));
       if (finished) return Promise.resolve({ value: undefined, done: true });
       if (!run) {
-        try {
-          // options are checked on the first next(), before any I/O
-          run = new BulkRun(input, options);
-        } catch (e) {
-          finished = true;
-          return Promise.reject(e);
-        }
-        run.start();
+        // options are checked on the first next(), before any I/O (after the parts this run needs are loaded)
+        starting ??= loadParts(options).then((parts) => {
+          if (finished) return; // closed while loading
+          run = new BulkRun(input, options, parts);
+          run.start();
+        });
+        return starting.then(
+          () => (run ? run.pull() : { value: undefined, done: true as const }),
+          (e: unknown) => {
+            finished = true;
+            throw e;
+          },
+        );
       }
       // pull() disposes the run itself when it ends (all answered, or a fault)
       return run.pull();

@@ -27,8 +27,6 @@ const EXITS: ExitMeanings = {
   internal: 'internal error',
 };
 const IN_FLIGHT = 'the binds in flight';
-import { readVerifyOutput } from '../../report/verify-input.js';
-import { htmlReport, htmlTarget } from './report.js';
 
 const USAGE = `Usage: credgate verify --input <accounts.csv|accounts.jsonl> --output <results.jsonl>
          (--ldap <url>[,<url>...] | --kdc <host[:port]>[,...] | --kerberos) [--realm <REALM>]
@@ -165,7 +163,9 @@ export const verifyCommand: Command = {
     const intervalMs = intOption('progress-interval', v['progress-interval'] as string | undefined, 5, 1, 3600) * 1000;
     const service = serviceAccount(v, io);
     if (v.html !== undefined && outputPath === '-') throw usageError('--html reports from the --output file, and --output - keeps none: give --output <file>.');
-    const html = htmlTarget(v.html, io, [outputPath, inputPath]);
+    // --html: the report command's parts, loaded only for it
+    const report = v.html !== undefined ? await import('./report.js') : undefined;
+    const html = report?.htmlTarget(v.html, io, [outputPath, inputPath]);
 
     let totalBytes: number | undefined;
     let inputStream: AsyncIterable<string | Buffer> & { destroy?: () => void };
@@ -256,7 +256,10 @@ export const verifyCommand: Command = {
     }
     if (out.error) throw out.error;
     progress.print(true);
-    if (html) await htmlReport(html, async () => [await readVerifyOutput(outputPath, String(v.output))], io);
+    if (html && report) {
+      const { readVerifyOutput } = await import('../../report/verify-input.js');
+      await report.htmlReport(html, async () => [await readVerifyOutput(outputPath, String(v.output))], io);
+    }
     const signal = stoppedBy(io.stop);
     const interrupted = signal !== undefined;
     const s = summary.result({ ...(signal ? { signal } : {}) });
