@@ -140,6 +140,7 @@ function fileSink(target: string, append: boolean): DataSink {
       file.write(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
       return undefined;
     },
+
     async close() {
       file.close();
       failed();
@@ -210,9 +211,16 @@ export async function writeStdout(io: CliIO, data: string | Uint8Array | Iterabl
 export class LineFile {
   /** The longest a line waits in memory before it is written (the loss window of a killed process). */
   static readonly FLUSH_MS = 5;
-  /** The lines waiting, joined once when written (a string grown line by line cost ~25% more to flatten and encode). */
-  private parts: string[] = [];
-  private size = 0;
+  /** Bytes waiting that are written at once. */
+  static readonly FLUSH_BYTES = 65_536;
+  /**
+   * The bytes waiting: each line is encoded into it as it comes (a line's few pieces flattened and
+   * encoded at once), which cost a 40,000-line run ~25 ms less than joining the lines of a batch
+   * into one string and encoding that, and less than writing the pieces of each line in place.
+   * Twice FLUSH_BYTES, so a line of up to as much again fits after what is waiting.
+   */
+  private readonly buf = Buffer.allocUnsafe(2 * LineFile.FLUSH_BYTES);
+  private at = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** The first write error (an fs error: ENOSPC, EIO, ...); nothing is written after it. */
@@ -228,9 +236,21 @@ export class LineFile {
   /** Add text (whole lines) to the file: written within FLUSH_MS. */
   write(text: string): void {
     if (this.error) throw this.error;
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= 65536) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (this.at + text.length * 3 > this.buf.length) {
+      this.flush();
+      if (text.length * 3 > this.buf.length) {
+        // longer than the buffer: out on its own
+        this.out(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    this.at += this.buf.write(text, this.at);
+    this.added();
+  }
+
+  private added(): void {
+    if (this.at >= LineFile.FLUSH_BYTES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), LineFile.FLUSH_MS);
   }
 
@@ -238,10 +258,14 @@ export class LineFile {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.size || this.closed || this.error) return;
-    const b = Buffer.from(this.parts.length === 1 ? this.parts[0]! : this.parts.join(''), 'utf8');
-    this.parts = [];
-    this.size = 0;
+    if (!this.at || this.closed || this.error) return;
+    const n = this.at;
+    this.at = 0;
+    this.out(this.buf.subarray(0, n));
+  }
+
+  private out(b: Uint8Array): void {
+    if (this.closed || this.error) return;
     try {
       for (let off = 0; off < b.length;) off += fs.writeSync(this.fd, b, off, b.length - off);
     } catch (e) {

@@ -49,6 +49,20 @@ describe('LineFile', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(line.repeat(70));
   });
 
+  it('lines longer than the buffer, and lines that cross its end, are written whole and in order', () => {
+    const file = path.join(dir, 'c.jsonl');
+    const f = LineFile.open(file, false);
+    const lines: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      // short lines, lines that cross the buffer's end, and two longer than the whole buffer
+      const s = `${i}:${'x€'.repeat(i === 100 || i === 300 ? 150_000 : (i * 997) % 3000)}\n`;
+      lines.push(s);
+      f.write(s);
+    }
+    f.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe(lines.join(''));
+  });
+
   it.runIf(FULL)('keeps a failed write (ENOSPC) in error, throws it on the next write, and still closes', async () => {
     const f = LineFile.open(FULL!, false);
     f.write('x\n');
