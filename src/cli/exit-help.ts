@@ -7,14 +7,9 @@ import { EXIT_CODES } from '../findings/catalog.js';
 import { exitCodeForSignal } from '../findings/faults.js';
 import { wrap } from './render.js';
 
-/** The EXIT_CODES keys a signal ends a run with (see SIGNAL_ROWS). */
-type SignalKey = 'hangup' | 'interrupted' | 'terminated';
+import type { ExitKey, ExitMeanings, SignalKey } from './types.js';
 
-/** An exit code a command itself ends with (the signal codes are appended by exitCodeHelp). */
-export type ExitKey = Exclude<keyof typeof EXIT_CODES, SignalKey>;
-
-/** What each exit code means for one command; a code the command never ends with is left out. */
-export type ExitMeanings = Partial<Record<ExitKey, string>>;
+export type { ExitKey, ExitMeanings } from './types.js';
 
 /** The terminating signals a command that sends credentials stops on, with what a user knows them by. */
 export const SIGNAL_ROWS: ReadonlyArray<{ signal: string; key: SignalKey; meaning: string }> = [

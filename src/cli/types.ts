@@ -1,6 +1,15 @@
 /** What a command touches of the outside world (so commands run in-process in tests), and the command shape. */
 import type { Readable, Writable } from 'node:stream';
-import type { ExitMeanings } from './exit-help.js';
+import type { EXIT_CODES } from '../findings/catalog.js';
+
+/** The EXIT_CODES keys a signal ends a run with (cli/exit-help.ts SIGNAL_ROWS). */
+export type SignalKey = 'hangup' | 'interrupted' | 'terminated';
+
+/** An exit code a command itself ends with (the signal codes are appended by exitCodeHelp). */
+export type ExitKey = Exclude<keyof typeof EXIT_CODES, SignalKey>;
+
+/** What each exit code means for one command; a code the command never ends with is left out. */
+export type ExitMeanings = Partial<Record<ExitKey, string>>;
 
 /** Everything a command touches of the outside world, so tests can run commands in-process. */
 export interface CliIO {

@@ -1,7 +1,7 @@
 /** `credgate verify`: many accounts from a CSV or JSON Lines file through the bulk pool, resumable, with progress. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { verifyMany } from '../../bulk/verify-many.js';
+import { verifyEach } from '../../bulk/verify-many.js';
 import { AccountReader } from '../../bulk/input.js';
 import { asAccountInput, VerifyInput } from './verify-input.js';
 import { CSV_DELIMITERS, type CsvDelimiter } from '../../bulk/csv-delimiter.js';
@@ -218,7 +218,8 @@ export const verifyCommand: Command = {
 
     const t0 = performance.now();
     try {
-      for await (const r of verifyMany(asAccountInput(accounts), {
+      // each result is taken from the worker that answered it (verifyEach: no iterator step per result)
+      await verifyEach(asAccountInput(accounts), {
         ...(typeof v.ldap === 'string' ? { urls: v.ldap } : {}),
         ...(krb ? { kerberos: krb } : {}),
         ...(v['ca-file'] ? { caFile: v['ca-file'] as string[] } : {}),
@@ -233,19 +234,20 @@ export const verifyCommand: Command = {
         ...(v['allow-unknown-threshold'] ? { allowUnknownThreshold: true } : {}),
         ...(v['default-domain'] ? { defaultDomain: String(v['default-domain']) } : {}),
         signal: stop,
-      })) {
+      }, (r) => {
         if (r.code === 'input.invalid' && r.line !== undefined && knownBad.has(r.line)) {
           // a line verifyMany could not use (its account name), recorded by an earlier run
           progress.badKnown++;
-          continue;
+          return undefined;
         }
         const w = write(resultLine(r));
-        if (w) await w;
         summary.add(r);
         progress.done++;
         if (!r.ok) progress.failed++;
         if (out.error) throw out.error;
-      }
+        // stdout behind: the worker waits for it
+        return w;
+      });
     } catch (e) {
       // the stop's end of the run (accounts left unchecked): reported below as interrupted
       if (!(stop.aborted && isCredgateError(e, 'ABORTED'))) throw e;
