@@ -88,11 +88,11 @@ export class CsvParser {
         const lim = room < n - i ? i + room : n;
         let j = i;
         if (this.inQuotes) {
-          for (; j < lim; j++) {
-            const c = s.charCodeAt(j);
-            if (c === QUOTE) break;
-            if (c === LF) this.line++;
-          }
+          // to the closing quote (found natively: a quoted field is the long one, a DN), counting
+          // the line breaks inside
+          const q = s.indexOf('"', i);
+          j = q < 0 || q > lim ? lim : q;
+          for (let nl = s.indexOf('\n', i); nl >= 0 && nl < j; nl = s.indexOf('\n', nl + 1)) this.line++;
         } else {
           for (; j < lim; j++) {
             const c = s.charCodeAt(j);
