@@ -47,8 +47,9 @@ export class AccountFeed {
     }
   }
 
-  /** An item without awaiting, when one is prepared (the common case). */
+  /** An item without awaiting, when one is prepared (the common case). Throws what failed the input. */
   takeNow(): BulkItem | undefined {
+    if (this.failure) throw this.failure.error;
     if (this.stopped()) return undefined;
     const item = this.prepared.shift();
     if (item && this.prepared.length < this.batch / 2 && !this.inputDone && !this.filling) this.startFill();
@@ -57,6 +58,7 @@ export class AccountFeed {
 
   async next(): Promise<BulkItem | undefined> {
     for (;;) {
+      if (this.failure) throw this.failure.error;
       if (this.stopped()) return undefined;
       const item = this.prepared.shift();
       if (item) {
@@ -69,10 +71,22 @@ export class AccountFeed {
     }
   }
 
+  /**
+   * The input's iterator (or the guard's read) failed: the next take throws it, which stops the run
+   * with it. A refill runs while the workers take what is prepared, so nothing may await it: its
+   * failure is kept here, never left as a rejected promise (which would end the process).
+   */
+  private failure: { error: unknown } | undefined;
+
   private startFill(): void {
-    this.filling = this.fill().finally(() => {
-      this.filling = undefined;
-    });
+    this.filling = this.fill()
+      .catch((e: unknown) => {
+        this.failure ??= { error: e };
+        this.inputDone = true;
+      })
+      .finally(() => {
+        this.filling = undefined;
+      });
   }
 
   private async fill(): Promise<void> {

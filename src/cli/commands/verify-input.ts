@@ -13,6 +13,7 @@ import type { AccountStates } from '../../bulk/resume.js';
 import type { SummaryBuilder } from '../../bulk/summary.js';
 import type { AccountLine } from '../../bulk/types.js';
 import type { CliIO } from '../types.js';
+import { CredgateError, isCredgateError } from '../../core/errors.js';
 import { say, t } from '../render.js';
 import type { Progress } from '../progress.js';
 
@@ -24,8 +25,10 @@ type Next = IteratorResult<AccountLine> | Promise<IteratorResult<AccountLine>>;
 
 export interface VerifyInputContext {
   io: CliIO;
-  /** The input's name in messages (its file name, or stdin). */
+  /** The input's name in bad-line messages (its file name, or stdin). */
   name: string;
+  /** The input in an error (its path, or standard input). */
+  label: string;
   progress: Progress;
   summary: SummaryBuilder;
   /** Accounts an earlier run answered (skipped) or sent and lost (not resent). */
@@ -51,7 +54,7 @@ export class VerifyInput {
       if (this.c.stop.aborted) return this.return();
       const rec = this.reader.read();
       if (!rec) {
-        if (!this.reader.done) return this.reader.fill().then(() => this.next());
+        if (!this.reader.done) return this.reader.fill().then(() => this.next(), (e: unknown) => this.failed(e));
         progress.inputDone();
         return DONE;
       }
@@ -91,6 +94,13 @@ export class VerifyInput {
   async return(): Promise<IteratorResult<AccountLine>> {
     await this.reader.close();
     return DONE;
+  }
+
+  /** The input could not be read (an I/O error mid-file): INPUT_INVALID naming it, the run stops. */
+  private failed(e: unknown): never {
+    if (isCredgateError(e)) throw e;
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    throw new CredgateError(`Reading the input ${this.c.label} failed (${typeof code === 'string' ? code : 'error'}); the accounts read so far were verified.`, { code: 'INPUT_INVALID', cause: e, details: { path: this.c.label } });
   }
 
   /** A bad line on stderr (its number and the reason, never its content). */

@@ -172,12 +172,15 @@ export const verifyCommand: Command = {
     if (inputPath === '-') {
       inputStream = io.stdin;
     } else {
+      let st: fs.Stats;
       try {
-        totalBytes = fs.statSync(inputPath).size;
+        st = fs.statSync(inputPath);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CredgateError(code === 'ENOENT' ? `The input file ${inputPath} does not exist; check the path.` : `Cannot read the input file ${inputPath} (${code ?? 'error'}); check the path.`, { code: 'INPUT_INVALID', details: { path: inputPath } });
       }
+      if (st.isDirectory()) throw new CredgateError(`The input ${inputPath} is a directory; give the accounts file.`, { code: 'INPUT_INVALID', details: { path: inputPath } });
+      totalBytes = st.size;
       inputStream = fs.createReadStream(inputPath, { highWaterMark: 256 * 1024 });
     }
 
@@ -214,7 +217,9 @@ export const verifyCommand: Command = {
       ...(delimiter ? { delimiter } : {}),
       env: io.env,
     });
-    const accounts = new VerifyInput(reader, { io, name: inputPath === '-' ? 'stdin' : path.basename(inputPath), progress, summary, done, knownBad, stop, write });
+    const accounts = new VerifyInput(reader, {
+      io, name: inputPath === '-' ? 'stdin' : path.basename(inputPath), label: inputPath === '-' ? 'standard input' : inputPath, progress, summary, done, knownBad, stop, write,
+    });
 
     const t0 = performance.now();
     try {

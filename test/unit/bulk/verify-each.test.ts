@@ -9,8 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeCA, issueCert } from '../../lab/pki.mjs';
 import { ldapResult, scriptedLdapServer, type ScriptedLdapServer } from '../../helpers/ldap-server.js';
+import { Readable, Writable } from 'node:stream';
 import { verifyEach, verifyMany, type VerifyResult } from '../../../src/bulk/verify-many.js';
 import { Secret } from '../../../src/core/secret.js';
+import { main } from '../../../src/cli/main.js';
 
 let dir: string;
 let srv: ScriptedLdapServer;
@@ -102,5 +104,53 @@ describe('verifyEach', () => {
     await expect(verifyEach(accounts(3), { ...opts(), concurrency: 0 }, () => {})).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(verifyEach(accounts(3), { caFile } as never, () => {})).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     expect(srv.binds()).toBe(before);
+  });
+});
+
+describe('an input that fails part way (an I/O error while it is read)', () => {
+  async function* failing(n: number) {
+    yield* accounts(n);
+    throw Object.assign(new Error('read failed'), { code: 'EIO' });
+  }
+
+  it('ends verifyEach and verifyMany with its error, after the accounts read before it; the process goes on', async () => {
+    let seen = 0;
+    await expect(verifyEach(failing(400), opts(), () => {
+      seen++;
+    })).rejects.toMatchObject({ code: 'EIO' });
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThanOrEqual(400);
+    const got: VerifyResult[] = [];
+    await expect((async () => {
+      for await (const r of verifyMany(failing(400), opts())) got.push(r);
+    })()).rejects.toMatchObject({ code: 'EIO' });
+    expect(got.length).toBeGreaterThan(0);
+    await waitFor(() => open === 0);
+    expect(open).toBe(0);
+  });
+
+  it('credgate verify: exit 2 naming the input (standard input failing, a directory given as the file), never an internal error', async () => {
+    const run = async (args: string[], stdin: Readable) => {
+      let out = '';
+      let err = '';
+      const sink = (add: (s: string) => void) => new Writable({ write(c, _e, cb) { add(String(c)); cb(); } });
+      const code = await main(['verify', ...args, '--output', path.join(dir, 'results.jsonl'), '--overwrite', '--ldap', srv.url, '--ca-file', caFile, '--format', 'csv', '--json'], {
+        stdout: sink((x) => (out += x)), stderr: sink((x) => (err += x)), stdin, env: {}, cwd: dir,
+      });
+      return { code, out, err };
+    };
+    // standard input that breaks after 200 accounts
+    const lines = ['username,password', ...Array.from({ length: 200 }, (_, i) => `u${i}@corp.example,Stdin-Pw-${i}`)].join('\n') + '\n';
+    const broken = new Readable({ read() {} });
+    broken.push(lines);
+    setTimeout(() => broken.destroy(Object.assign(new Error('read failed'), { code: 'EIO' })), 50);
+    const a = await run(['--input', '-'], broken);
+    expect(a.code).toBe(2);
+    expect(JSON.parse(a.out)).toMatchObject({ ok: false, exitCode: 2, error: { code: 'INPUT_INVALID' } });
+    expect(a.out).toContain('Reading the input standard input failed (EIO)');
+    expect(a.out + a.err).not.toContain('Stdin-Pw-');
+    const b = await run(['--input', dir], new Readable({ read() {} }));
+    expect(b.code).toBe(2);
+    expect(b.out).toContain(`The input ${dir} is a directory`);
   });
 });
