@@ -88,6 +88,8 @@ export class AccountReader {
   /** The input has no more chunks; `over`: and its last record has been handed out. */
   private inputEnded = false;
   private over = false;
+  /** Closed by its reader: read() gives nothing more. */
+  private closed = false;
 
   constructor(src: AsyncIterable<string | Buffer>, private readonly opts: AccountFileOptions) {
     this.it = src[Symbol.asyncIterator]();
@@ -110,6 +112,8 @@ export class AccountReader {
    * once `done`, at the end). Throws INPUT_INVALID for a CSV header without the account columns.
    */
   read(): InputRecord | undefined {
+    // closed: nothing more, not even what a read that was under way brought in
+    if (this.closed) return undefined;
     for (;;) {
       if (this.jsonl) {
         const r = this.jsonl.next() ?? this.last(this.jsonl);
@@ -142,7 +146,15 @@ export class AccountReader {
   /** Read the next chunk of the input (at its end, `read()` gives the last records). */
   async fill(): Promise<void> {
     if (this.inputEnded) return;
-    const n = await this.it.next();
+    let n: IteratorResult<string | Buffer>;
+    try {
+      n = await this.it.next();
+    } catch (e) {
+      // a source that failed is not closed as well (as a for-await over it would not)
+      this.inputEnded = true;
+      throw e;
+    }
+    if (this.closed) return;
     if (n.done) {
       this.inputEnded = true;
       return;
@@ -159,6 +171,8 @@ export class AccountReader {
 
   /** Close the input (when the reader is left before its end). */
   async close(): Promise<void> {
+    this.closed = true;
+    this.over = true;
     if (this.inputEnded) return;
     this.inputEnded = true;
     await this.it.return?.();

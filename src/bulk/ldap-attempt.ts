@@ -5,6 +5,7 @@
  * `net.timeout`, never retried. When a whole round of URLs refuses, every remaining account gets
  * the connection finding (failover.down).
  */
+import { setMaxListeners } from 'node:events';
 import { CHANNELS, publish, traced, tracing } from '../core/telemetry.js';
 import { finding, type Finding } from '../findings/finding.js';
 import { fixes } from '../findings/catalog.js';
@@ -33,7 +34,11 @@ export class LdapPool {
     private readonly warnDays: number,
     /** The run is stopping: nothing new is sent. */
     private readonly stopping: () => boolean,
-  ) {}
+  ) {
+    // every worker opening its connection listens on it at once: up to the run's concurrency, not a
+    // leak (past 10, Node printed MaxListenersExceededWarning for a verify with --concurrency 11+)
+    setMaxListeners(0, this.ac.signal);
+  }
 
   /** A worker's binder: one connection at a time, reconnecting (with failover) when it dies. */
   worker(): Attempter {

@@ -157,14 +157,18 @@ function streamSink(out: Writable): DataSink {
   };
   out.on('error', onError);
   // a full buffer waits for drain; a stream that failed or closed (stdout's reader gone: EPIPE)
-  // never drains, and waiting for it would end the process with nothing left to do, exit 0
-  const drained = () => new Promise<void>((resolve) => {
+  // never drains, and waiting for it would end the process with nothing left to do, exit 0.
+  // One wait for every writer behind it (verify's workers each write their own results): a
+  // listener each went past the stream's 10 and printed MaxListenersExceededWarning.
+  let waiting: Promise<void> | undefined;
+  const drained = () => (waiting ??= new Promise<void>((resolve) => {
     const done = () => {
       out.off('drain', done).off('error', done).off('close', done);
+      waiting = undefined;
       resolve();
     };
     out.on('drain', done).on('error', done).on('close', done);
-  });
+  }));
   return {
     path: '-',
     toStdout: true,

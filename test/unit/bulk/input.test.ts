@@ -1,7 +1,7 @@
 // Account files: RFC 4180 CSV (quotes, "" escapes, line breaks inside quotes, CRLF, BOM) and JSON
 // Lines; bad lines carry their number and a reason, never the line's content.
 import { describe, it, expect } from 'vitest';
-import { csvRecords, readAccounts, type InputRecord } from '../../../src/bulk/input.js';
+import { AccountReader, csvRecords, readAccounts, type InputRecord } from '../../../src/bulk/input.js';
 import { createSummary } from '../../../src/bulk/summary.js';
 import type { FindingCode } from '../../../src/findings/finding.js';
 import { all, chunks } from '../../helpers/async-iter.js';
@@ -119,3 +119,63 @@ describe('createSummary', () => {
   });
 });
 
+describe('AccountReader, closed or failing', () => {
+  it('closed while a read is under way: what that read brings in is not handed out (no cut-off last line as a record)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let returned = false;
+    const src: AsyncIterable<string> = {
+      [Symbol.asyncIterator]() {
+        let n = 0;
+        return {
+          async next() {
+            n++;
+            if (n === 1) return { value: 'username,password\nalice,pw1\n', done: false };
+            await gate;
+            return { value: 'bob,pw2\ncarol,pw3\ndave@corp.exa', done: false };
+          },
+          async return() {
+            returned = true;
+            return { value: undefined, done: true };
+          },
+        };
+      },
+    };
+    const r = new AccountReader(src, { format: 'csv' });
+    await r.fill();
+    expect(r.read()).toMatchObject({ kind: 'account', account: { username: 'alice' } });
+    expect(r.read()).toBeUndefined();
+    const pending = r.fill();
+    await r.close();
+    release();
+    await pending;
+    expect(returned).toBe(true);
+    expect(r.read()).toBeUndefined();
+    expect(r.done).toBe(true);
+  });
+
+  it('a source whose read fails is not closed as well: its own error is the one reported', async () => {
+    let returned = 0;
+    const src: AsyncIterable<string> = {
+      [Symbol.asyncIterator]() {
+        let n = 0;
+        return {
+          async next() {
+            if (n++ === 0) return { value: 'username,password\nalice,pw1\n', done: false };
+            throw Object.assign(new Error('read failed'), { code: 'EIO' });
+          },
+          async return() {
+            returned++;
+            throw new Error('return() of a failed source');
+          },
+        };
+      },
+    };
+    const got: InputRecord[] = [];
+    await expect((async () => {
+      for await (const rec of readAccounts(src, { format: 'csv' })) got.push(rec);
+    })()).rejects.toMatchObject({ code: 'EIO' });
+    expect(got).toHaveLength(1);
+    expect(returned).toBe(0);
+  });
+});

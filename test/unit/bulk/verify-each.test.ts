@@ -141,9 +141,14 @@ describe('an input that fails part way (an I/O error while it is read)', () => {
     };
     // standard input that breaks after 200 accounts
     const lines = ['username,password', ...Array.from({ length: 200 }, (_, i) => `u${i}@corp.example,Stdin-Pw-${i}`)].join('\n') + '\n';
-    const broken = new Readable({ read() {} });
-    broken.push(lines);
-    setTimeout(() => broken.destroy(Object.assign(new Error('read failed'), { code: 'EIO' })), 50);
+    // it fails on its second read, so only once credgate reads it (a timer could fire before anyone listens)
+    let reads = 0;
+    const broken = new Readable({
+      read() {
+        if (reads++ === 0) this.push(lines);
+        else this.destroy(Object.assign(new Error('read failed'), { code: 'EIO' }));
+      },
+    });
     const a = await run(['--input', '-'], broken);
     expect(a.code).toBe(2);
     expect(JSON.parse(a.out)).toMatchObject({ ok: false, exitCode: 2, error: { code: 'INPUT_INVALID' } });
@@ -152,5 +157,36 @@ describe('an input that fails part way (an I/O error while it is read)', () => {
     const b = await run(['--input', dir], new Readable({ read() {} }));
     expect(b.code).toBe(2);
     expect(b.out).toContain(`The input ${dir} is a directory`);
+  });
+});
+
+describe('credgate verify --output - behind a slow reader', () => {
+  it('32 workers waiting for standard output to drain share one wait: every line arrives, and no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      fs.writeFileSync(path.join(dir, 'many.csv'), ['username,password', ...Array.from({ length: 1500 }, (_, i) => `${i % 7 === 3 ? 'bad' : 'u'}${i}@corp.example,Slow-Pw-${i}`)].join('\n') + '\n');
+      let lines = 0;
+      // a reader that takes each write a millisecond later, with a tiny buffer: stdout is behind all the time
+      const slow = new Writable({
+        highWaterMark: 64,
+        write(c, _e, cb) {
+          lines += String(c).split('\n').length - 1;
+          setTimeout(cb, 1);
+        },
+      });
+      let err = '';
+      const code = await main(['verify', '--input', 'many.csv', '--output', '-', '--ldap', srv.url, '--ca-file', caFile, '--concurrency', '32', '--progress-interval', '60'], {
+        stdout: slow, stderr: new Writable({ write(c, _e, cb) { err += String(c); cb(); } }), stdin: new Readable({ read() {} }), env: {}, cwd: dir,
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(code).toBe(1);
+      expect(lines).toBe(1500);
+      expect(err).not.toContain('Slow-Pw-');
+      expect(warnings.filter((w) => w.includes('MaxListenersExceeded'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
