@@ -137,7 +137,7 @@ function fileSink(target: string, append: boolean): DataSink {
     write(data) {
       const e = failed();
       if (e) throw e;
-      file.write(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+      file.write(data);
       return undefined;
     },
 
@@ -237,19 +237,24 @@ export class LineFile {
     return new LineFile(fs.openSync(file, append ? 'a' : 'w'));
   }
 
-  /** Add text (whole lines) to the file: written within FLUSH_MS. */
-  write(text: string): void {
+  /** Add whole lines, text or UTF-8 bytes, to the file: written within FLUSH_MS. */
+  write(data: string | Uint8Array): void {
     if (this.error) throw this.error;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (this.at + text.length * 3 > this.buf.length) {
+    // at most: UTF-8 takes 3 bytes per UTF-16 unit
+    const most = typeof data === 'string' ? data.length * 3 : data.length;
+    if (this.at + most > this.buf.length) {
       this.flush();
-      if (text.length * 3 > this.buf.length) {
+      if (most > this.buf.length) {
         // longer than the buffer: out on its own
-        this.out(Buffer.from(text, 'utf8'));
+        this.out(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
         return;
       }
     }
-    this.at += this.buf.write(text, this.at);
+    if (typeof data === 'string') this.at += this.buf.write(data, this.at);
+    else {
+      this.buf.set(data, this.at);
+      this.at += data.length;
+    }
     this.added();
   }
 

@@ -63,6 +63,15 @@ describe('LineFile', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(lines.join(''));
   });
 
+  it('takes UTF-8 bytes as they are, beside text, in order (short and longer than the buffer)', () => {
+    const file = path.join(dir, 'd.jsonl');
+    const f = LineFile.open(file, false);
+    const parts = ['{"a":"é"}\n', Buffer.from('{"b":"€"}\n'), Buffer.from(`${'x'.repeat(300_000)}\n`), 'last\n'];
+    for (const p of parts) f.write(p);
+    f.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe(parts.map(String).join(''));
+  });
+
   it.runIf(FULL)('keeps a failed write (ENOSPC) in error, throws it on the next write, and still closes', async () => {
     const f = LineFile.open(FULL!, false);
     f.write('x\n');
