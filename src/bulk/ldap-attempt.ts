@@ -44,7 +44,8 @@ export class LdapPool {
   worker(): Attempter {
     let conn: LdapWireConnection | undefined;
     let connUrl = -1;
-    const ppolicy = this.opts.passwordPolicy !== false;
+    // the same for every bind of this worker
+    const bindOpts = { ppolicy: this.opts.passwordPolicy !== false, timeoutMs: this.timeoutMs };
     return {
       attempt: async (item: BulkItem): Promise<Attempt | undefined> => {
         const bindName = item.key.name;
@@ -71,7 +72,6 @@ export class LdapPool {
           url = u.url;
           try {
             const c = conn;
-            const bindOpts = { ppolicy, timeoutMs: this.timeoutMs };
             // unobserved (the usual bulk run): the bind itself, with no event fields or closures made for it
             const r = tracing(CHANNELS.bind)
               ? await traced(CHANNELS.bind, { protocol: 'ldap', source: 'bulk', url, account: bindName }, () => c.bind(bindName, pw, bindOpts), () => ({ outcome: 'answered' }))
